@@ -1,0 +1,1 @@
+"""Entrance and wiring: CLI, settings, composition, adapters and rendering."""

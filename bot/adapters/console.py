@@ -1,0 +1,187 @@
+"""The console chat: talk to the bot from a terminal, or pipe a script of lines into it.
+
+Lines starting with ':' steer the console itself (who you are, which group, what time it is);
+everything else is a message to the bot, exactly as a member would type it in a group.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import threading
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import TextIO
+from zoneinfo import ZoneInfo
+
+from bot.rendering import Renderer
+from handlers.parsing import event_from_text
+from handlers.router import Dispatcher
+from handlers.types import AccountRef, ChatRef, Reply
+
+PLATFORM = "console"
+
+
+class ConsoleAdapter:
+    """One console session: a current member, a current group and a movable clock."""
+
+    def __init__(
+        self,
+        dispatcher: Dispatcher,
+        renderer: Renderer,
+        *,
+        locale: str,
+        timezone: ZoneInfo,
+        stdin: TextIO,
+        stdout: TextIO,
+        interactive: bool,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._dispatcher = dispatcher
+        self._renderer = renderer
+        self._locale = locale
+        self._timezone = timezone
+        self._stdin = stdin
+        self._stdout = stdout
+        self._interactive = interactive
+        self._clock = clock
+        self._offset = timedelta()
+        self._session = uuid.uuid4().hex[:12]
+        self._sequence = 0
+        self._member = "guest"
+        self._chat = "lobby"
+        self._admins: set[str] = set()
+
+    async def run(self) -> None:
+        """Serve lines until `:quit` or the end of input."""
+        lines: asyncio.Queue[str | None] = asyncio.Queue()
+        loop = asyncio.get_running_loop()
+        # A daemon thread, not to_thread: a blocked read must not keep the process alive.
+        threading.Thread(target=self._read_lines, args=(loop, lines), daemon=True).start()
+        self._say("console/banner", self._whoami())
+        while True:
+            self._prompt()
+            line = await lines.get()
+            if line is None:
+                break
+            line = line.strip()
+            if not line:
+                continue
+            if line.startswith(":"):
+                if not self._meta(line):
+                    break
+                continue
+            await self._send(line)
+        self._say("console/bye", {})
+
+    def now(self) -> datetime:
+        """The console's clock: real time moved by `:time`."""
+        return self._clock() + self._offset
+
+    def _read_lines(
+        self, loop: asyncio.AbstractEventLoop, lines: asyncio.Queue[str | None]
+    ) -> None:
+        for line in self._stdin:
+            loop.call_soon_threadsafe(lines.put_nowait, line)
+        loop.call_soon_threadsafe(lines.put_nowait, None)
+
+    async def _send(self, text: str) -> None:
+        self._sequence += 1
+        event = event_from_text(
+            event_id=f"{PLATFORM}:{self._session}:{self._sequence}",
+            chat=ChatRef(PLATFORM, self._chat, title=self._chat),
+            actor=AccountRef(
+                PLATFORM,
+                self._member.casefold(),
+                self._member,
+                username=self._member,
+                is_platform_admin=self._member.casefold() in self._admins,
+            ),
+            text=text,
+            occurred_at=self.now(),
+        )
+        outcome = await self._dispatcher.handle(event)
+        if outcome.reply is not None:
+            self._write(self._renderer.render(outcome.reply))
+
+    def _meta(self, line: str) -> bool:
+        """Handle a console line; False when the console should stop."""
+        command, _, argument = line[1:].partition(" ")
+        argument = argument.strip()
+        match command.lower():
+            case "quit" | "exit" | "q":
+                return False
+            case "as" if argument:
+                self._member = argument[:64]
+                self._say("console/whoami", self._whoami())
+            case "chat" if argument:
+                self._chat = argument[:64]
+                self._say("console/whoami", self._whoami())
+            case "admin" if argument.lower() in ("on", "off"):
+                key = self._member.casefold()
+                if argument.lower() == "on":
+                    self._admins.add(key)
+                else:
+                    self._admins.discard(key)
+                self._say("console/whoami", self._whoami())
+            case "time" if argument:
+                self._set_time(argument)
+            case "whoami":
+                self._say("console/whoami", self._whoami())
+            case _:
+                self._say("console/meta_help", {"line": line})
+        return True
+
+    def _set_time(self, argument: str) -> None:
+        try:
+            target = datetime.fromisoformat(argument)
+        except ValueError:
+            self._say("console/bad_time", {"value": argument})
+            return
+        if target.tzinfo is None:
+            target = target.replace(tzinfo=self._timezone)
+        self._offset = target - self._clock()
+        self._say("console/time_set", {"time": self._local_now(), "timezone": str(self._timezone)})
+
+    def _whoami(self) -> dict[str, object]:
+        return {
+            "member": self._member,
+            "chat": self._chat,
+            "admin": self._member.casefold() in self._admins,
+            "time": self._local_now(),
+            "timezone": str(self._timezone),
+        }
+
+    def _local_now(self) -> str:
+        return self.now().astimezone(self._timezone).strftime("%Y-%m-%d %H:%M")
+
+    def _say(self, template: str, context: dict[str, object]) -> None:
+        self._write(self._renderer.render(Reply(template, context, locale=self._locale)))
+
+    def _prompt(self) -> None:
+        if self._interactive:
+            self._stdout.write(f"{self._member}@{self._chat}> ")
+            self._stdout.flush()
+
+    def _write(self, text: str) -> None:
+        self._stdout.write(text + "\n")
+        self._stdout.flush()
+
+
+def run_console(
+    dispatcher: Dispatcher, renderer: Renderer, *, locale: str, timezone: ZoneInfo
+) -> ConsoleAdapter:
+    """A console on this process's own terminal (or pipe)."""
+    for stream in (sys.stdin, sys.stdout):
+        # Bad bytes on a pipe or an ASCII terminal must not crash the chat.
+        stream.reconfigure(errors="replace")  # type: ignore[union-attr]
+    return ConsoleAdapter(
+        dispatcher,
+        renderer,
+        locale=locale,
+        timezone=timezone,
+        stdin=sys.stdin,
+        stdout=sys.stdout,
+        interactive=sys.stdin.isatty(),
+    )

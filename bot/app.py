@@ -1,0 +1,89 @@
+"""Composition: the only place that builds things and connects them."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bot.settings import Settings
+from community.communities import Community, apply_config
+from community.config import ConfigError, parse_config
+from handlers import adjust, checkin, help, points
+from handlers.router import Dispatcher, Router
+from storage import migrate
+from storage.store import Store
+
+log = logging.getLogger(__name__)
+
+# Every feature's router, in the order /help lists their commands.
+ROUTERS: tuple[Router, ...] = (help.router, checkin.router, points.router, adjust.router)
+
+
+class StartupError(Exception):
+    """The bot cannot start; the message is one line for the operator."""
+
+
+@dataclass(slots=True)
+class App:
+    """A running core: the store, the dispatcher and the default community."""
+
+    store: Store
+    dispatcher: Dispatcher
+    community: Community
+
+    def close(self) -> None:
+        """Finish pending writes and release the database."""
+        self.store.close()
+
+
+def load_community_file(path: Path) -> tuple[str, str]:
+    """Read community.toml; StartupError names the file and the problem in one line."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        reason = error.strerror if isinstance(error, OSError) else "not UTF-8 text"
+        raise StartupError(f"{path}: cannot read community file: {reason}") from error
+    try:
+        _config, config_hash = parse_config(text)
+    except ConfigError as error:
+        raise StartupError(f"{path}: {error}") from error
+    return text, config_hash
+
+
+def build_app(settings: Settings, *, now: datetime | None = None) -> App:
+    """Migrate the database, load the community file into it and wire the dispatcher."""
+    text, _ = load_community_file(settings.community_file)
+    config, config_hash = parse_config(text)
+    try:
+        migrate.upgrade(settings.database_url)
+    except Exception as error:
+        raise StartupError(f"database {_safe_url(settings.database_url)}: {error}") from error
+    store = Store(settings.database_url)
+    community = store.write_now(
+        apply_config,
+        config,
+        config_hash,
+        default_timezone=settings.default_timezone,
+        default_locale=settings.default_locale,
+        at=now or datetime.now(UTC),
+    )
+    dispatcher = Dispatcher(
+        store,
+        ROUTERS,
+        default_community=community.slug,
+        default_locale=community.locale,
+    )
+    log.info(
+        "core ready",
+        extra={"community": community.slug, "database": _safe_url(settings.database_url)},
+    )
+    return App(store, dispatcher, community)
+
+
+def _safe_url(url: str) -> str:
+    """The database URL without its password, fit for logs."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)

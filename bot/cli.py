@@ -1,0 +1,105 @@
+"""The `communitybot` command: `run` serves chats, `migrate` brings the database up to date."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from pydantic import ValidationError
+
+from bot import logs
+from bot.adapters.console import run_console
+from bot.app import StartupError, build_app
+from bot.rendering import Renderer, plain_text
+from bot.settings import Settings
+from storage import migrate as migrations
+
+cli = typer.Typer(
+    help=(
+        "Community bot: daily check-ins, points and more for brand member groups.\n\n"
+        "Settings come from the environment or .env (DATABASE_URL, TELEGRAM_TOKEN, "
+        "DISCORD_TOKEN, DEFAULT_TIMEZONE, DEFAULT_LOCALE, LOG_LEVEL, ...)."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+)
+log = logging.getLogger(__name__)
+
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--config", "-c", help="Community rules file (default: COMMUNITY_FILE or ./community.toml)."
+    ),
+]
+
+
+def _settings(config: Path | None) -> Settings:
+    try:
+        settings = Settings()
+    except ValidationError as error:
+        first = error.errors()[0]
+        _fail(f"settings: {'.'.join(map(str, first['loc'])).upper()}: {first['msg']}")
+    if config is not None:
+        settings = settings.model_copy(update={"community_file": config})
+    return settings
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.echo(f"communitybot: {message}", err=True)
+    raise typer.Exit(code=2)
+
+
+@cli.command()
+def run(config: ConfigOption = None) -> None:
+    """Start the bot: migrate, load the community file, then serve chats.
+
+    With no TELEGRAM_TOKEN or DISCORD_TOKEN set it opens the console chat: type as a member
+    would (/checkin, /points, 签到 ...) and use :as NAME, :admin on|off, :chat NAME,
+    :time 2026-11-23T09:00 and :quit to steer it. Piped input is read to its end.
+    """
+    settings = _settings(config)
+    console = settings.telegram_token is None and settings.discord_token is None
+    logs.configure(
+        settings.log_level,
+        settings.log_file or (Path("data/communitybot.log") if console else None),
+    )
+    if not console:
+        _fail(
+            "Telegram and Discord adapters are not built yet; unset the tokens to use the console"
+        )
+    try:
+        app = build_app(settings)
+    except StartupError as error:
+        _fail(str(error))
+    try:
+        adapter = run_console(
+            app.dispatcher,
+            Renderer(plain_text),
+            locale=app.community.locale,
+            timezone=app.community.timezone,
+        )
+        asyncio.run(adapter.run())
+    except KeyboardInterrupt:
+        pass
+    finally:
+        app.close()
+
+
+@cli.command()
+def migrate() -> None:
+    """Bring the database at DATABASE_URL up to the newest schema, then exit."""
+    settings = _settings(None)
+    logs.configure(settings.log_level, settings.log_file)
+    try:
+        migrations.upgrade(settings.database_url)
+    except Exception as error:
+        _fail(f"migration failed: {error}")
+    typer.echo("database is up to date")
+
+
+def main() -> None:
+    """Entry point of the `communitybot` script."""
+    cli()

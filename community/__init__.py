@@ -1,0 +1,1 @@
+"""Activities: communities and groups, members and identity, check-ins (later polls, Q&A, UGC)."""

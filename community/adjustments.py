@@ -1,0 +1,57 @@
+"""Points moved by an admin's hand (/award, /deduct): bounded, idempotent and audited."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Connection
+
+from community import audit
+from community.communities import Community
+from community.members import Member
+from loyalty import ledger
+from loyalty.errors import UserError
+from storage.sql import fit_text
+
+
+def adjust(
+    conn: Connection,
+    community: Community,
+    *,
+    actor: Member,
+    target: Member,
+    delta: int,
+    note: str,
+    key: str,
+    at: datetime,
+) -> ledger.Posting:
+    """Award (delta > 0) or deduct (delta < 0) points; the audit line is written with the entry."""
+    limit = community.rules.points.max_award
+    if delta == 0 or abs(delta) > limit:
+        raise UserError("points/amount_out_of_range", limit=limit)
+    note = fit_text(note.strip(), 200)
+    action = "award" if delta > 0 else "deduct"
+    posting = ledger.post(
+        conn,
+        community_id=community.id,
+        member_id=target.id,
+        delta=delta,
+        reason=action,
+        key=key,
+        at=at,
+        note=note,
+        actor_member_id=actor.id,
+    )
+    if posting.applied:
+        audit.record(
+            conn,
+            community_id=community.id,
+            actor_member_id=actor.id,
+            action=action,
+            at=at,
+            target_member_id=target.id,
+            amount=abs(delta),
+            note=note,
+            balance=posting.balance,
+        )
+    return posting

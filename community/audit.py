@@ -1,0 +1,44 @@
+"""The audit log: every admin action, who did it, to whom, and with what."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, insert, select
+
+from storage.schema import audit_log
+
+
+def record(
+    conn: Connection,
+    *,
+    community_id: int,
+    actor_member_id: int,
+    action: str,
+    at: datetime,
+    target_member_id: int | None = None,
+    **details: Any,
+) -> None:
+    """Write one audit line in the same unit of work as the action it describes."""
+    conn.execute(
+        insert(audit_log).values(
+            community_id=community_id,
+            actor_member_id=actor_member_id,
+            action=action,
+            target_member_id=target_member_id,
+            details=details,
+            created_at=at,
+        )
+    )
+
+
+def recent(conn: Connection, community_id: int, limit: int = 20) -> list[dict[str, Any]]:
+    """The newest audit lines of a community, newest first."""
+    rows = conn.execute(
+        select(audit_log)
+        .where(audit_log.c.community_id == community_id)
+        .order_by(audit_log.c.id.desc())
+        .limit(limit)
+    )
+    return [dict(row._mapping) for row in rows]

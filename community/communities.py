@@ -1,0 +1,112 @@
+"""Communities (brand spaces) and the groups that belong to them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Connection, insert, select, update
+
+from community.config import CommunityConfig, Rules
+from storage.schema import communities, groups
+from storage.sql import fit_text, insert_if_absent
+
+
+@dataclass(frozen=True, slots=True)
+class Community:
+    """A brand's space: its clock, its language and its rules."""
+
+    id: int
+    slug: str
+    name: str
+    timezone: ZoneInfo
+    locale: str
+    rules: Rules
+
+    def local_day(self, at: datetime) -> date:
+        """The calendar day `at` falls on in the community's timezone."""
+        return at.astimezone(self.timezone).date()
+
+    def lists_admin(self, platform: str, user_id: str) -> bool:
+        """Whether the community's own settings name this account an admin."""
+        return f"{platform}:{user_id}" in self.rules.admins
+
+
+def apply_config(
+    conn: Connection,
+    config: CommunityConfig,
+    config_hash: str,
+    *,
+    default_timezone: str,
+    default_locale: str,
+    at: datetime,
+) -> Community:
+    """Create the community from its file, or update it when the file has changed since."""
+    section = config.community
+    values: dict[str, Any] = {
+        "name": section.name,
+        "timezone": section.timezone or default_timezone,
+        "locale": section.locale or default_locale,
+        "rules": config.rules.model_dump(mode="json"),
+        "config_hash": config_hash,
+    }
+    row = conn.execute(
+        select(communities.c.id, communities.c.config_hash).where(
+            communities.c.slug == section.slug
+        )
+    ).first()
+    if row is None:
+        conn.execute(insert(communities).values(slug=section.slug, created_at=at, **values))
+    elif row.config_hash != config_hash:
+        conn.execute(update(communities).where(communities.c.id == row.id).values(**values))
+    found = community_by_slug(conn, section.slug)
+    assert found is not None
+    return found
+
+
+def community_by_slug(conn: Connection, slug: str) -> Community | None:
+    """The community called `slug`, if there is one."""
+    row = conn.execute(select(communities).where(communities.c.slug == slug)).first()
+    return None if row is None else _community(row)
+
+
+def community_for_chat(
+    conn: Connection, *, platform: str, chat_id: str, title: str, default_slug: str, at: datetime
+) -> Community:
+    """The community a chat belongs to; a chat seen for the first time joins the default one."""
+    query = (
+        select(communities)
+        .join(groups, groups.c.community_id == communities.c.id)
+        .where(groups.c.platform == platform, groups.c.chat_id == chat_id)
+    )
+    row = conn.execute(query).first()
+    if row is not None:
+        return _community(row)
+    default = community_by_slug(conn, default_slug)
+    if default is None:
+        raise LookupError(f"default community {default_slug!r} does not exist")
+    insert_if_absent(
+        conn,
+        groups,
+        {
+            "platform": platform,
+            "chat_id": chat_id,
+            "community_id": default.id,
+            "title": fit_text(title, 200),
+            "created_at": at,
+        },
+    )
+    return _community(conn.execute(query).one())
+
+
+def _community(row: Any) -> Community:
+    return Community(
+        id=row.id,
+        slug=row.slug,
+        name=row.name,
+        timezone=ZoneInfo(row.timezone),
+        locale=row.locale,
+        rules=Rules.model_validate(row.rules),
+    )

@@ -1,0 +1,114 @@
+"""The community's rules as written in community.toml, validated into plain values."""
+
+from __future__ import annotations
+
+import hashlib
+import tomllib
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+LOCALES = ("en", "zh_CN")
+
+
+class ConfigError(ValueError):
+    """The community file cannot be used; the message is one line that says why."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class CheckinRules(_Strict):
+    """Points for the daily check-in."""
+
+    points: int = Field(default=10, ge=0, le=1_000_000)
+    streak_bonus_every: int = Field(default=7, ge=1, le=366)
+    streak_bonus_points: int = Field(default=20, ge=0, le=1_000_000)
+
+    def points_for(self, streak: int) -> tuple[int, bool]:
+        """Points for a check-in that makes the streak `streak`, and whether a bonus is in it."""
+        bonus = streak % self.streak_bonus_every == 0 and self.streak_bonus_points > 0
+        return self.points + (self.streak_bonus_points if bonus else 0), bonus
+
+
+class PointsRules(_Strict):
+    """Limits on what admins may move by hand."""
+
+    max_award: int = Field(default=10_000, ge=1, le=1_000_000_000)
+
+
+class Rules(_Strict):
+    """Everything the community's admins can tune."""
+
+    admins: tuple[str, ...] = ()
+    checkin: CheckinRules = Field(default_factory=CheckinRules)
+    points: PointsRules = Field(default_factory=PointsRules)
+
+    @field_validator("admins")
+    @classmethod
+    def _platform_ids(cls, admins: tuple[str, ...]) -> tuple[str, ...]:
+        for admin in admins:
+            platform, _, user_id = admin.partition(":")
+            if not platform or not user_id:
+                raise ValueError(f"admin {admin!r} should look like 'telegram:12345'")
+        return admins
+
+
+class CommunitySection(_Strict):
+    """The [community] table: who the community is."""
+
+    slug: str = Field(default="demo", min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    name: str = Field(default="Demo community", min_length=1, max_length=200)
+    timezone: str | None = None
+    locale: str | None = None
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                ZoneInfo(value)
+            except (ZoneInfoNotFoundError, ValueError) as error:
+                raise ValueError(f"unknown timezone {value!r}") from error
+        return value
+
+    @field_validator("locale")
+    @classmethod
+    def _known_locale(cls, value: str | None) -> str | None:
+        if value is not None and value not in LOCALES:
+            raise ValueError(f"locale must be one of {', '.join(LOCALES)}")
+        return value
+
+
+class CommunityConfig(_Strict):
+    """A whole community.toml."""
+
+    community: CommunitySection = Field(default_factory=CommunitySection)
+    admins: tuple[str, ...] = ()
+    checkin: CheckinRules = Field(default_factory=CheckinRules)
+    points: PointsRules = Field(default_factory=PointsRules)
+
+    @property
+    def rules(self) -> Rules:
+        """The tunable part, as stored in the database."""
+        return Rules(admins=self.admins, checkin=self.checkin, points=self.points)
+
+
+def parse_config(text: str) -> tuple[CommunityConfig, str]:
+    """Parse community.toml text; returns the config and a hash of the text.
+
+    Raises ConfigError with a single line naming the first problem.
+    """
+    try:
+        data: dict[str, Any] = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"not valid TOML: {error}") from error
+    try:
+        config = CommunityConfig.model_validate(data)
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "(top level)"
+        raise ConfigError(f"{where}: {first['msg']}") from error
+    return config, hashlib.sha256(text.encode()).hexdigest()

@@ -1,0 +1,123 @@
+"""Members and their platform accounts: who is who in a community."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import Connection, insert, select, update
+
+from loyalty import ledger
+from storage.schema import accounts, members
+from storage.sql import fit_text
+
+# Seen-times feed activity analytics; minute precision is plenty and saves a write per message.
+_SEEN_RESOLUTION = timedelta(minutes=5)
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    """A person in one community, whatever platforms they use."""
+
+    id: int
+    community_id: int
+    display_name: str
+
+
+def username_key(username: str) -> str:
+    """How handles are compared: without a leading @, case-insensitively."""
+    return fit_text(username.lstrip("@").casefold(), 64)
+
+
+def identify(
+    conn: Connection,
+    *,
+    community_id: int,
+    platform: str,
+    user_id: str,
+    display_name: str,
+    username: str | None,
+    at: datetime,
+) -> Member:
+    """The member behind a platform account; registers them on first contact.
+
+    Display name and handle follow what the platform says now.
+    """
+    name = fit_text(display_name.strip(), 200) or fit_text(user_id, 200)
+    handle = username_key(username) if username else None
+    row = conn.execute(
+        select(
+            accounts.c.id.label("account_id"),
+            accounts.c.username_key,
+            accounts.c.display_name.label("account_name"),
+            members.c.id,
+            members.c.display_name,
+            members.c.last_seen_at,
+        )
+        .join(members, members.c.id == accounts.c.member_id)
+        .where(
+            accounts.c.community_id == community_id,
+            accounts.c.platform == platform,
+            accounts.c.platform_user_id == user_id,
+        )
+    ).first()
+    if row is None:
+        return _register(conn, community_id, platform, user_id, name, handle, at)
+    if row.account_name != name or row.username_key != handle:
+        conn.execute(
+            update(accounts)
+            .where(accounts.c.id == row.account_id)
+            .values(display_name=name, username_key=handle)
+        )
+    if row.display_name != name or at - row.last_seen_at >= _SEEN_RESOLUTION:
+        conn.execute(
+            update(members).where(members.c.id == row.id).values(display_name=name, last_seen_at=at)
+        )
+    return Member(row.id, community_id, name)
+
+
+def _register(
+    conn: Connection,
+    community_id: int,
+    platform: str,
+    user_id: str,
+    name: str,
+    handle: str | None,
+    at: datetime,
+) -> Member:
+    member_id = conn.execute(
+        insert(members)
+        .values(community_id=community_id, display_name=name, created_at=at, last_seen_at=at)
+        .returning(members.c.id)
+    ).scalar_one()
+    conn.execute(
+        insert(accounts).values(
+            community_id=community_id,
+            member_id=member_id,
+            platform=platform,
+            platform_user_id=user_id,
+            username_key=handle,
+            display_name=name,
+            created_at=at,
+        )
+    )
+    ledger.open_account(conn, community_id=community_id, member_id=member_id, at=at)
+    return Member(member_id, community_id, name)
+
+
+def find_by_handle(
+    conn: Connection, *, community_id: int, handle: str, platform: str
+) -> Member | None:
+    """The member whose account has this @handle; the asking chat's platform wins a tie."""
+    key = username_key(handle)
+    if not key:
+        return None
+    rows = conn.execute(
+        select(members.c.id, members.c.display_name, accounts.c.platform)
+        .join(accounts, accounts.c.member_id == members.c.id)
+        .where(accounts.c.community_id == community_id, accounts.c.username_key == key)
+    ).all()
+    if not rows:
+        return None
+    best = next((r for r in rows if r.platform == platform), rows[0])
+    return Member(best.id, community_id, best.display_name)

@@ -1,0 +1,1 @@
+"""Reception: platform-neutral events in, replies out; one module per feature."""

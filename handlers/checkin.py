@@ -1,0 +1,29 @@
+"""/checkin and the plain words 签到 / 打卡."""
+
+from __future__ import annotations
+
+from community import checkins
+from handlers.router import Context, Router
+from handlers.types import Reply
+
+router = Router()
+
+
+@router.command("checkin", words=("签到", "打卡", "checkin", "check in"))
+def checkin(ctx: Context) -> Reply:
+    """Check the member in for today in the community's timezone."""
+    result = checkins.check_in(ctx.conn, ctx.community, ctx.member.id, ctx.now)
+    rules = ctx.community.rules.checkin
+    days_to_bonus = rules.streak_bonus_every - result.streak % rules.streak_bonus_every
+    return Reply(
+        "checkin/done",
+        {
+            "name": ctx.member.display_name,
+            "points": result.points,
+            "streak": result.streak,
+            "bonus": result.bonus,
+            "bonus_points": rules.streak_bonus_points,
+            "days_to_bonus": days_to_bonus,
+            "balance": result.balance,
+        },
+    )

@@ -1,0 +1,29 @@
+"""/start and /help: what the bot does and which commands the asker may use."""
+
+from __future__ import annotations
+
+from handlers.router import Context, Router
+from handlers.types import Reply
+
+router = Router()
+
+
+@router.command("start")
+def start(ctx: Context) -> Reply:
+    """Greet a member and list what they can do."""
+    return Reply("help/start", _help_context(ctx))
+
+
+@router.command("help")
+def help_(ctx: Context) -> Reply:
+    """The commands this member may use."""
+    return Reply("help/help", _help_context(ctx))
+
+
+def _help_context(ctx: Context) -> dict[str, object]:
+    return {
+        "name": ctx.member.display_name,
+        "community": ctx.community.name,
+        "commands": list(ctx.commands),
+        "is_admin": ctx.is_admin,
+    }

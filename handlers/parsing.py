@@ -1,0 +1,67 @@
+"""Turning message text into commands and arguments, the same way on every platform."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from handlers.types import AccountRef, ChatRef, Event, EventKind
+
+# "/cmd", "/cmd@SomeBot args"; the full-width slash is what Chinese keyboards often type.
+_COMMAND = re.compile(
+    r"^[/／](?P<name>[A-Za-z0-9_]{1,32})(?:@(?P<bot>[A-Za-z0-9_]{1,64}))?(?=\s|$)"
+)
+_DIGITS = 12
+
+
+def parse_command(text: str, bot_username: str | None = None) -> tuple[str, str] | None:
+    """Split "/name@bot rest" into ("name", "rest"); None when it is no command for this bot."""
+    stripped = text.strip()
+    match = _COMMAND.match(stripped)
+    if match is None:
+        return None
+    addressed = match.group("bot")
+    if addressed and bot_username and addressed.casefold() != bot_username.casefold():
+        return None
+    return match.group("name").lower(), stripped[match.end() :].strip()
+
+
+def event_from_text(
+    *,
+    event_id: str,
+    chat: ChatRef,
+    actor: AccountRef,
+    text: str,
+    occurred_at: datetime,
+    bot_username: str | None = None,
+) -> Event:
+    """Build the Event for a message, recognising commands in it."""
+    parsed = parse_command(text, bot_username)
+    if parsed is None:
+        return Event(event_id, chat, actor, occurred_at, EventKind.MESSAGE, text)
+    name, rest = parsed
+    return Event(
+        event_id,
+        chat,
+        actor,
+        occurred_at,
+        EventKind.COMMAND,
+        text,
+        command=name,
+        args=tuple(rest.split()),
+        arg_text=rest,
+    )
+
+
+def parse_amount(text: str) -> int | None:
+    """A positive whole number of points as people type it ("50", "+50", "５０"); else None."""
+    digits = text.removeprefix("+")
+    if not digits.isdecimal() or len(digits) > _DIGITS:
+        return None
+    amount = int(digits)
+    return amount if amount > 0 else None
+
+
+def normalize_word(text: str) -> str:
+    """A plain message reduced for matching trigger words: no spaces or closing punctuation."""
+    return text.strip().rstrip("!！。.~～ ").casefold()

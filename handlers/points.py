@@ -1,0 +1,76 @@
+"""/points, /me and /top: what a member has and where they stand."""
+
+from __future__ import annotations
+
+from community import checkins
+from handlers.router import Context, Router
+from handlers.types import Reply
+from loyalty import ledger, standings
+
+router = Router()
+
+
+@router.command("me")
+def me(ctx: Context) -> Reply:
+    """Balance, streak, rank and whether today's check-in is done."""
+    balance = ledger.balance(ctx.conn, ctx.member.id)
+    return Reply(
+        "points/me",
+        {
+            "name": ctx.member.display_name,
+            "balance": balance,
+            "streak": checkins.current_streak(ctx.conn, ctx.community, ctx.member.id, ctx.now),
+            "checked_in_today": checkins.checked_in_on(
+                ctx.conn, ctx.member.id, ctx.community.local_day(ctx.now)
+            ),
+            "rank": standings.rank_of(ctx.conn, ctx.community.id, balance),
+            "community": ctx.community.name,
+        },
+    )
+
+
+@router.command("points")
+def points(ctx: Context) -> Reply:
+    """Balance and the last five entries with their reasons."""
+    entries = ledger.recent_entries(ctx.conn, ctx.member.id, limit=5)
+    return Reply(
+        "points/points",
+        {
+            "name": ctx.member.display_name,
+            "balance": ledger.balance(ctx.conn, ctx.member.id),
+            "entries": [
+                {
+                    "delta": e.delta,
+                    "reason": e.reason,
+                    "note": e.note,
+                    "date": e.created_at.astimezone(ctx.community.timezone).date().isoformat(),
+                }
+                for e in entries
+            ],
+        },
+    )
+
+
+@router.command("top")
+def top(ctx: Context) -> Reply:
+    """The community's top ten and the asker's own rank."""
+    leaders = standings.top(ctx.conn, ctx.community.id, limit=10)
+    balance = ledger.balance(ctx.conn, ctx.member.id)
+    return Reply(
+        "points/top",
+        {
+            "community": ctx.community.name,
+            "leaders": [
+                {
+                    "rank": s.rank,
+                    "name": s.display_name,
+                    "points": s.points,
+                    "me": s.member_id == ctx.member.id,
+                }
+                for s in leaders
+            ],
+            "my_rank": standings.rank_of(ctx.conn, ctx.community.id, balance),
+            "my_points": balance,
+            "in_top": any(s.member_id == ctx.member.id for s in leaders),
+        },
+    )

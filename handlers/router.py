@@ -1,0 +1,188 @@
+"""Routers name the commands of one feature; the dispatcher runs each event as one unit of work."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from sqlalchemy import Connection
+
+from community.communities import Community, community_for_chat
+from community.members import Member, identify
+from handlers.parsing import normalize_word
+from handlers.types import Event, EventKind, Reply
+from loyalty.errors import UserError
+from storage.schema import processed_events
+from storage.sql import insert_if_absent
+from storage.store import Store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """What a handler gets: the open connection, the event and who/where it came from."""
+
+    conn: Connection
+    event: Event
+    community: Community
+    member: Member
+    is_admin: bool
+    commands: tuple[str, ...]
+
+    @property
+    def now(self) -> datetime:
+        """The time the event happened: the clock every domain call here uses."""
+        return self.event.occurred_at
+
+
+Handler = Callable[[Context], Reply]
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """A command, who may use it, and the plain words that mean the same."""
+
+    command: str
+    handler: Handler
+    admin: bool
+    words: tuple[str, ...]
+
+
+class Router:
+    """The commands of one feature module, registered explicitly with `@router.command`."""
+
+    def __init__(self) -> None:
+        self.routes: list[Route] = []
+
+    def command(
+        self, name: str, *, admin: bool = False, words: Sequence[str] = ()
+    ) -> Callable[[Handler], Handler]:
+        """Register the decorated function as the handler of /name (and of `words`)."""
+
+        def register(handler: Handler) -> Handler:
+            normalized = tuple(normalize_word(word) for word in words)
+            self.routes.append(Route(name, handler, admin, normalized))
+            return handler
+
+        return register
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What handling an event came to: the reply (if any), and whether it was a repeat."""
+
+    reply: Reply | None
+    duplicate: bool = False
+
+
+class Dispatcher:
+    """Finds the route for an event, checks permission and runs it in the store's writer."""
+
+    def __init__(
+        self,
+        store: Store,
+        routers: Sequence[Router],
+        *,
+        default_community: str,
+        default_locale: str,
+    ) -> None:
+        self._store = store
+        self._default_community = default_community
+        self._default_locale = default_locale
+        self._commands: dict[str, Route] = {}
+        self._words: dict[str, Route] = {}
+        for router in routers:
+            for route in router.routes:
+                if route.command in self._commands:
+                    raise ValueError(f"/{route.command} is registered twice")
+                self._commands[route.command] = route
+                for word in route.words:
+                    self._words[word] = route
+
+    async def handle(self, event: Event) -> Outcome:
+        """Handle one event; a repeated event_id changes nothing and gets no reply."""
+        route = self._route(event)
+        if route is None and event.kind is EventKind.MESSAGE:
+            return Outcome(None)
+        started = time.perf_counter()
+        try:
+            outcome = await self._store.write(self._unit_of_work, event, route)
+        except Exception:
+            log.exception("event failed", extra={"event_id": event.event_id})
+            return Outcome(Reply("common/internal_error", locale=self._default_locale))
+        log.info(
+            "event handled",
+            extra={
+                "event_id": event.event_id,
+                "command": route.command if route else event.command,
+                "reply": outcome.reply.template if outcome.reply else None,
+                "duplicate": outcome.duplicate,
+                "ms": round((time.perf_counter() - started) * 1000, 2),
+            },
+        )
+        return outcome
+
+    def visible_commands(self, is_admin: bool) -> tuple[str, ...]:
+        """The commands an actor may use, in registration order."""
+        return tuple(r.command for r in self._commands.values() if is_admin or not r.admin)
+
+    def _route(self, event: Event) -> Route | None:
+        if event.kind is EventKind.COMMAND and event.command:
+            return self._commands.get(event.command)
+        return self._words.get(normalize_word(event.text))
+
+    def _unit_of_work(self, conn: Connection, event: Event, route: Route | None) -> Outcome:
+        first_time = insert_if_absent(
+            conn,
+            processed_events,
+            {"event_id": event.event_id[:200], "processed_at": event.occurred_at},
+        )
+        if not first_time:
+            return Outcome(None, duplicate=True)
+        community = community_for_chat(
+            conn,
+            platform=event.chat.platform,
+            chat_id=event.chat.chat_id,
+            title=event.chat.title,
+            default_slug=self._default_community,
+            at=event.occurred_at,
+        )
+        actor = event.actor
+        member = identify(
+            conn,
+            community_id=community.id,
+            platform=actor.platform,
+            user_id=actor.user_id,
+            display_name=actor.display_name,
+            username=actor.username,
+            at=event.occurred_at,
+        )
+        is_admin = actor.is_platform_admin or community.lists_admin(actor.platform, actor.user_id)
+        reply = self._run(conn, event, route, community, member, is_admin)
+        return Outcome(replace(reply, locale=community.locale))
+
+    def _run(
+        self,
+        conn: Connection,
+        event: Event,
+        route: Route | None,
+        community: Community,
+        member: Member,
+        is_admin: bool,
+    ) -> Reply:
+        if route is None:
+            return Reply("common/unknown_command", {"command": event.command or ""})
+        if route.admin and not is_admin:
+            return Reply("common/admins_only", {"command": route.command})
+        context = Context(conn, event, community, member, is_admin, self.visible_commands(is_admin))
+        try:
+            # A savepoint, so a refusal half-way through leaves nothing behind, while the
+            # event itself (and the member's first contact) still counts as handled.
+            with conn.begin_nested():
+                return route.handler(context)
+        except UserError as refusal:
+            return Reply(refusal.key, refusal.context)

@@ -1,0 +1,14 @@
+"""User-caused errors: a message key and its context, for a template to render; not bugs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class UserError(Exception):
+    """A request that cannot be done; `key` names the template saying why ("feature/name")."""
+
+    def __init__(self, key: str, **context: Any) -> None:
+        super().__init__(key)
+        self.key = key
+        self.context = context

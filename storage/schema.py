@@ -1,0 +1,147 @@
+"""The whole schema in one place; migrations/ creates it, the domain queries it.
+
+One MetaData for every layer, because the ledger (loyalty) and the members (community) refer
+to each other by foreign key and Alembic compares against a single picture.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    UniqueConstraint,
+)
+
+from storage.types import Id, UtcDateTime
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+communities = Table(
+    "communities",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("slug", String(64), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("timezone", String(64), nullable=False),
+    Column("locale", String(16), nullable=False),
+    Column("rules", JSON, nullable=False),
+    # Hash of the community.toml that last wrote `rules`: a restart re-applies the file only
+    # when the file changed, so settings admins change later survive restarts.
+    Column("config_hash", String(64), nullable=False, server_default=""),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+groups = Table(
+    "groups",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("platform", String(16), nullable=False),
+    Column("chat_id", String(64), nullable=False),
+    Column("community_id", Id, ForeignKey("communities.id"), nullable=False),
+    Column("title", String(200), nullable=False, server_default=""),
+    Column("created_at", UtcDateTime, nullable=False),
+    UniqueConstraint("platform", "chat_id", name="uq_groups_platform_chat"),
+)
+
+members = Table(
+    "members",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("community_id", Id, ForeignKey("communities.id"), nullable=False, index=True),
+    Column("display_name", String(200), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("last_seen_at", UtcDateTime, nullable=False),
+)
+
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("community_id", Id, ForeignKey("communities.id"), nullable=False),
+    Column("member_id", Id, ForeignKey("members.id"), nullable=False, index=True),
+    Column("platform", String(16), nullable=False),
+    Column("platform_user_id", String(64), nullable=False),
+    # Lower-cased handle (@name) for finding a member from a mention; may be absent.
+    Column("username_key", String(64), nullable=True),
+    Column("display_name", String(200), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    UniqueConstraint(
+        "community_id", "platform", "platform_user_id", name="uq_accounts_community_platform_user"
+    ),
+    Index("ix_accounts_community_username", "community_id", "username_key"),
+)
+
+balances = Table(
+    "balances",
+    metadata,
+    Column("member_id", Id, ForeignKey("members.id"), primary_key=True),
+    Column("community_id", Id, ForeignKey("communities.id"), nullable=False),
+    Column("points", BigInteger, nullable=False, server_default="0"),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Index("ix_balances_community_points", "community_id", "points"),
+)
+
+ledger = Table(
+    "ledger",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("community_id", Id, ForeignKey("communities.id"), nullable=False),
+    Column("member_id", Id, ForeignKey("members.id"), nullable=False),
+    Column("delta", BigInteger, nullable=False),
+    Column("reason", String(32), nullable=False),
+    Column("note", String(500), nullable=False, server_default=""),
+    # The cause of the entry (checkin:<community>:<member>:<day>, event:<event_id>): a cause
+    # pays once, however often it is retried or redelivered.
+    Column("idempotency_key", String(200), nullable=False, unique=True),
+    Column("actor_member_id", Id, ForeignKey("members.id"), nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Index("ix_ledger_member_id", "member_id", "id"),
+)
+
+checkins = Table(
+    "checkins",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("community_id", Id, ForeignKey("communities.id"), nullable=False),
+    Column("member_id", Id, ForeignKey("members.id"), nullable=False),
+    Column("day", Date, nullable=False),
+    Column("streak", Integer, nullable=False),
+    Column("points", Integer, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    UniqueConstraint("member_id", "day", name="uq_checkins_member_day"),
+)
+
+processed_events = Table(
+    "processed_events",
+    metadata,
+    Column("event_id", String(200), primary_key=True),
+    Column("processed_at", UtcDateTime, nullable=False),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("community_id", Id, ForeignKey("communities.id"), nullable=False),
+    Column("actor_member_id", Id, ForeignKey("members.id"), nullable=False),
+    Column("action", String(32), nullable=False),
+    Column("target_member_id", Id, ForeignKey("members.id"), nullable=True),
+    Column("details", JSON, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Index("ix_audit_log_community_id", "community_id", "id"),
+)

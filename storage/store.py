@@ -1,0 +1,164 @@
+"""Runs synchronous units of work: writes in one writer thread with group commit, reads in a pool.
+
+Why a thread and not async SQL: every awaited statement costs a thread hop, so a unit of work
+is handed over whole (`await store.write(fn, ...)`) and runs as plain Python on a connection
+(DESIGN.md, Storage). Writes queue up while the writer is busy and the next batch commits them
+together: one commit (one fsync) for many events, and on SQLite no lost updates by construction.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import queue
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, Concatenate, ParamSpec, TypeVar
+
+from sqlalchemy import Connection
+
+from storage.engine import make_engine
+
+P = ParamSpec("P")
+T = TypeVar("T")
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class _Job:
+    fn: Callable[..., Any]
+    args: tuple[Any, ...]
+    kwargs: dict[str, Any]
+    loop: asyncio.AbstractEventLoop
+    future: asyncio.Future[Any]
+    outcome: tuple[bool, Any] = field(default=(False, None))
+
+
+class StoreClosedError(RuntimeError):
+    """Raised when work is handed to a store that has been closed."""
+
+
+class Store:
+    """The database as the program sees it: `await write(fn, ...)` and `await read(fn, ...)`."""
+
+    def __init__(self, url: str, *, max_batch: int = 128, readers: int = 2) -> None:
+        self.url = url
+        self._max_batch = max_batch
+        self._writer_engine = make_engine(url, writer=True, pool_size=1)
+        self._reader_engine = make_engine(url, writer=False, pool_size=readers)
+        self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._readers = ThreadPoolExecutor(max_workers=readers, thread_name_prefix="db-read")
+        self._closed = False
+        self._writer = threading.Thread(target=self._write_loop, name="db-write", daemon=True)
+        self._writer.start()
+
+    async def write(
+        self, fn: Callable[Concatenate[Connection, P], T], *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        """Run `fn(conn, ...)` in the writer thread; returns once its transaction is committed.
+
+        If `fn` raises, none of its changes are kept and the exception is raised here.
+        """
+        if self._closed:
+            raise StoreClosedError("store is closed")
+        loop = asyncio.get_running_loop()
+        job = _Job(fn, args, kwargs, loop, loop.create_future())
+        self._jobs.put(job)
+        return await job.future  # type: ignore[no-any-return]
+
+    async def read(
+        self, fn: Callable[Concatenate[Connection, P], T], *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        """Run `fn(conn, ...)` on a reader connection; it sees every write already returned."""
+        if self._closed:
+            raise StoreClosedError("store is closed")
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._readers, lambda: self.read_now(fn, *args, **kwargs))
+
+    def read_now(
+        self, fn: Callable[Concatenate[Connection, P], T], *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        """Run a read in the calling thread (start-up, tests and tools that have no event loop)."""
+        with self._reader_engine.connect() as conn, conn.begin():
+            return fn(conn, *args, **kwargs)
+
+    def write_now(
+        self, fn: Callable[Concatenate[Connection, P], T], *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        """Run a unit of work in the calling thread; only for start-up before the loop serves."""
+        with self._writer_engine.connect() as conn, conn.begin():
+            return fn(conn, *args, **kwargs)
+
+    def close(self) -> None:
+        """Finish the queued writes, then release every connection."""
+        if self._closed:
+            return
+        self._closed = True
+        self._jobs.put(None)
+        self._writer.join()
+        self._readers.shutdown(wait=True)
+        self._writer_engine.dispose()
+        self._reader_engine.dispose()
+
+    def _write_loop(self) -> None:
+        with self._writer_engine.connect() as conn:
+            stopping = False
+            while not stopping:
+                first = self._jobs.get()
+                if first is None:
+                    break
+                batch = [first]
+                while len(batch) < self._max_batch:
+                    try:
+                        job = self._jobs.get_nowait()
+                    except queue.Empty:
+                        break
+                    if job is None:
+                        stopping = True
+                        break
+                    batch.append(job)
+                self._commit(conn, batch)
+                self._settle(batch)
+
+    def _commit(self, conn: Connection, batch: list[_Job]) -> None:
+        """Run a batch in one transaction; if anything fails, run each job alone instead.
+
+        Re-running is safe because the failed transaction left nothing behind, and it keeps one
+        bad job from failing the others that happened to share its commit.
+        """
+        try:
+            with conn.begin():
+                results = [job.fn(conn, *job.args, **job.kwargs) for job in batch]
+        except Exception as error:
+            if len(batch) == 1:
+                batch[0].outcome = (False, error)
+                return
+            for job in batch:
+                self._commit(conn, [job])
+            return
+        for job, result in zip(batch, results, strict=True):
+            job.outcome = (True, result)
+
+    @staticmethod
+    def _settle(batch: list[_Job]) -> None:
+        by_loop: dict[asyncio.AbstractEventLoop, list[_Job]] = {}
+        for job in batch:
+            by_loop.setdefault(job.loop, []).append(job)
+        for loop, jobs in by_loop.items():
+            try:
+                loop.call_soon_threadsafe(_resolve, jobs)
+            except RuntimeError:  # the loop is closed: nobody is waiting any more
+                log.warning("writes finished after their event loop closed: %d", len(jobs))
+
+
+def _resolve(jobs: list[_Job]) -> None:
+    for job in jobs:
+        if job.future.cancelled():
+            continue
+        ok, value = job.outcome
+        if ok:
+            job.future.set_result(value)
+        else:
+            job.future.set_exception(value)
