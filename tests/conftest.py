@@ -1,0 +1,118 @@
+"""Fixtures: a real database (SQLite file, and PostgreSQL where TEST_DATABASE_URL is set)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Connection, create_engine, text
+
+from community.communities import Community, apply_config
+from community.config import parse_config
+from handlers.router import Dispatcher
+from storage import migrate
+from storage.engine import make_engine
+from storage.store import Store
+from tests.harness import Chat
+
+T0 = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
+
+TEST_COMMUNITY = """
+admins = ["test:boss"]
+[community]
+slug = "acme"
+name = "Acme Fans"
+timezone = "Asia/Shanghai"
+locale = "en"
+[checkin]
+points = 10
+streak_bonus_every = 7
+streak_bonus_points = 20
+[points]
+max_award = 1000
+"""
+
+
+@pytest.fixture(scope="session")
+def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One migrated SQLite file per session; each test gets a copy (migrating costs ~0.2 s)."""
+    path = tmp_path_factory.mktemp("template") / "template.sqlite3"
+    migrate.upgrade(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(
+    request: pytest.FixtureRequest, tmp_path: Path, _sqlite_template: Path
+) -> Iterator[str]:
+    """The URL of a fresh, migrated database of each kind."""
+    if request.param == "sqlite":
+        path = tmp_path / "bot.sqlite3"
+        shutil.copy(_sqlite_template, path)
+        yield f"sqlite:///{path}"
+        return
+    base = os.environ.get("TEST_DATABASE_URL")
+    if not base:
+        pytest.skip("PostgreSQL run skipped: TEST_DATABASE_URL is not set")
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(migrate_url(base))
+    with admin.begin() as conn:
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    url = f"{migrate_url(base)}{'&' if '?' in base else '?'}options=-csearch_path%3D{schema}"
+    migrate.upgrade(url)
+    yield url
+    with admin.begin() as conn:
+        conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+    admin.dispose()
+
+
+def migrate_url(url: str) -> str:
+    """TEST_DATABASE_URL with the psycopg 3 driver named."""
+    return url.replace("postgresql://", "postgresql+psycopg://", 1)
+
+
+@pytest.fixture
+def conn(db_url: str) -> Iterator[Connection]:
+    """A connection in an open transaction, for synchronous domain tests."""
+    engine = make_engine(db_url, writer=True, pool_size=1)
+    with engine.connect() as connection, connection.begin():
+        yield connection
+    engine.dispose()
+
+
+@pytest.fixture
+def community(conn: Connection) -> Community:
+    """The test community (Asia/Shanghai, 10 points a day, bonus 20 every 7th day)."""
+    config, digest = parse_config(TEST_COMMUNITY)
+    return apply_config(
+        conn, config, digest, default_timezone="UTC", default_locale="en", at=T0
+    )
+
+
+@pytest.fixture
+async def store(db_url: str) -> AsyncIterator[Store]:
+    """The real store on the test database, with the test community loaded."""
+    store = Store(db_url)
+    config, digest = parse_config(TEST_COMMUNITY)
+    store.write_now(apply_config, config, digest, default_timezone="UTC", default_locale="en", at=T0)
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def dispatcher(store: Store) -> Dispatcher:
+    """The dispatcher with every feature router, as bot/app.py wires it."""
+    from bot.app import ROUTERS
+
+    return Dispatcher(store, ROUTERS, default_community="acme", default_locale="en")
+
+
+@pytest.fixture
+def chat(dispatcher: Dispatcher) -> Chat:
+    """A group where members talk to the bot; `boss` is an admin by the community's list."""
+    return Chat(dispatcher, now=T0)

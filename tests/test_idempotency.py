@@ -1,0 +1,42 @@
+"""A redelivered or retried event is handled once: the second time changes nothing."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from tests.harness import Chat
+
+
+async def test_replayed_checkin_changes_nothing_and_is_logged(
+    chat: Chat, caplog: pytest.LogCaptureFixture
+) -> None:
+    first = await chat.say("alice", "/checkin", event_id="test:update-1")
+    assert first.text is not None and "+10 points" in first.text
+    with caplog.at_level(logging.INFO, logger="handlers.router"):
+        again = await chat.deliver(first.event)
+    assert again.outcome.duplicate and again.outcome.reply is None
+    assert any(
+        getattr(r, "event_id", None) == "test:update-1" and getattr(r, "duplicate", None) is True
+        for r in caplog.records
+    )
+    points = await chat.say("alice", "/points")
+    assert points.text is not None and "you have 10 points" in points.text
+
+
+async def test_replayed_award_pays_once(chat: Chat) -> None:
+    await chat.say("alice", "/start")
+    award = await chat.say("boss", "/award @alice 100 launch party", event_id="test:award-7")
+    for _ in range(3):
+        await chat.deliver(award.event)
+    points = await chat.say("alice", "/points")
+    assert points.text is not None and "you have 100 points" in points.text
+
+
+async def test_refused_event_replayed_stays_refused_silently(chat: Chat) -> None:
+    await chat.say("alice", "/checkin")
+    refused = await chat.say("alice", "/checkin", event_id="test:dup-checkin")
+    assert refused.text is not None and "already checked in" in refused.text
+    again = await chat.deliver(refused.event)
+    assert again.outcome.duplicate and again.text is None

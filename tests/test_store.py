@@ -1,0 +1,75 @@
+"""The store: units of work commit together, fail alone, and are durable when awaited."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from sqlalchemy import Connection, func, insert, select
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+from storage.engine import make_engine
+from storage.schema import metadata, processed_events
+from storage.store import Store, StoreClosedError
+from tests.conftest import T0
+
+
+def record(conn: Connection, event_id: str, fail: bool = False) -> str:
+    conn.execute(insert(processed_events).values(event_id=event_id, processed_at=T0))
+    if fail:
+        raise RuntimeError(f"unit {event_id} failed")
+    return event_id
+
+
+def count(conn: Connection) -> int:
+    return int(conn.execute(select(func.count()).select_from(processed_events)).scalar_one())
+
+
+async def test_one_failing_unit_does_not_fail_the_others_in_its_batch(db_url: str) -> None:
+    store = Store(db_url, max_batch=64)
+    try:
+        results = await asyncio.gather(
+            *(store.write(record, f"e{n}", fail=(n == 17)) for n in range(50)),
+            return_exceptions=True,
+        )
+        failures = [r for r in results if isinstance(r, Exception)]
+        assert [str(f) for f in failures] == ["unit e17 failed"]
+        assert store.read_now(count) == 49
+        ids = store.read_now(lambda c: set(c.execute(select(processed_events.c.event_id)).scalars()))
+        assert "e17" not in ids
+    finally:
+        store.close()
+
+
+async def test_an_awaited_write_is_visible_to_readers_at_once(db_url: str) -> None:
+    store = Store(db_url)
+    try:
+        for n in range(20):
+            await store.write(record, f"x{n}")
+            assert await store.read(count) == n + 1
+    finally:
+        store.close()
+
+
+async def test_close_finishes_queued_writes_then_refuses_more(db_url: str) -> None:
+    store = Store(db_url)
+    pending = [asyncio.ensure_future(store.write(record, f"q{n}")) for n in range(30)]
+    await asyncio.sleep(0)  # let every write reach the queue
+    await asyncio.to_thread(store.close)
+    assert [await p for p in pending] == [f"q{n}" for n in range(30)]
+    with pytest.raises(StoreClosedError):
+        await store.write(record, "late")
+    reopened = Store(db_url)
+    try:
+        assert reopened.read_now(count) == 30
+    finally:
+        reopened.close()
+
+
+def test_migrations_build_exactly_the_schema_the_code_uses(db_url: str) -> None:
+    engine = make_engine(db_url, writer=True, pool_size=1)
+    with engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), metadata)
+    engine.dispose()
+    assert diff == []
