@@ -47,9 +47,7 @@ def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(
-    request: pytest.FixtureRequest, tmp_path: Path, _sqlite_template: Path
-) -> Iterator[str]:
+def db_url(request: pytest.FixtureRequest, tmp_path: Path, _sqlite_template: Path) -> Iterator[str]:
     """The URL of a fresh, migrated database of each kind."""
     if request.param == "sqlite":
         path = tmp_path / "bot.sqlite3"
@@ -89,9 +87,7 @@ def conn(db_url: str) -> Iterator[Connection]:
 def community(conn: Connection) -> Community:
     """The test community (Asia/Shanghai, 10 points a day, bonus 20 every 7th day)."""
     config, digest = parse_config(TEST_COMMUNITY)
-    return apply_config(
-        conn, config, digest, default_timezone="UTC", default_locale="en", at=T0
-    )
+    return apply_config(conn, config, digest, default_timezone="UTC", default_locale="en", at=T0)
 
 
 @pytest.fixture
@@ -99,7 +95,9 @@ async def store(db_url: str) -> AsyncIterator[Store]:
     """The real store on the test database, with the test community loaded."""
     store = Store(db_url)
     config, digest = parse_config(TEST_COMMUNITY)
-    store.write_now(apply_config, config, digest, default_timezone="UTC", default_locale="en", at=T0)
+    store.write_now(
+        apply_config, config, digest, default_timezone="UTC", default_locale="en", at=T0
+    )
     yield store
     store.close()
 

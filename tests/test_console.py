@@ -127,7 +127,11 @@ def test_cli_reports_a_missing_community_file(tmp_path: Path) -> None:
 
 def test_cli_help_explains_run_and_migrate() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "bot", "--help"], capture_output=True, text=True, check=False, timeout=60
+        [sys.executable, "-m", "bot", "--help"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
     )
     assert result.returncode == 0
     assert "run" in result.stdout and "migrate" in result.stdout

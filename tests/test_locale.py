@@ -15,7 +15,9 @@ from tests.harness import Chat
 
 async def test_chinese_community_answers_in_chinese(store: Store, dispatcher: Dispatcher) -> None:
     config, digest = parse_config(TEST_COMMUNITY.replace('locale = "en"', 'locale = "zh_CN"'))
-    store.write_now(apply_config, config, digest, default_timezone="UTC", default_locale="en", at=T0)
+    store.write_now(
+        apply_config, config, digest, default_timezone="UTC", default_locale="en", at=T0
+    )
     chat = Chat(dispatcher, now=T0)
     said = await chat.say("小明", "签到")
     assert said.text is not None and "签到成功，小明！+10 积分" in said.text
@@ -41,8 +43,15 @@ def test_every_template_a_handler_names_exists() -> None:
     import re
 
     named: set[str] = set()
-    for source in [*root.glob("handlers/*.py"), *root.glob("community/*.py"), *root.glob("loyalty/*.py"), *root.glob("bot/**/*.py")]:
-        named |= set(re.findall(r'(?:Reply|UserError|_say)\(\s*f?"([a-z_]+/[a-z_{}]+)"', source.read_text()))
+    for source in [
+        *root.glob("handlers/*.py"),
+        *root.glob("community/*.py"),
+        *root.glob("loyalty/*.py"),
+        *root.glob("bot/**/*.py"),
+    ]:
+        named |= set(
+            re.findall(r'(?:Reply|UserError|_say)\(\s*f?"([a-z_]+/[a-z_{}]+)"', source.read_text())
+        )
     expanded = {n.replace("{command}ed", v) for n in named for v in ("awarded", "deducted")}
     assert len(expanded) > 15
     for name in expanded:

@@ -19,7 +19,7 @@ async def balance_line(chat: Chat, who: str) -> str:
 
 async def test_points_lists_the_last_five_entries_with_reasons(chat: Chat) -> None:
     await chat.say("alice", "/start")
-    for day in range(6):
+    for _ in range(6):
         await chat.say("alice", "/checkin")
         chat.now += timedelta(days=1)
     await chat.say("boss", "/award @alice 50 best unboxing video")
@@ -97,8 +97,18 @@ async def test_non_admin_award_is_refused_and_changes_nothing(chat: Chat, store:
 
 async def test_malformed_award_answers_usage_and_changes_nothing(chat: Chat) -> None:
     await chat.say("alice", "/checkin")
-    for args in ("", "@alice", "@alice abc", "@alice -5", "@alice 0", "@alice 1.5", "@alice 1e9",
-                 "@alice 1001", "@alice 99999999999999999999", "50 @alice"):
+    for args in (
+        "",
+        "@alice",
+        "@alice abc",
+        "@alice -5",
+        "@alice 0",
+        "@alice 1.5",
+        "@alice 1e9",
+        "@alice 1001",
+        "@alice 99999999999999999999",
+        "50 @alice",
+    ):
         said = await chat.say("boss", f"/award {args}".strip())
         assert said.text is not None and said.text.startswith("Usage: /award @member AMOUNT"), args
     assert await balance_line(chat, "alice") == "💰 alice, you have 10 points."
@@ -143,5 +153,7 @@ async def test_display_names_stay_current(chat: Chat) -> None:
     await chat.say("alice", "/checkin")
     event = chat.event("alice", "/top")
     renamed = type(event.actor)(event.actor.platform, event.actor.user_id, "Alice 🌸")
-    said = await chat.deliver(type(event)(**{**{f: getattr(event, f) for f in event.__slots__}, "actor": renamed}))
+    said = await chat.deliver(
+        type(event)(**{**{f: getattr(event, f) for f in event.__slots__}, "actor": renamed})
+    )
     assert said.text is not None and "1. Alice 🌸 — 10" in said.text

@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from sqlalchemy import Connection, func, insert, select
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from sqlalchemy import Connection, func, insert, select
 
 from storage.engine import make_engine
 from storage.schema import metadata, processed_events
@@ -36,7 +36,9 @@ async def test_one_failing_unit_does_not_fail_the_others_in_its_batch(db_url: st
         failures = [r for r in results if isinstance(r, Exception)]
         assert [str(f) for f in failures] == ["unit e17 failed"]
         assert store.read_now(count) == 49
-        ids = store.read_now(lambda c: set(c.execute(select(processed_events.c.event_id)).scalars()))
+        ids = store.read_now(
+            lambda c: set(c.execute(select(processed_events.c.event_id)).scalars())
+        )
         assert "e17" not in ids
     finally:
         store.close()
