@@ -55,14 +55,9 @@ class ConsoleAdapter:
 
     async def run(self) -> None:
         """Serve lines until `:quit` or the end of input."""
-        lines: asyncio.Queue[str | None] = asyncio.Queue()
-        loop = asyncio.get_running_loop()
-        # A daemon thread, not to_thread: a blocked read must not keep the process alive.
-        threading.Thread(target=self._read_lines, args=(loop, lines), daemon=True).start()
         self._say("console/banner", self._whoami())
         while True:
-            self._prompt()
-            line = await lines.get()
+            line = await self._next_line()
             if line is None:
                 break
             line = line.strip()
@@ -79,12 +74,23 @@ class ConsoleAdapter:
         """The console's clock: real time moved by `:time`."""
         return self._clock() + self._offset
 
-    def _read_lines(
-        self, loop: asyncio.AbstractEventLoop, lines: asyncio.Queue[str | None]
-    ) -> None:
-        for line in self._stdin:
-            loop.call_soon_threadsafe(lines.put_nowait, line)
-        loop.call_soon_threadsafe(lines.put_nowait, None)
+    def _next_line(self) -> asyncio.Future[str | None]:
+        """Read one line in a daemon thread, so Ctrl-C never waits for a blocked read."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[str | None] = loop.create_future()
+        prompt = f"{self._member}@{self._chat}> " if self._interactive else None
+
+        def read() -> None:
+            line: str | None
+            try:
+                # input() gives line editing and history on a terminal; a pipe is read plainly.
+                line = input(prompt) if prompt is not None else self._stdin.readline() or None
+            except EOFError:
+                line = None
+            loop.call_soon_threadsafe(_settle, future, line)
+
+        threading.Thread(target=read, name="console-read", daemon=True).start()
+        return future
 
     async def _send(self, text: str) -> None:
         self._sequence += 1
@@ -159,20 +165,23 @@ class ConsoleAdapter:
     def _say(self, template: str, context: dict[str, object]) -> None:
         self._write(self._renderer.render(Reply(template, context, locale=self._locale)))
 
-    def _prompt(self) -> None:
-        if self._interactive:
-            self._stdout.write(f"{self._member}@{self._chat}> ")
-            self._stdout.flush()
-
     def _write(self, text: str) -> None:
         self._stdout.write(text + "\n")
         self._stdout.flush()
+
+
+def _settle(future: asyncio.Future[str | None], line: str | None) -> None:
+    if not future.done():
+        future.set_result(line)
 
 
 def run_console(
     dispatcher: Dispatcher, renderer: Renderer, *, locale: str, timezone: ZoneInfo
 ) -> ConsoleAdapter:
     """A console on this process's own terminal (or pipe)."""
+    interactive = sys.stdin.isatty()
+    if interactive:
+        import readline  # noqa: F401  (gives input() history and line editing)
     for stream in (sys.stdin, sys.stdout):
         # Bad bytes on a pipe or an ASCII terminal must not crash the chat.
         stream.reconfigure(errors="replace")  # type: ignore[union-attr]
@@ -183,5 +192,5 @@ def run_console(
         timezone=timezone,
         stdin=sys.stdin,
         stdout=sys.stdout,
-        interactive=sys.stdin.isatty(),
+        interactive=interactive,
     )
