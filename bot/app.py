@@ -11,7 +11,7 @@ from bot.settings import Settings
 from community.communities import Community, apply_config
 from community.config import ConfigError, parse_config
 from handlers import adjust, checkin, help, points
-from handlers.router import Dispatcher, Router
+from handlers.router import Dispatcher, Router, forget_old_events
 from storage import migrate
 from storage.store import Store
 
@@ -61,14 +61,16 @@ def build_app(settings: Settings, *, now: datetime | None = None) -> App:
     except Exception as error:
         raise StartupError(f"database {_safe_url(settings.database_url)}: {error}") from error
     store = Store(settings.database_url)
+    now = now or datetime.now(UTC)
     community = store.write_now(
         apply_config,
         config,
         config_hash,
         default_timezone=settings.default_timezone,
         default_locale=settings.default_locale,
-        at=now or datetime.now(UTC),
+        at=now,
     )
+    store.write_now(forget_old_events, now)
     dispatcher = Dispatcher(
         store,
         ROUTERS,

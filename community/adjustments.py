@@ -13,6 +13,13 @@ from loyalty import ledger
 from loyalty.errors import UserError
 from storage.sql import fit_text
 
+NOTE_LIMIT = 200
+
+
+def clean_note(note: str) -> str:
+    """The reason as it is stored and shown: trimmed, and no longer than NOTE_LIMIT."""
+    return fit_text(" ".join(note.split()), NOTE_LIMIT)
+
 
 def adjust(
     conn: Connection,
@@ -29,7 +36,7 @@ def adjust(
     limit = community.rules.points.max_award
     if delta == 0 or abs(delta) > limit:
         raise UserError("points/amount_out_of_range", limit=limit)
-    note = fit_text(note.strip(), 200)
+    note = clean_note(note)
     action = "award" if delta > 0 else "deduct"
     posting = ledger.post(
         conn,

@@ -39,7 +39,7 @@ def _adjust(ctx: Context, sign: int) -> Reply:
     )
     if target is None:
         return Reply("points/unknown_member", {"handle": handle})
-    note = parts[2] if len(parts) > 2 else ""
+    note = adjustments.clean_note(parts[2] if len(parts) > 2 else "")
     posting = adjustments.adjust(
         ctx.conn,
         ctx.community,

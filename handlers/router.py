@@ -6,9 +6,9 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, delete
 
 from community.communities import Community, community_for_chat
 from community.members import Member, identify
@@ -20,6 +20,10 @@ from storage.sql import insert_if_absent
 from storage.store import Store
 
 log = logging.getLogger(__name__)
+
+# How long an event id is remembered. Platforms redeliver within hours (Telegram keeps updates
+# 24 h), so a week is a wide margin, and the table stays small.
+DEDUPE_WINDOW = timedelta(days=7)
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,3 +190,10 @@ class Dispatcher:
                 return route.handler(context)
         except UserError as refusal:
             return Reply(refusal.key, refusal.context)
+
+
+def forget_old_events(conn: Connection, now: datetime) -> int:
+    """Drop event ids older than DEDUPE_WINDOW; returns how many were dropped."""
+    cutoff = now - DEDUPE_WINDOW
+    result = conn.execute(delete(processed_events).where(processed_events.c.processed_at < cutoff))
+    return int(result.rowcount or 0)

@@ -135,3 +135,24 @@ def test_cli_help_explains_run_and_migrate() -> None:
     )
     assert result.returncode == 0
     assert "run" in result.stdout and "migrate" in result.stdout
+
+
+def test_migrate_command_creates_the_schema(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_TOKEN")}
+    env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'm.sqlite3'}"
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "migrate"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+        check=False,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "database is up to date" in result.stdout
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "m.sqlite3") as db:
+        tables = {r[0] for r in db.execute("select name from sqlite_master where type='table'")}
+    assert {"ledger", "balances", "checkins", "members", "accounts", "audit_log"} <= tables

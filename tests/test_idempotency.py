@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 import pytest
 
+from handlers.router import DEDUPE_WINDOW, forget_old_events
+from storage.store import Store
 from tests.harness import Chat
 
 
@@ -40,3 +43,13 @@ async def test_refused_event_replayed_stays_refused_silently(chat: Chat) -> None
     assert refused.text is not None and "already checked in" in refused.text
     again = await chat.deliver(refused.event)
     assert again.outcome.duplicate and again.text is None
+
+
+async def test_event_ids_are_forgotten_after_the_dedupe_window(chat: Chat, store: Store) -> None:
+    await chat.say("alice", "/start", event_id="test:old")
+    chat.now += DEDUPE_WINDOW - timedelta(minutes=1)
+    await chat.say("alice", "/start", event_id="test:recent")
+    assert store.write_now(forget_old_events, chat.now) == 0
+    assert store.write_now(forget_old_events, chat.now + timedelta(minutes=2)) == 1
+    again = await chat.deliver(chat.event("alice", "/start", event_id="test:recent"))
+    assert again.outcome.duplicate
