@@ -1,0 +1,317 @@
+"""Throughput and latency of the core: Event in, Reply out, on a real SQLite file.
+
+Synthetic members of one community send a mix of /checkin (and the word 签到), /points, /me,
+/top and an admin's /award over several simulated days. Many asyncio tasks keep events in flight,
+so the store's writer thread can commit them in groups. The same workload then runs on a fresh
+database with `Store(url, max_batch=1)` (one transaction per event) as the baseline.
+
+Measured: events/s, p50/p99 of `Dispatcher.handle` per event, the process's peak RSS. Rendering
+replies is left out unless --render is given. Run from the repo root (project installed):
+
+    python bench/core_bench.py [--members N] [--events N] [--concurrency N] [--render]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import math
+import random
+import resource
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import Connection, func, select
+
+from bot.app import ROUTERS
+from bot.rendering import Renderer, plain_text
+from community.communities import apply_config
+from community.config import parse_config
+from handlers.parsing import event_from_text
+from handlers.router import Dispatcher
+from handlers.types import AccountRef, ChatRef, Event
+from storage import migrate
+from storage.schema import balances, checkins, ledger
+from storage.store import Store
+
+COMMUNITY = """
+admins = ["bench:admin"]
+[community]
+slug = "bench"
+name = "Bench Community"
+timezone = "Asia/Shanghai"
+locale = "en"
+[checkin]
+points = 10
+streak_bonus_every = 7
+streak_bonus_points = 20
+[points]
+max_award = 1000
+"""
+# 09:00 in Shanghai; each simulated day's events fall between 09:00 and 21:00 local time.
+T0 = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
+DAY_SPAN = timedelta(hours=12)
+CHAT = ChatRef("bench", "group-1", title="Bench group")
+ADMIN = AccountRef("bench", "admin", "Admin", username="admin")
+# Shares of the events after registration; /award is the admin's.
+MIX = {"checkin": 0.50, "me": 0.15, "points": 0.15, "top": 0.12, "award": 0.08}
+WORD_SHARE = 0.3  # of check-ins typed as the plain word 签到 instead of /checkin
+MAX_DAY_FILL = 0.8  # at most this share of members checks in on one simulated day
+
+
+@dataclass(frozen=True, slots=True)
+class Workload:
+    """The events of each simulated day (a day's events run concurrently, days one by one)."""
+
+    days: list[list[Event]]
+    checkins: int
+    awards: int
+    award_points: int
+
+    @property
+    def size(self) -> int:
+        return sum(len(day) for day in self.days)
+
+
+@dataclass(slots=True)
+class RunResult:
+    """What one run of the workload measured and found."""
+
+    label: str
+    seconds: float
+    latencies: list[float]
+    replies: Counter[str]
+    peak_rss_mib: float
+    totals: dict[str, int]
+
+
+def member(i: int) -> AccountRef:
+    return AccountRef("bench", f"m{i}", f"Member {i}", username=f"m{i}")
+
+
+def build_workload(members: int, events: int, seed: int = 42) -> Workload:
+    """Day 0: every member checks in (registering them) and the admin says /start; then a mix."""
+    rng = random.Random(seed)
+    ids = iter(range(1, 10**9))
+
+    def make(who: AccountRef, text: str, day: int, slot: float) -> Event:
+        return event_from_text(
+            event_id=f"bench:{next(ids)}",
+            chat=CHAT,
+            actor=who,
+            text=text,
+            occurred_at=T0 + timedelta(days=day) + DAY_SPAN * slot,
+        )
+
+    def checkin_text() -> str:
+        return "签到" if rng.random() < WORD_SHARE else "/checkin"
+
+    first = [(ADMIN, "/start")] + [(member(i), checkin_text()) for i in range(members)]
+    rest = events - len(first)
+    checkin_total = round(rest * MIX["checkin"])
+    n_days = max(1, math.ceil(checkin_total / (members * MAX_DAY_FILL)))
+    per_day = [rest // n_days + (1 if d < rest % n_days else 0) for d in range(n_days)]
+    checkins_per_day = [
+        checkin_total // n_days + (1 if d < checkin_total % n_days else 0) for d in range(n_days)
+    ]
+    others = ["me", "points", "top", "award"]
+    weights = [MIX[k] for k in others]
+
+    awards = award_points = 0
+    days: list[list[tuple[AccountRef, str]]] = [first]
+    for day_size, day_checkins in zip(per_day, checkins_per_day, strict=True):
+        day = [(member(i), checkin_text()) for i in rng.sample(range(members), day_checkins)]
+        for kind in rng.choices(others, weights, k=day_size - day_checkins):
+            if kind == "award":
+                amount = rng.randint(1, 100)
+                awards += 1
+                award_points += amount
+                target = rng.randrange(members)
+                day.append((ADMIN, f"/award @m{target} {amount} bench prize"))
+            else:
+                day.append((member(rng.randrange(members)), f"/{kind}"))
+        rng.shuffle(day)
+        days.append(day)
+
+    built = [
+        [make(who, text, d, i / len(day)) for i, (who, text) in enumerate(day)]
+        for d, day in enumerate(days)
+    ]
+    return Workload(built, members + sum(checkins_per_day), awards, award_points)
+
+
+def fresh_store(directory: Path, name: str, max_batch: int | None) -> tuple[Store, Dispatcher]:
+    """A migrated SQLite file with the bench community loaded, and the dispatcher over it."""
+    url = f"sqlite:///{directory / name}"
+    migrate.upgrade(url)
+    store = Store(url) if max_batch is None else Store(url, max_batch=max_batch)
+    config, digest = parse_config(COMMUNITY)
+    store.write_now(
+        apply_config, config, digest, default_timezone="UTC", default_locale="en", at=T0
+    )
+    dispatcher = Dispatcher(store, ROUTERS, default_community="bench", default_locale="en")
+    return store, dispatcher
+
+
+async def drive(
+    dispatcher: Dispatcher, workload: Workload, concurrency: int, renderer: Renderer | None
+) -> tuple[float, list[float], Counter[str]]:
+    """Run each day with `concurrency` events in flight; wall seconds, latencies, replies."""
+    latencies: list[float] = []
+    replies: Counter[str] = Counter()
+
+    async def worker(events: Iterator[Event]) -> None:
+        # Workers share one iterator: each takes the next event when its last one is answered.
+        for event in events:
+            started = time.perf_counter()
+            outcome = await dispatcher.handle(event)
+            if renderer is not None and outcome.reply is not None:
+                renderer.render(outcome.reply)
+            latencies.append(time.perf_counter() - started)
+            replies[outcome.reply.template if outcome.reply else "(no reply)"] += 1
+
+    started = time.perf_counter()
+    for day in workload.days:
+        shared = iter(day)
+        await asyncio.gather(*(worker(shared) for _ in range(min(concurrency, len(day)))))
+    return time.perf_counter() - started, latencies, replies
+
+
+def totals(conn: Connection) -> dict[str, int]:
+    """Sums to check the books with: balances, ledger, check-in points, members off their ledger."""
+    per_member = (
+        select(ledger.c.member_id, func.sum(ledger.c.delta).label("total"))
+        .group_by(ledger.c.member_id)
+        .subquery()
+    )
+    off = conn.execute(
+        select(func.count())
+        .select_from(balances.outerjoin(per_member, per_member.c.member_id == balances.c.member_id))
+        .where(balances.c.points != func.coalesce(per_member.c.total, 0))
+    ).scalar_one()
+    return {
+        "balances": int(
+            conn.execute(select(func.coalesce(func.sum(balances.c.points), 0))).scalar_one()
+        ),
+        "ledger": int(
+            conn.execute(select(func.coalesce(func.sum(ledger.c.delta), 0))).scalar_one()
+        ),
+        "checkin_points": int(
+            conn.execute(select(func.coalesce(func.sum(checkins.c.points), 0))).scalar_one()
+        ),
+        "members_off_ledger": int(off),
+    }
+
+
+def run(
+    label: str, workload: Workload, max_batch: int | None, concurrency: int, render: bool
+) -> RunResult:
+    with tempfile.TemporaryDirectory(prefix="core-bench-") as directory:
+        store, dispatcher = fresh_store(Path(directory), "bench.sqlite3", max_batch)
+        renderer = Renderer(plain_text) if render else None
+        try:
+            seconds, latencies, replies = asyncio.run(
+                drive(dispatcher, workload, concurrency, renderer)
+            )
+            found = store.read_now(totals)
+        finally:
+            store.close()
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    return RunResult(label, seconds, latencies, replies, peak, found)
+
+
+def percentile(sorted_values: list[float], share: float) -> float:
+    return sorted_values[min(len(sorted_values) - 1, math.ceil(share * len(sorted_values)) - 1)]
+
+
+def report(result: RunResult, workload: Workload) -> bool:
+    """Print one run's numbers and checks; True when the books balance and nothing failed."""
+    ordered = sorted(result.latencies)
+    rate = len(ordered) / result.seconds
+    t = result.totals
+    print(f"== {result.label}")
+    print(f"   events/s        {rate:10,.0f}   ({len(ordered):,} events in {result.seconds:.2f} s)")
+    print(f"   latency p50     {percentile(ordered, 0.50) * 1000:10.2f} ms")
+    print(f"   latency p99     {percentile(ordered, 0.99) * 1000:10.2f} ms")
+    print(f"   peak RSS        {result.peak_rss_mib:10.1f} MiB (process peak so far)")
+    print(
+        "   replies         " + ", ".join(f"{k} {v:,}" for k, v in sorted(result.replies.items()))
+    )
+    expected_ledger = t["checkin_points"] + workload.award_points
+    checks = {
+        "sum(balances) == sum(ledger)": t["balances"] == t["ledger"],
+        "every balance == its ledger sum": t["members_off_ledger"] == 0,
+        "sum(ledger) == check-in points + awards": t["ledger"] == expected_ledger,
+        "check-ins done as planned": result.replies["checkin/done"] == workload.checkins,
+        "awards done as planned": result.replies["points/awarded"] == workload.awards,
+        "every event answered": result.replies["common/internal_error"] == 0
+        and result.replies["(no reply)"] == 0,
+    }
+    print(
+        f"   books           balances {t['balances']:,} / ledger {t['ledger']:,} "
+        f"(check-ins {t['checkin_points']:,} + awards {workload.award_points:,})"
+    )
+    for name, ok in checks.items():
+        print(f"   check           {'ok  ' if ok else 'FAIL'} {name}")
+    return all(checks.values())
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--members", type=int, default=1_000)
+    parser.add_argument("--events", type=int, default=8_000)
+    parser.add_argument("--concurrency", type=int, default=200, help="events in flight")
+    parser.add_argument("--render", action="store_true", help="render replies, timed per event")
+    parser.add_argument("--skip-baseline", action="store_true", help="only the grouped run")
+    args = parser.parse_args()
+    if args.members < 1 or args.events <= args.members:
+        parser.error("need --members >= 1 and --events > --members")
+    logging.basicConfig(level=logging.WARNING)
+
+    workload = build_workload(args.members, args.events)
+    print(
+        f"members {args.members:,}, events {workload.size:,} over {len(workload.days)} days "
+        f"(day 0: every member's first check-in), concurrency {args.concurrency}, "
+        f"rendering {'on (in latency)' if args.render else 'off'}"
+    )
+    print(
+        f"mix after day 0: {', '.join(f'{k} {v:.0%}' for k, v in MIX.items())}; "
+        f"{WORD_SHARE:.0%} of check-ins as 签到; SQLite file, WAL, synchronous=NORMAL; "
+        f"python {sys.version.split()[0]}"
+    )
+    grouped = run(
+        "group commit: Store(url), default max_batch",
+        workload,
+        None,
+        args.concurrency,
+        args.render,
+    )
+    ok = report(grouped, workload)
+    if not args.skip_baseline:
+        baseline = run(
+            "baseline: Store(url, max_batch=1), one transaction per event",
+            workload,
+            1,
+            args.concurrency,
+            args.render,
+        )
+        ok = report(baseline, workload) and ok
+        same = grouped.totals == baseline.totals
+        ok = ok and same
+        speedup = (len(grouped.latencies) / grouped.seconds) / (
+            len(baseline.latencies) / baseline.seconds
+        )
+        print(f"== speed-up (events/s, group commit / baseline): {speedup:.2f}x")
+        print(f"   check           {'ok  ' if same else 'FAIL'} both runs end with the same books")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
