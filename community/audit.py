@@ -9,6 +9,8 @@ from sqlalchemy import Connection, insert, select
 
 from storage.schema import audit_log
 
+_RECORD = insert(audit_log)
+
 
 def record(
     conn: Connection,
@@ -22,14 +24,15 @@ def record(
 ) -> None:
     """Write one audit line in the same unit of work as the action it describes."""
     conn.execute(
-        insert(audit_log).values(
-            community_id=community_id,
-            actor_member_id=actor_member_id,
-            action=action,
-            target_member_id=target_member_id,
-            details=details,
-            created_at=at,
-        )
+        _RECORD,
+        {
+            "community_id": community_id,
+            "actor_member_id": actor_member_id,
+            "action": action,
+            "target_member_id": target_member_id,
+            "details": details,
+            "created_at": at,
+        },
     )
 
 

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 
 from community.config import CommunityConfig, Rules
 from storage.schema import communities, groups
@@ -32,6 +32,13 @@ class Community:
     def lists_admin(self, platform: str, user_id: str) -> bool:
         """Whether the community's own settings name this account an admin."""
         return f"{platform}:{user_id}" in self.rules.admins
+
+
+_CHAT_COMMUNITY = (
+    select(communities)
+    .join(groups, groups.c.community_id == communities.c.id)
+    .where(groups.c.platform == bindparam("platform"), groups.c.chat_id == bindparam("chat_id"))
+)
 
 
 def apply_config(
@@ -76,12 +83,8 @@ def community_for_chat(
     conn: Connection, *, platform: str, chat_id: str, title: str, default_slug: str, at: datetime
 ) -> Community:
     """The community a chat belongs to; a chat seen for the first time joins the default one."""
-    query = (
-        select(communities)
-        .join(groups, groups.c.community_id == communities.c.id)
-        .where(groups.c.platform == platform, groups.c.chat_id == chat_id)
-    )
-    row = conn.execute(query).first()
+    chat = {"platform": platform, "chat_id": chat_id}
+    row = conn.execute(_CHAT_COMMUNITY, chat).first()
     if row is not None:
         return _community(row)
     default = community_by_slug(conn, default_slug)
@@ -98,7 +101,7 @@ def community_for_chat(
             "created_at": at,
         },
     )
-    return _community(conn.execute(query).one())
+    return _community(conn.execute(_CHAT_COMMUNITY, chat).one())
 
 
 def _community(row: Any) -> Community:

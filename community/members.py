@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 
 from loyalty import ledger
 from storage.schema import accounts, members
@@ -22,6 +22,44 @@ class Member:
     id: int
     community_id: int
     display_name: str
+
+
+_ACCOUNT = (
+    select(
+        accounts.c.id.label("account_id"),
+        accounts.c.username_key,
+        accounts.c.display_name.label("account_name"),
+        members.c.id,
+        members.c.display_name,
+        members.c.last_seen_at,
+    )
+    .join(members, members.c.id == accounts.c.member_id)
+    .where(
+        accounts.c.community_id == bindparam("community"),
+        accounts.c.platform == bindparam("platform"),
+        accounts.c.platform_user_id == bindparam("user_id"),
+    )
+)
+_RENAME_ACCOUNT = (
+    update(accounts)
+    .where(accounts.c.id == bindparam("account"))
+    .values(display_name=bindparam("name"), username_key=bindparam("handle"))
+)
+_TOUCH_MEMBER = (
+    update(members)
+    .where(members.c.id == bindparam("member"))
+    .values(display_name=bindparam("name"), last_seen_at=bindparam("at"))
+)
+_NEW_MEMBER = insert(members).returning(members.c.id)
+_NEW_ACCOUNT = insert(accounts)
+_BY_HANDLE = (
+    select(members.c.id, members.c.display_name, accounts.c.platform)
+    .join(accounts, accounts.c.member_id == members.c.id)
+    .where(
+        accounts.c.community_id == bindparam("community"),
+        accounts.c.username_key == bindparam("handle"),
+    )
+)
 
 
 def username_key(username: str) -> str:
@@ -46,33 +84,14 @@ def identify(
     name = fit_text(display_name.strip(), 200) or fit_text(user_id, 200)
     handle = username_key(username) if username else None
     row = conn.execute(
-        select(
-            accounts.c.id.label("account_id"),
-            accounts.c.username_key,
-            accounts.c.display_name.label("account_name"),
-            members.c.id,
-            members.c.display_name,
-            members.c.last_seen_at,
-        )
-        .join(members, members.c.id == accounts.c.member_id)
-        .where(
-            accounts.c.community_id == community_id,
-            accounts.c.platform == platform,
-            accounts.c.platform_user_id == user_id,
-        )
+        _ACCOUNT, {"community": community_id, "platform": platform, "user_id": user_id}
     ).first()
     if row is None:
         return _register(conn, community_id, platform, user_id, name, handle, at)
     if row.account_name != name or row.username_key != handle:
-        conn.execute(
-            update(accounts)
-            .where(accounts.c.id == row.account_id)
-            .values(display_name=name, username_key=handle)
-        )
+        conn.execute(_RENAME_ACCOUNT, {"account": row.account_id, "name": name, "handle": handle})
     if row.display_name != name or at - row.last_seen_at >= _SEEN_RESOLUTION:
-        conn.execute(
-            update(members).where(members.c.id == row.id).values(display_name=name, last_seen_at=at)
-        )
+        conn.execute(_TOUCH_MEMBER, {"member": row.id, "name": name, "at": at})
     return Member(row.id, community_id, name)
 
 
@@ -86,20 +105,20 @@ def _register(
     at: datetime,
 ) -> Member:
     member_id = conn.execute(
-        insert(members)
-        .values(community_id=community_id, display_name=name, created_at=at, last_seen_at=at)
-        .returning(members.c.id)
+        _NEW_MEMBER,
+        {"community_id": community_id, "display_name": name, "created_at": at, "last_seen_at": at},
     ).scalar_one()
     conn.execute(
-        insert(accounts).values(
-            community_id=community_id,
-            member_id=member_id,
-            platform=platform,
-            platform_user_id=user_id,
-            username_key=handle,
-            display_name=name,
-            created_at=at,
-        )
+        _NEW_ACCOUNT,
+        {
+            "community_id": community_id,
+            "member_id": member_id,
+            "platform": platform,
+            "platform_user_id": user_id,
+            "username_key": handle,
+            "display_name": name,
+            "created_at": at,
+        },
     )
     ledger.open_account(conn, community_id=community_id, member_id=member_id, at=at)
     return Member(member_id, community_id, name)
@@ -112,11 +131,7 @@ def find_by_handle(
     key = username_key(handle)
     if not key:
         return None
-    rows = conn.execute(
-        select(members.c.id, members.c.display_name, accounts.c.platform)
-        .join(accounts, accounts.c.member_id == members.c.id)
-        .where(accounts.c.community_id == community_id, accounts.c.username_key == key)
-    ).all()
+    rows = conn.execute(_BY_HANDLE, {"community": community_id, "handle": key}).all()
     if not rows:
         return None
     best = next((r for r in rows if r.platform == platform), rows[0])

@@ -14,15 +14,14 @@ router = Router()
 def me(ctx: Context) -> Reply:
     """Balance, streak, rank and whether today's check-in is done."""
     balance = ledger.balance(ctx.conn, ctx.member.id)
+    status = checkins.streak_status(ctx.conn, ctx.community, ctx.member.id, ctx.now)
     return Reply(
         "points/me",
         {
             "name": ctx.member.display_name,
             "balance": balance,
-            "streak": checkins.current_streak(ctx.conn, ctx.community, ctx.member.id, ctx.now),
-            "checked_in_today": checkins.checked_in_on(
-                ctx.conn, ctx.member.id, ctx.community.local_day(ctx.now)
-            ),
+            "streak": status.streak,
+            "checked_in_today": status.checked_in_today,
             "rank": standings.rank_of(ctx.conn, ctx.community.id, balance),
             "community": ctx.community.name,
         },

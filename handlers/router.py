@@ -16,7 +16,7 @@ from handlers.parsing import normalize_word
 from handlers.types import Event, EventKind, Reply
 from loyalty.errors import UserError
 from storage.schema import processed_events
-from storage.sql import insert_if_absent
+from storage.sql import insert_if_absent, savepoint
 from storage.store import Store
 
 log = logging.getLogger(__name__)
@@ -186,7 +186,7 @@ class Dispatcher:
         try:
             # A savepoint, so a refusal half-way through leaves nothing behind, while the
             # event itself (and the member's first contact) still counts as handled.
-            with conn.begin_nested():
+            with savepoint(conn):
                 return route.handler(context)
         except UserError as refusal:
             return Reply(refusal.key, refusal.context)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, bindparam, func, insert, select, update
 
 from loyalty.errors import UserError
 from storage.schema import balances, ledger
@@ -30,12 +30,29 @@ class Entry:
     created_at: datetime
 
 
+_OPEN = insert(balances)
+_CREDIT = (
+    update(balances)
+    .where(balances.c.member_id == bindparam("b_member"))
+    .values(points=balances.c.points + bindparam("b_delta"), updated_at=bindparam("b_at"))
+    .returning(balances.c.points)
+)
+_BALANCE = select(balances.c.points).where(balances.c.member_id == bindparam("member"))
+_RECENT = (
+    select(ledger.c.delta, ledger.c.reason, ledger.c.note, ledger.c.created_at)
+    .where(ledger.c.member_id == bindparam("member"))
+    .order_by(ledger.c.id.desc())
+    .limit(bindparam("limit"))
+)
+_SUM = select(func.coalesce(func.sum(ledger.c.delta), 0)).where(
+    ledger.c.member_id == bindparam("member")
+)
+
+
 def open_account(conn: Connection, *, community_id: int, member_id: int, at: datetime) -> None:
     """Give a new member a zero balance, so every later post is a plain UPDATE."""
     conn.execute(
-        insert(balances).values(
-            member_id=member_id, community_id=community_id, points=0, updated_at=at
-        )
+        _OPEN, {"member_id": member_id, "community_id": community_id, "points": 0, "updated_at": at}
     )
 
 
@@ -76,10 +93,7 @@ def post(
     if not inserted:
         return Posting(balance=balance(conn, member_id), applied=False)
     new_balance = conn.execute(
-        update(balances)
-        .where(balances.c.member_id == member_id)
-        .values(points=balances.c.points + delta, updated_at=at)
-        .returning(balances.c.points)
+        _CREDIT, {"b_member": member_id, "b_delta": delta, "b_at": at}
     ).scalar_one()
     if new_balance < 0 and not allow_negative:
         raise UserError("points/insufficient", balance=new_balance - delta, amount=-delta)
@@ -88,26 +102,17 @@ def post(
 
 def balance(conn: Connection, member_id: int) -> int:
     """The member's current points (0 for a member the ledger has not seen)."""
-    points = conn.execute(
-        select(balances.c.points).where(balances.c.member_id == member_id)
-    ).scalar_one_or_none()
+    points = conn.execute(_BALANCE, {"member": member_id}).scalar_one_or_none()
     return int(points or 0)
 
 
 def recent_entries(conn: Connection, member_id: int, limit: int = 5) -> list[Entry]:
     """The member's newest entries, newest first."""
-    rows = conn.execute(
-        select(ledger.c.delta, ledger.c.reason, ledger.c.note, ledger.c.created_at)
-        .where(ledger.c.member_id == member_id)
-        .order_by(ledger.c.id.desc())
-        .limit(limit)
-    )
+    rows = conn.execute(_RECENT, {"member": member_id, "limit": limit})
     return [Entry(r.delta, r.reason, r.note, r.created_at) for r in rows]
 
 
 def ledger_sum(conn: Connection, member_id: int) -> int:
     """The sum of every entry of a member: what the balance must always equal."""
-    total = conn.execute(
-        select(func.coalesce(func.sum(ledger.c.delta), 0)).where(ledger.c.member_id == member_id)
-    ).scalar_one()
+    total = conn.execute(_SUM, {"member": member_id}).scalar_one()
     return int(total)

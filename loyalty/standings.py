@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, bindparam, func, select
 
 from storage.schema import balances, members
 
@@ -19,25 +19,32 @@ class Standing:
     points: int
 
 
+_AHEAD = (
+    select(func.count())
+    .select_from(balances)
+    .where(
+        balances.c.community_id == bindparam("community"),
+        balances.c.points > bindparam("points"),
+    )
+)
+_TOP = (
+    select(balances.c.member_id, balances.c.points, members.c.display_name)
+    .join(members, members.c.id == balances.c.member_id)
+    .where(balances.c.community_id == bindparam("community"), balances.c.points > 0)
+    .order_by(balances.c.points.desc(), balances.c.member_id)
+    .limit(bindparam("limit"))
+)
+
+
 def rank_of(conn: Connection, community_id: int, points: int) -> int:
     """Competition rank ("1224"): one more than the members with strictly more points."""
-    ahead = conn.execute(
-        select(func.count())
-        .select_from(balances)
-        .where(balances.c.community_id == community_id, balances.c.points > points)
-    ).scalar_one()
+    ahead = conn.execute(_AHEAD, {"community": community_id, "points": points}).scalar_one()
     return int(ahead) + 1
 
 
 def top(conn: Connection, community_id: int, limit: int = 10) -> list[Standing]:
     """The community's leaders, most points first; ties share a rank, then oldest member first."""
-    rows = conn.execute(
-        select(balances.c.member_id, balances.c.points, members.c.display_name)
-        .join(members, members.c.id == balances.c.member_id)
-        .where(balances.c.community_id == community_id, balances.c.points > 0)
-        .order_by(balances.c.points.desc(), balances.c.member_id)
-        .limit(limit)
-    ).all()
+    rows = conn.execute(_TOP, {"community": community_id, "limit": limit}).all()
     standings: list[Standing] = []
     for position, row in enumerate(rows, start=1):
         tied = standings and standings[-1].points == row.points
