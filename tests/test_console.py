@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import sqlite3
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -69,12 +70,12 @@ async def test_console_strips_terminal_escapes_from_user_text(dispatcher: Dispat
     assert "Checked in, evil[2Jname!" in output
 
 
-def cli(tmp_path: Path, script: str, **env: str) -> subprocess.CompletedProcess[str]:
+def cli(tmp_path: Path, script: str, *, command: str = "run") -> subprocess.CompletedProcess[str]:
     """Run `python -m bot run` as `make run` does, in a fresh folder, with piped input."""
     clean = {k: v for k, v in os.environ.items() if not k.endswith("_TOKEN")}
-    clean.update({"DATABASE_URL": f"sqlite:///{tmp_path / 'data' / 'bot.sqlite3'}", **env})
+    clean["DATABASE_URL"] = f"sqlite:///{tmp_path / 'data' / 'bot.sqlite3'}"
     return subprocess.run(
-        [sys.executable, "-m", "bot", "run"],
+        [sys.executable, "-m", "bot", command],
         input=script,
         capture_output=True,
         text=True,
@@ -138,21 +139,9 @@ def test_cli_help_explains_run_and_migrate() -> None:
 
 
 def test_migrate_command_creates_the_schema(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.endswith("_TOKEN")}
-    env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'm.sqlite3'}"
-    result = subprocess.run(
-        [sys.executable, "-m", "bot", "migrate"],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        env=env,
-        check=False,
-        timeout=60,
-    )
+    result = cli(tmp_path, "", command="migrate")
     assert result.returncode == 0, result.stderr
     assert "database is up to date" in result.stdout
-    import sqlite3
-
-    with sqlite3.connect(tmp_path / "m.sqlite3") as db:
+    with sqlite3.connect(tmp_path / "data" / "bot.sqlite3") as db:
         tables = {r[0] for r in db.execute("select name from sqlite_master where type='table'")}
     assert {"ledger", "balances", "checkins", "members", "accounts", "audit_log"} <= tables
