@@ -266,7 +266,7 @@ def report(result: RunResult, workload: Workload) -> bool:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--members", type=int, default=1_000)
-    parser.add_argument("--events", type=int, default=8_000)
+    parser.add_argument("--events", type=int, default=20_000)
     parser.add_argument("--concurrency", type=int, default=200, help="events in flight")
     parser.add_argument("--render", action="store_true", help="render replies, timed per event")
     parser.add_argument("--skip-baseline", action="store_true", help="only the grouped run")
