@@ -12,6 +12,8 @@ _COMMAND = re.compile(
     r"^[/／](?P<name>[A-Za-z0-9_]{1,32})(?:@(?P<bot>[A-Za-z0-9_]{1,64}))?(?=\s|$)"
 )
 _DIGITS = 12
+# What may trail a trigger word besides whitespace (IMEs type U+3000 as a space).
+_CLOSING = "!！。.~～"
 
 
 def parse_command(text: str, bot_username: str | None = None) -> tuple[str, str] | None:
@@ -64,4 +66,8 @@ def parse_amount(text: str) -> int | None:
 
 def normalize_word(text: str) -> str:
     """A plain message reduced for matching trigger words: no spaces or closing punctuation."""
-    return text.strip().rstrip("!！。.~～ ").casefold()
+    word = text.strip()
+    end = len(word)
+    while end and (word[end - 1].isspace() or word[end - 1] in _CLOSING):
+        end -= 1
+    return word[:end].casefold()
