@@ -22,13 +22,15 @@ import resource
 import sys
 import tempfile
 import time
+import uuid
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, create_engine, func, select, text
 
 from bot.app import ROUTERS
 from bot.rendering import Renderer, plain_text
@@ -38,6 +40,7 @@ from handlers.parsing import event_from_text
 from handlers.router import Dispatcher
 from handlers.types import AccountRef, ChatRef, Event
 from storage import migrate
+from storage.engine import normalize_url
 from storage.schema import balances, checkins, ledger
 from storage.store import Store
 
@@ -147,9 +150,8 @@ def build_workload(members: int, events: int, seed: int = 42) -> Workload:
     return Workload(built, members + sum(checkins_per_day), awards, award_points)
 
 
-def fresh_store(directory: Path, name: str, max_batch: int | None) -> tuple[Store, Dispatcher]:
-    """A migrated SQLite file with the bench community loaded, and the dispatcher over it."""
-    url = f"sqlite:///{directory / name}"
+def fresh_store(url: str, max_batch: int | None) -> tuple[Store, Dispatcher]:
+    """A migrated database with the bench community loaded, and the dispatcher over it."""
     migrate.upgrade(url)
     store = Store(url) if max_batch is None else Store(url, max_batch=max_batch)
     config, digest = parse_config(COMMUNITY)
@@ -210,11 +212,36 @@ def totals(conn: Connection) -> dict[str, int]:
     }
 
 
+@contextmanager
+def fresh_database(postgresql_url: str | None) -> Iterator[str]:
+    """A new SQLite file in a temporary folder, or a new schema in the given PostgreSQL."""
+    if postgresql_url is None:
+        with tempfile.TemporaryDirectory(prefix="core-bench-") as directory:
+            yield f"sqlite:///{Path(directory) / 'bench.sqlite3'}"
+        return
+    base = normalize_url(postgresql_url)
+    schema = f"bench_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(base)
+    with admin.begin() as conn:
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    try:
+        yield f"{base}{'&' if '?' in base else '?'}options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
+
+
 def run(
-    label: str, workload: Workload, max_batch: int | None, concurrency: int, render: bool
+    label: str,
+    workload: Workload,
+    max_batch: int | None,
+    concurrency: int,
+    render: bool,
+    postgresql_url: str | None,
 ) -> RunResult:
-    with tempfile.TemporaryDirectory(prefix="core-bench-") as directory:
-        store, dispatcher = fresh_store(Path(directory), "bench.sqlite3", max_batch)
+    with fresh_database(postgresql_url) as url:
+        store, dispatcher = fresh_store(url, max_batch)
         renderer = Renderer(plain_text) if render else None
         try:
             seconds, latencies, replies = asyncio.run(
@@ -270,12 +297,18 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=200, help="events in flight")
     parser.add_argument("--render", action="store_true", help="render replies, timed per event")
     parser.add_argument("--skip-baseline", action="store_true", help="only the grouped run")
+    parser.add_argument(
+        "--postgresql", metavar="URL", help="run on this PostgreSQL (a fresh schema per run)"
+    )
     args = parser.parse_args()
     if args.members < 1 or args.events <= args.members:
         parser.error("need --members >= 1 and --events > --members")
     logging.basicConfig(level=logging.WARNING)
 
     workload = build_workload(args.members, args.events)
+    database = (
+        "PostgreSQL (psycopg 3)" if args.postgresql else "SQLite file, WAL, synchronous=NORMAL"
+    )
     print(
         f"members {args.members:,}, events {workload.size:,} over {len(workload.days)} days "
         f"(day 0: every member's first check-in), concurrency {args.concurrency}, "
@@ -283,7 +316,7 @@ def main() -> int:
     )
     print(
         f"mix after day 0: {', '.join(f'{k} {v:.0%}' for k, v in MIX.items())}; "
-        f"{WORD_SHARE:.0%} of check-ins as 签到; SQLite file, WAL, synchronous=NORMAL; "
+        f"{WORD_SHARE:.0%} of check-ins as 签到; {database}; "
         f"python {sys.version.split()[0]}"
     )
     grouped = run(
@@ -292,6 +325,7 @@ def main() -> int:
         None,
         args.concurrency,
         args.render,
+        args.postgresql,
     )
     ok = report(grouped, workload)
     if not args.skip_baseline:
@@ -301,6 +335,7 @@ def main() -> int:
             1,
             args.concurrency,
             args.render,
+            args.postgresql,
         )
         ok = report(baseline, workload) and ok
         same = grouped.totals == baseline.totals

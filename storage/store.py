@@ -98,9 +98,23 @@ class Store:
         self._closed = True
         self._jobs.put(None)
         self._writer.join()
+        self._refuse_leftovers()
         self._readers.shutdown(wait=True)
         self._writer_engine.dispose()
         self._reader_engine.dispose()
+
+    def _refuse_leftovers(self) -> None:
+        """Fail writes that slipped into the queue while the store was closing."""
+        leftovers: list[_Job] = []
+        while True:
+            try:
+                job = self._jobs.get_nowait()
+            except queue.Empty:
+                break
+            if job is not None:
+                job.outcome = (False, StoreClosedError("store is closed"))
+                leftovers.append(job)
+        self._settle(leftovers)
 
     def _write_loop(self) -> None:
         with self._writer_engine.connect() as conn:
