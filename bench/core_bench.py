@@ -307,7 +307,7 @@ def main() -> int:
 
     workload = build_workload(args.members, args.events)
     database = (
-        "PostgreSQL (psycopg 3)" if args.postgresql else "SQLite file, WAL, synchronous=NORMAL"
+        "PostgreSQL (psycopg 3)" if args.postgresql else "SQLite file, WAL, synchronous=FULL"
     )
     print(
         f"members {args.members:,}, events {workload.size:,} over {len(workload.days)} days "

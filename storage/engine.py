@@ -36,7 +36,9 @@ def make_engine(url: str, *, writer: bool, pool_size: int = 4) -> Engine:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=NORMAL")
+        # FULL: a reply that says "+10 points" must survive a power cut. Group commit pays
+        # one fsync per batch, so this costs ~20% of throughput, not 20x.
+        cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()

@@ -14,7 +14,7 @@ import queue
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from sqlalchemy import Connection
@@ -33,7 +33,7 @@ class _Job:
     kwargs: dict[str, Any]
     loop: asyncio.AbstractEventLoop
     future: asyncio.Future[Any]
-    outcome: tuple[bool, Any] = field(default=(False, None))
+    outcome: tuple[bool, Any] | None = None  # (committed?, result or exception) once run
 
 
 class StoreClosedError(RuntimeError):
@@ -50,7 +50,10 @@ class Store:
         self._reader_engine = make_engine(url, writer=False, pool_size=readers)
         self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._readers = ThreadPoolExecutor(max_workers=readers, thread_name_prefix="db-read")
-        self._closed = False
+        self._closed = False  # no more writes are taken
+        self._shut = False  # close() has run
+        # Held while checking `_closed` and queueing, so nothing can queue behind the stop mark.
+        self._gate = threading.Lock()
         self._writer = threading.Thread(target=self._write_loop, name="db-write", daemon=True)
         self._writer.start()
 
@@ -61,11 +64,12 @@ class Store:
 
         If `fn` raises, none of its changes are kept and the exception is raised here.
         """
-        if self._closed:
-            raise StoreClosedError("store is closed")
         loop = asyncio.get_running_loop()
         job = _Job(fn, args, kwargs, loop, loop.create_future())
-        self._jobs.put(job)
+        with self._gate:
+            if self._closed:
+                raise StoreClosedError("store is closed")
+            self._jobs.put(job)
         return await job.future  # type: ignore[no-any-return]
 
     async def read(
@@ -93,37 +97,51 @@ class Store:
 
     def close(self) -> None:
         """Finish the queued writes, then release every connection."""
-        if self._closed:
-            return
-        self._closed = True
-        self._jobs.put(None)
+        with self._gate:
+            if self._shut:
+                return
+            self._shut = self._closed = True
+            self._jobs.put(None)
         self._writer.join()
-        self._refuse_leftovers()
+        self._refuse_leftovers([])
         self._readers.shutdown(wait=True)
         self._writer_engine.dispose()
         self._reader_engine.dispose()
 
-    def _refuse_leftovers(self) -> None:
-        """Fail writes that slipped into the queue while the store was closing."""
-        leftovers: list[_Job] = []
+    def _refuse_leftovers(self, leftovers: list[_Job]) -> None:
+        """Fail `leftovers` and every write still queued: nobody will run them."""
         while True:
             try:
                 job = self._jobs.get_nowait()
             except queue.Empty:
                 break
             if job is not None:
-                job.outcome = (False, StoreClosedError("store is closed"))
                 leftovers.append(job)
+        for job in leftovers:
+            job.outcome = (False, StoreClosedError("store is closed"))
         self._settle(leftovers)
 
     def _write_loop(self) -> None:
+        batch: list[_Job] = []
+        try:
+            self._serve(batch)
+        except BaseException:
+            # The writer cannot go on (no connection, or something no unit of work should
+            # raise): close the store so every waiting and later write fails instead of hanging.
+            log.exception("database writer stopped")
+            with self._gate:
+                self._closed = True
+            self._refuse_leftovers([job for job in batch if job.outcome is None])
+
+    def _serve(self, batch: list[_Job]) -> None:
+        """Commit batches until the stop mark; `batch` always holds the one in hand."""
         with self._writer_engine.connect() as conn:
             stopping = False
             while not stopping:
                 first = self._jobs.get()
                 if first is None:
                     break
-                batch = [first]
+                batch[:] = [first]
                 while len(batch) < self._max_batch:
                     try:
                         job = self._jobs.get_nowait()
@@ -171,6 +189,7 @@ def _resolve(jobs: list[_Job]) -> None:
     for job in jobs:
         if job.future.cancelled():
             continue
+        assert job.outcome is not None
         ok, value = job.outcome
         if ok:
             job.future.set_result(value)

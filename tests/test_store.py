@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import threading
+from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -26,13 +28,24 @@ def count(conn: Connection) -> int:
     return int(conn.execute(select(func.count()).select_from(processed_events)).scalar_one())
 
 
+def hold(conn: Connection, gate: threading.Event) -> None:
+    """A unit of work that keeps the writer busy until the test opens the gate."""
+    assert gate.wait(10), "gate never opened"
+
+
 async def test_one_failing_unit_does_not_fail_the_others_in_its_batch(db_url: str) -> None:
     store = Store(db_url, max_batch=64)
+    gate = threading.Event()
     try:
-        results = await asyncio.gather(
-            *(store.write(record, f"e{n}", fail=(n == 17)) for n in range(50)),
-            return_exceptions=True,
-        )
+        # While the writer holds the gate job, all 50 units queue up and then commit as one
+        # batch, so the failing unit really shares its transaction with the others.
+        held = asyncio.ensure_future(store.write(hold, gate))
+        units = [
+            asyncio.ensure_future(store.write(record, f"e{n}", fail=(n == 17))) for n in range(50)
+        ]
+        asyncio.get_running_loop().call_soon(gate.set)
+        results = await asyncio.gather(*units, return_exceptions=True)
+        await held
         failures = [r for r in results if isinstance(r, Exception)]
         assert [str(f) for f in failures] == ["unit e17 failed"]
         assert store.read_now(count) == 49
@@ -57,7 +70,7 @@ async def test_an_awaited_write_is_visible_to_readers_at_once(db_url: str) -> No
 async def test_close_finishes_queued_writes_then_refuses_more(db_url: str) -> None:
     store = Store(db_url)
     pending = [asyncio.ensure_future(store.write(record, f"q{n}")) for n in range(30)]
-    await asyncio.sleep(0)  # let every write reach the queue
+    await asyncio.sleep(0)  # every write task takes its first step: the job is queued
     await asyncio.to_thread(store.close)
     assert [await p for p in pending] == [f"q{n}" for n in range(30)]
     with pytest.raises(StoreClosedError):
@@ -75,3 +88,15 @@ def test_migrations_build_exactly_the_schema_the_code_uses(db_url: str) -> None:
         diff = compare_metadata(MigrationContext.configure(conn), metadata)
     engine.dispose()
     assert diff == []
+
+
+async def test_a_writer_that_cannot_connect_fails_writes_instead_of_hanging(tmp_path: Path) -> None:
+    # A folder where the database file should be: SQLite cannot open it.
+    store = Store(f"sqlite:///{tmp_path}")
+    try:
+        with pytest.raises(StoreClosedError):
+            await asyncio.wait_for(store.write(record, "never"), timeout=10)
+        with pytest.raises(StoreClosedError):
+            await store.write(record, "later")
+    finally:
+        store.close()
