@@ -7,11 +7,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
 from bot.settings import Settings
 from community.communities import Community, apply_config
-from community.config import ConfigError, parse_config
+from community.config import CommunityConfig, ConfigError, parse_config
 from handlers import adjust, checkin, help, points
-from handlers.router import Dispatcher, Router, forget_old_events
+from handlers.router import Dispatcher, Router
 from storage import migrate
 from storage.store import Store
 
@@ -38,54 +41,63 @@ class App:
         self.store.close()
 
 
-def load_community_file(path: Path) -> tuple[str, str]:
-    """Read community.toml; StartupError names the file and the problem in one line."""
+def load_community_file(path: Path) -> tuple[CommunityConfig, str]:
+    """Read and check community.toml; StartupError names the file and the problem in one line."""
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
         reason = error.strerror if isinstance(error, OSError) else "not UTF-8 text"
         raise StartupError(f"{path}: cannot read community file: {reason}") from error
     try:
-        _config, config_hash = parse_config(text)
+        return parse_config(text)
     except ConfigError as error:
         raise StartupError(f"{path}: {error}") from error
-    return text, config_hash
 
 
 def build_app(settings: Settings, *, now: datetime | None = None) -> App:
     """Migrate the database, load the community file into it and wire the dispatcher."""
-    text, _ = load_community_file(settings.community_file)
-    config, config_hash = parse_config(text)
+    config, config_hash = load_community_file(settings.community_file)
+    now = now or datetime.now(UTC)
+    where = safe_url(settings.database_url)
     try:
         migrate.upgrade(settings.database_url)
+        store = Store(settings.database_url)
     except Exception as error:
-        raise StartupError(f"database {_safe_url(settings.database_url)}: {error}") from error
-    store = Store(settings.database_url)
-    now = now or datetime.now(UTC)
-    community = store.write_now(
-        apply_config,
-        config,
-        config_hash,
-        default_timezone=settings.default_timezone,
-        default_locale=settings.default_locale,
-        at=now,
-    )
-    store.write_now(forget_old_events, now)
+        raise StartupError(f"database {where}: {first_line(error)}") from error
+    try:
+        community = store.write_now(
+            apply_config,
+            config,
+            config_hash,
+            default_timezone=settings.default_timezone,
+            default_locale=settings.default_locale,
+            at=now,
+        )
+    except ConfigError as error:
+        store.close()
+        raise StartupError(f"{settings.community_file}: {error}") from error
+    except Exception as error:
+        store.close()
+        raise StartupError(f"database {where}: {first_line(error)}") from error
     dispatcher = Dispatcher(
         store,
         ROUTERS,
         default_community=community.slug,
         default_locale=community.locale,
     )
-    log.info(
-        "core ready",
-        extra={"community": community.slug, "database": _safe_url(settings.database_url)},
-    )
+    log.info("core ready", extra={"community": community.slug, "database": where})
     return App(store, dispatcher, community)
 
 
-def _safe_url(url: str) -> str:
-    """The database URL without its password, fit for logs."""
-    from sqlalchemy.engine import make_url
+def safe_url(url: str) -> str:
+    """The database URL without its password, fit for logs and messages."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "(unreadable URL)"
 
-    return make_url(url).render_as_string(hide_password=True)
+
+def first_line(error: BaseException) -> str:
+    """The driver's own first line, without SQLAlchemy's statement and background link."""
+    cause = getattr(error, "orig", None) or error
+    return (str(cause).strip().splitlines() or [type(cause).__name__])[0]

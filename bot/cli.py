@@ -5,14 +5,14 @@ from __future__ import annotations
 import asyncio
 import logging
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 from pydantic import ValidationError
 
 from bot import logs
 from bot.adapters.console import run_console
-from bot.app import StartupError, build_app
+from bot.app import StartupError, build_app, first_line, safe_url
 from bot.rendering import Renderer, plain_text
 from bot.settings import Settings
 from storage import migrate as migrations
@@ -25,6 +25,8 @@ cli = typer.Typer(
     ),
     no_args_is_help=True,
     add_completion=False,
+    # Locals in a traceback could print a token; keep tracebacks plain.
+    pretty_exceptions_show_locals=False,
 )
 log = logging.getLogger(__name__)
 
@@ -41,13 +43,23 @@ def _settings(config: Path | None) -> Settings:
         settings = Settings()
     except ValidationError as error:
         first = error.errors()[0]
-        _fail(f"settings: {'.'.join(map(str, first['loc'])).upper()}: {first['msg']}")
+        name = ".".join(map(str, first["loc"])).upper()
+        _fail(f"settings: {name}: {first['msg'].removeprefix('Value error, ')}")
+    except (OSError, UnicodeDecodeError) as error:
+        _fail(f"settings: cannot read .env: {error}")
     if config is not None:
         settings = settings.model_copy(update={"community_file": config})
     return settings
 
 
-def _fail(message: str) -> typer.Exit:
+def _logs(settings: Settings, file: Path | None) -> None:
+    try:
+        logs.configure(settings.log_level, file)
+    except OSError as error:
+        _fail(f"cannot write logs to {file}: {error.strerror}")
+
+
+def _fail(message: str) -> NoReturn:
     typer.echo(f"communitybot: {message}", err=True)
     raise typer.Exit(code=2)
 
@@ -62,10 +74,7 @@ def run(config: ConfigOption = None) -> None:
     """
     settings = _settings(config)
     console = settings.telegram_token is None and settings.discord_token is None
-    logs.configure(
-        settings.log_level,
-        settings.log_file or (Path("data/communitybot.log") if console else None),
-    )
+    _logs(settings, settings.log_file or (Path("data/communitybot.log") if console else None))
     if not console:
         _fail(
             "Telegram and Discord adapters are not built yet; unset the tokens to use the console"
@@ -92,11 +101,11 @@ def run(config: ConfigOption = None) -> None:
 def migrate() -> None:
     """Bring the database at DATABASE_URL up to the newest schema, then exit."""
     settings = _settings(None)
-    logs.configure(settings.log_level, settings.log_file)
+    _logs(settings, settings.log_file)
     try:
         migrations.upgrade(settings.database_url)
     except Exception as error:
-        _fail(f"migration failed: {error}")
+        _fail(f"database {safe_url(settings.database_url)}: {first_line(error)}")
     typer.echo("database is up to date")
 
 

@@ -8,6 +8,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 
 class Settings(BaseSettings):
@@ -25,6 +27,20 @@ class Settings(BaseSettings):
     default_locale: Literal["en", "zh_CN"] = "en"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_file: Path | None = None
+
+    @field_validator("database_url")
+    @classmethod
+    def _usable_database(cls, value: str) -> str:
+        try:
+            url = make_url(value)
+        except ArgumentError as error:
+            raise ValueError("not a database URL (sqlite:///path or postgresql://...)") from error
+        backend = url.get_backend_name()
+        if backend not in ("sqlite", "postgresql"):
+            raise ValueError(f"{backend!r} is not supported; use sqlite:/// or postgresql://")
+        if backend == "sqlite" and url.database in (None, "", ":memory:"):
+            raise ValueError("SQLite needs a file (sqlite:///data/bot.sqlite3), not memory")
+        return value
 
     @field_validator("default_timezone")
     @classmethod

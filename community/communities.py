@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, bindparam, insert, select, update
 
-from community.config import CommunityConfig, Rules
+from community.config import CommunityConfig, ConfigError, Rules
 from storage.schema import communities, groups
 from storage.sql import fit_text, insert_if_absent
 
@@ -65,6 +65,14 @@ def apply_config(
         )
     ).first()
     if row is None:
+        other = conn.execute(select(communities.c.slug).limit(1)).scalar_one_or_none()
+        if other is not None:
+            # Groups, members and ledgers hang on the community: a renamed slug would quietly
+            # start an empty second community beside them.
+            raise ConfigError(
+                f"community.slug {section.slug!r} is new, but this database belongs to "
+                f"{other!r}; a slug cannot change (put it back, or use another DATABASE_URL)"
+            )
         conn.execute(insert(communities).values(slug=section.slug, created_at=at, **values))
     elif row.config_hash != config_hash:
         conn.execute(update(communities).where(communities.c.id == row.id).values(**values))
@@ -83,6 +91,7 @@ def community_for_chat(
     conn: Connection, *, platform: str, chat_id: str, title: str, default_slug: str, at: datetime
 ) -> Community:
     """The community a chat belongs to; a chat seen for the first time joins the default one."""
+    chat_id = fit_text(chat_id, 64)
     chat = {"platform": platform, "chat_id": chat_id}
     row = conn.execute(_CHAT_COMMUNITY, chat).first()
     if row is not None:

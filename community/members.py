@@ -81,7 +81,8 @@ def identify(
 
     Display name and handle follow what the platform says now.
     """
-    name = fit_text(display_name.strip(), 200) or fit_text(user_id, 200)
+    user_id = fit_text(user_id, 64)
+    name = fit_text(display_name.strip(), 200) or user_id
     handle = username_key(username) if username else None
     row = conn.execute(
         _ACCOUNT, {"community": community_id, "platform": platform, "user_id": user_id}

@@ -6,24 +6,23 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Connection, delete
+from sqlalchemy import Connection
 
 from community.communities import Community, community_for_chat
+from community.events import first_sighting, forget_old_events
 from community.members import Member, identify
 from handlers.parsing import normalize_word
 from handlers.types import Event, EventKind, Reply
 from loyalty.errors import UserError
-from storage.schema import processed_events
-from storage.sql import insert_if_absent, savepoint
+from storage.sql import savepoint
 from storage.store import Store
 
 log = logging.getLogger(__name__)
 
-# How long an event id is remembered. Platforms redeliver within hours (Telegram keeps updates
-# 24 h), so a week is a wide margin, and the table stays small.
-DEDUPE_WINDOW = timedelta(days=7)
+# How often handled-event ids past the dedupe window are dropped, by the dispatcher's clock.
+PRUNE_EVERY = timedelta(hours=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,8 +92,11 @@ class Dispatcher:
         *,
         default_community: str,
         default_locale: str,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._store = store
+        self._clock = clock
+        self._pruned_at: datetime | None = None
         self._default_community = default_community
         self._default_locale = default_locale
         self._commands: dict[str, Route] = {}
@@ -108,15 +110,20 @@ class Dispatcher:
                     self._words[word] = route
 
     async def handle(self, event: Event) -> Outcome:
-        """Handle one event; a repeated event_id changes nothing and gets no reply."""
+        """Handle one event; a repeated event_id changes nothing and gets no reply.
+
+        Plain chat messages get no reply, but still register the member and keep names current.
+        """
         route = self._route(event)
-        if route is None and event.kind is EventKind.MESSAGE:
-            return Outcome(None)
+        now = self._clock()
+        await self._prune(now)
         started = time.perf_counter()
         try:
-            outcome = await self._store.write(self._unit_of_work, event, route)
+            outcome = await self._store.write(self._unit_of_work, event, route, now)
         except Exception:
             log.exception("event failed", extra={"event_id": event.event_id})
+            if route is None and event.kind is EventKind.MESSAGE:
+                return Outcome(None)  # nobody asked the bot anything
             return Outcome(Reply("common/internal_error", locale=self._default_locale))
         log.info(
             "event handled",
@@ -130,6 +137,13 @@ class Dispatcher:
         )
         return outcome
 
+    async def _prune(self, now: datetime) -> None:
+        if self._pruned_at is not None and now - self._pruned_at < PRUNE_EVERY:
+            return
+        self._pruned_at = now
+        forgotten = await self._store.write(forget_old_events, now)
+        log.info("old event ids forgotten", extra={"count": forgotten})
+
     def visible_commands(self, is_admin: bool) -> tuple[str, ...]:
         """The commands an actor may use, in registration order."""
         return tuple(r.command for r in self._commands.values() if is_admin or not r.admin)
@@ -139,13 +153,10 @@ class Dispatcher:
             return self._commands.get(event.command)
         return self._words.get(normalize_word(event.text))
 
-    def _unit_of_work(self, conn: Connection, event: Event, route: Route | None) -> Outcome:
-        first_time = insert_if_absent(
-            conn,
-            processed_events,
-            {"event_id": event.event_id[:200], "processed_at": event.occurred_at},
-        )
-        if not first_time:
+    def _unit_of_work(
+        self, conn: Connection, event: Event, route: Route | None, now: datetime
+    ) -> Outcome:
+        if not first_sighting(conn, event.event_id, now):
             return Outcome(None, duplicate=True)
         community = community_for_chat(
             conn,
@@ -165,6 +176,8 @@ class Dispatcher:
             username=actor.username,
             at=event.occurred_at,
         )
+        if route is None and event.kind is EventKind.MESSAGE:
+            return Outcome(None)
         is_admin = actor.is_platform_admin or community.lists_admin(actor.platform, actor.user_id)
         reply = self._run(conn, event, route, community, member, is_admin)
         return Outcome(replace(reply, locale=community.locale))
@@ -190,10 +203,3 @@ class Dispatcher:
                 return route.handler(context)
         except UserError as refusal:
             return Reply(refusal.key, refusal.context)
-
-
-def forget_old_events(conn: Connection, now: datetime) -> int:
-    """Drop event ids older than DEDUPE_WINDOW; returns how many were dropped."""
-    cutoff = now - DEDUPE_WINDOW
-    result = conn.execute(delete(processed_events).where(processed_events.c.processed_at < cutoff))
-    return int(result.rowcount or 0)

@@ -16,9 +16,9 @@ from community.communities import Community, apply_config
 from community.config import parse_config
 from handlers.router import Dispatcher
 from storage import migrate
-from storage.engine import make_engine
+from storage.engine import make_engine, normalize_url
 from storage.store import Store
-from tests.harness import Chat
+from tests.harness import Chat, Clock
 
 T0 = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
 
@@ -58,20 +58,15 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path, _sqlite_template: Pat
     if not base:
         pytest.skip("PostgreSQL run skipped: TEST_DATABASE_URL is not set")
     schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(migrate_url(base))
+    admin = create_engine(normalize_url(base))
     with admin.begin() as conn:
         conn.execute(text(f"CREATE SCHEMA {schema}"))
-    url = f"{migrate_url(base)}{'&' if '?' in base else '?'}options=-csearch_path%3D{schema}"
+    url = f"{normalize_url(base)}{'&' if '?' in base else '?'}options=-csearch_path%3D{schema}"
     migrate.upgrade(url)
     yield url
     with admin.begin() as conn:
         conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
     admin.dispose()
-
-
-def migrate_url(url: str) -> str:
-    """TEST_DATABASE_URL with the psycopg 3 driver named."""
-    return url.replace("postgresql://", "postgresql+psycopg://", 1)
 
 
 @pytest.fixture
@@ -103,14 +98,20 @@ async def store(db_url: str) -> AsyncIterator[Store]:
 
 
 @pytest.fixture
-def dispatcher(store: Store) -> Dispatcher:
-    """The dispatcher with every feature router, as bot/app.py wires it."""
-    from bot.app import ROUTERS
-
-    return Dispatcher(store, ROUTERS, default_community="acme", default_locale="en")
+def clock() -> Clock:
+    """The test's clock, starting at T0 (09:00 in the community's Asia/Shanghai)."""
+    return Clock(T0)
 
 
 @pytest.fixture
-def chat(dispatcher: Dispatcher) -> Chat:
+def dispatcher(store: Store, clock: Clock) -> Dispatcher:
+    """The dispatcher with every feature router, as bot/app.py wires it."""
+    from bot.app import ROUTERS
+
+    return Dispatcher(store, ROUTERS, default_community="acme", default_locale="en", clock=clock)
+
+
+@pytest.fixture
+def chat(dispatcher: Dispatcher, clock: Clock) -> Chat:
     """A group where members talk to the bot; `boss` is an admin by the community's list."""
-    return Chat(dispatcher, now=T0)
+    return Chat(dispatcher, clock)

@@ -25,14 +25,33 @@ class Said:
 
 
 @dataclass
+class Clock:
+    """The test's clock: events carry its time, and the dispatcher reads it too."""
+
+    now: datetime = field(default_factory=lambda: datetime(2026, 11, 23, 1, 0, tzinfo=UTC))
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@dataclass
 class Chat:
     """A group on a fake platform where members talk to the real dispatcher."""
 
     dispatcher: Dispatcher
-    now: datetime = field(default_factory=lambda: datetime(2026, 11, 23, 1, 0, tzinfo=UTC))
+    clock: Clock = field(default_factory=Clock)
     chat_id: str = "group-1"
     platform: str = "test"
     admins: set[str] = field(default_factory=set)
+
+    @property
+    def now(self) -> datetime:
+        """What time it is in the test."""
+        return self.clock.now
+
+    @now.setter
+    def now(self, value: datetime) -> None:
+        self.clock.now = value
 
     def event(self, who: str, text: str, *, event_id: str | None = None) -> Event:
         """The event a member's message becomes."""

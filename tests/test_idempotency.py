@@ -6,8 +6,10 @@ import logging
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
-from handlers.router import DEDUPE_WINDOW, forget_old_events
+from community.events import DEDUPE_WINDOW, forget_old_events
+from storage.schema import processed_events
 from storage.store import Store
 from tests.harness import Chat
 
@@ -53,3 +55,14 @@ async def test_event_ids_are_forgotten_after_the_dedupe_window(chat: Chat, store
     assert store.write_now(forget_old_events, chat.now + timedelta(minutes=2)) == 1
     again = await chat.deliver(chat.event("alice", "/start", event_id="test:recent"))
     assert again.outcome.duplicate
+
+
+async def test_a_running_bot_forgets_old_event_ids_by_itself(chat: Chat, store: Store) -> None:
+    for n in range(5):
+        await chat.say("alice", f"hello {n}")
+    chat.now += DEDUPE_WINDOW + timedelta(hours=1)
+    await chat.say("alice", "still here")
+    remembered = store.read_now(
+        lambda c: c.execute(select(processed_events.c.event_id)).scalars().all()
+    )
+    assert len(remembered) == 1

@@ -30,7 +30,7 @@ from loyalty import ledger
 from storage.schema import accounts, balances
 from storage.store import Store
 from tests.conftest import T0
-from tests.harness import Chat, Said
+from tests.harness import Chat, Clock, Said
 
 TZ = ZoneInfo("Asia/Shanghai")  # the test community's timezone
 BASE_POINTS, BONUS_EVERY, BONUS_POINTS = 10, 7, 20  # the test community's check-in rules
@@ -185,7 +185,7 @@ async def test_ledger_balances_match_an_independent_model_and_never_pay_twice(
     chat: Chat, store: Store, operations: list[tuple]
 ) -> None:
     model = Model(prefix=f"p{next(_examples)}")
-    here = Chat(chat.dispatcher, now=T0)
+    here = Chat(chat.dispatcher, Clock(T0))
     delivered: list[Said] = []
     for op in operations:
         kind = op[0]

@@ -10,7 +10,7 @@ from community.config import parse_config
 from handlers.router import Dispatcher
 from storage.store import Store
 from tests.conftest import T0, TEST_COMMUNITY
-from tests.harness import Chat
+from tests.harness import Chat, Clock
 
 
 async def test_chinese_community_answers_in_chinese(store: Store, dispatcher: Dispatcher) -> None:
@@ -18,7 +18,7 @@ async def test_chinese_community_answers_in_chinese(store: Store, dispatcher: Di
     store.write_now(
         apply_config, config, digest, default_timezone="UTC", default_locale="en", at=T0
     )
-    chat = Chat(dispatcher, now=T0)
+    chat = Chat(dispatcher, Clock(T0))
     said = await chat.say("小明", "签到")
     assert said.text is not None and "签到成功，小明！+10 积分" in said.text
     again = await chat.say("小明", "打卡")

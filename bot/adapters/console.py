@@ -21,6 +21,8 @@ from handlers.router import Dispatcher
 from handlers.types import AccountRef, ChatRef, Reply
 
 PLATFORM = "console"
+NAME_LIMIT = 64  # longest member or group name the console takes
+MIN_YEAR, MAX_YEAR = 1971, 9998
 
 
 class ConsoleAdapter:
@@ -60,7 +62,7 @@ class ConsoleAdapter:
             line = await self._next_line()
             if line is None:
                 break
-            line = line.strip()
+            line = line.lstrip("\ufeff").strip()  # a BOM from an editor's script file
             if not line:
                 continue
             if line.startswith(":"):
@@ -99,10 +101,10 @@ class ConsoleAdapter:
             chat=ChatRef(PLATFORM, self._chat, title=self._chat),
             actor=AccountRef(
                 PLATFORM,
-                self._member.casefold(),
+                self._user_id(),
                 self._member,
                 username=self._member,
-                is_platform_admin=self._member.casefold() in self._admins,
+                is_platform_admin=self._user_id() in self._admins,
             ),
             text=text,
             occurred_at=self.now(),
@@ -119,13 +121,13 @@ class ConsoleAdapter:
             case "quit" | "exit" | "q":
                 return False
             case "as" if argument:
-                self._member = argument[:64]
+                self._member = argument[:NAME_LIMIT]
                 self._say("console/whoami", self._whoami())
             case "chat" if argument:
-                self._chat = argument[:64]
+                self._chat = argument[:NAME_LIMIT]
                 self._say("console/whoami", self._whoami())
             case "admin" if argument.lower() in ("on", "off"):
-                key = self._member.casefold()
+                key = self._user_id()
                 if argument.lower() == "on":
                     self._admins.add(key)
                 else:
@@ -139,10 +141,17 @@ class ConsoleAdapter:
                 self._say("console/meta_help", {"line": line})
         return True
 
+    def _user_id(self) -> str:
+        # The console's "platform user id" is the name, case-insensitive, within the id limit.
+        return self._member.casefold()[:NAME_LIMIT]
+
     def _set_time(self, argument: str) -> None:
         try:
             target = datetime.fromisoformat(argument)
         except ValueError:
+            target = None
+        # Far-off years overflow once the clock is moved to the community's timezone.
+        if target is None or not MIN_YEAR <= target.year <= MAX_YEAR:
             self._say("console/bad_time", {"value": argument})
             return
         if target.tzinfo is None:
@@ -154,7 +163,7 @@ class ConsoleAdapter:
         return {
             "member": self._member,
             "chat": self._chat,
-            "admin": self._member.casefold() in self._admins,
+            "admin": self._user_id() in self._admins,
             "time": self._local_now(),
             "timezone": str(self._timezone),
         }
