@@ -6,20 +6,28 @@ import logging
 import sys
 from pathlib import Path
 
-_STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
+_STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
 
 
 class KeyValueFormatter(logging.Formatter):
     """`time level logger message key=value ...`, the extras a call passed, in order."""
 
     def format(self, record: logging.LogRecord) -> str:
-        line = super().format(record)
+        # The key=value pairs go on the first line, before any traceback, so the line that
+        # says what failed also says which event it was.
+        record.message = record.getMessage()
+        record.asctime = self.formatTime(record, self.datefmt)
+        line = self.formatMessage(record)
         extras = " ".join(
             f"{key}={value!r}" if isinstance(value, str) and " " in value else f"{key}={value}"
             for key, value in vars(record).items()
             if key not in _STANDARD
         )
-        return f"{line} {extras}" if extras else line
+        if extras:
+            line = f"{line} {extras}"
+        if record.exc_info:
+            line = f"{line}\n{self.formatException(record.exc_info)}"
+        return line
 
 
 def configure(level: str, file: Path | None = None) -> None:

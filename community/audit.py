@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, insert
 
 from storage.schema import audit_log
 
@@ -35,13 +35,3 @@ def record(
         },
     )
 
-
-def recent(conn: Connection, community_id: int, limit: int = 20) -> list[dict[str, Any]]:
-    """The newest audit lines of a community, newest first."""
-    rows = conn.execute(
-        select(audit_log)
-        .where(audit_log.c.community_id == community_id)
-        .order_by(audit_log.c.id.desc())
-        .limit(limit)
-    )
-    return [dict(row._mapping) for row in rows]

@@ -50,6 +50,17 @@ _TOUCH_MEMBER = (
     .where(members.c.id == bindparam("member"))
     .values(display_name=bindparam("name"), last_seen_at=bindparam("at"))
 )
+# A handle belongs to one account per platform: whoever shows up with it now has it.
+_RELEASE_HANDLE = (
+    update(accounts)
+    .where(
+        accounts.c.community_id == bindparam("b_community"),
+        accounts.c.platform == bindparam("b_platform"),
+        accounts.c.username_key == bindparam("b_handle"),
+        accounts.c.platform_user_id != bindparam("b_user"),
+    )
+    .values(username_key=None)
+)
 _NEW_MEMBER = insert(members).returning(members.c.id)
 _NEW_ACCOUNT = insert(accounts)
 _BY_HANDLE = (
@@ -87,6 +98,16 @@ def identify(
     row = conn.execute(
         _ACCOUNT, {"community": community_id, "platform": platform, "user_id": user_id}
     ).first()
+    if handle is not None and (row is None or row.username_key != handle):
+        conn.execute(
+            _RELEASE_HANDLE,
+            {
+                "b_community": community_id,
+                "b_platform": platform,
+                "b_handle": handle,
+                "b_user": user_id,
+            },
+        )
     if row is None:
         return _register(conn, community_id, platform, user_id, name, handle, at)
     if row.account_name != name or row.username_key != handle:
@@ -128,12 +149,17 @@ def _register(
 def find_by_handle(
     conn: Connection, *, community_id: int, handle: str, platform: str
 ) -> Member | None:
-    """The member whose account has this @handle; the asking chat's platform wins a tie."""
+    """The member whose account has this @handle; None when unknown or ambiguous.
+
+    A handle is unique per platform; the asking chat's platform wins over the others.
+    """
     key = username_key(handle)
     if not key:
         return None
     rows = conn.execute(_BY_HANDLE, {"community": community_id, "handle": key}).all()
-    if not rows:
-        return None
-    best = next((r for r in rows if r.platform == platform), rows[0])
-    return Member(best.id, community_id, best.display_name)
+    here = [r for r in rows if r.platform == platform]
+    if len(here) == 1:
+        return Member(here[0].id, community_id, here[0].display_name)
+    if len({r.id for r in rows}) == 1:
+        return Member(rows[0].id, community_id, rows[0].display_name)
+    return None

@@ -32,7 +32,7 @@ def _adjust(ctx: Context, sign: int) -> Reply:
         return usage
     handle, amount_text = parts[0], parts[1]
     amount = parse_amount(amount_text)
-    if amount is None or amount > ctx.community.rules.points.max_award:
+    if amount is None:
         return usage
     target = members.find_by_handle(
         ctx.conn, community_id=ctx.community.id, handle=handle, platform=ctx.event.chat.platform
@@ -51,6 +51,6 @@ def _adjust(ctx: Context, sign: int) -> Reply:
         at=ctx.now,
     )
     return Reply(
-        f"points/{command}ed",
+        "points/awarded" if sign > 0 else "points/deducted",
         {"target": target.display_name, "amount": amount, "note": note, "balance": posting.balance},
     )

@@ -150,7 +150,10 @@ class Dispatcher:
 
     def _route(self, event: Event) -> Route | None:
         if event.kind is EventKind.COMMAND and event.command:
-            return self._commands.get(event.command)
+            # "/签到" or "/checkin!" mean the same as the plain word.
+            return self._commands.get(event.command) or self._words.get(
+                normalize_word(event.command)
+            )
         return self._words.get(normalize_word(event.text))
 
     def _unit_of_work(

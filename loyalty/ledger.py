@@ -9,7 +9,7 @@ from sqlalchemy import Connection, bindparam, func, insert, select, update
 
 from loyalty.errors import UserError
 from storage.schema import balances, ledger
-from storage.sql import insert_if_absent
+from storage.sql import fit_text, insert_if_absent
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +67,6 @@ def post(
     at: datetime,
     note: str = "",
     actor_member_id: int | None = None,
-    allow_negative: bool = False,
 ) -> Posting:
     """Add `delta` points for the cause `key`; a key already posted changes nothing.
 
@@ -85,7 +84,7 @@ def post(
             "delta": delta,
             "reason": reason,
             "note": note[:500],
-            "idempotency_key": key,
+            "idempotency_key": fit_text(key, 200),
             "actor_member_id": actor_member_id,
             "created_at": at,
         },
@@ -95,7 +94,7 @@ def post(
     new_balance = conn.execute(
         _CREDIT, {"b_member": member_id, "b_delta": delta, "b_at": at}
     ).scalar_one()
-    if new_balance < 0 and not allow_negative:
+    if new_balance < 0:
         raise UserError("points/insufficient", balance=new_balance - delta, amount=-delta)
     return Posting(balance=new_balance, applied=True)
 

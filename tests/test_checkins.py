@@ -79,3 +79,14 @@ async def test_streak_is_zero_after_a_missed_day(chat: Chat) -> None:
     me = await chat.say("alice", "/me")
     assert me.text is not None
     assert "Streak: 0 days" in me.text and "not checked in yet today" in me.text
+
+
+async def test_slash_forms_of_the_words_check_in(chat: Chat) -> None:
+    for who, text in (("a", "/签到"), ("b", "／打卡"), ("c", "/checkin!"), ("d", "/CheckIn")):
+        said = await chat.say(who, text)
+        assert said.text is not None and "+10 points" in said.text, text
+
+
+async def test_a_slash_word_that_is_no_command_says_so(chat: Chat) -> None:
+    said = await chat.say("alice", "/check-in")
+    assert said.text == "I don't know /check-in — try /help to see what I can do."

@@ -149,10 +149,12 @@ async def run_admin(chat: Chat, model: Model, command: str, who: str, amt: int, 
 def expect_adjust(reply: str, model: Model, command: str, who: str, amt: int, text: str) -> None:
     """Check an /award or /deduct reply against the model, and update the model."""
     target = model.name(who)
-    if amt > MAX_AWARD:
-        assert reply.startswith(f"Usage: /{command} @member AMOUNT"), reply
-    elif who not in model.known:
+    if who not in model.known:
         assert reply.startswith(f"I can't find @{target} in this community"), reply
+    elif amt > MAX_AWARD:
+        assert reply == (
+            f"The amount must be a whole number from 1 to {MAX_AWARD:,}. Nothing was changed."
+        ), reply
     elif command == "deduct" and amt > model.balance[who]:
         note_case("deduction larger than the balance refused")
         assert reply == (

@@ -105,13 +105,19 @@ async def test_malformed_award_answers_usage_and_changes_nothing(chat: Chat) -> 
         "@alice 0",
         "@alice 1.5",
         "@alice 1e9",
-        "@alice 1001",
         "@alice 99999999999999999999",
         "50 @alice",
     ):
         said = await chat.say("boss", f"/award {args}".strip())
         assert said.text is not None and said.text.startswith("Usage: /award @member AMOUNT"), args
     assert await balance_line(chat, "alice") == "💰 alice, you have 10 points."
+
+
+async def test_award_over_the_limit_names_the_limit(chat: Chat) -> None:
+    await chat.say("alice", "/start")
+    said = await chat.say("boss", "/award @alice 1001 too generous")
+    assert said.text == "The amount must be a whole number from 1 to 1,000. Nothing was changed."
+    assert await balance_line(chat, "alice") == "💰 alice, you have 0 points."
 
 
 async def test_award_to_unknown_member_says_who_is_missing(chat: Chat) -> None:
@@ -157,3 +163,15 @@ async def test_display_names_stay_current(chat: Chat) -> None:
         type(event)(**{**{f: getattr(event, f) for f in event.__slots__}, "actor": renamed})
     )
     assert said.text is not None and "1. Alice 🌸 — 10" in said.text
+
+
+async def test_award_goes_to_whoever_holds_the_handle_now(chat: Chat) -> None:
+    old = chat.event("bob", "/start")
+    await chat.deliver(old)
+    # Another account takes the handle @bob (the first one renamed itself on the platform).
+    newcomer = chat.event("robert", "/start")
+    actor = type(newcomer.actor)("test", "robert", "Robert", username="bob")
+    fields = {f: getattr(newcomer, f) for f in newcomer.__slots__}
+    await chat.deliver(type(newcomer)(**{**fields, "actor": actor}))
+    said = await chat.say("boss", "/award @bob 50 welcome")
+    assert said.text is not None and said.text.startswith("🎁 Robert received 50 points")
