@@ -70,10 +70,13 @@ async def test_console_strips_terminal_escapes_from_user_text(dispatcher: Dispat
     assert "Checked in, evil[2Jname!" in output
 
 
-def cli(tmp_path: Path, script: str, *, command: str = "run") -> subprocess.CompletedProcess[str]:
+def cli(
+    tmp_path: Path, script: str, *, command: str = "run", **env: str
+) -> subprocess.CompletedProcess[str]:
     """Run `python -m bot run` as `make run` does, in a fresh folder, with piped input."""
     clean = {k: v for k, v in os.environ.items() if not k.endswith("_TOKEN")}
     clean["DATABASE_URL"] = f"sqlite:///{tmp_path / 'data' / 'bot.sqlite3'}"
+    clean.update(env)
     return subprocess.run(
         [sys.executable, "-m", "bot", command],
         input=script,
@@ -145,3 +148,76 @@ def test_migrate_command_creates_the_schema(tmp_path: Path) -> None:
     with sqlite3.connect(tmp_path / "data" / "bot.sqlite3") as db:
         tables = {r[0] for r in db.execute("select name from sqlite_master where type='table'")}
     assert {"ledger", "balances", "checkins", "members", "accounts", "audit_log"} <= tables
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "says"),
+    [
+        ("DATABASE_URL", "nonsense", "DATABASE_URL: not a database URL"),
+        ("DATABASE_URL", "sqlite://", "SQLite needs a file"),
+        ("DATABASE_URL", "mysql://u@h/db", "'mysql' is not supported"),
+        ("DATABASE_URL", "postgresql://nobody@127.0.0.1:1/x", "Connection refused"),
+        ("DEFAULT_TIMEZONE", "Mars/Base", "unknown timezone 'Mars/Base'"),
+        ("LOG_LEVEL", "LOUD", "LOG_LEVEL: Input should be"),
+        ("LOG_FILE", "/proc/no-such-dir/bot.log", "cannot write logs to /proc/no-such-dir/bot.log"),
+    ],
+)
+def test_bad_settings_stop_run_with_one_line(
+    workdir: Path, setting: str, value: str, says: str
+) -> None:
+    result = cli(workdir, "/checkin\n", **{setting: value})
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and says in lines[0], result.stderr
+    assert "Traceback" not in result.stdout
+
+
+def test_a_junk_database_file_stops_run_with_one_line(workdir: Path) -> None:
+    (workdir / "junk.db").write_text("not a database", encoding="utf-8")
+    result = cli(workdir, "", DATABASE_URL=f"sqlite:///{workdir / 'junk.db'}")
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        f"communitybot: database sqlite:///{workdir / 'junk.db'}: file is not a database"
+    ]
+
+
+def test_an_unreadable_env_file_stops_run_with_one_line(workdir: Path) -> None:
+    (workdir / ".env").write_bytes(b"\xff\xfeDATABASE_URL=x\n")
+    result = cli(workdir, "")
+    assert result.returncode == 2
+    assert result.stderr.startswith("communitybot: settings: cannot read .env")
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_renamed_community_slug_stops_run_instead_of_splitting_the_community(
+    workdir: Path,
+) -> None:
+    assert cli(workdir, ":as alice\n/checkin\n").returncode == 0
+    toml = workdir / "community.toml"
+    toml.write_text(TEST_COMMUNITY.replace('slug = "acme"', 'slug = "acme2"'), encoding="utf-8")
+    result = cli(workdir, "/points\n")
+    assert result.returncode == 2
+    assert "a slug cannot change" in result.stderr and "'acme'" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_changed_rules_apply_on_restart(workdir: Path) -> None:
+    assert cli(workdir, ":as alice\n/checkin\n").returncode == 0
+    toml = workdir / "community.toml"
+    toml.write_text(TEST_COMMUNITY.replace('locale = "en"', 'locale = "zh_CN"'), encoding="utf-8")
+    result = cli(workdir, ":as alice\n/points\n")
+    assert "alice，你共有 10 积分。" in result.stdout
+
+
+async def test_console_survives_odd_names_and_times(dispatcher: Dispatcher) -> None:
+    output = await run_console(
+        dispatcher,
+        "\ufeff:as nul\x00name\n/checkin\n"
+        f":as {'ß' * 64}\n/checkin\n"
+        ":chat g\x00x\n/me\n"
+        ":time 0001-01-01T00:00\n:time 9999-12-31T23:59\n/points\n",
+    )
+    assert "Something went wrong" not in output
+    assert output.count("+10 points") == 2
+    assert output.count("is not a time I understand") == 2
+    assert "you have 10 points" in output
