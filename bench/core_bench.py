@@ -5,10 +5,12 @@ Synthetic members of one community send a mix of /checkin (and the word 签到),
 so the store's writer thread can commit them in groups. The same workload then runs on a fresh
 database with `Store(url, max_batch=1)` (one transaction per event) as the baseline.
 
-Measured: events/s, p50/p99 of `Dispatcher.handle` per event, the process's peak RSS. Rendering
-replies is left out unless --render is given. Run from the repo root (project installed):
+Measured: events/s, p50/p99 of `Dispatcher.handle` per event, and each run's peak RSS (every
+run is a forked child). Rendering replies is left out unless --render is given. Run from the
+repo root (`make bench`), optionally on PostgreSQL:
 
     python bench/core_bench.py [--members N] [--events N] [--concurrency N] [--render]
+                               [--skip-baseline] [--postgresql URL]
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import argparse
 import asyncio
 import logging
 import math
+import multiprocessing
 import random
 import resource
 import sys
@@ -29,6 +32,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Connection, create_engine, func, select, text
 
@@ -232,6 +236,12 @@ def fresh_database(postgresql_url: str | None) -> Iterator[str]:
         admin.dispose()
 
 
+def run_apart(*args: Any) -> RunResult:
+    """`run` in a forked child, so each run's peak RSS is its own, not the bench's so far."""
+    with multiprocessing.get_context("fork").Pool(1) as pool:
+        return pool.apply(run, args)
+
+
 def run(
     label: str,
     workload: Workload,
@@ -267,7 +277,7 @@ def report(result: RunResult, workload: Workload) -> bool:
     print(f"   events/s        {rate:10,.0f}   ({len(ordered):,} events in {result.seconds:.2f} s)")
     print(f"   latency p50     {percentile(ordered, 0.50) * 1000:10.2f} ms")
     print(f"   latency p99     {percentile(ordered, 0.99) * 1000:10.2f} ms")
-    print(f"   peak RSS        {result.peak_rss_mib:10.1f} MiB (process peak so far)")
+    print(f"   peak RSS        {result.peak_rss_mib:10.1f} MiB (this run's own process)")
     print(
         "   replies         " + ", ".join(f"{k} {v:,}" for k, v in sorted(result.replies.items()))
     )
@@ -306,9 +316,7 @@ def main() -> int:
     logging.basicConfig(level=logging.WARNING)
 
     workload = build_workload(args.members, args.events)
-    database = (
-        "PostgreSQL (psycopg 3)" if args.postgresql else "SQLite file, WAL, synchronous=FULL"
-    )
+    database = "PostgreSQL (psycopg 3)" if args.postgresql else "SQLite file, WAL, synchronous=FULL"
     print(
         f"members {args.members:,}, events {workload.size:,} over {len(workload.days)} days "
         f"(day 0: every member's first check-in), concurrency {args.concurrency}, "
@@ -319,7 +327,7 @@ def main() -> int:
         f"{WORD_SHARE:.0%} of check-ins as 签到; {database}; "
         f"python {sys.version.split()[0]}"
     )
-    grouped = run(
+    grouped = run_apart(
         "group commit: Store(url), default max_batch",
         workload,
         None,
@@ -329,7 +337,7 @@ def main() -> int:
     )
     ok = report(grouped, workload)
     if not args.skip_baseline:
-        baseline = run(
+        baseline = run_apart(
             "baseline: Store(url, max_batch=1), one transaction per event",
             workload,
             1,
