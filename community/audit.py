@@ -34,4 +34,3 @@ def record(
             "created_at": at,
         },
     )
-
