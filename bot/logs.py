@@ -19,15 +19,24 @@ class KeyValueFormatter(logging.Formatter):
         record.asctime = self.formatTime(record, self.datefmt)
         line = self.formatMessage(record)
         extras = " ".join(
-            f"{key}={value!r}" if isinstance(value, str) and " " in value else f"{key}={value}"
-            for key, value in vars(record).items()
-            if key not in _STANDARD
+            f"{key}={_value(value)}" for key, value in vars(record).items() if key not in _STANDARD
         )
         if extras:
             line = f"{line} {extras}"
         if record.exc_info:
             line = f"{line}\n{self.formatException(record.exc_info)}"
+        if record.stack_info:
+            line = f"{line}\n{self.formatStack(record.stack_info)}"
         return line
+
+
+def _value(value: object) -> str:
+    """A value as it goes into a log line: quoted when it could be mistaken for more pairs or
+    lines (spaces, newlines, control characters), so no user text can forge a log line."""
+    text = str(value)
+    if isinstance(value, str) and (not text or not text.isprintable() or " " in text):
+        return repr(value)
+    return text
 
 
 def configure(level: str, file: Path | None = None) -> None:

@@ -8,8 +8,11 @@ from datetime import datetime
 from handlers.types import AccountRef, ChatRef, Event, EventKind
 
 # "/cmd", "/cmd@SomeBot args"; the full-width slash is what Chinese keyboards often type. Names
-# are not only ASCII, so "/签到" and "/checkin!" reach the router (as words or as unknown).
-_COMMAND = re.compile(r"^[/／](?P<name>[^\s@/／]{1,32})(?:@(?P<bot>[A-Za-z0-9_]{1,64}))?(?=\s|$)")
+# are letters, digits and _ in any script ("/签到"); closing punctuation after a name is dropped
+# ("/checkin!"), anything else ("/:)", "/check-in") is an ordinary message.
+_COMMAND = re.compile(
+    r"^[/／](?P<name>\w{1,32})(?:@(?P<bot>[A-Za-z0-9_]{1,64}))?[!！。.~～]*(?=\s|$)"
+)
 _DIGITS = 12
 # What may trail a trigger word besides whitespace (IMEs type U+3000 as a space).
 _CLOSING = "!！。.~～"

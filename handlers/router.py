@@ -141,7 +141,12 @@ class Dispatcher:
         if self._pruned_at is not None and now - self._pruned_at < PRUNE_EVERY:
             return
         self._pruned_at = now
-        forgotten = await self._store.write(forget_old_events, now)
+        try:
+            forgotten = await self._store.write(forget_old_events, now)
+        except Exception:
+            # Housekeeping: the event that triggered it must still be handled.
+            log.exception("forgetting old event ids failed")
+            return
         log.info("old event ids forgotten", extra={"count": forgotten})
 
     def visible_commands(self, is_admin: bool) -> tuple[str, ...]:
@@ -150,10 +155,8 @@ class Dispatcher:
 
     def _route(self, event: Event) -> Route | None:
         if event.kind is EventKind.COMMAND and event.command:
-            # "/签到" or "/checkin!" mean the same as the plain word.
-            return self._commands.get(event.command) or self._words.get(
-                normalize_word(event.command)
-            )
+            # "/签到" means the same as the plain word.
+            return self._commands.get(event.command) or self._words.get(event.command)
         return self._words.get(normalize_word(event.text))
 
     def _unit_of_work(

@@ -54,8 +54,15 @@ class Store:
         self._shut = False  # close() has run
         # Held while checking `_closed` and queueing, so nothing can queue behind the stop mark.
         self._gate = threading.Lock()
+        self._connected = threading.Event()
         self._writer = threading.Thread(target=self._write_loop, name="db-write", daemon=True)
         self._writer.start()
+        # Fail here, where start-up can report it, if the writer cannot even connect; a bot
+        # that answers every event with an error but keeps running helps nobody.
+        self._connected.wait()
+        if not self._writer_alive():
+            self.close()
+            raise StoreClosedError("the database writer could not connect (see the log)")
 
     async def write(
         self, fn: Callable[Concatenate[Connection, P], T], *args: P.args, **kwargs: P.kwargs
@@ -108,18 +115,20 @@ class Store:
         self._writer_engine.dispose()
         self._reader_engine.dispose()
 
-    def _refuse_leftovers(self, leftovers: list[_Job]) -> None:
-        """Fail `leftovers` and every write still queued: nobody will run them."""
+    def _refuse_leftovers(self, batch: list[_Job]) -> None:
+        """Answer every job in hand and in the queue: those that never ran are refused."""
+        jobs = list(batch)
         while True:
             try:
                 job = self._jobs.get_nowait()
             except queue.Empty:
                 break
             if job is not None:
-                leftovers.append(job)
-        for job in leftovers:
-            job.outcome = (False, StoreClosedError("store is closed"))
-        self._settle(leftovers)
+                jobs.append(job)
+        for job in jobs:
+            if job.outcome is None:
+                job.outcome = (False, StoreClosedError("store is closed"))
+        self._settle(jobs)
 
     def _write_loop(self) -> None:
         batch: list[_Job] = []
@@ -131,11 +140,17 @@ class Store:
             log.exception("database writer stopped")
             with self._gate:
                 self._closed = True
-            self._refuse_leftovers([job for job in batch if job.outcome is None])
+            self._connected.set()
+            self._refuse_leftovers(batch)
+
+    def _writer_alive(self) -> bool:
+        with self._gate:
+            return not self._closed
 
     def _serve(self, batch: list[_Job]) -> None:
         """Commit batches until the stop mark; `batch` always holds the one in hand."""
         with self._writer_engine.connect() as conn:
+            self._connected.set()
             stopping = False
             while not stopping:
                 first = self._jobs.get()
@@ -187,7 +202,7 @@ class Store:
 
 def _resolve(jobs: list[_Job]) -> None:
     for job in jobs:
-        if job.future.cancelled():
+        if job.future.done():  # cancelled by its caller, or answered already
             continue
         assert job.outcome is not None
         ok, value = job.outcome

@@ -88,5 +88,9 @@ async def test_slash_forms_of_the_words_check_in(chat: Chat) -> None:
 
 
 async def test_a_slash_word_that_is_no_command_says_so(chat: Chat) -> None:
-    said = await chat.say("alice", "/check-in")
-    assert said.text == "I don't know /check-in — try /help to see what I can do."
+    said = await chat.say("alice", "/签退")
+    assert said.text == "I don't know /签退 — try /help to see what I can do."
+    for text in ("/:)", "/check-in", "/\u202eevil", "/\x1b]0;pwn"):
+        assert (await chat.say("alice", text)).outcome.reply is None, text
+    points = await chat.say("alice", "/points!")
+    assert points.text is not None and "you have 0 points" in points.text

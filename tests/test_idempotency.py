@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from community.events import DEDUPE_WINDOW, forget_old_events
+from handlers.router import PRUNE_EVERY
 from storage.schema import processed_events
 from storage.store import Store
 from tests.harness import Chat
@@ -66,3 +67,17 @@ async def test_a_running_bot_forgets_old_event_ids_by_itself(chat: Chat, store: 
         lambda c: c.execute(select(processed_events.c.event_id)).scalars().all()
     )
     assert len(remembered) == 1
+
+
+async def test_failed_housekeeping_does_not_cost_the_event_its_answer(
+    chat: Chat, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Fault injection: the hourly clean-up of old event ids fails (say, the database
+    # connection dropped just then); the check-in that triggered it must still be answered.
+    def broken(*_args: object) -> int:
+        raise RuntimeError("connection lost")
+
+    monkeypatch.setattr("handlers.router.forget_old_events", broken)
+    chat.now += PRUNE_EVERY * 2
+    said = await chat.say("alice", "/checkin")
+    assert said.text is not None and "+10 points" in said.text

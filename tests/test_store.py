@@ -90,13 +90,42 @@ def test_migrations_build_exactly_the_schema_the_code_uses(db_url: str) -> None:
     assert diff == []
 
 
-async def test_a_writer_that_cannot_connect_fails_writes_instead_of_hanging(tmp_path: Path) -> None:
+def test_a_store_that_cannot_connect_says_so_at_once(tmp_path: Path) -> None:
     # A folder where the database file should be: SQLite cannot open it.
-    store = Store(f"sqlite:///{tmp_path}")
+    with pytest.raises(StoreClosedError):
+        Store(f"sqlite:///{tmp_path}")
+
+
+class Fatal(BaseException):
+    """Something no unit of work should raise; it stops the writer."""
+
+
+def explode(conn: Connection) -> None:
+    raise Fatal("writer cannot go on")
+
+
+def fail(conn: Connection) -> None:
+    raise ValueError("an ordinary bug")
+
+
+async def test_a_dying_writer_answers_every_waiting_write(db_url: str) -> None:
+    store = Store(db_url)
+    gate = threading.Event()
     try:
+        held = asyncio.ensure_future(store.write(hold, gate))
+        units = [
+            asyncio.ensure_future(store.write(fail)),
+            asyncio.ensure_future(store.write(record, "ok-1")),
+            asyncio.ensure_future(store.write(explode)),
+            asyncio.ensure_future(store.write(record, "ok-2")),
+        ]
+        asyncio.get_running_loop().call_soon(gate.set)
+        results = await asyncio.wait_for(
+            asyncio.gather(held, *units, return_exceptions=True), timeout=30
+        )
+        assert isinstance(results[1], ValueError)
+        assert all(not isinstance(r, asyncio.CancelledError) for r in results)
         with pytest.raises(StoreClosedError):
-            await asyncio.wait_for(store.write(record, "never"), timeout=10)
-        with pytest.raises(StoreClosedError):
-            await store.write(record, "later")
+            await store.write(record, "after")
     finally:
         store.close()
