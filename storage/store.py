@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import queue
+import sys
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -55,14 +56,15 @@ class Store:
         # Held while checking `_closed` and queueing, so nothing can queue behind the stop mark.
         self._gate = threading.Lock()
         self._connected = threading.Event()
+        self._failure: BaseException | None = None  # why the writer stopped, if it did
         self._writer = threading.Thread(target=self._write_loop, name="db-write", daemon=True)
         self._writer.start()
         # Fail here, where start-up can report it, if the writer cannot even connect; a bot
         # that answers every event with an error but keeps running helps nobody.
         self._connected.wait()
-        if not self._writer_alive():
+        if self._failure is not None:
             self.close()
-            raise StoreClosedError("the database writer could not connect (see the log)")
+            raise self._failure
 
     async def write(
         self, fn: Callable[Concatenate[Connection, P], T], *args: P.args, **kwargs: P.kwargs
@@ -138,14 +140,11 @@ class Store:
             # The writer cannot go on (no connection, or something no unit of work should
             # raise): close the store so every waiting and later write fails instead of hanging.
             log.exception("database writer stopped")
+            self._failure = sys.exc_info()[1]
             with self._gate:
                 self._closed = True
             self._connected.set()
             self._refuse_leftovers(batch)
-
-    def _writer_alive(self) -> bool:
-        with self._gate:
-            return not self._closed
 
     def _serve(self, batch: list[_Job]) -> None:
         """Commit batches until the stop mark; `batch` always holds the one in hand."""

@@ -10,6 +10,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Connection, func, insert, select
+from sqlalchemy.exc import OperationalError
 
 from storage.engine import make_engine
 from storage.schema import metadata, processed_events
@@ -92,7 +93,7 @@ def test_migrations_build_exactly_the_schema_the_code_uses(db_url: str) -> None:
 
 def test_a_store_that_cannot_connect_says_so_at_once(tmp_path: Path) -> None:
     # A folder where the database file should be: SQLite cannot open it.
-    with pytest.raises(StoreClosedError):
+    with pytest.raises(OperationalError, match="unable to open database file"):
         Store(f"sqlite:///{tmp_path}")
 
 
