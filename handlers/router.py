@@ -108,6 +108,11 @@ class Dispatcher:
                 self._commands[route.command] = route
                 for word in route.words:
                     self._words[word] = route
+        # What /help lists, worked out once rather than on every event.
+        self._visible = {
+            admin: tuple(r.command for r in self._commands.values() if admin or not r.admin)
+            for admin in (False, True)
+        }
 
     async def handle(self, event: Event) -> Outcome:
         """Handle one event; a repeated event_id changes nothing and gets no reply.
@@ -151,7 +156,7 @@ class Dispatcher:
 
     def visible_commands(self, is_admin: bool) -> tuple[str, ...]:
         """The commands an actor may use, in registration order."""
-        return tuple(r.command for r in self._commands.values() if is_admin or not r.admin)
+        return self._visible[is_admin]
 
     def _route(self, event: Event) -> Route | None:
         if event.kind is EventKind.COMMAND and event.command:
