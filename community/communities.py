@@ -87,6 +87,59 @@ def community_by_slug(conn: Connection, slug: str) -> Community | None:
     return None if row is None else _community(row)
 
 
+def community_by_id(conn: Connection, community_id: int) -> Community | None:
+    """The community with this id, if there is one."""
+    row = conn.execute(select(communities).where(communities.c.id == community_id)).first()
+    return None if row is None else _community(row)
+
+
+def move_chat(
+    conn: Connection,
+    *,
+    platform: str,
+    chat_id: str,
+    title: str,
+    slug: str,
+    current: Community,
+    at: datetime,
+) -> tuple[Community, bool]:
+    """Put a chat into the community `slug`, creating that community (with the current one's
+    rules, clock and language) if it does not exist yet. Returns it and whether it is new."""
+    target = community_by_slug(conn, slug)
+    created = target is None
+    if target is None:
+        conn.execute(
+            insert(communities).values(
+                slug=slug,
+                name=slug,
+                timezone=current.timezone.key,
+                locale=current.locale,
+                rules=current.rules.model_dump(mode="json"),
+                config_hash="",
+                created_at=at,
+            )
+        )
+        target = community_by_slug(conn, slug)
+        assert target is not None
+    chat_id = fit_text(chat_id, 64)
+    moved = conn.execute(
+        update(groups)
+        .where(groups.c.platform == platform, groups.c.chat_id == chat_id)
+        .values(community_id=target.id, title=fit_text(title, 200))
+    ).rowcount
+    if not moved:
+        conn.execute(
+            insert(groups).values(
+                platform=platform,
+                chat_id=chat_id,
+                community_id=target.id,
+                title=fit_text(title, 200),
+                created_at=at,
+            )
+        )
+    return target, created
+
+
 def community_for_chat(
     conn: Connection, *, platform: str, chat_id: str, title: str, default_slug: str, at: datetime
 ) -> Community:

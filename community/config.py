@@ -39,12 +39,23 @@ class PointsRules(_Strict):
     max_award: int = Field(default=10_000, ge=1, le=1_000_000_000)
 
 
+class PollRules(_Strict):
+    """What taking part in a poll earns."""
+
+    vote_points: int = Field(default=2, ge=0, le=1_000_000)
+
+
 class Rules(_Strict):
     """Everything the community's admins can tune."""
 
     admins: tuple[str, ...] = ()
+    # Whether a group's own admins (Telegram chat admins, Discord Manage Server) are admins of
+    # the community. Anyone can add the bot to a group they own, so a brand that wants only its
+    # listed admins turns this off.
+    platform_admins: bool = True
     checkin: CheckinRules = Field(default_factory=CheckinRules)
     points: PointsRules = Field(default_factory=PointsRules)
+    polls: PollRules = Field(default_factory=PollRules)
 
     @field_validator("admins")
     @classmethod
@@ -87,13 +98,15 @@ class CommunityConfig(_Strict):
 
     community: CommunitySection = Field(default_factory=CommunitySection)
     admins: tuple[str, ...] = ()
+    platform_admins: bool = True
     checkin: CheckinRules = Field(default_factory=CheckinRules)
     points: PointsRules = Field(default_factory=PointsRules)
+    polls: PollRules = Field(default_factory=PollRules)
 
     @property
     def rules(self) -> Rules:
         """The tunable part, as stored in the database."""
-        return Rules(admins=self.admins, checkin=self.checkin, points=self.points)
+        return Rules(admins=self.admins, checkin=self.checkin, points=self.points, polls=self.polls)
 
 
 def parse_config(text: str) -> tuple[CommunityConfig, str]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from handlers.router import Context, Router
-from handlers.types import Reply
+from handlers.types import EventKind, Reply
 
 router = Router()
 
@@ -18,6 +18,12 @@ def start(ctx: Context) -> Reply:
 def help_(ctx: Context) -> Reply:
     """The commands this member may use."""
     return Reply("help/help", _help_context(ctx))
+
+
+@router.on(EventKind.JOINED)
+def welcome(ctx: Context) -> Reply:
+    """Greet someone who just joined the group and point them to /help."""
+    return Reply("help/welcome", {"name": ctx.member.display_name, "community": ctx.community.name})
 
 
 def _help_context(ctx: Context) -> dict[str, object]:

@@ -10,11 +10,18 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Connection
 
-from community.communities import Community, community_for_chat
-from community.events import first_sighting, forget_old_events
+from community.communities import Community, community_by_id, community_for_chat
+from community.events import (
+    first_sighting,
+    forget_old_events,
+    keep_arrivals,
+    pending_arrivals,
+    settle_arrival,
+)
 from community.members import Member, identify
+from community.polls import attach_native, poll_by_native
 from handlers.parsing import normalize_word
-from handlers.types import Event, EventKind, Reply
+from handlers.types import Event, EventKind, Reply, Visibility
 from loyalty.errors import UserError
 from storage.sql import savepoint
 from storage.store import Store
@@ -23,6 +30,8 @@ log = logging.getLogger(__name__)
 
 # How often handled-event ids past the dedupe window are dropped, by the dispatcher's clock.
 PRUNE_EVERY = timedelta(hours=1)
+# Events in which someone asks the bot something, and so always get an answer.
+_ASKING = (EventKind.COMMAND, EventKind.BUTTON)
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +62,10 @@ class Route:
     handler: Handler
     admin: bool
     words: tuple[str, ...]
+    # Only answered where the asker alone sees the answer (a private chat, an ephemeral reply).
+    private: bool = False
+    # Not listed in /help or the platform's command menu: buttons send it.
+    hidden: bool = False
 
 
 class Router:
@@ -60,15 +73,31 @@ class Router:
 
     def __init__(self) -> None:
         self.routes: list[Route] = []
+        self.event_handlers: dict[EventKind, Handler] = {}
 
     def command(
-        self, name: str, *, admin: bool = False, words: Sequence[str] = ()
+        self,
+        name: str,
+        *,
+        admin: bool = False,
+        words: Sequence[str] = (),
+        private: bool = False,
+        hidden: bool = False,
     ) -> Callable[[Handler], Handler]:
         """Register the decorated function as the handler of /name (and of `words`)."""
 
         def register(handler: Handler) -> Handler:
             normalized = tuple(normalize_word(word) for word in words)
-            self.routes.append(Route(name, handler, admin, normalized))
+            self.routes.append(Route(name, handler, admin, normalized, private, hidden))
+            return handler
+
+        return register
+
+    def on(self, kind: EventKind) -> Callable[[Handler], Handler]:
+        """Register the decorated function for events that are not commands (votes, joins)."""
+
+        def register(handler: Handler) -> Handler:
+            self.event_handlers[kind] = handler
             return handler
 
         return register
@@ -101,6 +130,7 @@ class Dispatcher:
         self._default_locale = default_locale
         self._commands: dict[str, Route] = {}
         self._words: dict[str, Route] = {}
+        self._kinds: dict[EventKind, Route] = {}
         for router in routers:
             for route in router.routes:
                 if route.command in self._commands:
@@ -108,9 +138,15 @@ class Dispatcher:
                 self._commands[route.command] = route
                 for word in route.words:
                     self._words[word] = route
+            for kind, handler in router.event_handlers.items():
+                self._kinds[kind] = Route(kind.value, handler, admin=False, words=(), hidden=True)
         # What /help lists, worked out once rather than on every event.
         self._visible = {
-            admin: tuple(r.command for r in self._commands.values() if admin or not r.admin)
+            admin: tuple(
+                r.command
+                for r in self._commands.values()
+                if not r.hidden and (admin or not r.admin)
+            )
             for admin in (False, True)
         }
 
@@ -127,7 +163,7 @@ class Dispatcher:
             outcome = await self._store.write(self._unit_of_work, event, route, now)
         except Exception:
             log.exception("event failed", extra={"event_id": event.event_id})
-            if route is None and event.kind is EventKind.MESSAGE:
+            if route is None and event.kind not in _ASKING:
                 return Outcome(None)  # nobody asked the bot anything
             return Outcome(Reply("common/internal_error", locale=self._default_locale))
         log.info(
@@ -158,18 +194,40 @@ class Dispatcher:
         """The commands an actor may use, in registration order."""
         return self._visible[is_admin]
 
+    def command_menu(self) -> tuple[tuple[str, bool], ...]:
+        """Every listed command and whether it is for admins: what platforms show in menus."""
+        return tuple((r.command, r.admin) for r in self._commands.values() if not r.hidden)
+
+    async def keep_arrivals(self, platform: str, arrivals: Sequence[tuple[str, str]]) -> None:
+        """Durably keep fetched platform updates before the platform is told they arrived."""
+        await self._store.write(keep_arrivals, platform, arrivals, self._clock())
+
+    async def pending_arrivals(self, platform: str) -> list[tuple[str, str]]:
+        """Updates kept before a crash and not handled yet."""
+        return await self._store.write(pending_arrivals, platform)
+
+    async def drop_arrival(self, event_id: str) -> None:
+        """Forget a kept update that asks nothing of the core (an edit, a bot's message)."""
+        await self._store.write(settle_arrival, event_id)
+
+    async def poll_posted(self, poll_id: int, *, native_id: str, message_id: str) -> None:
+        """Tie a poll to the platform's own poll, so that its native votes find it."""
+        await self._store.write(attach_native, poll_id, native_id=native_id, message_id=message_id)
+
     def _route(self, event: Event) -> Route | None:
-        if event.kind is EventKind.COMMAND and event.command:
+        if event.kind in (EventKind.COMMAND, EventKind.BUTTON) and event.command:
             # "/签到" means the same as the plain word.
             return self._commands.get(event.command) or self._words.get(event.command)
+        if event.kind in self._kinds:
+            return self._kinds[event.kind]
         return self._words.get(normalize_word(event.text))
 
-    def _unit_of_work(
-        self, conn: Connection, event: Event, route: Route | None, now: datetime
-    ) -> Outcome:
-        if not first_sighting(conn, event.event_id, now):
-            return Outcome(None, duplicate=True)
-        community = community_for_chat(
+    def _community(self, conn: Connection, event: Event) -> Community | None:
+        if event.kind is EventKind.VOTE:
+            # A native vote names only its poll; the poll knows its community.
+            poll = poll_by_native(conn, event.chat.platform, event.poll_ref)
+            return None if poll is None else community_by_id(conn, poll.community_id)
+        return community_for_chat(
             conn,
             platform=event.chat.platform,
             chat_id=event.chat.chat_id,
@@ -177,6 +235,17 @@ class Dispatcher:
             default_slug=self._default_community,
             at=event.occurred_at,
         )
+
+    def _unit_of_work(
+        self, conn: Connection, event: Event, route: Route | None, now: datetime
+    ) -> Outcome:
+        if event.from_inbox:
+            settle_arrival(conn, event.event_id)
+        if not first_sighting(conn, event.event_id, now):
+            return Outcome(None, duplicate=True)
+        community = self._community(conn, event)
+        if community is None:
+            return Outcome(None)  # a vote in a poll we never posted: nothing to count
         actor = event.actor
         member = identify(
             conn,
@@ -187,9 +256,11 @@ class Dispatcher:
             username=actor.username,
             at=event.occurred_at,
         )
-        if route is None and event.kind is EventKind.MESSAGE:
+        if route is None and event.kind not in _ASKING:
             return Outcome(None)
-        is_admin = actor.is_platform_admin or community.lists_admin(actor.platform, actor.user_id)
+        is_admin = community.lists_admin(actor.platform, actor.user_id) or (
+            actor.is_platform_admin and community.rules.platform_admins
+        )
         reply = self._run(conn, event, route, community, member, is_admin)
         return Outcome(replace(reply, locale=community.locale))
 
@@ -203,14 +274,22 @@ class Dispatcher:
         is_admin: bool,
     ) -> Reply:
         if route is None:
+            if event.kind is EventKind.BUTTON:
+                # Only the presser needs to know; the group does not.
+                return Reply("common/stale_button", visibility=Visibility.PRIVATE)
             return Reply("common/unknown_command", {"command": event.command or ""})
         if route.admin and not is_admin:
             return Reply("common/admins_only", {"command": route.command})
+        if route.private and not event.private_reply:
+            return Reply("common/private_only", {"command": route.command})
         context = Context(conn, event, community, member, is_admin, self.visible_commands(is_admin))
         try:
             # A savepoint, so a refusal half-way through leaves nothing behind, while the
             # event itself (and the member's first contact) still counts as handled.
             with savepoint(conn):
-                return route.handler(context)
+                reply = route.handler(context)
         except UserError as refusal:
-            return Reply(refusal.key, refusal.context)
+            reply = Reply(refusal.key, refusal.context)
+        if route.private:
+            reply = replace(reply, visibility=Visibility.PRIVATE)
+        return reply

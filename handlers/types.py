@@ -35,6 +35,12 @@ class EventKind(StrEnum):
 
     COMMAND = "command"
     MESSAGE = "message"
+    # A button pressed under one of the bot's messages; its data is a command line.
+    BUTTON = "button"
+    # A vote in a native platform poll (Telegram sends no chat with it, only the poll's id).
+    VOTE = "vote"
+    # Someone joined the group: the actor is the newcomer.
+    JOINED = "joined"
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +57,15 @@ class Event:
     args: tuple[str, ...] = ()
     arg_text: str = ""
     attachments: tuple[str, ...] = ()
+    # Whether the adapter can answer this one person privately (a private chat, a Discord
+    # interaction answered ephemerally). Commands that show secrets need it.
+    private_reply: bool = False
+    # VOTE events: the platform's id of the poll and the chosen option indexes.
+    poll_ref: str = ""
+    options: tuple[int, ...] = ()
+    # The adapter kept this event in the inbox before acknowledging it to the platform; the
+    # unit of work that handles it removes it from there.
+    from_inbox: bool = False
 
 
 class Visibility(StrEnum):
@@ -61,11 +76,32 @@ class Visibility(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class Choice:
+    """A button under a reply. Pressing it sends `command` (e.g. "/vote 3 1") as the presser."""
+
+    label: str  # template name of the button's words
+    command: str
+    context: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class PollSpec:
+    """A poll to post natively where the platform has polls, as buttons where it has not."""
+
+    poll_id: int
+    question: str
+    options: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Reply:
     """What to answer: a template name and its context; the renderer turns it into words."""
 
     template: str
     context: Mapping[str, Any] = field(default_factory=dict)
     locale: str = "en"
-    choices: tuple[str, ...] = ()
+    choices: tuple[Choice, ...] = ()
     visibility: Visibility = Visibility.CHAT
+    poll: PollSpec | None = None
+    # The platform poll this reply ends (native id as stored when it was posted), if any.
+    ends_poll: str | None = None

@@ -17,6 +17,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    Text,
     UniqueConstraint,
 )
 
@@ -144,4 +145,59 @@ audit_log = Table(
     Column("details", JSON, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     Index("ix_audit_log_community_id", "community_id", "id"),
+)
+
+# A one-time code that joins a member's account on another platform to them (/link).
+link_codes = Table(
+    "link_codes",
+    metadata,
+    Column("code", String(16), primary_key=True),
+    Column("community_id", Id, ForeignKey("communities.id"), nullable=False),
+    Column("member_id", Id, ForeignKey("members.id"), nullable=False, index=True),
+    Column("platform", String(16), nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+)
+
+polls = Table(
+    "polls",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("community_id", Id, ForeignKey("communities.id"), nullable=False),
+    Column("platform", String(16), nullable=False),
+    Column("chat_id", String(64), nullable=False),
+    Column("question", String(300), nullable=False),
+    Column("options", JSON, nullable=False),
+    # Points a vote earns, fixed when the poll opens so a rule change does not rewrite history.
+    Column("points", Integer, nullable=False),
+    Column("created_by", Id, ForeignKey("members.id"), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("closed_at", UtcDateTime, nullable=True),
+    # The platform's own poll and message ids, where the poll was posted natively.
+    Column("native_id", String(64), nullable=True),
+    Column("native_message_id", String(64), nullable=True),
+    UniqueConstraint("platform", "native_id", name="uq_polls_platform_native"),
+    Index("ix_polls_chat", "platform", "chat_id", "id"),
+)
+
+votes = Table(
+    "votes",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("poll_id", Id, ForeignKey("polls.id"), nullable=False),
+    Column("member_id", Id, ForeignKey("members.id"), nullable=False, index=True),
+    Column("options", JSON, nullable=False),
+    Column("voted_at", UtcDateTime, nullable=False),
+    UniqueConstraint("poll_id", "member_id", name="uq_votes_poll_member"),
+)
+
+# Platform updates fetched but not yet handled. An adapter writes them here before it lets the
+# platform forget them (Telegram's next getUpdates offset), and the unit of work that handles an
+# event deletes its row, so a crash in between replays the update instead of losing it.
+inbox = Table(
+    "inbox",
+    metadata,
+    Column("event_id", String(200), primary_key=True),
+    Column("platform", String(16), nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("received_at", UtcDateTime, nullable=False),
 )

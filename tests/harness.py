@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
+from sqlalchemy import select
+
 from bot.rendering import Renderer, plain_text
-from handlers.parsing import event_from_text
+from handlers.parsing import event_from_text, parse_command
 from handlers.router import Dispatcher, Outcome
-from handlers.types import AccountRef, ChatRef, Event
+from handlers.types import AccountRef, ChatRef, Event, EventKind
+from loyalty.ledger import balance, ledger_sum
+from storage.schema import accounts, communities
+from storage.store import Store
 
 RENDERER = Renderer(plain_text)
 _ids = itertools.count(1)
@@ -22,6 +28,11 @@ class Said:
     outcome: Outcome
     text: str | None
     event: Event
+
+    def button(self, index: int) -> str:
+        """The command the reply's button number `index` (from 0) sends when pressed."""
+        assert self.outcome.reply is not None, "the bot did not answer"
+        return self.outcome.reply.choices[index].command
 
 
 @dataclass
@@ -36,13 +47,18 @@ class Clock:
 
 @dataclass
 class Chat:
-    """A group on a fake platform where members talk to the real dispatcher."""
+    """A chat on a fake platform where members talk to the real dispatcher.
+
+    Several chats may share one dispatcher and clock: a Discord group beside a Telegram one,
+    or a private chat (`private=True`: only the asker sees the answers there).
+    """
 
     dispatcher: Dispatcher
     clock: Clock = field(default_factory=Clock)
     chat_id: str = "group-1"
     platform: str = "test"
     admins: set[str] = field(default_factory=set)
+    private: bool = False
 
     @property
     def now(self) -> datetime:
@@ -53,25 +69,74 @@ class Chat:
     def now(self, value: datetime) -> None:
         self.clock.now = value
 
+    def ref(self) -> ChatRef:
+        """This chat as the platform names it."""
+        return ChatRef(self.platform, self.chat_id, title=self.chat_id, private=self.private)
+
+    def actor(self, who: str) -> AccountRef:
+        """The account of member `who` on this chat's platform."""
+        return AccountRef(
+            self.platform,
+            who.casefold(),
+            who,
+            username=who,
+            is_platform_admin=who in self.admins,
+        )
+
+    def new_id(self) -> str:
+        """A fresh event id on this platform."""
+        return f"{self.platform}:{next(_ids)}"
+
     def event(self, who: str, text: str, *, event_id: str | None = None) -> Event:
         """The event a member's message becomes."""
-        return event_from_text(
-            event_id=event_id or f"{self.platform}:{next(_ids)}",
-            chat=ChatRef(self.platform, self.chat_id, title=self.chat_id),
-            actor=AccountRef(
-                self.platform,
-                who.casefold(),
-                who,
-                username=who,
-                is_platform_admin=who in self.admins,
-            ),
+        event = event_from_text(
+            event_id=event_id or self.new_id(),
+            chat=self.ref(),
+            actor=self.actor(who),
             text=text,
             occurred_at=self.now,
         )
+        return replace(event, private_reply=self.private)
 
     async def say(self, who: str, text: str, *, event_id: str | None = None) -> Said:
         """`who` sends `text`; returns what the bot answered."""
         event = self.event(who, text, event_id=event_id)
+        return await self.deliver(event)
+
+    async def press(self, who: str, command: str) -> Said:
+        """`who` presses a button whose data is the command line `command` (e.g. "/vote 1 0")."""
+        name, rest = parse_command(command) or ("", "")
+        event = Event(
+            self.new_id(),
+            self.ref(),
+            self.actor(who),
+            self.now,
+            EventKind.BUTTON,
+            command,
+            command=name or None,
+            args=tuple(rest.split()),
+            arg_text=rest,
+            private_reply=True,
+        )
+        return await self.deliver(event)
+
+    async def vote_natively(self, who: str, poll_ref: str, options: Sequence[int]) -> Said:
+        """`who` answers the platform's own poll `poll_ref`; like Telegram, it names no chat."""
+        event = Event(
+            self.new_id(),
+            ChatRef(self.platform, ""),
+            self.actor(who),
+            self.now,
+            EventKind.VOTE,
+            "",
+            poll_ref=poll_ref,
+            options=tuple(options),
+        )
+        return await self.deliver(event)
+
+    async def joins(self, who: str) -> Said:
+        """`who` joins this group."""
+        event = Event(self.new_id(), self.ref(), self.actor(who), self.now, EventKind.JOINED, "")
         return await self.deliver(event)
 
     async def deliver(self, event: Event) -> Said:
@@ -79,3 +144,24 @@ class Chat:
         outcome = await self.dispatcher.handle(event)
         text = RENDERER.render(outcome.reply) if outcome.reply else None
         return Said(outcome, text, event)
+
+
+def member_id(store: Store, platform: str, who: str, community: str = "acme") -> int | None:
+    """The member behind `who`'s account on `platform` in `community`, as stored now."""
+    query = (
+        select(accounts.c.member_id)
+        .join(communities, communities.c.id == accounts.c.community_id)
+        .where(
+            communities.c.slug == community,
+            accounts.c.platform == platform,
+            accounts.c.platform_user_id == who.casefold(),
+        )
+    )
+    return store.read_now(lambda conn: conn.execute(query).scalar_one_or_none())
+
+
+def ledger_state(store: Store, platform: str, who: str, community: str = "acme") -> tuple[int, int]:
+    """`who`'s balance and the sum of their ledger entries: the two must always agree."""
+    member = member_id(store, platform, who, community)
+    assert member is not None, f"{platform}:{who} is no member of {community}"
+    return store.read_now(lambda conn: (balance(conn, member), ledger_sum(conn, member)))

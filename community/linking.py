@@ -1,0 +1,201 @@
+"""/link: one member across platforms. A one-time code shown on one platform, entered on the
+other, merges the two accounts' members into one: balance, ledger, streak and votes follow."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import Connection, delete, func, select, update
+
+from community import audit
+from community.communities import Community
+from loyalty import ledger
+from loyalty.errors import UserError
+from storage.schema import (
+    accounts,
+    audit_log,
+    balances,
+    checkins,
+    link_codes,
+    members,
+    polls,
+    votes,
+)
+from storage.schema import ledger as ledger_table
+
+CODE_LIFETIME = timedelta(minutes=10)
+# No 0/O or 1/I: a code is read on one screen and typed on another.
+_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+CODE_LENGTH = 8
+
+
+@dataclass(frozen=True, slots=True)
+class LinkCode:
+    """A code to enter on the other platform, and until when it works."""
+
+    code: str
+    expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Linked:
+    """The member both accounts now belong to."""
+
+    member_id: int
+    balance: int
+    platforms: tuple[str, ...]
+
+
+def normalize_code(text: str) -> str:
+    """How a typed code is compared: upper case, without spaces or dashes."""
+    return "".join(ch for ch in text.upper() if ch not in " -\u3000")[:16]
+
+
+def issue_code(
+    conn: Connection, community: Community, *, member_id: int, platform: str, at: datetime
+) -> LinkCode:
+    """A fresh code for this member; any earlier code of theirs stops working."""
+    conn.execute(delete(link_codes).where(link_codes.c.expires_at < at))
+    conn.execute(delete(link_codes).where(link_codes.c.member_id == member_id))
+    code = "".join(secrets.choice(_ALPHABET) for _ in range(CODE_LENGTH))
+    expires_at = at + CODE_LIFETIME
+    conn.execute(
+        link_codes.insert(),
+        {
+            "code": code,
+            "community_id": community.id,
+            "member_id": member_id,
+            "platform": platform,
+            "expires_at": expires_at,
+        },
+    )
+    return LinkCode(code, expires_at)
+
+
+def redeem_code(
+    conn: Connection,
+    community: Community,
+    *,
+    member_id: int,
+    platform: str,
+    code: str,
+    at: datetime,
+) -> Linked:
+    """Merge the member behind `code` with this one; the code works once, for 10 minutes."""
+    row = conn.execute(
+        select(link_codes).where(
+            link_codes.c.code == normalize_code(code), link_codes.c.community_id == community.id
+        )
+    ).first()
+    if row is None:
+        raise UserError("link/bad_code")
+    if row.expires_at <= at:
+        conn.execute(delete(link_codes).where(link_codes.c.code == row.code))
+        raise UserError("link/expired")
+    if row.member_id == member_id:
+        raise UserError("link/same_member")
+    if row.platform == platform:
+        raise UserError("link/same_platform", platform=platform)
+    keeper, joining = row.member_id, member_id
+    kept_platforms = _platforms(conn, keeper)
+    joining_platforms = _platforms(conn, joining)
+    shared = sorted(set(kept_platforms) & set(joining_platforms))
+    if shared:
+        # Both sides already have an account on one platform: merging would give one member
+        # two accounts there. Refuse rather than guess which one is the person's.
+        raise UserError("link/already_linked", platform=shared[0])
+    merge_members(conn, community, keep=keeper, absorb=joining, at=at)
+    return Linked(keeper, ledger.balance(conn, keeper), tuple(_platforms(conn, keeper)))
+
+
+def merge_members(
+    conn: Connection, community: Community, *, keep: int, absorb: int, at: datetime
+) -> None:
+    """Move everything of member `absorb` to member `keep` and delete `absorb`; one unit of work."""
+    conn.execute(update(accounts).where(accounts.c.member_id == absorb).values(member_id=keep))
+    conn.execute(
+        update(ledger_table).where(ledger_table.c.member_id == absorb).values(member_id=keep)
+    )
+    conn.execute(
+        update(ledger_table)
+        .where(ledger_table.c.actor_member_id == absorb)
+        .values(actor_member_id=keep)
+    )
+    moved = conn.execute(
+        select(balances.c.points).where(balances.c.member_id == absorb)
+    ).scalar_one_or_none()
+    conn.execute(delete(balances).where(balances.c.member_id == absorb))
+    conn.execute(
+        update(balances)
+        .where(balances.c.member_id == keep)
+        .values(points=balances.c.points + (moved or 0), updated_at=at)
+    )
+    _merge_checkins(conn, keep=keep, absorb=absorb)
+    kept_polls = select(votes.c.poll_id).where(votes.c.member_id == keep).scalar_subquery()
+    conn.execute(delete(votes).where(votes.c.member_id == absorb, votes.c.poll_id.in_(kept_polls)))
+    conn.execute(update(votes).where(votes.c.member_id == absorb).values(member_id=keep))
+    conn.execute(update(polls).where(polls.c.created_by == absorb).values(created_by=keep))
+    conn.execute(
+        update(audit_log).where(audit_log.c.actor_member_id == absorb).values(actor_member_id=keep)
+    )
+    conn.execute(
+        update(audit_log)
+        .where(audit_log.c.target_member_id == absorb)
+        .values(target_member_id=keep)
+    )
+    conn.execute(delete(link_codes).where(link_codes.c.member_id.in_((keep, absorb))))
+    first_seen = conn.execute(
+        select(func.min(members.c.created_at), func.max(members.c.last_seen_at)).where(
+            members.c.id.in_((keep, absorb))
+        )
+    ).one()
+    conn.execute(delete(members).where(members.c.id == absorb))
+    conn.execute(
+        update(members)
+        .where(members.c.id == keep)
+        .values(created_at=first_seen[0], last_seen_at=first_seen[1])
+    )
+    audit.record(
+        conn,
+        community_id=community.id,
+        actor_member_id=keep,
+        action="link",
+        at=at,
+        target_member_id=keep,
+        merged_member_id=absorb,
+        points_moved=int(moved or 0),
+    )
+
+
+def _merge_checkins(conn: Connection, *, keep: int, absorb: int) -> None:
+    """One check-in a day survives (points already earned stay in the ledger); streaks are
+    recounted over the combined days, so the merged member's streak is the true one."""
+    kept_days = select(checkins.c.day).where(checkins.c.member_id == keep).scalar_subquery()
+    conn.execute(
+        delete(checkins).where(checkins.c.member_id == absorb, checkins.c.day.in_(kept_days))
+    )
+    conn.execute(update(checkins).where(checkins.c.member_id == absorb).values(member_id=keep))
+    rows = conn.execute(
+        select(checkins.c.id, checkins.c.day, checkins.c.streak)
+        .where(checkins.c.member_id == keep)
+        .order_by(checkins.c.day)
+    ).all()
+    previous_day, streak = None, 0
+    for row in rows:
+        continues = previous_day is not None and row.day - previous_day == timedelta(days=1)
+        streak = streak + 1 if continues else 1
+        if row.streak != streak:
+            conn.execute(update(checkins).where(checkins.c.id == row.id).values(streak=streak))
+        previous_day = row.day
+
+
+def _platforms(conn: Connection, member_id: int) -> list[str]:
+    return list(
+        conn.execute(
+            select(accounts.c.platform)
+            .where(accounts.c.member_id == member_id)
+            .order_by(accounts.c.platform)
+        ).scalars()
+    )

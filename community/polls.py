@@ -1,0 +1,250 @@
+"""Polls: admins ask, members vote (changing their mind is free); a first vote earns points."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, insert, select, update
+
+from community import audit
+from community.communities import Community
+from loyalty import ledger
+from loyalty.errors import UserError
+from storage.schema import polls, votes
+from storage.sql import fit_text
+
+MAX_OPTIONS = 10  # Telegram's limit for native polls; Discord buttons fit five per row
+QUESTION_LIMIT = 300  # Telegram's limit for a poll question
+OPTION_LIMIT = 100  # Telegram's limit for one option's text
+
+
+@dataclass(frozen=True, slots=True)
+class Poll:
+    """A poll as stored."""
+
+    id: int
+    community_id: int
+    platform: str
+    chat_id: str
+    question: str
+    options: tuple[str, ...]
+    points: int
+    closed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class VoteResult:
+    """What a vote did: the options now chosen and the points it earned (0 for a change)."""
+
+    poll: Poll
+    options: tuple[int, ...]
+    points: int
+    balance: int
+
+
+@dataclass(frozen=True, slots=True)
+class Tally:
+    """A closed (or open) poll's counts, option by option."""
+
+    poll: Poll
+    counts: tuple[int, ...]
+    voters: int
+
+
+_BY_ID = select(polls).where(polls.c.id == bindparam("poll"))
+_BY_NATIVE = select(polls).where(
+    polls.c.platform == bindparam("platform"), polls.c.native_id == bindparam("native")
+)
+_VOTE_OF = select(votes.c.id, votes.c.options).where(
+    votes.c.poll_id == bindparam("poll"), votes.c.member_id == bindparam("member")
+)
+_CHANGE_VOTE = (
+    update(votes)
+    .where(votes.c.id == bindparam("b_vote"))
+    .values(options=bindparam("b_options"), voted_at=bindparam("b_at"))
+)
+
+
+def parse_poll(text: str) -> tuple[str, tuple[str, ...]]:
+    """Split "Question? | A | B" into its question and options; UserError says what is wrong."""
+    parts = [part.strip() for part in text.split("|")]
+    question, options = parts[0], tuple(part for part in parts[1:] if part)
+    if not question or len(options) < 2:
+        raise UserError("polls/usage")
+    if len(options) > MAX_OPTIONS:
+        raise UserError("polls/too_many_options", limit=MAX_OPTIONS)
+    if len(set(options)) != len(options):
+        raise UserError("polls/duplicate_options")
+    if len(question) > QUESTION_LIMIT or any(len(option) > OPTION_LIMIT for option in options):
+        raise UserError("polls/too_long", question=QUESTION_LIMIT, option=OPTION_LIMIT)
+    return question, options
+
+
+def open_poll(
+    conn: Connection,
+    community: Community,
+    *,
+    platform: str,
+    chat_id: str,
+    text: str,
+    created_by: int,
+    at: datetime,
+) -> Poll:
+    """Open a poll in a chat from "Question | A | B ..." (audited: it is an admin action)."""
+    question, options = parse_poll(fit_text(text, 4000))
+    points = community.rules.polls.vote_points
+    poll_id = conn.execute(
+        insert(polls).returning(polls.c.id),
+        {
+            "community_id": community.id,
+            "platform": platform,
+            "chat_id": fit_text(chat_id, 64),
+            "question": question,
+            "options": list(options),
+            "points": points,
+            "created_by": created_by,
+            "created_at": at,
+        },
+    ).scalar_one()
+    audit.record(
+        conn,
+        community_id=community.id,
+        actor_member_id=created_by,
+        action="poll_open",
+        at=at,
+        poll_id=poll_id,
+        question=question,
+    )
+    return Poll(poll_id, community.id, platform, chat_id, question, options, points, False)
+
+
+def attach_native(conn: Connection, poll_id: int, *, native_id: str, message_id: str) -> None:
+    """Remember the platform's own ids of a poll posted natively, so its votes find it."""
+    conn.execute(
+        update(polls)
+        .where(polls.c.id == poll_id)
+        .values(native_id=fit_text(native_id, 64), native_message_id=fit_text(message_id, 64))
+    )
+
+
+def poll_by_id(conn: Connection, community_id: int, poll_id: int) -> Poll | None:
+    """The poll with this id in this community."""
+    row = conn.execute(_BY_ID, {"poll": poll_id}).first()
+    return None if row is None or row.community_id != community_id else _poll(row)
+
+
+def poll_by_native(conn: Connection, platform: str, native_id: str) -> Poll | None:
+    """The poll a platform's native poll id belongs to."""
+    row = conn.execute(
+        _BY_NATIVE, {"platform": platform, "native": fit_text(native_id, 64)}
+    ).first()
+    return None if row is None else _poll(row)
+
+
+def latest_open_poll(
+    conn: Connection, community_id: int, *, platform: str, chat_id: str
+) -> Poll | None:
+    """The newest poll of this community still open in a chat (a group moved to another
+    community leaves its earlier polls with the one they were opened in)."""
+    row = conn.execute(
+        select(polls)
+        .where(
+            polls.c.community_id == community_id,
+            polls.c.platform == platform,
+            polls.c.chat_id == fit_text(chat_id, 64),
+            polls.c.closed_at.is_(None),
+        )
+        .order_by(polls.c.id.desc())
+        .limit(1)
+    ).first()
+    return None if row is None else _poll(row)
+
+
+def native_message_of(conn: Connection, poll_id: int) -> str | None:
+    """The platform message that shows the poll natively, if it was posted that way."""
+    return conn.execute(
+        select(polls.c.native_message_id).where(polls.c.id == poll_id)
+    ).scalar_one_or_none()
+
+
+def vote(
+    conn: Connection, poll: Poll, *, member_id: int, options: tuple[int, ...], at: datetime
+) -> VoteResult:
+    """Record a member's choice; the first vote in a poll earns its points, a change earns none.
+
+    An empty choice (a retracted native vote) removes the choice but keeps the points earned.
+    """
+    if poll.closed:
+        raise UserError("polls/closed", question=poll.question)
+    chosen = tuple(sorted(set(options)))
+    if any(not 0 <= index < len(poll.options) for index in chosen):
+        raise UserError("polls/unknown_option")
+    existing = conn.execute(_VOTE_OF, {"poll": poll.id, "member": member_id}).first()
+    if existing is None and not chosen:
+        # Withdrawing a vote we never saw (it came before the poll's native id was known):
+        # nothing to record, and no points for choosing nothing.
+        return VoteResult(poll, chosen, 0, ledger.balance(conn, member_id))
+    if existing is None:
+        conn.execute(
+            insert(votes),
+            {"poll_id": poll.id, "member_id": member_id, "options": list(chosen), "voted_at": at},
+        )
+    else:
+        conn.execute(_CHANGE_VOTE, {"b_vote": existing.id, "b_options": list(chosen), "b_at": at})
+    points, balance = 0, ledger.balance(conn, member_id)
+    if poll.points and existing is None:
+        posting = ledger.post(
+            conn,
+            community_id=poll.community_id,
+            member_id=member_id,
+            delta=poll.points,
+            reason="vote",
+            key=f"vote:{poll.id}:{member_id}",
+            at=at,
+        )
+        points, balance = (poll.points if posting.applied else 0), posting.balance
+    return VoteResult(poll, chosen, points, balance)
+
+
+def close_poll(conn: Connection, poll: Poll, *, actor_member_id: int, at: datetime) -> Tally:
+    """Close a poll to further votes and count it (audited)."""
+    if poll.closed:
+        raise UserError("polls/closed", question=poll.question)
+    conn.execute(update(polls).where(polls.c.id == poll.id).values(closed_at=at))
+    audit.record(
+        conn,
+        community_id=poll.community_id,
+        actor_member_id=actor_member_id,
+        action="poll_close",
+        at=at,
+        poll_id=poll.id,
+    )
+    return tally(conn, replace(poll, closed=True))
+
+
+def tally(conn: Connection, poll: Poll) -> Tally:
+    """Count the votes of a poll."""
+    counts = [0] * len(poll.options)
+    voters = 0
+    for (chosen,) in conn.execute(select(votes.c.options).where(votes.c.poll_id == poll.id)):
+        if chosen:
+            voters += 1
+        for index in chosen:
+            if 0 <= index < len(counts):
+                counts[index] += 1
+    return Tally(poll, tuple(counts), voters)
+
+
+def _poll(row: Any) -> Poll:
+    return Poll(
+        id=row.id,
+        community_id=row.community_id,
+        platform=row.platform,
+        chat_id=row.chat_id,
+        question=row.question,
+        options=tuple(row.options),
+        points=row.points,
+        closed=row.closed_at is not None,
+    )

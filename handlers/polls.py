@@ -1,0 +1,115 @@
+"""/poll, /closepoll and votes: admins ask, members answer with a button or a native poll."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from community import polls
+from handlers.router import Context, Router
+from handlers.types import Choice, EventKind, PollSpec, Reply, Visibility
+from loyalty.errors import UserError
+from storage.sql import savepoint
+
+router = Router()
+# What a press of a button for a poll we cannot find gets (shown to the presser alone).
+_GONE = Reply("polls/gone", visibility=Visibility.PRIVATE)
+
+
+@router.command("poll", admin=True)
+def poll(ctx: Context) -> Reply:
+    """/poll Question? | option | option ... — open a poll in this chat."""
+    opened = polls.open_poll(
+        ctx.conn,
+        ctx.community,
+        platform=ctx.event.chat.platform,
+        chat_id=ctx.event.chat.chat_id,
+        text=ctx.event.arg_text,
+        created_by=ctx.member.id,
+        at=ctx.now,
+    )
+    return Reply(
+        "polls/posted",
+        {"question": opened.question, "options": list(opened.options), "points": opened.points},
+        choices=tuple(
+            Choice("polls/option", f"/vote {opened.id} {index}", {"text": text})
+            for index, text in enumerate(opened.options)
+        ),
+        poll=PollSpec(opened.id, opened.question, opened.options),
+    )
+
+
+@router.command("closepoll", admin=True)
+def close(ctx: Context) -> Reply:
+    """/closepoll [poll number] — close the newest open poll here (or that one) and count it."""
+    chat = ctx.event.chat
+    wanted = ctx.event.args[0].lstrip("#") if ctx.event.args else ""
+    if wanted:
+        if not wanted.isdecimal():
+            return Reply("polls/close_usage")
+        found = polls.poll_by_id(ctx.conn, ctx.community.id, int(wanted[:18]))
+    else:
+        found = polls.latest_open_poll(
+            ctx.conn, ctx.community.id, platform=chat.platform, chat_id=chat.chat_id
+        )
+    if found is None:
+        return Reply("polls/none_open")
+    tally = polls.close_poll(ctx.conn, found, actor_member_id=ctx.member.id, at=ctx.now)
+    total = max(tally.voters, 1)
+    rows = [
+        {"text": text, "count": count, "percent": round(100 * count / total)}
+        for text, count in zip(found.options, tally.counts, strict=True)
+    ]
+    # A native poll's message id means something only in the chat it was posted in.
+    here = (found.platform, found.chat_id) == (chat.platform, chat.chat_id)
+    return Reply(
+        "polls/results",
+        {"question": found.question, "rows": rows, "voters": tally.voters},
+        ends_poll=polls.native_message_of(ctx.conn, found.id) if here else None,
+    )
+
+
+@router.command("vote", hidden=True)
+def vote_button(ctx: Context) -> Reply:
+    """What a poll's button sends: /vote POLL OPTION."""
+    args = ctx.event.args
+    if len(args) != 2 or not all(arg.isdecimal() for arg in args):
+        return _GONE
+    found = polls.poll_by_id(ctx.conn, ctx.community.id, int(args[0][:18]))
+    if found is None:
+        return _GONE
+    return _voted(ctx, found, (int(args[1][:4]),))
+
+
+@router.on(EventKind.VOTE)
+def vote_native(ctx: Context) -> Reply:
+    """A vote in a native poll (the platform sends the chosen option numbers)."""
+    found = polls.poll_by_native(ctx.conn, ctx.event.chat.platform, ctx.event.poll_ref)
+    if found is None:
+        return _GONE
+    return _voted(ctx, found, ctx.event.options)
+
+
+def _voted(ctx: Context, found: polls.Poll, options: tuple[int, ...]) -> Reply:
+    try:
+        with savepoint(ctx.conn):
+            result = polls.vote(
+                ctx.conn, found, member_id=ctx.member.id, options=options, at=ctx.now
+            )
+    except UserError as refusal:
+        return _refused(refusal.key, **refusal.context)
+    return Reply(
+        "polls/voted",
+        {
+            "question": found.question,
+            "choices": [found.options[index] for index in result.options],
+            "points": result.points,
+            "balance": result.balance,
+        },
+        visibility=Visibility.PRIVATE,
+    )
+
+
+def _refused(key: str, **context: Any) -> Reply:
+    # Whoever pressed a button alone needs to know why it did nothing; posting every refused
+    # press (a closed poll, an old button) to the whole group would only be noise.
+    return Reply(key, context, visibility=Visibility.PRIVATE)

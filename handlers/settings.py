@@ -1,0 +1,73 @@
+"""/settings: admins see the community's settings and choose which community a group belongs to."""
+
+from __future__ import annotations
+
+import re
+
+from community import audit
+from community.communities import community_by_slug, move_chat
+from handlers.router import Context, Router
+from handlers.types import Reply
+
+router = Router()
+
+_SLUG = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
+
+
+@router.command("settings", admin=True)
+def settings(ctx: Context) -> Reply:
+    """/settings shows them; /settings community NAME moves this group to community NAME."""
+    args = ctx.event.args
+    if not args:
+        return Reply(
+            "settings/show",
+            {
+                "slug": ctx.community.slug,
+                "name": ctx.community.name,
+                "timezone": ctx.community.timezone.key,
+                "locale": ctx.community.locale,
+                "checkin_points": ctx.community.rules.checkin.points,
+                "vote_points": ctx.community.rules.polls.vote_points,
+            },
+        )
+    if args[0].casefold() != "community" or len(args) != 2:
+        return Reply("settings/usage")
+    slug = args[1].casefold()
+    if not _SLUG.fullmatch(slug):
+        return Reply("settings/bad_slug", {"slug": args[1][:64]})
+    if ctx.event.chat.private:
+        return Reply("settings/groups_only")
+    previous = ctx.community
+    actor = ctx.event.actor
+    joining = community_by_slug(ctx.conn, slug)
+    if (
+        joining is not None
+        and joining.id != previous.id
+        and not joining.lists_admin(actor.platform, actor.user_id)
+    ):
+        # A group's platform admins are admins of its community: moving a group into a
+        # community whose own settings do not name the mover would hand them its ledger.
+        return Reply("settings/not_admin_there", {"slug": joining.slug})
+    target, created = move_chat(
+        ctx.conn,
+        platform=ctx.event.chat.platform,
+        chat_id=ctx.event.chat.chat_id,
+        title=ctx.event.chat.title,
+        slug=slug,
+        current=previous,
+        at=ctx.now,
+    )
+    audit.record(
+        ctx.conn,
+        community_id=previous.id,
+        actor_member_id=ctx.member.id,
+        action="group_moved",
+        at=ctx.now,
+        chat=f"{ctx.event.chat.platform}:{ctx.event.chat.chat_id}",
+        to_community=target.slug,
+        created=created,
+    )
+    return Reply(
+        "settings/community_moved",
+        {"slug": target.slug, "previous": previous.slug, "created": created},
+    )

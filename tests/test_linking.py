@@ -1,0 +1,286 @@
+"""/link: one member across platforms. A code shown on one platform, entered on the other."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import Connection, select
+
+from community import linking
+from handlers.router import Dispatcher
+from handlers.types import Visibility
+from storage.schema import accounts, audit_log, balances, checkins, ledger, link_codes, members
+from storage.store import Store
+from tests.harness import Chat, Clock, Said, ledger_state, member_id
+
+
+@pytest.fixture
+def discord(dispatcher: Dispatcher, clock: Clock) -> Chat:
+    """A Discord group of the same community; `mod` is an admin there."""
+    return Chat(dispatcher, clock, platform="discord", chat_id="discord-group", admins={"mod"})
+
+
+def dm(chat: Chat) -> Chat:
+    """A private chat with the bot on the platform of `chat`."""
+    return Chat(
+        chat.dispatcher,
+        chat.clock,
+        chat_id=f"dm-{chat.platform}",
+        platform=chat.platform,
+        private=True,
+    )
+
+
+async def code_for(chat: Chat, who: str) -> str:
+    said = await dm(chat).say(who, "/link")
+    assert said.outcome.reply is not None and said.outcome.reply.template == "link/code"
+    return str(said.outcome.reply.context["code"])
+
+
+async def link(issuing: Chat, entering: Chat, who: str, by: str | None = None) -> Said:
+    """`who` gets a code on `issuing`'s platform; `by` (else `who`) enters it on `entering`'s."""
+    code = await code_for(issuing, who)
+    return await dm(entering).say(by or who, f"/link {code}")
+
+
+async def points(chat: Chat, who: str) -> str:
+    said = await chat.say(who, "/points")
+    assert said.text is not None
+    return said.text.splitlines()[0]
+
+
+def snapshot(store: Store) -> tuple[Any, ...]:
+    """The rows a refused or failed link must leave exactly as they were."""
+
+    def read(c: Connection) -> tuple[Any, ...]:
+        people = c.execute(select(members.c.id, members.c.display_name).order_by(members.c.id))
+        return (
+            people.all(),
+            *(
+                c.execute(select(table).order_by(*table.primary_key.columns)).all()
+                for table in (accounts, balances, ledger, checkins, audit_log)
+            ),
+        )
+
+    return store.read_now(read)
+
+
+async def test_link_in_a_group_is_refused_and_shows_no_code(chat: Chat, store: Store) -> None:
+    said = await chat.say("alice", "/link")
+    assert said.text is not None and said.text.startswith("🔒 /link shows something only you")
+    assert store.read_now(lambda c: c.execute(select(link_codes)).all()) == []
+
+
+async def test_link_in_private_shows_a_one_time_code_for_ten_minutes(chat: Chat) -> None:
+    said = await dm(chat).say("alice", "/link")
+    assert said.outcome.reply is not None
+    assert said.outcome.reply.visibility is Visibility.PRIVATE
+    code = said.outcome.reply.context["code"]
+    assert len(code) == 8 and set(code) <= set("ABCDEFGHJKLMNPQRSTUVWXYZ23456789")
+    assert said.text is not None and f"send /link {code}" in said.text and "10 minutes" in said.text
+
+
+async def test_linking_merges_balance_history_and_accounts(
+    chat: Chat, discord: Chat, store: Store
+) -> None:
+    await chat.say("alice", "/checkin")
+    await chat.say("boss", "/award @alice 50 unboxing")
+    await discord.say("alice", "/checkin")
+    absorbed = member_id(store, "discord", "alice")
+    said = await link(chat, discord, "alice")
+    assert said.text == (
+        "✅ Linked! Your accounts on discord and test are now one member. Balance: 70 points."
+    )
+    kept = member_id(store, "test", "alice")
+    assert kept is not None and member_id(store, "discord", "alice") == kept
+    assert await points(chat, "alice") == "💰 alice, you have 70 points."
+    assert await points(discord, "alice") == "💰 alice, you have 70 points."
+    top = await discord.say("alice", "/top")
+    assert top.text is not None and top.text.count("alice") == 1
+    assert ledger_state(store, "discord", "alice") == (70, 70)
+    gone = select(members.c.id).where(members.c.id == absorbed)
+    assert store.read_now(lambda c: c.execute(gone).all()) == []
+
+
+async def test_merged_streak_counts_the_days_of_both_platforms(chat: Chat, discord: Chat) -> None:
+    await chat.say("alice", "/checkin")
+    chat.now += timedelta(days=1)
+    await chat.say("alice", "/checkin")
+    chat.now += timedelta(days=1)
+    await discord.say("alice", "/checkin")
+    await link(discord, chat, "alice")
+    me = await chat.say("alice", "/me")
+    assert me.text is not None and "Streak: 3 days · checked in today" in me.text
+    again = await chat.say("alice", "/checkin")
+    assert again.text is not None and "already checked in today" in again.text
+    for _ in range(4):
+        chat.now += timedelta(days=1)
+        said = await discord.say("alice", "/checkin")
+    assert said.text is not None and "Streak: 7 days" in said.text and "streak bonus" in said.text
+
+
+async def test_a_day_checked_in_on_both_platforms_counts_once_in_the_streak(
+    chat: Chat, discord: Chat, store: Store
+) -> None:
+    await chat.say("alice", "/checkin")
+    await discord.say("alice", "/checkin")
+    chat.now += timedelta(days=1)
+    await discord.say("alice", "/checkin")
+    await link(chat, discord, "alice")
+    me = await discord.say("alice", "/me")
+    assert me.text is not None and "Streak: 2 days" in me.text and "Points: 30" in me.text
+    assert ledger_state(store, "test", "alice") == (30, 30)
+
+
+async def test_votes_follow_the_merge_and_a_poll_counts_the_member_once(
+    chat: Chat, discord: Chat, store: Store
+) -> None:
+    posted = await chat.say("boss", "/poll Best flavour? | Mango | Lychee")
+    other = await chat.say("boss", "/poll Next drop? | Tea | Coffee")
+    await chat.press("alice", posted.button(0))
+    await discord.press("alice", posted.button(1))
+    await discord.press("alice", other.button(0))
+    await link(discord, chat, "alice")
+    changed = await chat.press("alice", other.button(1))
+    assert changed.text == "🗳 Your vote on “Next drop?”: Coffee."
+    assert ledger_state(store, "discord", "alice") == (6, 6)
+    results = await chat.say("boss", "/closepoll 1")
+    assert results.text is not None and "1 voter." in results.text
+
+
+async def test_admin_actions_of_the_absorbed_account_follow_the_merge(
+    chat: Chat, discord: Chat, store: Store
+) -> None:
+    await discord.say("alice", "/start")
+    await discord.say("mod", "/award @alice 5 welcome")
+    posted = await discord.say("mod", "/poll Best flavour? | Mango | Lychee")
+    await chat.say("boss", "/award @mod 7 helping")
+    said = await link(chat, discord, "mod")
+    assert said.text is not None and "Balance: 7 points" in said.text
+    kept = member_id(store, "test", "mod")
+    rows = store.read_now(lambda c: c.execute(select(audit_log).order_by(audit_log.c.id)).all())
+    assert [r.action for r in rows] == ["award", "poll_open", "award", "link"]
+    assert rows[0].actor_member_id == rows[1].actor_member_id == kept
+    assert rows[2].target_member_id == kept and rows[3].details["points_moved"] == 7
+    awarded_by = select(ledger.c.actor_member_id).where(ledger.c.note == "welcome")
+    assert store.read_now(lambda c: c.execute(awarded_by).scalar_one()) == kept
+    voted = await discord.press("alice", posted.button(1))
+    assert voted.text is not None and voted.text.endswith("+2 points (balance 7).")
+
+
+async def test_a_pending_code_of_the_joining_account_does_not_block_the_merge_and_dies(
+    chat: Chat, discord: Chat, store: Store
+) -> None:
+    own = await code_for(discord, "alice")
+    said = await link(chat, discord, "alice")
+    assert said.text is not None and said.text.startswith("✅ Linked!")
+    assert store.read_now(lambda c: c.execute(select(link_codes)).all()) == []
+    stale = await dm(chat).say("alice", f"/link {own}")
+    assert stale.text is not None and stale.text.startswith("That link code is not valid")
+
+
+async def test_a_code_works_once(chat: Chat, discord: Chat, store: Store) -> None:
+    code = await code_for(chat, "alice")
+    await dm(discord).say("alice", f"/link {code}")
+    console = Chat(chat.dispatcher, chat.clock, platform="console", chat_id="tty", private=True)
+    await console.say("alice", "/start")
+    before = snapshot(store)
+    said = await console.say("alice", f"/link {code}")
+    assert said.text is not None and said.text.startswith("That link code is not valid")
+    assert snapshot(store) == before
+
+
+async def test_wrong_code_is_refused_and_changes_nothing(
+    chat: Chat, discord: Chat, store: Store
+) -> None:
+    await chat.say("alice", "/checkin")
+    await code_for(chat, "alice")
+    await discord.say("alice", "/checkin")
+    before = snapshot(store)
+    said = await dm(discord).say("alice", "/link ABCD2345")
+    assert said.text is not None and said.text.startswith("That link code is not valid")
+    assert snapshot(store) == before
+
+
+async def test_expired_code_is_refused_and_changes_nothing(
+    chat: Chat, discord: Chat, store: Store
+) -> None:
+    await discord.say("alice", "/checkin")
+    code = await code_for(chat, "alice")
+    before = snapshot(store)
+    chat.now += timedelta(minutes=10)
+    said = await dm(discord).say("alice", f"/link {code}")
+    assert said.text is not None and said.text.startswith("That link code has expired")
+    assert snapshot(store) == before
+
+
+async def test_code_is_read_without_case_spaces_or_dashes(chat: Chat, discord: Chat) -> None:
+    code = await code_for(chat, "alice")
+    chat.now += timedelta(minutes=9)
+    typed = f"{code[:4].lower()}-{code[4:].lower()}"
+    said = await dm(discord).say("alice", f"/link {typed}")
+    assert said.text is not None and said.text.startswith("✅ Linked!")
+
+
+async def test_a_new_code_replaces_the_previous_one(chat: Chat, discord: Chat) -> None:
+    first = await code_for(chat, "alice")
+    second = await code_for(chat, "alice")
+    old = await dm(discord).say("alice", f"/link {first}")
+    assert old.text is not None and old.text.startswith("That link code is not valid")
+    new = await dm(discord).say("alice", f"/link {second}")
+    assert new.text is not None and new.text.startswith("✅ Linked!")
+
+
+async def test_code_entered_on_its_own_platform_is_refused(chat: Chat, store: Store) -> None:
+    code = await code_for(chat, "alice")
+    await chat.say("bob", "/checkin")
+    before = snapshot(store)
+    other = await dm(chat).say("bob", f"/link {code}")
+    assert other.text == "This code was made on test. Enter it on your other platform, not on test."
+    own = await dm(chat).say("alice", f"/link {code}")
+    assert own.text is not None and own.text.startswith("This code is yours")
+    assert snapshot(store) == before
+
+
+async def test_members_that_both_have_an_account_on_a_platform_are_not_merged(
+    chat: Chat, discord: Chat, store: Store
+) -> None:
+    await link(chat, discord, "alice")
+    await discord.say("bob", "/checkin")
+    before = snapshot(store)
+    said = await link(chat, discord, "alice", by="bob")
+    assert said.text is not None and "both already have a discord account" in said.text
+    assert snapshot(store) == before
+    assert await points(discord, "bob") == "💰 bob, you have 10 points."
+
+
+async def test_a_code_entered_in_a_group_is_refused_and_stays_usable(
+    chat: Chat, discord: Chat
+) -> None:
+    code = await code_for(chat, "alice")
+    public = await discord.say("alice", f"/link {code}")
+    assert public.text is not None and public.text.startswith("🔒 /link")
+    said = await dm(discord).say("alice", f"/link {code}")
+    assert said.text is not None and said.text.startswith("✅ Linked!")
+
+
+async def test_a_merge_that_fails_half_way_changes_nothing(
+    chat: Chat, discord: Chat, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await chat.say("alice", "/checkin")
+    await discord.say("alice", "/checkin")
+    code = await code_for(chat, "alice")
+    before = snapshot(store)
+
+    def broken(conn: Connection, *, keep: int, absorb: int) -> None:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(linking, "_merge_checkins", broken)
+    failed = await dm(discord).say("alice", f"/link {code}")
+    assert failed.text is not None and failed.text.startswith("Something went wrong")
+    assert snapshot(store) == before
+    monkeypatch.undo()
+    retried = await dm(discord).say("alice", f"/link {code}")
+    assert retried.text is not None and "Balance: 20 points" in retried.text
