@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Protocol
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -13,7 +16,7 @@ from sqlalchemy.exc import ArgumentError
 from bot.settings import Settings
 from community.communities import Community, apply_config
 from community.config import CommunityConfig, ConfigError, parse_config
-from handlers import adjust, checkin, help, points
+from handlers import adjust, checkin, help, link, points, polls, settings
 from handlers.router import Dispatcher, Router
 from storage import migrate
 from storage.store import Store
@@ -21,7 +24,15 @@ from storage.store import Store
 log = logging.getLogger(__name__)
 
 # Every feature's router, in the order /help lists their commands.
-ROUTERS: tuple[Router, ...] = (help.router, checkin.router, points.router, adjust.router)
+ROUTERS: tuple[Router, ...] = (
+    help.router,
+    checkin.router,
+    points.router,
+    link.router,
+    adjust.router,
+    polls.router,
+    settings.router,
+)
 
 
 class StartupError(Exception):
@@ -39,6 +50,69 @@ class App:
     def close(self) -> None:
         """Finish pending writes and release the database."""
         self.store.close()
+
+
+class Adapter(Protocol):
+    """A chat platform connection: started and stopped by `serve`."""
+
+    async def start(self) -> None:
+        """Connect and start receiving."""
+
+    async def stop(self) -> None:
+        """Stop receiving and disconnect."""
+
+
+def build_adapters(settings: Settings, app: App) -> list[Adapter]:
+    """The platform adapters the settings ask for (tokens set); empty means console."""
+    # Imported here so a console-only run never loads the platform libraries.
+    adapters: list[Adapter] = []
+    if settings.telegram_token is not None:
+        from bot.adapters.telegram import TelegramAdapter, TelegramOptions
+
+        secret = settings.telegram_webhook_secret
+        options = TelegramOptions(
+            token=settings.telegram_token.get_secret_value(),
+            base_url=settings.telegram_base_url,
+            mode=settings.telegram_mode,
+            webhook_url=settings.telegram_webhook_url,
+            webhook_listen=settings.telegram_webhook_listen,
+            webhook_port=settings.telegram_webhook_port,
+            webhook_secret=secret.get_secret_value() if secret else None,
+        )
+        adapters.append(
+            TelegramAdapter(app.dispatcher, options, default_locale=app.community.locale)
+        )
+    if settings.discord_token is not None:
+        from bot.adapters.discord import DiscordAdapter, DiscordOptions
+
+        adapters.append(
+            DiscordAdapter(
+                app.dispatcher,
+                DiscordOptions(
+                    token=settings.discord_token.get_secret_value(),
+                    sharded=settings.discord_sharded,
+                ),
+                default_locale=app.community.locale,
+            )
+        )
+    return adapters
+
+
+async def serve(adapters: Sequence[Adapter], stop: asyncio.Event) -> None:
+    """Run every adapter on this one event loop until `stop` is set; stop them in reverse."""
+    started: list[Adapter] = []
+    try:
+        for adapter in adapters:
+            await adapter.start()
+            started.append(adapter)
+        log.info("serving", extra={"adapters": len(started)})
+        await stop.wait()
+    finally:
+        for adapter in reversed(started):
+            try:
+                await adapter.stop()
+            except Exception:
+                log.exception("adapter did not stop cleanly")
 
 
 def load_community_file(path: Path) -> tuple[CommunityConfig, str]:

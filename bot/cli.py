@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 from pathlib import Path
 from typing import Annotated, NoReturn
 
@@ -12,7 +13,7 @@ from pydantic import ValidationError
 
 from bot import logs
 from bot.adapters.console import run_console
-from bot.app import StartupError, build_app, first_line, safe_url
+from bot.app import App, StartupError, build_adapters, build_app, first_line, safe_url, serve
 from bot.rendering import Renderer, plain_text
 from bot.settings import Settings
 from storage import migrate as migrations
@@ -44,7 +45,8 @@ def _settings(config: Path | None) -> Settings:
     except ValidationError as error:
         first = error.errors()[0]
         name = ".".join(map(str, first["loc"])).upper()
-        _fail(f"settings: {name}: {first['msg'].removeprefix('Value error, ')}")
+        where = f"{name}: " if name else ""
+        _fail(f"settings: {where}{first['msg'].removeprefix('Value error, ')}")
     except (OSError, UnicodeDecodeError) as error:
         _fail(f"settings: cannot read .env: {error}")
     if config is not None:
@@ -54,9 +56,18 @@ def _settings(config: Path | None) -> Settings:
 
 def _logs(settings: Settings, file: Path | None) -> None:
     try:
-        logs.configure(settings.log_level, file)
+        logs.configure(settings.log_level, file, _secrets(settings))
     except OSError as error:
         _fail(f"cannot write logs to {file}: {error.strerror}")
+
+
+def _secrets(settings: Settings) -> list[str]:
+    tokens = (
+        settings.telegram_token,
+        settings.discord_token,
+        settings.telegram_webhook_secret,
+    )
+    return [token.get_secret_value() for token in tokens if token is not None]
 
 
 def _fail(message: str) -> NoReturn:
@@ -75,14 +86,13 @@ def run(config: ConfigOption = None) -> None:
     settings = _settings(config)
     console = settings.telegram_token is None and settings.discord_token is None
     _logs(settings, settings.log_file or (Path("data/communitybot.log") if console else None))
-    if not console:
-        _fail(
-            "Telegram and Discord adapters are not built yet; unset the tokens to use the console"
-        )
     try:
         app = build_app(settings)
     except StartupError as error:
         _fail(str(error))
+    if not console:
+        _serve_platforms(settings, app)
+        return
     try:
         adapter = run_console(
             app.dispatcher,
@@ -93,6 +103,28 @@ def run(config: ConfigOption = None) -> None:
         asyncio.run(adapter.run())
     except KeyboardInterrupt:
         pass
+    finally:
+        app.close()
+
+
+def _serve_platforms(settings: Settings, app: App) -> None:
+    """Serve Telegram and/or Discord until SIGINT or SIGTERM; a failed start is one line."""
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        await serve(build_adapters(settings, app), stop)
+
+    try:
+        asyncio.run(main())
+    except Exception as error:
+        message = first_line(error)
+        for secret in _secrets(settings):
+            message = message.replace(secret, "[secret]")
+        log.exception("could not serve")
+        _fail(f"cannot serve: {message}")
     finally:
         app.close()
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
@@ -39,7 +40,33 @@ def _value(value: object) -> str:
     return text
 
 
-def configure(level: str, file: Path | None = None) -> None:
+class RedactSecrets(logging.Filter):
+    """Replaces secrets (bot tokens) wherever they appear in a log line, tracebacks included:
+    Telegram puts the token in every request URL, and libraries log URLs."""
+
+    def __init__(self, secrets: Sequence[str]) -> None:
+        super().__init__()
+        self._secrets = [secret for secret in secrets if secret]
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not self._secrets:
+            return True
+        text = KeyValueFormatter("%(message)s").format(record)
+        if any(secret in text for secret in self._secrets):
+            for secret in self._secrets:
+                text = text.replace(secret, "[secret]")
+            record.msg, record.args = text, None
+            record.exc_info = record.exc_text = record.stack_info = None
+            for key in [k for k in vars(record) if k not in _STANDARD]:
+                delattr(record, key)
+        return True
+
+
+# Libraries whose INFO lines are noise or carry request URLs (with the Telegram token in them).
+_QUIET = ("httpx", "httpcore", "telegram.ext", "discord.http", "discord.gateway", "aiohttp.access")
+
+
+def configure(level: str, file: Path | None = None, secrets: Sequence[str] = ()) -> None:
     """Send logs to `file` (the console chat keeps stderr quiet) or to stderr."""
     if file is not None:
         file.parent.mkdir(parents=True, exist_ok=True)
@@ -47,6 +74,9 @@ def configure(level: str, file: Path | None = None) -> None:
     else:
         handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(KeyValueFormatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    handler.addFilter(RedactSecrets(secrets))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    for name in _QUIET:
+        logging.getLogger(name).setLevel(max(logging.WARNING, logging.getLevelName(level)))

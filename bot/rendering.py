@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,11 @@ FALLBACK_LOCALE = "en"
 def plain_text(value: str) -> str:
     """Escaping for a terminal: drop control characters (ANSI escapes), keep newlines and tabs."""
     return "".join(ch for ch in value if ch in "\n\t" or not (ord(ch) < 32 or 127 <= ord(ch) < 160))
+
+
+def telegram_html(value: str) -> str:
+    """Escaping for Telegram's HTML parse mode: control characters out, <, > and & as entities."""
+    return html.escape(plain_text(value), quote=False)
 
 
 def _number(value: Any) -> str:
@@ -48,6 +54,14 @@ class Renderer:
         except TemplateNotFound:
             template = self._env.get_template(f"{FALLBACK_LOCALE}/{reply.template}.j2")
         return template.render(**reply.context).strip()
+
+    def describe(self, locale: str, command: str) -> str:
+        """A command's one-line description (help/_commands.j2), for platform command menus."""
+        try:
+            template = self._env.get_template(f"{locale}/help/_commands.j2")
+        except TemplateNotFound:
+            template = self._env.get_template(f"{FALLBACK_LOCALE}/help/_commands.j2")
+        return str(template.module.describe(command)).strip()  # type: ignore[attr-defined]
 
     def _finalize(self, value: Any) -> str:
         return self._escape(value if isinstance(value, str) else str(value))

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -22,7 +23,15 @@ class Settings(BaseSettings):
     telegram_token: SecretStr | None = None
     telegram_base_url: str | None = None
     telegram_mode: Literal["polling", "webhook"] = "polling"
+    # Webhook mode: the public HTTPS address Telegram posts to, and where this process listens
+    # (behind a reverse proxy that terminates TLS). The secret is checked on every request.
+    telegram_webhook_url: str | None = None
+    telegram_webhook_listen: str = "127.0.0.1"
+    telegram_webhook_port: int = Field(default=8443, ge=1, le=65535)
+    telegram_webhook_secret: SecretStr | None = None
     discord_token: SecretStr | None = None
+    # AutoShardedClient: needed from 2,500 servers, useful well before.
+    discord_sharded: bool = False
     default_timezone: str = "UTC"
     default_locale: Literal["en", "zh_CN"] = "en"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
@@ -41,6 +50,32 @@ class Settings(BaseSettings):
         if backend == "sqlite" and url.database in (None, "", ":memory:"):
             raise ValueError("SQLite needs a file (sqlite:///data/bot.sqlite3), not memory")
         return value
+
+    @field_validator("telegram_base_url", "telegram_webhook_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        value = value.strip().rstrip("/")
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("should start with http:// or https://")
+        return value
+
+    @field_validator("telegram_webhook_secret")
+    @classmethod
+    def _header_safe_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        # Telegram allows 1-256 characters A-Z, a-z, 0-9, _ and - in the secret header.
+        if value is not None and not re.fullmatch(
+            r"[A-Za-z0-9_-]{1,256}", value.get_secret_value()
+        ):
+            raise ValueError("use 1-256 characters from A-Z, a-z, 0-9, _ and -")
+        return value
+
+    @model_validator(mode="after")
+    def _webhook_needs_url(self) -> Settings:
+        if self.telegram_mode == "webhook" and not self.telegram_webhook_url:
+            raise ValueError("TELEGRAM_MODE=webhook needs TELEGRAM_WEBHOOK_URL")
+        return self
 
     @field_validator("default_timezone")
     @classmethod

@@ -11,6 +11,7 @@ import sys
 import threading
 import uuid
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import TextIO
 from zoneinfo import ZoneInfo
@@ -109,6 +110,8 @@ class ConsoleAdapter:
             text=text,
             occurred_at=self.now(),
         )
+        # One person at a terminal: whatever the bot says is seen by them alone.
+        event = replace(event, private_reply=True)
         outcome = await self._dispatcher.handle(event)
         if outcome.reply is not None:
             self._write(self._renderer.render(outcome.reply))

@@ -1,0 +1,166 @@
+"""Telegram updates into platform-neutral Events. No I/O here: the adapter looks up what needs
+the network (is this person an admin?) and passes it in."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from telegram import CallbackQuery, Chat, Message, Update, User
+
+from handlers.parsing import event_from_text, parse_command
+from handlers.types import AccountRef, ChatRef, Event, EventKind
+
+PLATFORM = "telegram"
+# Messages an anonymous group admin sends come from this Telegram account "on behalf of" the group.
+ANONYMOUS_ADMIN_ID = 1087968824
+
+
+@dataclass(frozen=True, slots=True)
+class Incoming:
+    """What one update asks of the core, and what the adapter needs to answer it."""
+
+    update_id: int
+    events: tuple[Event, ...]
+    # For a button press: the callback query to answer (Telegram spins the button until then).
+    callback_query_id: str | None = None
+    # The message to answer to, where there is one.
+    message_id: int | None = None
+    # Whether the events need to know if the actor is an admin (commands and buttons in groups).
+    wants_admin_check: bool = False
+
+
+def inbox_id(update_id: int) -> str:
+    """The event id (and inbox key) of a Telegram update."""
+    return f"{PLATFORM}:{update_id}"
+
+
+def chat_ref(chat: Chat) -> ChatRef:
+    """A Telegram chat as the core sees it."""
+    private = chat.type == Chat.PRIVATE
+    title = chat.title or chat.full_name or str(chat.id)
+    return ChatRef(PLATFORM, str(chat.id), title=title, private=private)
+
+
+def account_ref(user: User, *, is_admin: bool = False) -> AccountRef:
+    """A Telegram user as the core sees them."""
+    return AccountRef(
+        PLATFORM,
+        str(user.id),
+        user.full_name or user.username or str(user.id),
+        username=user.username,
+        is_platform_admin=is_admin,
+    )
+
+
+def read_update(update: Update, *, bot_username: str, now: datetime) -> Incoming | None:
+    """The events in an update; None for updates the bot does not act on (edits, bots, ...)."""
+    event_id = inbox_id(update.update_id)
+    if update.message is not None:
+        return _message(update.update_id, event_id, update.message, bot_username)
+    if update.callback_query is not None:
+        return _button(update.update_id, event_id, update.callback_query, bot_username, now)
+    answer = update.poll_answer
+    if answer is not None and answer.user is not None and not answer.user.is_bot:
+        vote = Event(
+            event_id,
+            # A poll answer names no chat; the core finds the poll (and its community) by id.
+            ChatRef(PLATFORM, ""),
+            account_ref(answer.user),
+            now,
+            EventKind.VOTE,
+            "",
+            poll_ref=answer.poll_id,
+            options=tuple(answer.option_ids),
+            from_inbox=True,
+        )
+        return Incoming(update.update_id, (vote,))
+    return None
+
+
+def with_admin(incoming: Incoming, is_admin: bool) -> Incoming:
+    """The same update, with the platform's answer to "is the actor an admin here?"."""
+    events = tuple(
+        replace(event, actor=replace(event.actor, is_platform_admin=is_admin))
+        for event in incoming.events
+    )
+    return replace(incoming, events=events)
+
+
+def _message(update_id: int, event_id: str, message: Message, bot_username: str) -> Incoming | None:
+    user = message.from_user
+    if user is None or (user.is_bot and user.id != ANONYMOUS_ADMIN_ID):
+        return None
+    chat = chat_ref(message.chat)
+    if message.new_chat_members:
+        joined = tuple(
+            Event(
+                f"{event_id}:joined:{member.id}",
+                chat,
+                account_ref(member),
+                message.date,
+                EventKind.JOINED,
+                "",
+            )
+            for member in message.new_chat_members
+            if not member.is_bot
+        )
+        return Incoming(update_id, joined) if joined else None
+    text = message.text or message.caption or ""
+    attachments = _attachments(message)
+    if not text and not attachments:
+        return None
+    # An anonymous admin writes as the group itself: Telegram vouches that they are an admin.
+    anonymous_admin = message.sender_chat is not None and message.sender_chat.id == message.chat.id
+    event = event_from_text(
+        event_id=event_id,
+        chat=chat,
+        actor=account_ref(user, is_admin=anonymous_admin),
+        text=text,
+        occurred_at=message.date,
+        bot_username=bot_username,
+    )
+    event = replace(event, attachments=attachments, private_reply=chat.private, from_inbox=True)
+    asks = event.kind is EventKind.COMMAND and not chat.private and not anonymous_admin
+    return Incoming(update_id, (event,), message_id=message.message_id, wants_admin_check=asks)
+
+
+def _button(
+    update_id: int, event_id: str, query: CallbackQuery, bot_username: str, now: datetime
+) -> Incoming:
+    message = query.message
+    chat = (
+        chat_ref(message.chat)
+        if message is not None
+        else ChatRef(PLATFORM, str(query.from_user.id), private=True)
+    )
+    parsed = parse_command(query.data or "", bot_username)
+    name, rest = parsed if parsed is not None else ("", "")
+    event = Event(
+        event_id,
+        chat,
+        account_ref(query.from_user),
+        now,
+        EventKind.BUTTON,
+        query.data or "",
+        command=name or None,
+        args=tuple(rest.split()),
+        arg_text=rest,
+        # The answer to a button can be shown to the presser alone (an alert).
+        private_reply=True,
+        from_inbox=True,
+    )
+    return Incoming(
+        update_id, (event,), callback_query_id=query.id, wants_admin_check=not chat.private
+    )
+
+
+def _attachments(message: Message) -> tuple[str, ...]:
+    found: list[str] = []
+    if message.photo:
+        found.append(f"photo:{message.photo[-1].file_id}")
+    if message.document is not None:
+        found.append(f"document:{message.document.file_id}")
+    if message.video is not None:
+        found.append(f"video:{message.video.file_id}")
+    return tuple(found)

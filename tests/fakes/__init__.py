@@ -1,0 +1,1 @@
+"""In-process fakes of external platforms, served over real local sockets."""

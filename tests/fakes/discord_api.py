@@ -1,0 +1,704 @@
+"""A fake Discord gateway + REST API that the real discord.py client talks to over local sockets.
+
+Usage: ``async with FakeDiscord() as fake:`` add guilds/channels/members, then run the client
+inside ``with fake.patch_discord():``. GUILD_CREATE is only sent at IDENTIFY, so configure first.
+Clients should pass ``guild_ready_timeout=0.05`` (on_ready fires that long after the last
+GUILD_CREATE; the default is 2 s) and enable ``Intents.members`` to cache members other than the
+bot. Like Discord, guild message content is blanked for clients without ``message_content``, and
+the bot's own visible messages are echoed back as MESSAGE_CREATE.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import json
+import re
+import secrets
+import socket
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Self
+
+import discord.gateway
+import discord.http
+import yarl
+from aiohttp import WSMsgType, web
+
+APP_ID, BOT_ID = 1000, 1001
+MANAGE_GUILD, ADMINISTRATOR = 1 << 5, 1 << 3
+# invite, reactions, view channel, send, embed, attach, history, external emoji, app commands
+EVERYONE_PERMS = sum(1 << b for b in (0, 6, 10, 11, 14, 15, 16, 18, 31))
+ALL_PERMS = (1 << 53) - 1
+GUILD_MESSAGES, DM_MESSAGES, MESSAGE_CONTENT = 1 << 9, 1 << 12, 1 << 15
+MENTION_RE = re.compile(r"<@!?(\d+)>")
+BLANKED = {"content": "", "embeds": [], "attachments": [], "components": []}  # no content intent
+Json = dict[str, Any]
+Reply = tuple[int, Any]  # (HTTP status, JSON body, or None for an empty 204)
+Opts = dict[str, str | int] | None
+
+
+@dataclass
+class Call:
+    """One REST request; ``path`` is relative to /api/v10, ``json`` also from payload_json."""
+
+    method: str
+    path: str
+    query: dict[str, str]
+    json: Any
+    status: int = 0
+
+
+@dataclass
+class SentMessage:
+    """A normalized message-like send; ``where`` is the channel id or the interaction id."""
+
+    kind: str  # channel, channel_edit, response, update, followup, original_edit
+    where: int
+    message_id: int
+    content: str | None
+    components: list[Json]  # flattened buttons/selects: {"custom_id", "label", "type"}
+    embeds: list[Json]
+    flags: int
+    allowed_mentions: Json | None
+
+    @property
+    def ephemeral(self) -> bool:
+        return bool(self.flags & 64)
+
+
+@dataclass
+class FakeInteraction:
+    """An interaction sent to the bot; ``responses`` holds the callback bodies it posted."""
+
+    id: int
+    token: str
+    type: int
+    guild_id: int | None
+    channel_id: int
+    user_id: int
+    payload: Json
+    message_id: int | None = None  # what @original refers to
+    responses: list[Json] = field(default_factory=list)
+
+
+@dataclass
+class _Guild:
+    id: int
+    name: str
+    owner_id: int
+    roles: list[Json]
+    members: dict[int, list[int]] = field(default_factory=dict)  # user id -> role ids
+    channel_ids: list[int] = field(default_factory=list)
+
+
+@dataclass
+class _Session:
+    ws: web.WebSocketResponse | None
+    session_id: str = ""
+    seq: int = 0
+    intents: int = 0
+    shard: tuple[int, int] = (0, 1)
+    ready: bool = False
+
+    def owns(self, guild_id: int | None) -> bool:
+        # Discord routes a guild to shard (id >> 22) % num_shards, and DMs to shard 0.
+        shard = 0 if guild_id is None else (guild_id >> 22) % self.shard[1]
+        return self.ws is not None and shard == self.shard[0]
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+def _flatten(components: list[Json]) -> list[Json]:
+    """Buttons/selects in action rows (and v2 sections' accessories), in order."""
+    out: list[Json] = []
+    for c in components:
+        if "custom_id" in c or c.get("type") == 2:
+            out.append({k: c.get(k) for k in ("custom_id", "label", "type")})
+        out += _flatten(c.get("components") or [])
+        out += _flatten([c["accessory"]] if isinstance(c.get("accessory"), dict) else [])
+    return out
+
+
+def _error(status: int, code: int, message: str, **extra: Any) -> Reply:
+    return status, {"code": code, "message": message, **extra}
+
+
+def _invalid(body: Json, *, need_any: bool = True) -> Reply | None:
+    """Discord's own checks on a message body: length first, then emptiness."""
+    if len(body.get("content") or "") > 2000:
+        err = {"code": "BASE_TYPE_MAX_LENGTH", "message": "Must be 2000 or fewer in length."}
+        return _error(400, 50035, "Invalid Form Body", errors={"content": {"_errors": [err]}})
+    keys = ("content", "embeds", "components", "attachments", "sticker_ids", "poll")
+    if need_any and not any(body.get(k) for k in keys):
+        return _error(400, 50006, "Cannot send an empty message")
+    return None
+
+
+class FakeDiscord:
+    """Serves /ws (gateway) and /api/v10 (REST) on 127.0.0.1 and records everything."""
+
+    def __init__(self, *, echo_own_messages: bool = True) -> None:
+        self.echo_own_messages = echo_own_messages
+        self.calls: list[Call] = []
+        self.misses: list[Call] = []  # requests no route matched (answered 404)
+        self.messages: list[SentMessage] = []
+        self.interactions: dict[int, FakeInteraction] = {}
+        self.commands: dict[int | None, list[Json]] = {}  # guild id (None: global) -> commands
+        self.gateway_log: list[Json] = []  # frames received from clients
+        self.resumes = 0
+        self.users: dict[int, Json] = {}
+        self.guilds: dict[int, _Guild] = {}
+        self.channels: dict[int, Json] = {}
+        self.dms: dict[int, int] = {}  # user id -> DM channel id
+        self.port, self.base_url, self.ws_url = 0, "", ""  # set by start()
+        self._stored: dict[int, Json] = {}  # message id -> message object
+        self._sessions: dict[str, _Session] = {}
+        self._sockets: set[web.WebSocketResponse] = set()
+        self._throttles: list[list[Any]] = []
+        self._echoes: list[Json] = []  # bot messages to send back as MESSAGE_CREATE
+        self._ids = itertools.count(1)
+        self._cond = asyncio.Condition()
+        self._runner: web.AppRunner | None = None
+        self._add_user(BOT_ID, "communitybot", None, True)
+        tok = r"(?P<app>\d+)/(?P<token>[^/]+)"
+        routes: list[tuple[str, str, Callable[[Call, re.Match[str]], Reply]]] = [
+            ("GET", r"/users/@me", lambda c, m: (200, self.users[BOT_ID])),
+            ("GET", r"/oauth2/applications/@me", self._app),
+            ("GET", r"/gateway(?P<bot>/bot)?", self._gateway),
+            ("GET PUT", r"/applications/(?P<app>\d+)(/guilds/(?P<g>\d+))?/commands", self._cmds),
+            ("POST", r"/interactions/(?P<iid>\d+)/(?P<token>[^/]+)/callback", self._callback),
+            ("POST", rf"/webhooks/{tok}", self._followup),
+            ("GET PATCH", rf"/webhooks/{tok}/messages/(?P<mid>@original|\d+)", self._webhook_msg),
+            ("POST", r"/channels/(?P<cid>\d+)/messages", self._channel_send),
+            ("GET PATCH", r"/channels/(?P<cid>\d+)/messages/(?P<mid>\d+)", self._channel_msg),
+            ("GET", r"/channels/(?P<cid>\d+)", self._channel),
+            ("POST", r"/users/@me/channels", self._create_dm),
+        ]
+        self._routes = [(m.split(), re.compile(p + "$"), h) for m, p, h in routes]
+
+    # -- lifecycle and setup -------------------------------------------------------------------
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_get("/ws", self._ws)
+        app.router.add_route("*", "/api/v10/{tail:.*}", self._rest)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))  # the port is ours before serving: no race for it
+        self.port = sock.getsockname()[1]
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.ws_url = f"ws://127.0.0.1:{self.port}/ws"
+        await web.SockSite(self._runner, sock).start()
+
+    async def stop(self) -> None:
+        for ws in list(self._sockets):
+            await ws.close(code=1001, message=b"fake discord stopping")
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    @contextlib.contextmanager
+    def patch_discord(self) -> Iterator[None]:
+        """Point discord.py here; webhooks/interactions share ``http.Route``, so one BASE."""
+        assert self.port, "start() the fake first"
+        old = discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
+        discord.http.Route.BASE = f"{self.base_url}/api/v10"
+        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(self.ws_url)
+        try:
+            yield
+        finally:
+            discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = old
+
+    def snowflake(self) -> int:
+        """A fresh real-shaped snowflake: ms since the Discord epoch, then a counter."""
+        return ((int(time.time() * 1000) - 1_420_070_400_000) << 22) | (next(self._ids) & 0xFFF)
+
+    def add_guild(self, guild_id: int, name: str, *, owner_id: int) -> None:
+        roles = [_role(guild_id, "@everyone", EVERYONE_PERMS, 0),  # @everyone's id == guild id
+                 _role(self.snowflake(), "Manager", EVERYONE_PERMS | MANAGE_GUILD, 1)]  # fmt: skip
+        self.guilds[guild_id] = _Guild(guild_id, name, owner_id, roles, {BOT_ID: []})
+
+    def add_channel(self, guild_id: int, channel_id: int, name: str) -> None:
+        guild = self.guilds[guild_id]
+        self.channels[channel_id] = {
+            "id": str(channel_id), "type": 0, "guild_id": str(guild_id), "name": name,
+            "position": len(guild.channel_ids), "permission_overwrites": [], "nsfw": False,
+            "topic": None, "last_message_id": None, "parent_id": None, "rate_limit_per_user": 0,
+            "flags": 0,
+        }  # fmt: skip
+        guild.channel_ids.append(channel_id)
+
+    def add_member(
+        self, guild_id: int, user_id: int, username: str, *, global_name: str | None = None,
+        manage_guild: bool = False,
+    ) -> None:  # fmt: skip
+        self._add_user(user_id, username, global_name)
+        guild = self.guilds[guild_id]
+        guild.members[user_id] = [int(guild.roles[1]["id"])] if manage_guild else []
+
+    def open_dm(self, user_id: int) -> int:
+        """The id of the DM channel (type 1) with ``user_id``, created on first use."""
+        if user_id not in self.dms:
+            cid = self.dms[user_id] = self.snowflake()
+            self.channels[cid] = {"id": str(cid), "type": 1, "last_message_id": None,
+                                  "flags": 0, "recipients": [self.users[user_id]]}  # fmt: skip
+        return self.dms[user_id]
+
+    def permissions(self, guild_id: int, user_id: int) -> int:
+        guild = self.guilds[guild_id]
+        held = {str(r) for r in [guild_id, *guild.members.get(user_id, [])]}
+        value = 0
+        for role in guild.roles:
+            value |= int(role["permissions"]) if role["id"] in held else 0
+        owner = user_id == guild.owner_id
+        return ALL_PERMS if owner or value & ADMINISTRATOR else value
+
+    def throttle(
+        self, method: str, path_prefix: str, times: int = 1, retry_after: float = 0.05
+    ) -> None:
+        """Answer the next ``times`` matching requests (path after /api/v10) with a 429."""
+        self._throttles.append([method.upper(), path_prefix, times, retry_after])
+
+    # -- waiting -------------------------------------------------------------------------------
+
+    async def wait_for(self, predicate: Callable[[], bool], timeout: float = 10) -> None:  # noqa: ASYNC109
+        """Wait until ``predicate()`` holds; re-checked after every request, frame and event."""
+        async with self._cond:
+            try:
+                await asyncio.wait_for(self._cond.wait_for(predicate), timeout)
+            except TimeoutError:
+                calls = "\n".join(f"  {c.method} {c.path} -> {c.status}" for c in self.calls)
+                raise AssertionError(f"not met in {timeout}s; calls:\n{calls or '-'}") from None
+
+    async def wait_for_message(self, count: int = 1, timeout: float = 10) -> SentMessage:  # noqa: ASYNC109
+        """Wait until ``count`` sends were recorded in all; returns the ``count``-th."""
+        await self.wait_for(lambda: len(self.messages) >= count, timeout)
+        return self.messages[count - 1]
+
+    async def wait_for_ready(self, count: int = 1, timeout: float = 10) -> None:  # noqa: ASYNC109
+        """Wait until ``count`` sessions identified and got all their GUILD_CREATEs."""
+        await self.wait_for(lambda: sum(s.ready for s in self._sessions.values()) >= count, timeout)
+
+    async def _notify(self) -> None:
+        async with self._cond:
+            self._cond.notify_all()
+
+    # -- gateway -------------------------------------------------------------------------------
+
+    async def dispatch(self, event: str, data: Json) -> None:
+        """Send a DISPATCH to each live session whose shard owns ``data["guild_id"]``."""
+        guild_id = int(data["guild_id"]) if data.get("guild_id") else None
+        for sess in [s for s in self._sessions.values() if s.owns(guild_id)]:
+            payload = data
+            if event == "MESSAGE_CREATE":
+                if not sess.intents & (GUILD_MESSAGES if guild_id else DM_MESSAGES):
+                    continue
+                mentioned = any(int(u["id"]) == BOT_ID for u in data["mentions"])
+                privileged = mentioned or not guild_id or data["author"]["id"] == str(BOT_ID)
+                if not sess.intents & MESSAGE_CONTENT and not privileged:
+                    payload = {**data, **BLANKED}
+            await self._send(sess, 0, payload, event)
+        await self._notify()
+
+    async def request_reconnect(self) -> None:
+        """Send op 7 RECONNECT to every live session; discord.py then RESUMEs."""
+        for sess in [s for s in self._sessions.values() if s.ws is not None]:
+            await self._send(sess, 7, None)
+
+    async def _send(self, sess: _Session, op: int, d: Any, t: str | None = None) -> None:
+        sess.seq += t is not None
+        frame = {"op": op, "d": d, "s": sess.seq if t else None, "t": t}
+        if sess.ws is not None and not sess.ws.closed:
+            with contextlib.suppress(ConnectionError):  # the client may hang up meanwhile
+                await sess.ws.send_str(json.dumps(frame))
+
+    async def _ws(self, request: web.Request) -> web.WebSocketResponse:
+        # discord.py asks for ?compress=zlib-stream but only inflates *binary* frames; text
+        # frames are parsed as plain JSON, so the fake never compresses.
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        self._sockets.add(ws)
+        sess = _Session(ws)
+        try:
+            await self._send(sess, 10, {"heartbeat_interval": 41250})
+            async for msg in ws:
+                if msg.type is WSMsgType.TEXT:
+                    sess = await self._on_frame(sess, json.loads(msg.data))
+        finally:
+            self._sockets.discard(ws)
+            if sess.ws is ws:
+                sess.ws = None
+        return ws
+
+    async def _on_frame(self, sess: _Session, frame: Json) -> _Session:
+        self.gateway_log.append(frame)
+        op, d = frame.get("op"), frame.get("d") or {}
+        if op == 1:
+            await self._send(sess, 11, None)
+        elif op == 2:
+            await self._identify(sess, d)
+        elif op == 6 and (old := self._sessions.get(d.get("session_id", ""))) is not None:
+            old.ws, sess = sess.ws, old
+            self.resumes += 1
+            await self._send(sess, 0, {}, "RESUMED")
+        elif op == 6:
+            await self._send(sess, 9, False)  # not resumable: the client re-IDENTIFYs
+        await self._notify()
+        return sess
+
+    async def _identify(self, sess: _Session, d: Json) -> None:
+        sess.session_id, sess.intents = secrets.token_hex(16), int(d.get("intents", 0))
+        shard = d.get("shard")
+        sess.shard = (shard[0], shard[1]) if shard else (0, 1)
+        self._sessions[sess.session_id] = sess
+        guilds = [g for g in self.guilds.values() if sess.owns(g.id)]
+        ready = {
+            "v": 10, "user": self.users[BOT_ID], "session_id": sess.session_id,
+            "guilds": [{"id": str(g.id), "unavailable": True} for g in guilds],
+            "resume_gateway_url": self.ws_url,  # discord.py RESUMEs there: must be us
+            "application": {"id": str(APP_ID), "flags": 0}, "session_type": "normal",
+            "private_channels": [], "relationships": [], "presences": [],
+            **({"shard": list(shard)} if shard else {}),
+        }  # fmt: skip
+        await self._send(sess, 0, ready, "READY")
+        for g in guilds:
+            await self._send(sess, 0, self._guild_payload(g), "GUILD_CREATE")
+        sess.ready = True
+
+    # -- events the tests inject ---------------------------------------------------------------
+
+    async def send_message(self, channel_id: int, author_id: int, content: str) -> int:
+        """A user posts ``content`` in a guild channel or DM; returns the message id."""
+        msg = self._make_message(channel_id, author_id, {"content": content})
+        await self.dispatch("MESSAGE_CREATE", msg)
+        return int(msg["id"])
+
+    async def slash_command(
+        self, guild_id: int | None, channel_id: int, user_id: int, name: str, options: Opts = None
+    ) -> FakeInteraction:
+        """A user runs ``/name``; ``data.id`` is the synced command's id when there is one."""
+        synced = self.commands.get(guild_id, []) + self.commands.get(None, [])
+        cmd = next((c for c in synced if c["name"] == name), {})
+        data: Json = {"id": cmd.get("id", str(self.snowflake())), "name": name, "type": 1}
+        if "guild_id" in cmd:
+            data["guild_id"] = cmd["guild_id"]  # the tree finds guild commands by this
+        types = {bool: 5, int: 4, float: 10, str: 3}
+        opts = [{"name": k, "type": types[type(v)], "value": v} for k, v in (options or {}).items()]
+        data.update({"options": opts} if opts else {})
+        return await self._interact(2, guild_id, channel_id, user_id, data)
+
+    async def press_button(
+        self, guild_id: int | None, channel_id: int, user_id: int, custom_id: str,
+        message_id: int | None = None,
+    ) -> FakeInteraction:  # fmt: skip
+        """A user presses a button on ``message_id``, else on the bot's latest message with it."""
+        msg = self._stored.get(message_id or 0) or next(
+            (m for m in reversed(self._stored.values()) if m["channel_id"] == str(channel_id)
+             and any(c["custom_id"] == custom_id for c in _flatten(m["components"]))), None,
+        )  # fmt: skip
+        if msg is None:  # unknown message: a minimal one carrying just that button
+            button = {"type": 2, "style": 1, "label": custom_id, "custom_id": custom_id}
+            body = {"components": [{"type": 1, "components": [button]}]}
+            msg = self._make_message(channel_id, BOT_ID, body)
+        data = {"custom_id": custom_id, "component_type": 2}
+        return await self._interact(3, guild_id, channel_id, user_id, data, msg)
+
+    async def _interact(
+        self, itype: int, guild_id: int | None, channel_id: int, user_id: int, data: Json,
+        message: Json | None = None,
+    ) -> FakeInteraction:  # fmt: skip
+        iid, token = self.snowflake(), f"fake-itoken-{secrets.token_urlsafe(24)}"
+        payload: Json = {
+            "id": str(iid), "application_id": str(APP_ID), "type": itype, "token": token,
+            "version": 1, "channel_id": str(channel_id), "channel": self.channels[channel_id],
+            "data": data, "locale": "en-US", "entitlements": [], "entitlement_sku_ids": [],
+            "attachment_size_limit": 10_485_760,  # discord.py reads this key unconditionally
+            "context": 0 if guild_id else 1, "app_permissions": str(EVERYONE_PERMS),
+            "authorizing_integration_owners": {"0": str(guild_id)} if guild_id else {},
+            **({"message": message} if message else {}),
+        }  # fmt: skip
+        if guild_id is None:
+            payload["user"] = self.users[user_id]
+        else:
+            perms = str(self.permissions(guild_id, user_id))
+            member = {**self._member(self.guilds[guild_id], user_id), "permissions": perms}
+            payload.update(guild_id=str(guild_id), guild_locale="en-US", member=member)
+            payload["app_permissions"] = str(self.permissions(guild_id, BOT_ID))
+            payload["guild"] = {"id": str(guild_id), "locale": "en-US", "features": []}
+        msg_id = int(message["id"]) if message else None
+        inter = FakeInteraction(iid, token, itype, guild_id, channel_id, user_id, payload, msg_id)
+        self.interactions[iid] = inter
+        await self.dispatch("INTERACTION_CREATE", payload)
+        return inter
+
+    # -- payload builders ----------------------------------------------------------------------
+
+    def _add_user(
+        self, uid: int, name: str, global_name: str | None = None, bot: bool = False
+    ) -> None:
+        self.users[uid] = {
+            "id": str(uid), "username": name, "global_name": global_name, "discriminator": "0",
+            "avatar": None, "bot": bot, "public_flags": 0, "flags": 0, "banner": None,
+            "accent_color": None, "avatar_decoration_data": None,
+        }  # fmt: skip
+
+    def _member(self, guild: _Guild, uid: int, with_user: bool = True) -> Json:
+        member: Json = {
+            "roles": [str(r) for r in guild.members.get(uid, [])], "joined_at": _now(),
+            "deaf": False, "mute": False, "flags": 0, "pending": False, "nick": None,
+            "avatar": None, "premium_since": None, "communication_disabled_until": None,
+        }  # fmt: skip
+        return {**member, "user": self.users[uid]} if with_user else member
+
+    def _guild_payload(self, g: _Guild) -> Json:
+        members = [self._member(g, uid) for uid in g.members]
+        return {
+            "id": str(g.id), "name": g.name, "icon": None, "owner_id": str(g.owner_id),
+            "afk_timeout": 300, "verification_level": 0, "default_message_notifications": 0,
+            "explicit_content_filter": 0, "mfa_level": 0, "nsfw_level": 0, "premium_tier": 0,
+            "preferred_locale": "en-US", "features": [], "emojis": [], "stickers": [],
+            "roles": g.roles, "threads": [],
+            "channels": [self.channels[c] for c in g.channel_ids], "members": members,
+            "member_count": len(members),  # == members sent, else discord.py asks for chunks
+            "presences": [], "voice_states": [], "stage_instances": [],
+            "guild_scheduled_events": [], "large": False, "unavailable": False,
+            "joined_at": _now(), "max_members": 500000,
+        }  # fmt: skip
+
+    def _make_message(self, channel_id: int, author_id: int, body: Json, mtype: int = 0) -> Json:
+        mid, gid = self.snowflake(), self.channels[channel_id].get("guild_id")
+        guild = self.guilds[int(gid)] if gid else None
+        content = body.get("content") or ""
+        mentions = [
+            {**self.users[u], **({"member": self._member(guild, u, False)} if guild else {})}
+            for u in dict.fromkeys(int(x) for x in MENTION_RE.findall(content)) if u in self.users
+        ]  # fmt: skip
+        msg: Json = {
+            "id": str(mid), "channel_id": str(channel_id), "author": self.users[author_id],
+            "content": content, "timestamp": _now(), "edited_timestamp": None, "tts": False,
+            "mention_everyone": False, "mentions": mentions, "mention_roles": [],
+            "attachments": [], "embeds": body.get("embeds") or [], "pinned": False,
+            "components": body.get("components") or [], "type": mtype,
+            "flags": int(body.get("flags") or 0),
+        }  # fmt: skip
+        if guild is not None:
+            msg["guild_id"] = gid
+            if author_id in guild.members:
+                msg["member"] = self._member(guild, author_id, False)
+        if body.get("webhook") or mtype == 20:  # interaction replies come from the app webhook
+            msg["webhook_id"] = msg["application_id"] = str(APP_ID)
+        self._stored[mid] = msg
+        return msg
+
+    def _record(self, kind: str, where: int, msg: Json, body: Json, *, new: bool = False) -> None:
+        """Record a send (flags as the message ends up); echo new visible ones like Discord."""
+        components, embeds = _flatten(body.get("components") or []), body.get("embeds") or []
+        content, mentions = body.get("content"), body.get("allowed_mentions")
+        self.messages.append(
+            SentMessage(
+                kind, where, int(msg["id"]), content, components, embeds, msg["flags"], mentions
+            )
+        )
+        if new and self.echo_own_messages and not msg["flags"] & 64:  # ephemerals: no echo
+            self._echoes.append(msg)
+
+    @staticmethod
+    def _edit(msg: Json, body: Json) -> None:
+        for key in ("content", "embeds", "components"):
+            if key in body:
+                msg[key] = body[key] if body[key] is not None else ("" if key == "content" else [])
+        msg["flags"] &= ~128  # a deferred "thinking" message stops loading once edited
+        msg["edited_timestamp"] = _now()
+
+    # -- REST ----------------------------------------------------------------------------------
+
+    async def _rest(self, request: web.Request) -> web.Response:
+        call = Call(request.method, "/" + request.match_info["tail"], dict(request.query), None)
+        if request.content_type == "application/json":
+            call.json = await request.json()
+        elif request.content_type.startswith("multipart/"):
+            raw = (await request.post()).get("payload_json")  # attachments are ignored
+            call.json = json.loads(raw) if isinstance(raw, str) else None
+        self.calls.append(call)
+        headers: dict[str, str] = {}
+        rule = next((r for r in self._throttles if r[2] > 0 and r[0] == call.method
+                     and call.path.startswith(r[1])), None)  # fmt: skip
+        if rule is not None:
+            rule[2] -= 1
+            # discord.py retries a 429 only when it carries `Via` (else: a Cloudflare ban).
+            headers = {
+                "Via": "1.1 google", "X-RateLimit-Limit": "5", "X-RateLimit-Remaining": "0",
+                "X-RateLimit-Reset": f"{time.time() + rule[3]:.3f}", "X-RateLimit-Scope": "user",
+                "X-RateLimit-Reset-After": f"{rule[3]:.3f}", "X-RateLimit-Bucket": "fake-bucket",
+            }  # fmt: skip
+            call.status, body = 429, {"message": "You are being rate limited.",
+                                      "retry_after": rule[3], "global": False}  # fmt: skip
+        else:
+            call.status, body = self._route(call)
+        echoes, self._echoes = self._echoes, []
+        for msg in echoes:
+            await self.dispatch("MESSAGE_CREATE", msg)
+        await self._notify()
+        if body is None:
+            return web.Response(status=call.status, headers=headers)
+        # Exactly "application/json": discord.py JSON-decodes only on an exact match.
+        headers["Content-Type"] = "application/json"
+        return web.Response(status=call.status, body=json.dumps(body).encode(), headers=headers)
+
+    def _route(self, call: Call) -> Reply:
+        for methods, pattern, handler in self._routes:
+            if call.method in methods and (match := pattern.match(call.path)):
+                return handler(call, match)
+        self.misses.append(call)
+        return _error(404, 0, "404: Not Found")
+
+    def _app(self, call: Call, m: re.Match[str]) -> Reply:
+        return 200, {
+            "id": str(APP_ID), "name": "communitybot", "description": "", "icon": None,
+            "bot_public": True, "bot_require_code_grant": False, "owner": self.users[BOT_ID],
+            "verify_key": "0" * 64, "flags": 0, "team": None, "bot": self.users[BOT_ID],
+        }  # fmt: skip
+
+    def _gateway(self, call: Call, m: re.Match[str]) -> Reply:
+        limit = {"total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1}
+        extra = {"shards": 1, "session_start_limit": limit} if m["bot"] else {}
+        return 200, {"url": self.ws_url, **extra}
+
+    def _cmds(self, call: Call, m: re.Match[str]) -> Reply:
+        if int(m["app"]) != APP_ID:
+            return _error(404, 10002, "Unknown Application")
+        key = int(m["g"]) if m["g"] else None
+        if call.method == "GET":
+            return 200, self.commands.get(key, [])
+        ids = {c["name"]: c["id"] for c in self.commands.get(key, [])}  # re-syncs keep ids
+        self.commands[key] = [
+            {"type": 1, "description": "", "options": [], "default_member_permissions": None,
+             "dm_permission": True, "nsfw": False, **cmd, "application_id": str(APP_ID),
+             "id": ids.get(cmd["name"]) or str(self.snowflake()),
+             "version": str(self.snowflake()), **({"guild_id": str(key)} if key else {})}
+            for cmd in call.json or []
+        ]  # fmt: skip
+        return 200, self.commands[key]
+
+    def _callback(self, call: Call, m: re.Match[str]) -> Reply:
+        inter = self.interactions.get(int(m["iid"]))
+        if inter is None or inter.token != m["token"]:
+            return _error(404, 10062, "Unknown interaction")
+        if inter.responses:
+            return _error(400, 40060, "Interaction has already been acknowledged.")
+        body = call.json or {}
+        rtype, data = body.get("type"), body.get("data") or {}
+        if rtype in (4, 7) and (bad := _invalid(data, need_any=rtype == 4)):
+            return bad
+        inter.responses.append(body)
+        msg = self._stored.get(inter.message_id or 0) if rtype == 7 else None
+        if rtype in (4, 5):  # a new message; for 5 an empty "thinking" one (flag 128)
+            shown = data if rtype == 4 else {"flags": int(data.get("flags") or 0) | 128}
+            msg = self._make_message(inter.channel_id, BOT_ID, shown, 20 if inter.type == 2 else 0)
+            inter.message_id = int(msg["id"])
+            if rtype == 4:
+                self._record("response", inter.id, msg, data, new=True)
+            elif self.echo_own_messages and not msg["flags"] & 64:
+                self._echoes.append(msg)  # the "thinking" message is visible in the channel
+        elif msg is not None:  # 7: update the message the component was on
+            self._edit(msg, data)
+            self._record("update", inter.id, msg, data)
+        if call.query.get("with_response") not in ("1", "true", "True"):
+            return 204, None
+        # discord.py >= 2.5 always sends ?with_response=1 and parses this shape.
+        info = {"id": str(inter.id), "type": inter.type, "response_message_loading": rtype == 5,
+                "response_message_ephemeral": bool(msg and msg["flags"] & 64)}  # fmt: skip
+        resource: Json = {"type": rtype}
+        if msg is not None:
+            info["response_message_id"], resource["message"] = msg["id"], msg
+        return 200, {"interaction": info, "resource": resource}
+
+    def _by_token(self, m: re.Match[str]) -> FakeInteraction | None:
+        found = (i for i in self.interactions.values() if i.token == m["token"])
+        return next(found, None) if int(m["app"]) == APP_ID else None
+
+    def _followup(self, call: Call, m: re.Match[str]) -> Reply:
+        inter, body = self._by_token(m), call.json or {}
+        if inter is None or not inter.responses:  # follow-ups need an initial response
+            return _error(404, 10015, "Unknown Webhook")
+        if bad := _invalid(body):
+            return bad
+        msg = self._stored.get(inter.message_id or 0)
+        if msg is not None and msg["flags"] & 128:
+            # After a defer the first follow-up replaces the "thinking" message and keeps the
+            # defer's ephemerality, as on Discord.
+            self._edit(msg, body)
+            self._record("followup", inter.id, msg, body)
+        else:
+            msg = self._make_message(inter.channel_id, BOT_ID, {**body, "webhook": True})
+            self._record("followup", inter.id, msg, body, new=True)
+        return (200, msg) if call.query.get("wait") in ("1", "true", "True") else (204, None)
+
+    def _webhook_msg(self, call: Call, m: re.Match[str]) -> Reply:
+        inter = self._by_token(m)
+        if inter is None:
+            return _error(404, 10015, "Unknown Webhook")
+        mid = inter.message_id if m["mid"] == "@original" else int(m["mid"])
+        msg = self._stored.get(mid or 0)
+        if msg is None:
+            return _error(404, 10008, "Unknown Message")
+        return self._edit_reply(call, msg, "original_edit", inter.id)
+
+    def _channel_send(self, call: Call, m: re.Match[str]) -> Reply:
+        cid, body = int(m["cid"]), call.json or {}
+        if cid not in self.channels:
+            return _error(404, 10003, "Unknown Channel")
+        if bad := _invalid(body):
+            return bad
+        msg = self._make_message(cid, BOT_ID, body)
+        self._record("channel", cid, msg, body, new=True)
+        return 200, msg
+
+    def _channel_msg(self, call: Call, m: re.Match[str]) -> Reply:
+        msg = self._stored.get(int(m["mid"]))
+        if msg is None or msg["channel_id"] != m["cid"]:
+            return _error(404, 10008, "Unknown Message")
+        if call.method == "PATCH" and msg["author"]["id"] != str(BOT_ID):
+            return _error(403, 50005, "Cannot edit a message authored by another user")
+        return self._edit_reply(call, msg, "channel_edit", int(m["cid"]))
+
+    def _edit_reply(self, call: Call, msg: Json, kind: str, where: int) -> Reply:
+        """GET returns ``msg``; PATCH validates, edits and records it."""
+        if call.method == "PATCH":
+            if bad := _invalid(body := call.json or {}, need_any=False):
+                return bad
+            self._edit(msg, body)
+            self._record(kind, where, msg, body)
+        return 200, msg
+
+    def _channel(self, call: Call, m: re.Match[str]) -> Reply:
+        channel = self.channels.get(int(m["cid"]))
+        return (200, channel) if channel else _error(404, 10003, "Unknown Channel")
+
+    def _create_dm(self, call: Call, m: re.Match[str]) -> Reply:
+        uid = int((call.json or {}).get("recipient_id", 0))
+        if uid not in self.users:
+            return _error(404, 10013, "Unknown User")
+        return 200, self.channels[self.open_dm(uid)]
+
+
+def _role(role_id: int, name: str, perms: int, position: int) -> Json:
+    return {
+        "id": str(role_id), "name": name, "permissions": str(perms), "position": position,
+        "color": 0, "colors": {"primary_color": 0}, "hoist": False, "icon": None,
+        "unicode_emoji": None, "managed": False, "mentionable": False, "flags": 0,
+    }  # fmt: skip

@@ -1,0 +1,773 @@
+"""A fake Telegram Bot API server that the real python-telegram-bot talks to over a local socket.
+
+Usage: ``async with FakeTelegram() as tg:`` then ``Bot(token, base_url=tg.base_url)``. Push updates
+with ``tg.push_message(...)`` etc.; read what the bot did from ``tg.calls``. Written from the Bot
+API docs: the ``{"ok": ...}`` envelope, long-polled ``getUpdates`` confirmed by ``offset``, HTML
+validation like Telegram's, 429 with ``retry_after``. Limits: no files are stored, MarkdownV2 is
+not validated, no webhook delivery, no inline mode.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import copy
+import itertools
+import json
+import re
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, Self
+
+from aiohttp import web
+
+JSON = dict[str, Any]
+BOT_ID = 999000
+BOT_USER: JSON = {
+    "id": BOT_ID,
+    "is_bot": True,
+    "first_name": "Community Bot",
+    "username": "community_bot",
+    "can_join_groups": True,
+    "can_read_all_group_messages": False,
+    "supports_inline_queries": False,
+}
+TEXT_LIMIT = 4096  # UTF-16 code units, after entity parsing
+NOT_FOUND: JSON = {"ok": False, "error_code": 404, "description": "Not Found: method not found"}
+MEMBER_STATUSES = ("creator", "administrator", "member", "left", "kicked")
+# fmt: off
+ADMIN_RIGHTS: JSON = {  # every field PTB's ChatMemberAdministrator requires
+    "can_manage_chat": True, "can_delete_messages": True, "can_manage_video_chats": True,
+    "can_restrict_members": True, "can_change_info": True, "can_invite_users": True,
+    "can_pin_messages": True, "can_be_edited": False, "is_anonymous": False,
+    "can_promote_members": False, "can_post_stories": False, "can_edit_stories": False,
+    "can_delete_stories": False, "can_manage_topics": False,
+}
+# Free text is never JSON-decoded: a user's "123" or "[1]" must stay a string.
+TEXT_PARAMS = frozenset({
+    "text", "caption", "question", "explanation", "description", "short_description", "name",
+    "title", "url", "data", "secret_token", "custom_title", "callback_query_id",
+    "inline_message_id", "language_code",
+})
+HTML_TAGS = frozenset({  # what Telegram's HTML parse mode supports, nothing more
+    "b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "span", "tg-spoiler", "a",
+    "code", "pre", "blockquote", "tg-emoji",
+})
+GIFT_TYPES = {  # ChatFullInfo.accepted_gift_types: required by PTB 22.8
+    "unlimited_gifts": False, "limited_gifts": False, "unique_gifts": False,
+    "premium_subscription": False, "gifts_from_channels": False,
+}
+# fmt: on
+NOT_MODIFIED = (
+    "Bad Request: message is not modified: specified new message content and reply markup are "
+    "exactly the same as a current content and reply markup of the message"
+)
+_SPECIAL_RE = re.compile(r"[<&]")
+_TAG_RE = re.compile(
+    r"<(/?)([A-Za-z][\w-]*)((?:\s+[\w-]+(?:\s*=\s*(?:\"[^\"]*\"|'[^']*'|[^\s\"'>]+))?)*)\s*>"
+)
+_ATTR_RE = re.compile(r"([\w-]+)(?:\s*=\s*(?:\"([^\"]*)\"|'([^']*)'|([^\s\"'>]+)))?")
+_ENTITY_RE = re.compile(r"&(?:(lt|gt|amp|quot)|#(\d{1,7})|#[xX]([0-9A-Fa-f]{1,6}));")
+_NAMED = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
+_NUMBER_RE = re.compile(r"-?\d+(?:\.\d+)?")
+
+
+class ApiError(Exception):
+    """An error answer in the Bot API envelope."""
+
+    def __init__(self, code: int, description: str, parameters: JSON | None = None) -> None:
+        super().__init__(description)
+        self.code, self.description, self.parameters = code, description, parameters
+
+    def body(self) -> JSON:
+        body: JSON = {"ok": False, "error_code": self.code, "description": self.description}
+        return body | ({"parameters": self.parameters} if self.parameters else {})
+
+
+@dataclass
+class Call:
+    """One request. ``status`` is the HTTP status answered, 0 while it is still held."""
+
+    method: str
+    params: JSON
+    at: float  # time.monotonic(), to measure intervals between calls
+    token: str = ""
+    throttled: bool = False
+    status: int = 0
+    result: Any = None
+
+
+def utf16_len(text: str) -> int:
+    """Length as Telegram counts it (UTF-16 code units)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _bad_html(what: str) -> ApiError:
+    return ApiError(400, f"Bad Request: can't parse entities: {what}")
+
+
+def _entity(match: re.Match[str]) -> str | None:
+    named, decimal, hexa = match.groups()
+    if named:
+        return _NAMED[named]
+    code = int(decimal) if decimal else int(hexa, 16)
+    return chr(code) if 0 < code <= 0x10FFFF and not 0xD800 <= code <= 0xDFFF else None
+
+
+def html_to_plain(text: str) -> str:
+    """What the user sees of Telegram-HTML ``text``; raises ApiError where Telegram refuses it."""
+    out: list[str] = []
+    open_tags: list[str] = []
+    pos = 0
+    while (found := _SPECIAL_RE.search(text, pos)) is not None:
+        start = found.start()
+        out.append(text[pos:start])
+        where = f"at byte offset {len(text[:start].encode())}"
+        if text[start] == "&":
+            entity = _ENTITY_RE.match(text, start)
+            char = _entity(entity) if entity else None
+            if entity is None or char is None:
+                raise _bad_html(f'Unsupported HTML entity {where} (write a bare "&" as &amp;)')
+            out.append(char)
+            pos = entity.end()
+            continue
+        tag = _TAG_RE.match(text, start)
+        if tag is None:
+            looks_like_tag = re.match(r"</?[A-Za-z]", text[start : start + 3]) is not None
+            raise _bad_html(
+                f"Unclosed start tag {where}"
+                if looks_like_tag
+                else f'Unexpected "<" {where} (write it as &lt;)'
+            )
+        name = tag.group(2).lower()
+        if tag.group(1):
+            if not open_tags:
+                raise _bad_html(f'Unexpected end tag "</{name}>" {where}')
+            if open_tags[-1] != name:
+                raise _bad_html(
+                    f'Unmatched end tag {where}, expected "</{open_tags[-1]}>", found "</{name}>"'
+                )
+            open_tags.pop()
+        else:
+            if name not in HTML_TAGS:
+                raise _bad_html(f'Unsupported start tag "{name}" {where}')
+            attrs = {a[1].lower(): a[2] or a[3] or a[4] or "" for a in _ATTR_RE.finditer(tag[3])}
+            if name == "span" and attrs.get("class") != "tg-spoiler":
+                raise _bad_html(f'Tag "span" must have class "tg-spoiler" {where}')
+            open_tags.append(name)
+        pos = tag.end()
+    out.append(text[pos:])
+    if open_tags:
+        raise _bad_html(f'Can\'t find end tag corresponding to start tag "{open_tags[-1]}"')
+    return "".join(out)
+
+
+def command_entities(text: str | None) -> list[JSON]:
+    """The ``bot_command`` entity Telegram adds when a text starts with ``/``."""
+    if not text or not text.startswith("/") or len(text) < 2 or text[1].isspace():
+        return []
+    return [{"type": "bot_command", "offset": 0, "length": utf16_len(text.split()[0])}]
+
+
+def _decode(key: str, value: str) -> Any:
+    """PTB JSON-encodes every non-string value into the form; undo that, but leave free text."""
+    stripped = value.strip()
+    literal = stripped in ("true", "false", "null") or _NUMBER_RE.fullmatch(stripped)
+    if key in TEXT_PARAMS or not (literal or stripped.startswith(("{", "["))):
+        return value
+    try:
+        return json.loads(stripped)
+    except ValueError:  # "007", "[not json": a string after all
+        return value
+
+
+async def read_params(request: web.Request) -> JSON:
+    """Query string plus a form-encoded, multipart or JSON body, as one dict of decoded values."""
+    raw: dict[str, Any] = dict(request.query)
+    if request.content_type == "application/json":
+        body = await request.json()
+        if not isinstance(body, dict):
+            raise ValueError("a JSON body must be an object")
+        raw.update(body)
+    elif request.can_read_body:
+        for key, value in (await request.post()).items():
+            if isinstance(value, web.FileField):  # an upload: keep what it was, not its bytes
+                raw[key] = {"filename": value.filename, "size": len(value.file.read())}
+            else:
+                raw[key] = value.decode() if isinstance(value, bytes | bytearray) else value
+    return {k: _decode(k, v) if isinstance(v, str) else v for k, v in raw.items()}
+
+
+class FakeTelegram:
+    """The fake server, its recorded calls, and builders for the updates it hands out."""
+
+    def __init__(self) -> None:
+        self.calls: list[Call] = []
+        self.tokens: set[str] = set()
+        self.offsets: list[int] = []
+        self.confirmed_up_to = 0  # the highest update_id confirmed by an offset
+        self.on_offset: Callable[[int], Awaitable[None]] | None = None
+        self.messages: dict[tuple[int, int], JSON] = {}  # (chat_id, message_id) -> Message
+        self.polls: dict[str, JSON] = {}
+        self.users: dict[int, JSON] = {}
+        self.chats: dict[int, JSON] = {}
+        self.commands: dict[tuple[str, str], list[JSON]] = {}  # (scope JSON, language) -> list
+        self.webhook: JSON = {}
+        self.port = 0
+        self._pending: list[JSON] = []
+        self._update_ids = itertools.count(1)
+        self._ids = itertools.count(1)  # poll, callback and file ids
+        self._next_message_id: Counter[int] = Counter()
+        self._raw_text: dict[tuple[int, int], str] = {}  # what editMessageText compares
+        self._poll_of: dict[tuple[int, int], str] = {}
+        self._members: dict[tuple[int, int], str] = {}
+        self._disabled: set[str] = set()
+        self._failures: dict[str, ApiError] = {}
+        self._throttles: dict[str, list[int]] = {}  # method -> [calls left, retry_after]
+        self._holds: dict[str, asyncio.Event] = {}
+        self._poll_generation = 0
+        self._closing = False
+        # One Event per "state version", replaced on every change: sync code (push_update) can
+        # wake waiters, which an asyncio.Condition (whose notify needs its lock) cannot.
+        self._change = asyncio.Event()
+        self._runner: web.AppRunner | None = None
+        self._handlers: dict[str, Callable[[JSON], Any]] = {
+            "getMe": lambda p: BOT_USER,
+            "getUpdates": self._get_updates,
+            "setWebhook": self._set_webhook,
+            "deleteWebhook": self._delete_webhook,
+            "getWebhookInfo": self._webhook_info,
+            "setMyCommands": self._set_commands,
+            "deleteMyCommands": lambda p: self.commands.pop(_scope_key(p), None) is None or True,
+            "getMyCommands": lambda p: self.commands.get(_scope_key(p), []),
+            "getChatMember": self._chat_member,
+            "getChat": self._get_chat,
+            "sendMessage": self._send_message,
+            "editMessageText": self._edit_text,
+            "editMessageReplyMarkup": self._edit_markup,
+            "sendPoll": self._send_poll,
+            "stopPoll": self._stop_poll,
+            "answerCallbackQuery": lambda p: True,
+            "close": lambda p: True,
+            "logOut": lambda p: True,
+        }
+        self._canonical = {name.lower(): name for name in self._handlers}
+
+    # Lifecycle ---------------------------------------------------------------------------------
+
+    async def start(self) -> Self:
+        """Listen on 127.0.0.1 on a free port."""
+        app = web.Application(client_max_size=64 << 20)
+        app.router.add_route("*", "/bot{token}/{method}", self._handle)
+        app.router.add_route("*", "/{tail:.*}", self._no_route)
+        # No handler cancellation: an on_offset hook must finish even if the client dies.
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=2.0)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, "127.0.0.1", 0).start()
+        self.port = self._runner.addresses[0][1]
+        return self
+
+    async def stop(self) -> None:
+        """End held requests and long polls (they answer at once), then close the server."""
+        self._closing = True
+        for event in self._holds.values():
+            event.set()
+        self._changed()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def __aenter__(self) -> Self:
+        return await self.start()
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    @property
+    def base_url(self) -> str:
+        """For ``Bot(base_url=...)``: PTB appends the token and the method."""
+        return f"http://127.0.0.1:{self.port}/bot"
+
+    # Test controls -----------------------------------------------------------------------------
+
+    def calls_to(self, method: str) -> list[Call]:
+        """Every recorded call of ``method``, throttled and held ones included."""
+        return [call for call in self.calls if call.method == method]
+
+    def texts(self, chat_id: int | None = None) -> list[str]:
+        """What users saw of accepted sendMessage calls, in order."""
+        sent = [c for c in self.calls_to("sendMessage") if "_plain" in c.params]
+        return [c.params["_plain"] for c in sent if chat_id in (None, c.params.get("chat_id"))]
+
+    def set_member_status(self, chat_id: int, user_id: int, status: str) -> None:
+        """What getChatMember answers for this user in this chat (default "member")."""
+        if status not in MEMBER_STATUSES:
+            raise ValueError(f"status must be one of {MEMBER_STATUSES}")
+        self._members[(chat_id, user_id)] = status
+
+    def disable(self, method: str) -> None:
+        """Answer ``method`` with 404, like a Bot API server that lacks it."""
+        self._disabled.add(method)
+
+    def fail(self, method: str, error_code: int = 400, description: str | None = None) -> None:
+        """Answer every later call of ``method`` with this error."""
+        text = description or f"Bad Request: {method} failed"
+        self._failures[method] = ApiError(error_code, text)
+
+    def enable(self, method: str) -> None:
+        """Undo ``disable`` and ``fail``."""
+        self._disabled.discard(method)
+        self._failures.pop(method, None)
+
+    def throttle(self, method: str, times: int = 1, retry_after: int = 1) -> None:
+        """Answer the next ``times`` calls of ``method`` with 429 (flagged ``Call.throttled``)."""
+        self._throttles[method] = [times, retry_after]
+
+    def hold(self, method: str) -> asyncio.Event:
+        """Calls of ``method`` wait for the returned event before they are answered."""
+        event = self._holds.get(method)
+        if event is None or event.is_set():
+            event = self._holds[method] = asyncio.Event()
+        return event
+
+    def release(self, method: str) -> None:
+        """Let held calls of ``method`` (and later ones) through."""
+        if (event := self._holds.pop(method, None)) is not None:
+            event.set()
+        self._changed()
+
+    async def wait_for(
+        self,
+        predicate: Callable[[FakeTelegram], bool],
+        timeout: float = 10.0,  # noqa: ASYNC109 - a deadline for the predicate, not for I/O
+    ) -> None:
+        """Wait until ``predicate(self)`` holds, re-checked after every request or change."""
+        try:
+            async with asyncio.timeout(timeout):
+                while not predicate(self):
+                    await self._change.wait()
+        except TimeoutError:
+            seen = Counter(c.method + ("(429)" if c.throttled else "") for c in self.calls)
+            summary = ", ".join(f"{m} x{n}" for m, n in seen.items()) or "none"
+            raise AssertionError(
+                f"FakeTelegram: condition not met within {timeout}s. Calls: {summary}; "
+                f"{len(self._pending)} update(s) unconfirmed"
+            ) from None
+
+    async def wait_for_call(
+        self,
+        method: str,
+        count: int = 1,
+        timeout: float = 10.0,  # noqa: ASYNC109 - as in wait_for
+    ) -> list[Call]:
+        """Wait until ``count`` non-throttled calls of ``method`` arrived; return them all."""
+
+        def arrived(tg: FakeTelegram) -> list[Call]:
+            return [c for c in tg.calls_to(method) if not c.throttled]
+
+        await self.wait_for(lambda tg: len(arrived(tg)) >= count, timeout)
+        return arrived(self)
+
+    def push_update(self, update: JSON) -> int:
+        """Queue an update for getUpdates; assigns ``update_id`` (in place) when absent."""
+        if "update_id" not in update:
+            update["update_id"] = next(self._update_ids)
+        else:  # keep later assigned ids above an explicit one
+            self._update_ids = itertools.count(max(update["update_id"] + 1, next(self._update_ids)))
+        self._pending.append(update)
+        self._changed()
+        return int(update["update_id"])
+
+    @property
+    def pending_updates(self) -> list[JSON]:
+        """Updates not yet confirmed by an offset."""
+        return list(self._pending)
+
+    def _changed(self) -> None:
+        event, self._change = self._change, asyncio.Event()
+        event.set()
+
+    async def _wait_change(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._change.wait(), seconds)
+
+    # HTTP --------------------------------------------------------------------------------------
+
+    async def _no_route(self, request: web.Request) -> web.Response:
+        body = {"ok": False, "error_code": 404, "description": "Not Found"}
+        return web.json_response(body, status=404)
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        token, method = request.match_info["token"], request.match_info["method"]
+        self.tokens.add(token)
+        try:
+            params = await read_params(request)
+        except Exception as exc:  # a malformed body is the client's fault: 400, never a crash
+            error = ApiError(400, f"Bad Request: can't parse request body: {exc}")
+            return web.json_response(error.body(), status=400)
+        call = Call(self._canonical.get(method.lower(), method), params, time.monotonic(), token)
+        throttle = self._throttles.get(call.method)
+        if throttle and throttle[0] > 0:  # decided on arrival, so concurrent calls count right
+            throttle[0] -= 1
+            call.throttled = True
+        self.calls.append(call)
+        self._changed()
+        if (held := self._holds.get(call.method)) is not None and not self._closing:
+            await held.wait()
+        try:
+            call.result = await self._answer(call, throttle[1] if throttle else 0)
+            body: JSON = {"ok": True, "result": call.result}
+            call.status = 200
+        except ApiError as error:
+            body, call.status = error.body(), error.code
+        except Exception as exc:  # bad parameter types etc.: answer like Telegram, keep serving
+            body, call.status = ApiError(400, f"Bad Request: {exc!r}").body(), 400
+        self._changed()
+        return web.json_response(body, status=call.status)
+
+    async def _answer(self, call: Call, retry_after: int) -> Any:
+        if call.method in self._disabled or call.method not in self._handlers:
+            raise ApiError(404, NOT_FOUND["description"])
+        if call.throttled:
+            raise ApiError(
+                429, f"Too Many Requests: retry after {retry_after}", {"retry_after": retry_after}
+            )
+        if call.method in self._failures:
+            raise self._failures[call.method]
+        result = self._handlers[call.method](call.params)
+        return await result if asyncio.iscoroutine(result) else result
+
+    # Methods -----------------------------------------------------------------------------------
+
+    async def _get_updates(self, p: JSON) -> list[JSON]:
+        if self.webhook.get("url"):
+            raise ApiError(409, "Conflict: can't use getUpdates method while webhook is active")
+        offset = int(p.get("offset") or 0)
+        if "offset" in p:
+            self.offsets.append(offset)
+        if offset - 1 > self.confirmed_up_to:  # Telegram forgets confirmed updates for good
+            self.confirmed_up_to = offset - 1
+            self._pending = [u for u in self._pending if u["update_id"] >= offset]
+            self._changed()
+            if self.on_offset is not None:
+                await self.on_offset(offset)
+        limit = min(max(int(p.get("limit") or 100), 1), 100)
+        allowed = set(p.get("allowed_updates") or ())
+        self._poll_generation += 1
+        mine = self._poll_generation
+        deadline = time.monotonic() + float(p.get("timeout") or 0)
+        while True:  # hold the request open: answering [] at once makes PTB spin
+            ready = [u for u in self._pending if not allowed or allowed & u.keys()]
+            if ready or self._closing:
+                return copy.deepcopy(ready[:limit])
+            if mine != self._poll_generation:
+                raise ApiError(409, "Conflict: terminated by other getUpdates request")
+            if (left := deadline - time.monotonic()) <= 0:
+                return []
+            await self._wait_change(left)
+
+    def _set_webhook(self, p: JSON) -> bool:
+        self.webhook = dict(p)
+        self._changed()
+        return True
+
+    def _delete_webhook(self, p: JSON) -> bool:
+        self.webhook = {}
+        if p.get("drop_pending_updates"):
+            self._pending.clear()
+        return True
+
+    def _webhook_info(self, p: JSON) -> JSON:
+        url = self.webhook.get("url", "")
+        info = {"url": url, "has_custom_certificate": False, "pending_update_count": 0}
+        return info | ({"pending_update_count": len(self._pending)} if url else {})
+
+    def _set_commands(self, p: JSON) -> bool:
+        commands = p.get("commands")
+        if not isinstance(commands, list) or len(commands) > 100:
+            raise ApiError(400, "Bad Request: commands must be a list of at most 100 commands")
+        for command in commands:
+            if not re.fullmatch(r"[a-z0-9_]{1,32}", str(command.get("command"))):
+                raise ApiError(400, "Bad Request: BOT_COMMAND_INVALID")
+            if not 1 <= len(str(command.get("description") or "")) <= 256:
+                raise ApiError(400, "Bad Request: command description must be 1-256 characters")
+        self.commands[_scope_key(p)] = commands
+        return True
+
+    def _chat_member(self, p: JSON) -> JSON:
+        chat_id, user_id = self._chat_id(p), int(p["user_id"])
+        user = self.users.get(user_id) or {"id": user_id, "is_bot": False, "first_name": "User"}
+        if user_id == BOT_ID:
+            user = BOT_USER
+        status = self._members.get((chat_id, user_id), "member")
+        extra: JSON = {
+            "creator": {"is_anonymous": False},
+            "administrator": ADMIN_RIGHTS,
+            "kicked": {"until_date": 0},
+        }.get(status, {})
+        return {"status": status, "user": user} | extra
+
+    def _get_chat(self, p: JSON) -> JSON:
+        full = {"accent_color_id": 0, "max_reaction_count": 11, "accepted_gift_types": GIFT_TYPES}
+        return self._chat(self._chat_id(p)) | full
+
+    def _send_message(self, p: JSON) -> JSON:
+        chat_id = self._chat_id(p)
+        plain = _visible(p.get("text"), p.get("parse_mode"))
+        quote = p.get("reply_parameters") or {"message_id": p.get("reply_to_message_id")}
+        target = self.messages.get((chat_id, int(quote.get("message_id") or 0)))
+        if quote["message_id"] and not target and not quote.get("allow_sending_without_reply"):
+            raise ApiError(400, "Bad Request: message to be replied not found")
+        fields: JSON = {"text": plain} | _markup(p)
+        if target is not None:  # Telegram nests the replied-to message one level deep only
+            fields["reply_to_message"] = {
+                k: v for k, v in target.items() if k != "reply_to_message"
+            }
+        message = self._bot_message(chat_id, **fields)
+        self._raw_text[(chat_id, message["message_id"])] = str(p.get("text"))
+        p["_plain"] = plain
+        return message
+
+    def _editable(self, p: JSON) -> tuple[tuple[int, int], JSON]:
+        key = (self._chat_id(p), int(p.get("message_id") or 0))
+        if (message := self.messages.get(key)) is None:
+            raise ApiError(400, "Bad Request: message to edit not found")
+        if message["from"]["id"] != BOT_ID:
+            raise ApiError(400, "Bad Request: message can't be edited")
+        return key, message
+
+    def _edit_text(self, p: JSON) -> JSON:
+        key, message = self._editable(p)
+        plain = _visible(p.get("text"), p.get("parse_mode"))
+        markup = p.get("reply_markup")
+        if self._raw_text.get(key) == p.get("text") and message.get("reply_markup") == markup:
+            raise ApiError(400, NOT_MODIFIED)
+        message["text"], message["edit_date"] = plain, int(time.time())
+        _set_markup(message, p)
+        self._raw_text[key] = str(p.get("text"))
+        p["_plain"] = plain
+        return copy.deepcopy(message)
+
+    def _edit_markup(self, p: JSON) -> JSON:
+        _, message = self._editable(p)
+        if message.get("reply_markup") == p.get("reply_markup"):
+            raise ApiError(400, "Bad Request: message is not modified")
+        _set_markup(message, p)
+        message["edit_date"] = int(time.time())
+        return copy.deepcopy(message)
+
+    def _send_poll(self, p: JSON) -> JSON:
+        chat_id = self._chat_id(p)
+        question, options = str(p.get("question") or ""), p.get("options")
+        if not 1 <= utf16_len(question) <= 300:
+            raise ApiError(400, "Bad Request: poll question length must be 1-300")
+        if not isinstance(options, list) or not 1 <= len(options) <= 12:
+            raise ApiError(400, "Bad Request: poll must have 1-12 options")
+        texts = [str(o.get("text", "") if isinstance(o, dict) else o) for o in options]
+        if any(not 1 <= utf16_len(text) <= 100 for text in texts):
+            raise ApiError(400, "Bad Request: poll option length must be 1-100")
+        poll_id = str(5_000_000_000_000_000_000 + next(self._ids))
+        kind = p.get("type") or "regular"
+        self.polls[poll_id] = poll = {
+            "id": poll_id,
+            "question": question,
+            "options": [
+                {"text": text, "voter_count": 0, "persistent_id": str(i)}
+                for i, text in enumerate(texts)
+            ],
+            "total_voter_count": 0,
+            "is_closed": bool(p.get("is_closed", False)),
+            "is_anonymous": bool(p.get("is_anonymous", True)),
+            "type": kind,
+            "allows_multiple_answers": bool(p.get("allows_multiple_answers", False)),
+            "allows_revoting": bool(p.get("allows_revoting", kind != "quiz")),
+            "members_only": bool(p.get("members_only", False)),
+        }
+        message = self._bot_message(chat_id, poll=poll, **_markup(p))
+        self._poll_of[(chat_id, message["message_id"])] = poll_id
+        return message
+
+    def _stop_poll(self, p: JSON) -> JSON:
+        key = (self._chat_id(p), int(p.get("message_id") or 0))
+        if (poll_id := self._poll_of.get(key)) is None:
+            raise ApiError(400, "Bad Request: message with poll to stop not found")
+        poll = self.polls[poll_id]
+        if poll["is_closed"]:
+            raise ApiError(400, "Bad Request: poll has already been closed")
+        poll["is_closed"] = True
+        return copy.deepcopy(poll)
+
+    # Helpers -----------------------------------------------------------------------------------
+
+    def _chat_id(self, p: JSON) -> int:
+        value = p.get("chat_id")
+        if value is None or value == "":
+            raise ApiError(400, "Bad Request: chat_id is empty")
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ApiError(400, "Bad Request: chat not found")
+        return value
+
+    def _chat(self, chat_id: int) -> JSON:
+        if chat_id in self.chats:
+            return dict(self.chats[chat_id])
+        if chat_id > 0:
+            first_name = self.users.get(chat_id, {}).get("first_name", "User")
+            return {"id": chat_id, "type": "private", "first_name": first_name}
+        return {"id": chat_id, "type": "supergroup", "title": f"Group {chat_id}"}
+
+    def _store(self, chat: JSON, sender: JSON, **fields: Any) -> JSON:
+        self._next_message_id[chat["id"]] += 1
+        message_id = self._next_message_id[chat["id"]]
+        message = {"message_id": message_id, "date": int(time.time()), "chat": chat}
+        message |= {"from": sender} | fields
+        self.messages[(chat["id"], message_id)] = message
+        return copy.deepcopy(message)
+
+    def _bot_message(self, chat_id: int, **fields: Any) -> JSON:
+        return self._store(self._chat(chat_id), BOT_USER, **fields)
+
+    # Update builders ---------------------------------------------------------------------------
+
+    def user(
+        self,
+        user_id: int,
+        first_name: str,
+        username: str | None = None,
+        language_code: str | None = None,
+    ) -> JSON:
+        """A User (remembered, so getChatMember can name it)."""
+        user: JSON = {"id": user_id, "is_bot": False, "first_name": first_name}
+        user |= {"username": username} if username else {}
+        user |= {"language_code": language_code} if language_code else {}
+        self.users[user_id] = user
+        return user
+
+    def group(self, chat_id: int, title: str) -> JSON:
+        """A supergroup Chat; Telegram gives groups negative ids."""
+        if chat_id >= 0:
+            raise ValueError("group chat ids are negative")
+        self.chats[chat_id] = chat = {"id": chat_id, "type": "supergroup", "title": title}
+        return chat
+
+    def private_chat(self, user: JSON) -> JSON:
+        """The private Chat with ``user`` (its id is the user's id)."""
+        chat = {"id": user["id"], "type": "private", "first_name": user["first_name"]}
+        chat |= {"username": user["username"]} if user.get("username") else {}
+        self.chats[user["id"]] = chat
+        return chat
+
+    def message(
+        self, chat: JSON, user: JSON, text: str, *, entities: list[JSON] | None = None
+    ) -> JSON:
+        """A ``message`` update; ``entities=None`` adds the bot_command entity Telegram would."""
+        fields: JSON = {"text": text}
+        if ents := (command_entities(text) if entities is None else entities):
+            fields["entities"] = ents
+        return {"message": self._store(chat, user, **fields)}
+
+    def photo_message(self, chat: JSON, user: JSON, caption: str | None = None) -> JSON:
+        """A ``message`` update carrying a photo (two sizes) and a caption."""
+        n = next(self._ids)
+        sizes = [(90, 68, "s"), (800, 600, "m")]
+        photo = [
+            {"file_id": f"photo{n}{tag}", "file_unique_id": f"u{n}{tag}", "width": w, "height": h}
+            for w, h, tag in sizes
+        ]
+        return {"message": self._store(chat, user, photo=photo, **_caption(caption))}
+
+    def document_message(
+        self, chat: JSON, user: JSON, caption: str | None = None, file_name: str = "file.txt"
+    ) -> JSON:
+        """A ``message`` update carrying a document."""
+        n = next(self._ids)
+        document = {"file_id": f"doc{n}", "file_unique_id": f"ud{n}", "file_name": file_name}
+        return {"message": self._store(chat, user, document=document, **_caption(caption))}
+
+    def new_members(self, chat: JSON, actor: JSON, members: list[JSON]) -> JSON:
+        """A service message: ``actor`` added ``members`` (actor == member when one joins)."""
+        return {"message": self._store(chat, actor, new_chat_members=members)}
+
+    def callback_query(self, chat: JSON, user: JSON, message_id: int, data: str) -> JSON:
+        """A button press on the bot's message ``message_id`` (a minimal one if never sent)."""
+        key = (chat["id"], message_id)
+        if key not in self.messages:
+            stub = {"message_id": message_id, "date": int(time.time()), "chat": chat}
+            self.messages[key] = stub | {"from": BOT_USER, "text": "…"}
+            self._next_message_id[chat["id"]] = max(self._next_message_id[chat["id"]], message_id)
+        query = {
+            "id": str(4_000_000_000_000_000_000 + next(self._ids)),
+            "from": user,
+            "chat_instance": str(7_000_000_000 + abs(chat["id"])),
+            "message": copy.deepcopy(self.messages[key]),
+            "data": data,
+        }
+        return {"callback_query": query}
+
+    def poll_answer(self, poll_id: str, user: JSON, option_ids: list[int]) -> JSON:
+        """A ``poll_answer`` update (non-anonymous polls only, as on Telegram)."""
+        options = self.polls.get(poll_id, {}).get("options", [])
+        persistent = [
+            options[i]["persistent_id"] if i < len(options) else str(i) for i in option_ids
+        ]
+        answer = {"poll_id": poll_id, "user": user, "option_ids": list(option_ids)}
+        return {"poll_answer": answer | {"option_persistent_ids": persistent}}
+
+    def push_message(self, chat: JSON, user: JSON, text: str, **kw: Any) -> int:
+        return self.push_update(self.message(chat, user, text, **kw))
+
+    def push_photo_message(self, chat: JSON, user: JSON, caption: str | None = None) -> int:
+        return self.push_update(self.photo_message(chat, user, caption))
+
+    def push_document_message(
+        self, chat: JSON, user: JSON, caption: str | None = None, file_name: str = "file.txt"
+    ) -> int:
+        return self.push_update(self.document_message(chat, user, caption, file_name))
+
+    def push_new_members(self, chat: JSON, actor: JSON, members: list[JSON]) -> int:
+        return self.push_update(self.new_members(chat, actor, members))
+
+    def push_callback_query(self, chat: JSON, user: JSON, message_id: int, data: str) -> int:
+        return self.push_update(self.callback_query(chat, user, message_id, data))
+
+    def push_poll_answer(self, poll_id: str, user: JSON, option_ids: list[int]) -> int:
+        return self.push_update(self.poll_answer(poll_id, user, option_ids))
+
+
+def _visible(text: Any, parse_mode: Any) -> str:
+    """Validate a message text like Telegram and return what the user sees."""
+    if not isinstance(text, str) or not text.strip():
+        raise ApiError(400, "Bad Request: message text is empty")
+    plain = html_to_plain(text) if str(parse_mode).lower() == "html" else text
+    plain = plain.strip()  # Telegram trims messages
+    if not plain:
+        raise ApiError(400, "Bad Request: message text is empty")
+    if utf16_len(plain) > TEXT_LIMIT:
+        raise ApiError(400, "Bad Request: message is too long")
+    return plain
+
+
+def _markup(p: JSON) -> JSON:
+    """Messages carry only inline keyboards; reply keyboards are not echoed back."""
+    markup = p.get("reply_markup")
+    return (
+        {"reply_markup": markup} if isinstance(markup, dict) and "inline_keyboard" in markup else {}
+    )
+
+
+def _set_markup(message: JSON, p: JSON) -> None:
+    message.pop("reply_markup", None)  # an edit without reply_markup removes the keyboard
+    message.update(_markup(p))
+
+
+def _caption(caption: str | None) -> JSON:
+    if not caption:
+        return {}
+    entities = command_entities(caption)
+    return {"caption": caption} | ({"caption_entities": entities} if entities else {})
+
+
+def _scope_key(p: JSON) -> tuple[str, str]:
+    scope = p.get("scope") or {"type": "default"}
+    return json.dumps(scope, sort_keys=True), str(p.get("language_code") or "")

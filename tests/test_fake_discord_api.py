@@ -1,0 +1,262 @@
+"""The fake Discord API drives the real discord.py client over local sockets."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import aiohttp
+import discord
+import discord.webhook.async_
+import pytest
+from discord import app_commands
+
+from tests.fakes.discord_api import APP_ID, BOT_ID, FakeDiscord
+
+GUILD, CHANNEL, OWNER, ADMIN, USER = 5000, 5001, 6000, 6001, 6002
+INTENTS = discord.Intents(guilds=True, messages=True, message_content=True, members=True)
+
+
+def build(cls: type[discord.Client], intents: discord.Intents = INTENTS, **kwargs: Any) -> Any:
+    """A client (``cls``) with /ping, /slow and /edit commands and recording handlers."""
+
+    class Bot(cls):  # type: ignore[misc, valid-type]
+        def __init__(self) -> None:
+            # guild_ready_timeout: on_ready waits this long after the last GUILD_CREATE.
+            super().__init__(intents=intents, guild_ready_timeout=0.05, **kwargs)
+            self.tree = app_commands.CommandTree(self)
+            self.ready = asyncio.Event()
+            self.seen: list[discord.Message] = []
+            self.interaction_types: list[discord.InteractionType] = []
+            self.perms: list[bool] = []
+            self.original: discord.InteractionMessage | None = None
+            self.edited = asyncio.Event()
+
+            @self.tree.command(description="Answers pong")
+            async def ping(interaction: discord.Interaction, text: str) -> None:
+                self.perms.append(interaction.permissions.manage_guild)
+                await interaction.response.send_message(f"pong: {text}")
+
+            @self.tree.command(description="Answers late")
+            async def slow(interaction: discord.Interaction) -> None:
+                await interaction.response.defer(thinking=True)
+                await interaction.followup.send("done")
+
+            @self.tree.command(description="Answers, then edits the answer")
+            async def edit(interaction: discord.Interaction) -> None:
+                await interaction.response.send_message("first")
+                await interaction.edit_original_response(content="second")
+                self.original = await interaction.original_response()
+                self.edited.set()
+
+        async def on_ready(self) -> None:
+            self.ready.set()
+
+        async def on_message(self, message: discord.Message) -> None:
+            if message.author.bot:  # the fake echoes the bot's own sends, like Discord
+                return
+            self.seen.append(message)
+            if message.content == "!button":
+                view = discord.ui.View(timeout=None)
+                button: discord.ui.Button[discord.ui.View] = discord.ui.Button(
+                    label="Join", custom_id="join:1"
+                )
+
+                async def joined(interaction: discord.Interaction) -> None:
+                    await interaction.response.send_message("joined", ephemeral=True)
+
+                button.callback = joined  # type: ignore[method-assign]
+                view.add_item(button)
+                await message.channel.send("Press it", view=view)
+            else:
+                await message.channel.send(
+                    f"echo <@{message.author.id}>: {message.content}",
+                    allowed_mentions=discord.AllowedMentions.none(),
+                )
+
+        async def on_interaction(self, interaction: discord.Interaction) -> None:
+            self.interaction_types.append(interaction.type)
+
+    return Bot()
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeDiscord]:
+    async with FakeDiscord() as fake:
+        fake.add_guild(GUILD, "Acme Fans", owner_id=OWNER)
+        fake.add_channel(GUILD, CHANNEL, "general")
+        fake.add_member(GUILD, OWNER, "olga")
+        fake.add_member(GUILD, ADMIN, "alice", global_name="Alice", manage_guild=True)
+        fake.add_member(GUILD, USER, "bob")
+        with fake.patch_discord():
+            yield fake
+
+
+Starter = Callable[..., Awaitable[Any]]
+
+
+@pytest.fixture
+async def start_bot(fake: FakeDiscord) -> AsyncIterator[Starter]:
+    """Starts clients against the fake and waits for on_ready; closes them all afterwards."""
+    started: list[tuple[discord.Client, asyncio.Task[None]]] = []
+
+    async def start(cls: type[discord.Client] = discord.Client, **kwargs: Any) -> Any:
+        bot = build(cls, **kwargs)
+        started.append((bot, asyncio.create_task(bot.start("fake-token"))))
+        await asyncio.wait_for(bot.ready.wait(), 10)
+        return bot
+
+    yield start
+    for bot, task in started:
+        await bot.close()
+        await asyncio.wait_for(task, 10)
+
+
+async def test_login_ready_and_guild_cache(fake: FakeDiscord, start_bot: Starter) -> None:
+    bot = await start_bot()
+    await fake.wait_for_ready()
+    assert [c.path for c in fake.calls[:2]] == ["/users/@me", "/oauth2/applications/@me"]
+    identify = next(f for f in fake.gateway_log if f["op"] == 2)
+    assert identify["d"]["intents"] == INTENTS.value
+    assert bot.user.id == BOT_ID and bot.application_id == APP_ID
+    guild = bot.get_guild(GUILD)
+    assert guild is not None and guild.name == "Acme Fans" and guild.member_count == 4
+    assert [c.name for c in guild.text_channels] == ["general"]
+    admin, user = guild.get_member(ADMIN), guild.get_member(USER)
+    assert admin is not None and user is not None and admin.display_name == "Alice"
+    assert admin.guild_permissions.manage_guild and not user.guild_permissions.manage_guild
+    assert guild.get_member(OWNER).guild_permissions.administrator  # type: ignore[union-attr]
+    assert guild.me.guild_permissions.send_messages
+
+
+async def test_sync_and_slash_command(fake: FakeDiscord, start_bot: Starter) -> None:
+    bot = await start_bot()
+    synced = await bot.tree.sync()
+    assert {c.name for c in synced} == {"ping", "slow", "edit"}
+    put = next(c for c in fake.calls if c.method == "PUT")
+    assert put.path == f"/applications/{APP_ID}/commands"
+    assert {c["name"] for c in put.json} == {"ping", "slow", "edit"}
+    assert [c.id for c in await bot.tree.fetch_commands()] == [c.id for c in synced]
+
+    inter = await fake.slash_command(GUILD, CHANNEL, ADMIN, "ping", {"text": "hi"})
+    msg = await fake.wait_for_message()
+    assert inter.payload["data"]["id"] == str(next(c.id for c in synced if c.name == "ping"))
+    assert inter.responses[0]["type"] == 4 and not msg.ephemeral
+    assert (msg.kind, msg.where, msg.content) == ("response", inter.id, "pong: hi")
+    await fake.slash_command(GUILD, CHANNEL, USER, "ping", {"text": "again"})
+    await fake.wait_for_message(2)
+    assert bot.perms == [True, False]  # interaction.permissions from the member's roles
+
+    # Guild commands: the interaction carries data.guild_id, which the tree looks them up by.
+    bot.tree.copy_global_to(guild=discord.Object(GUILD))
+    bot.tree.clear_commands(guild=None)
+    await bot.tree.sync(guild=discord.Object(GUILD))
+    assert {c["name"] for c in fake.commands[GUILD]} == {"ping", "slow", "edit"}
+    inter = await fake.slash_command(GUILD, CHANNEL, USER, "ping", {"text": "guild"})
+    assert inter.payload["data"]["guild_id"] == str(GUILD)
+    assert (await fake.wait_for_message(3)).content == "pong: guild"
+
+
+async def test_edit_and_fetch_original(fake: FakeDiscord, start_bot: Starter) -> None:
+    bot = await start_bot()
+    inter = await fake.slash_command(GUILD, CHANNEL, USER, "edit")
+    edited = await fake.wait_for_message(2)
+    assert (edited.kind, edited.where, edited.content) == ("original_edit", inter.id, "second")
+    await asyncio.wait_for(bot.edited.wait(), 10)
+    assert bot.original is not None and bot.original.content == "second"
+
+
+async def test_deferred_then_followup(fake: FakeDiscord, start_bot: Starter) -> None:
+    await start_bot()
+    fake.throttle("POST", f"/webhooks/{APP_ID}/")  # the webhook adapter retries 429s too
+    inter = await fake.slash_command(GUILD, CHANNEL, USER, "slow")
+    msg = await fake.wait_for_message()
+    assert inter.responses[0]["type"] == 5
+    assert (msg.kind, msg.where, msg.content) == ("followup", inter.id, "done")
+    webhook = [c.status for c in fake.calls if c.path == f"/webhooks/{APP_ID}/{inter.token}"]
+    assert webhook == [429, 200]
+
+
+async def test_on_message_reply_and_dm(fake: FakeDiscord, start_bot: Starter) -> None:
+    bot = await start_bot()
+    await fake.send_message(CHANNEL, USER, "hello <@1001>")
+    reply = await fake.wait_for_message()
+    seen = bot.seen[0]
+    assert seen.content == "hello <@1001>" and seen.guild.id == GUILD
+    assert [u.id for u in seen.mentions] == [BOT_ID] and seen.author.id == USER
+    assert (reply.kind, reply.where) == ("channel", CHANNEL)
+    assert reply.content == f"echo <@{USER}>: hello <@1001>"
+    assert reply.allowed_mentions == {"parse": []}
+
+    dm = fake.open_dm(USER)
+    await fake.send_message(dm, USER, "psst")
+    reply = await fake.wait_for_message(2)
+    assert bot.seen[1].guild is None and isinstance(bot.seen[1].channel, discord.DMChannel)
+    assert (reply.where, reply.content) == (dm, f"echo <@{USER}>: psst")
+
+
+async def test_button_press_ephemeral(fake: FakeDiscord, start_bot: Starter) -> None:
+    bot = await start_bot()
+    await fake.send_message(CHANNEL, USER, "!button")
+    sent = await fake.wait_for_message()
+    assert sent.components == [{"custom_id": "join:1", "label": "Join", "type": 2}]
+    inter = await fake.press_button(GUILD, CHANNEL, USER, "join:1")
+    assert inter.payload["message"]["id"] == str(sent.message_id)
+    answer = await fake.wait_for_message(2)
+    assert (answer.where, answer.content, answer.flags) == (inter.id, "joined", 64)
+    assert bot.interaction_types == [discord.InteractionType.component]
+
+
+async def test_throttled_send_is_retried_once(fake: FakeDiscord, start_bot: Starter) -> None:
+    bot = await start_bot()
+    fake.throttle("POST", f"/channels/{CHANNEL}/messages", times=1, retry_after=0.05)
+    await bot.get_channel(CHANNEL).send("hello")
+    statuses = [c.status for c in fake.calls if c.path == f"/channels/{CHANNEL}/messages"]
+    assert statuses == [429, 200]
+    assert [m.content for m in fake.messages] == ["hello"]
+
+
+async def test_validation_404_and_content_type(fake: FakeDiscord, start_bot: Starter) -> None:
+    bot = await start_bot()
+    with pytest.raises(discord.HTTPException) as err:
+        await bot.get_channel(CHANNEL).send("x" * 2001)
+    assert err.value.status == 400 and err.value.code == 50035
+    async with aiohttp.ClientSession() as http:
+        async with http.get(f"{fake.base_url}/api/v10/users/@me") as resp:
+            assert resp.headers["Content-Type"] == "application/json"
+        async with http.get(f"{fake.base_url}/api/v10/nowhere") as resp:
+            assert resp.status == 404
+            assert await resp.json() == {"message": "404: Not Found", "code": 0}
+    assert [c.path for c in fake.misses] == ["/nowhere"]
+    # Uploads are multipart; the fake reads their payload_json.
+    await bot.get_channel(CHANNEL).send("see file", file=discord.File(io.BytesIO(b"x"), "a.txt"))
+    assert [m.content for m in fake.messages] == ["see file"]
+    assert discord.webhook.async_.Route is discord.http.Route  # webhooks share the patched BASE
+
+
+async def test_resume_after_reconnect(fake: FakeDiscord, start_bot: Starter) -> None:
+    bot = await start_bot()
+    await fake.request_reconnect()
+    await fake.wait_for(lambda: fake.resumes == 1)
+    await fake.slash_command(GUILD, CHANNEL, USER, "ping", {"text": "still here"})
+    assert (await fake.wait_for_message()).content == "pong: still here"
+    assert bot.get_guild(GUILD) is not None
+
+
+async def test_autosharded_client(fake: FakeDiscord, start_bot: Starter) -> None:
+    bot = await start_bot(discord.AutoShardedClient, shard_count=1)
+    identify = next(f for f in fake.gateway_log if f["op"] == 2)
+    assert identify["d"]["shard"] == [0, 1] and bot.shard_count == 1
+    assert bot.get_guild(GUILD).get_member(ADMIN) is not None
+    await fake.send_message(CHANNEL, USER, "sharded")
+    assert (await fake.wait_for_message()).content == f"echo <@{USER}>: sharded"
+
+
+async def test_message_content_needs_the_intent(fake: FakeDiscord, start_bot: Starter) -> None:
+    bot = await start_bot(intents=discord.Intents(guilds=True, messages=True))
+    await fake.send_message(CHANNEL, USER, "secret")
+    await fake.send_message(CHANNEL, USER, "<@1001> hi")
+    await fake.wait_for_message(2)
+    assert [m.content for m in bot.seen] == ["", "<@1001> hi"]  # mentions keep content

@@ -1,0 +1,261 @@
+"""The real python-telegram-bot, through our adapter and core, against a fake Bot API server."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import aiohttp
+import pytest
+from sqlalchemy import func, select
+
+from bot.adapters.telegram import TelegramAdapter, TelegramOptions
+from handlers.router import Dispatcher
+from handlers.types import Reply
+from storage.schema import checkins, inbox, votes
+from storage.store import Store
+from tests.fakes.telegram_api import FakeTelegram
+
+TOKEN = "123456:TEST-token"
+GROUP = -1001
+ALICE, BOSS, CAROL = 11, 12, 13
+
+
+@pytest.fixture
+async def tg() -> AsyncIterator[FakeTelegram]:
+    async with FakeTelegram() as fake:
+        yield fake
+
+
+async def start_adapter(
+    tg: FakeTelegram, dispatcher: Dispatcher, **options: Any
+) -> TelegramAdapter:
+    adapter = TelegramAdapter(
+        dispatcher,
+        TelegramOptions(token=TOKEN, base_url=tg.base_url, poll_timeout=1, **options),
+        default_locale="en",
+    )
+    await adapter.start()
+    return adapter
+
+
+@pytest.fixture
+async def adapter(tg: FakeTelegram, dispatcher: Dispatcher) -> AsyncIterator[TelegramAdapter]:
+    adapter = await start_adapter(tg, dispatcher)
+    yield adapter
+    await adapter.stop()
+
+
+def group(tg: FakeTelegram) -> dict[str, Any]:
+    return tg.group(GROUP, "Acme Fans")
+
+
+def user(tg: FakeTelegram, user_id: int, name: str) -> dict[str, Any]:
+    return tg.user(user_id, name, username=name.lower())
+
+
+async def said(tg: FakeTelegram, count: int = 1, chat_id: int = GROUP) -> list[str]:
+    """Wait until the bot has sent `count` messages to the chat; return their visible texts."""
+    await tg.wait_for(lambda t: len(t.texts(chat_id)) >= count)
+    return tg.texts(chat_id)
+
+
+def count_rows(store: Store, table: Any) -> int:
+    return int(
+        store.read_now(
+            lambda conn: conn.execute(select(func.count()).select_from(table)).scalar_one()
+        )
+    )
+
+
+async def test_a_group_checkin_is_answered_with_the_points(
+    tg: FakeTelegram, adapter: TelegramAdapter
+) -> None:
+    tg.push_message(group(tg), user(tg, ALICE, "Alice"), "/checkin@community_bot")
+    (text,) = await said(tg)
+    assert "+10" in text
+    sent = tg.calls_to("sendMessage")[0]
+    assert sent.params["parse_mode"] == "HTML"
+    assert sent.params["reply_parameters"]["allow_sending_without_reply"] is True
+
+
+async def test_the_plain_word_checks_in_and_a_command_for_another_bot_is_ignored(
+    tg: FakeTelegram, adapter: TelegramAdapter, store: Store
+) -> None:
+    tg.push_message(group(tg), user(tg, ALICE, "Alice"), "/checkin@other_bot")
+    tg.push_message(group(tg), user(tg, ALICE, "Alice"), "签到！")
+    (text,) = await said(tg)
+    assert "+10" in text
+    await tg.wait_for(lambda t: t.confirmed_up_to >= 2)
+    assert count_rows(store, checkins) == 1
+
+
+async def test_commands_menus_are_published_per_locale_at_start(
+    tg: FakeTelegram, adapter: TelegramAdapter
+) -> None:
+    languages = {call.params.get("language_code") for call in tg.calls_to("setMyCommands")}
+    assert {None, "en", "zh"} <= languages
+    zh_member_menu = next(
+        call.params["commands"]
+        for call in tg.calls_to("setMyCommands")
+        if call.params.get("language_code") == "zh" and "scope" not in call.params
+    )
+    names = {command["command"] for command in zh_member_menu}
+    assert {"checkin", "points", "link"} <= names and "award" not in names
+    assert any("签到" in command["description"] for command in zh_member_menu)
+
+
+async def test_a_member_cannot_award_but_a_chat_admin_can(
+    tg: FakeTelegram, adapter: TelegramAdapter
+) -> None:
+    tg.set_member_status(GROUP, BOSS, "administrator")
+    tg.push_message(group(tg), user(tg, ALICE, "Alice"), "hello")  # registers @alice
+    tg.push_message(group(tg), user(tg, CAROL, "Carol"), "/award @alice 50")
+    (refusal,) = await said(tg)
+    assert "admins only" in refusal
+    tg.push_message(group(tg), user(tg, BOSS, "Boss"), "/award @alice 50 great photo")
+    texts = await said(tg, 2)
+    assert "50" in texts[1] and "Alice" in texts[1]
+    assert {call.params["user_id"] for call in tg.calls_to("getChatMember")} == {CAROL, BOSS}
+
+
+async def test_a_native_poll_is_posted_and_its_votes_pay_once(
+    tg: FakeTelegram, adapter: TelegramAdapter, store: Store
+) -> None:
+    tg.set_member_status(GROUP, BOSS, "creator")
+    tg.push_message(group(tg), user(tg, BOSS, "Boss"), "/poll Best flavour? | Mint | Mango")
+    (poll_call,) = await tg.wait_for_call("sendPoll")
+    assert poll_call.params["is_anonymous"] is False
+    poll_id = next(iter(tg.polls))
+    await tg.wait_for(lambda t: count_rows(store, votes) == 0 and _poll_attached(store))
+    tg.push_poll_answer(poll_id, user(tg, ALICE, "Alice"), [1])
+    tg.push_poll_answer(poll_id, user(tg, ALICE, "Alice"), [0])  # a change of mind earns nothing
+    await tg.wait_for(lambda t: t.confirmed_up_to >= 3)
+    await tg.wait_for(lambda t: count_rows(store, inbox) == 0)
+    tg.push_message(group(tg), user(tg, ALICE, "Alice"), "/points")
+    (points,) = await said(tg)
+    assert "2 points" in points
+    assert count_rows(store, votes) == 1
+
+
+def _poll_attached(store: Store) -> bool:
+    from storage.schema import polls
+
+    native = store.read_now(lambda conn: conn.execute(select(polls.c.native_id)).scalar_one())
+    return native is not None
+
+
+async def test_a_button_press_runs_its_command_and_is_answered(
+    tg: FakeTelegram, adapter: TelegramAdapter
+) -> None:
+    tg.push_callback_query(group(tg), user(tg, ALICE, "Alice"), 1, "/checkin")
+    (text,) = await said(tg)
+    assert "+10" in text
+    (answer,) = await tg.wait_for_call("answerCallbackQuery")
+    assert not answer.params.get("show_alert")
+
+
+async def test_an_unknown_button_gets_a_private_alert_not_a_group_message(
+    tg: FakeTelegram, adapter: TelegramAdapter
+) -> None:
+    tg.push_callback_query(group(tg), user(tg, ALICE, "Alice"), 1, "no-such-thing")
+    (answer,) = await tg.wait_for_call("answerCallbackQuery")
+    assert answer.params["show_alert"] is True and "no longer works" in answer.params["text"]
+    assert tg.texts(GROUP) == []
+
+
+async def test_link_in_a_group_points_to_a_private_chat_and_works_there(
+    tg: FakeTelegram, adapter: TelegramAdapter
+) -> None:
+    alice = user(tg, ALICE, "Alice")
+    tg.push_message(group(tg), alice, "/link")
+    (where,) = await said(tg)
+    assert "private chat" in where
+    tg.push_message(tg.private_chat(alice), alice, "/link")
+    (code,) = await said(tg, chat_id=ALICE)
+    assert "link code" in code
+    # A private chat needs no admin check; only the group command asked.
+    assert {call.params["chat_id"] for call in tg.calls_to("getChatMember")} == {GROUP}
+
+
+async def test_429s_are_waited_out_and_nothing_is_lost(
+    tg: FakeTelegram, adapter: TelegramAdapter
+) -> None:
+    tg.throttle("sendMessage", times=2, retry_after=1)
+    tg.push_message(group(tg), user(tg, ALICE, "Alice"), "/checkin")
+    tg.push_message(group(tg), user(tg, CAROL, "Carol"), "/checkin")
+    texts = await said(tg, 2)
+    assert sorted(texts) == sorted(set(texts)) and all("+10" in text for text in texts)
+    assert len([c for c in tg.calls_to("sendMessage") if c.throttled]) == 2
+
+
+async def test_a_long_reply_is_split_into_messages_telegram_accepts(
+    tg: FakeTelegram, adapter: TelegramAdapter
+) -> None:
+    word = "<&>" * 3000  # 9,000 visible characters, each escaped as an HTML entity
+    await adapter.send(GROUP, Reply("common/unknown_command", {"command": word}))
+    texts = await said(tg, 3)
+    assert "".join(texts).count("<&>") == 3000
+    assert all(len(text) <= 4096 for text in texts)
+
+
+async def test_a_newcomer_is_welcomed_and_pointed_to_help(
+    tg: FakeTelegram, adapter: TelegramAdapter, store: Store
+) -> None:
+    bot = tg.user(999000, "Community Bot", username="community_bot")
+    bot["is_bot"] = True
+    tg.push_new_members(group(tg), user(tg, BOSS, "Boss"), [user(tg, ALICE, "Alice"), bot])
+    (welcome,) = await said(tg)
+    assert "Alice" in welcome and "/help" in welcome
+    await tg.wait_for(lambda t: count_rows(store, inbox) == 0)
+
+
+async def test_a_bot_api_without_optional_methods_still_serves(
+    tg: FakeTelegram, dispatcher: Dispatcher
+) -> None:
+    for method in ("setMyCommands", "getChatMember", "sendPoll", "deleteWebhook"):
+        tg.disable(method)
+    adapter = await start_adapter(tg, dispatcher)
+    try:
+        tg.push_message(group(tg), user(tg, ALICE, "Alice"), "/checkin")
+        (text,) = await said(tg)
+        assert "+10" in text
+        tg.push_message(group(tg), user(tg, BOSS, "Boss"), "/poll Q? | A | B")
+        texts = await said(tg, 2)
+        assert "admins only" in texts[1]  # no getChatMember: nobody is a platform admin
+    finally:
+        await adapter.stop()
+
+
+async def test_webhook_mode_checks_the_secret_and_handles_a_redelivery_once(
+    tg: FakeTelegram, dispatcher: Dispatcher, store: Store, unused_tcp_port: int
+) -> None:
+    adapter = await start_adapter(
+        tg,
+        dispatcher,
+        mode="webhook",
+        webhook_url=f"http://127.0.0.1:{unused_tcp_port}/telegram",
+        webhook_port=unused_tcp_port,
+        webhook_secret="s3cret",
+    )
+    try:
+        (hook,) = tg.calls_to("setWebhook")
+        assert hook.params["secret_token"] == "s3cret"
+        update = {"update_id": 77, **tg.message(group(tg), user(tg, ALICE, "Alice"), "/checkin")}
+        url = f"http://127.0.0.1:{unused_tcp_port}/telegram"
+        async with aiohttp.ClientSession() as http:
+            forged = await http.post(
+                url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "x"}
+            )
+            assert forged.status == 403
+            for _ in range(2):  # Telegram redelivers when it did not see our 200 in time
+                sent = await http.post(
+                    url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "s3cret"}
+                )
+                assert sent.status == 200
+        (text,) = await said(tg)
+        assert "+10" in text
+        await tg.wait_for(lambda t: count_rows(store, inbox) == 0)
+        assert count_rows(store, checkins) == 1 and len(tg.texts(GROUP)) == 1
+    finally:
+        await adapter.stop()
