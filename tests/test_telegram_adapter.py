@@ -259,3 +259,14 @@ async def test_webhook_mode_checks_the_secret_and_handles_a_redelivery_once(
         assert count_rows(store, checkins) == 1 and len(tg.texts(GROUP)) == 1
     finally:
         await adapter.stop()
+
+
+async def test_answers_in_one_chat_come_in_the_order_asked(
+    tg: FakeTelegram, adapter: TelegramAdapter
+) -> None:
+    alice = user(tg, ALICE, "Alice")
+    for text in ("/start", "签到", "/me", "/points"):
+        tg.push_message(group(tg), alice, text)
+    texts = await said(tg, 4)
+    assert "welcome" in texts[0] and "+10" in texts[1]
+    assert "Rank" in texts[2] and "10 points" in texts[3]

@@ -109,3 +109,17 @@ async def test_a_killed_bot_neither_loses_nor_repeats_a_checkin(
     assert bot.rows("SELECT count(*) FROM checkins") == [(1,)]
     assert bot.rows("SELECT count(*) FROM inbox") == [(0,)]
     assert TOKEN not in (tmp_path / "bot.log").read_text(encoding="utf-8")
+
+
+async def test_an_unreachable_bot_api_stops_run_with_one_line_and_no_token(
+    tmp_path: Path, unused_tcp_port: int
+) -> None:
+    (tmp_path / "community.toml").write_text(TEST_COMMUNITY, encoding="utf-8")
+    bot = BotProcess(tmp_path, f"http://127.0.0.1:{unused_tcp_port}/bot")
+    process = await bot.start()
+    _, stderr = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode == 2
+    lines = stderr.decode().strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("communitybot: cannot serve:"), lines
+    assert TOKEN not in stderr.decode()
+    assert TOKEN not in (tmp_path / "bot.log").read_text(encoding="utf-8")

@@ -14,6 +14,7 @@ import hmac
 import json
 import logging
 import secrets
+from collections import Counter
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -35,7 +36,14 @@ from telegram import (
 )
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, TypeHandler
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    BaseUpdateProcessor,
+    ContextTypes,
+    TypeHandler,
+)
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential
 
 from bot.adapters.splitting import split_telegram_html
@@ -105,6 +113,37 @@ class TelegramLimits(AIORateLimiter):
         )
 
 
+class PerChatOrder(BaseUpdateProcessor):
+    """Updates from different chats run concurrently (one slow send must not hold up the
+    rest); updates from one chat run in order, so answers come in the order asked."""
+
+    def __init__(self, max_concurrent_updates: int = 32) -> None:
+        super().__init__(max_concurrent_updates)
+        self._locks: dict[int, asyncio.Lock] = {}
+        self._waiting: Counter[int] = Counter()  # updates holding or queued for each lock
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        chat = update.effective_chat if isinstance(update, Update) else None
+        if chat is None:
+            await coroutine  # poll answers name no chat: nothing to keep in order with
+            return
+        self._waiting[chat.id] += 1
+        lock = self._locks.setdefault(chat.id, asyncio.Lock())
+        try:
+            async with lock:
+                await coroutine
+        finally:
+            self._waiting[chat.id] -= 1
+            if not self._waiting[chat.id]:  # the last one out forgets the chat
+                del self._waiting[chat.id], self._locks[chat.id]
+
+    async def initialize(self) -> None:
+        """Nothing to set up."""
+
+    async def shutdown(self) -> None:
+        """Nothing to release."""
+
+
 def _transient(error: BaseException) -> bool:
     # BadRequest is a NetworkError in PTB, but sending it again cannot help.
     return isinstance(error, NetworkError) and not isinstance(error, BadRequest)
@@ -132,8 +171,7 @@ class TelegramAdapter:
             .token(options.token)
             .updater(None)
             .rate_limiter(TelegramLimits())
-            # Updates are independent units of work; one slow send must not hold up the rest.
-            .concurrent_updates(32)
+            .concurrent_updates(PerChatOrder())
         )
         if options.base_url:
             builder = builder.base_url(options.base_url)
