@@ -115,6 +115,10 @@ class ConsoleAdapter:
         outcome = await self._dispatcher.handle(event)
         if outcome.reply is not None:
             self._write(self._renderer.render(outcome.reply))
+            # Buttons become lines you can type: the console has nothing to press.
+            for choice in outcome.reply.choices:
+                label = self._renderer.render(Reply(choice.label, choice.context, self._locale))
+                self._say("console/choice", {"label": label, "command": choice.command})
 
     def _meta(self, line: str) -> bool:
         """Handle a console line; False when the console should stop."""
