@@ -4,8 +4,9 @@ Usage: ``async with FakeDiscord() as fake:`` add guilds/channels/members, then r
 inside ``with fake.patch_discord():``. GUILD_CREATE is only sent at IDENTIFY, so configure first.
 Clients should pass ``guild_ready_timeout=0.05`` (on_ready fires that long after the last
 GUILD_CREATE; the default is 2 s) and enable ``Intents.members`` to cache members other than the
-bot. Like Discord, guild message content is blanked for clients without ``message_content``, and
-the bot's own visible messages are echoed back as MESSAGE_CREATE.
+bot. Like Discord, guild message content is blanked for clients without ``message_content``, the
+bot's own visible messages are echoed back as MESSAGE_CREATE (deletions as MESSAGE_DELETE), and
+``member_join`` reaches only clients with the ``members`` intent.
 """
 
 from __future__ import annotations
@@ -33,7 +34,8 @@ MANAGE_GUILD, ADMINISTRATOR = 1 << 5, 1 << 3
 # invite, reactions, view channel, send, embed, attach, history, external emoji, app commands
 EVERYONE_PERMS = sum(1 << b for b in (0, 6, 10, 11, 14, 15, 16, 18, 31))
 ALL_PERMS = (1 << 53) - 1
-GUILD_MESSAGES, DM_MESSAGES, MESSAGE_CONTENT = 1 << 9, 1 << 12, 1 << 15
+GUILD_MEMBERS, GUILD_MESSAGES, DM_MESSAGES, MESSAGE_CONTENT = 1 << 1, 1 << 9, 1 << 12, 1 << 15
+MESSAGE_EVENTS = ("MESSAGE_CREATE", "MESSAGE_UPDATE", "MESSAGE_DELETE")
 MENTION_RE = re.compile(r"<@!?(\d+)>")
 BLANKED = {"content": "", "embeds": [], "attachments": [], "components": []}  # no content intent
 Json = dict[str, Any]
@@ -93,6 +95,7 @@ class _Guild:
     roles: list[Json]
     members: dict[int, list[int]] = field(default_factory=dict)  # user id -> role ids
     channel_ids: list[int] = field(default_factory=list)
+    system_channel_id: int | None = None  # where Discord posts (and bots greet) newcomers
 
 
 @dataclass
@@ -148,6 +151,7 @@ class FakeDiscord:
         self.calls: list[Call] = []
         self.misses: list[Call] = []  # requests no route matched (answered 404)
         self.messages: list[SentMessage] = []
+        self.deleted: list[int] = []  # ids of messages deleted through the REST API
         self.interactions: dict[int, FakeInteraction] = {}
         self.commands: dict[int | None, list[Json]] = {}  # guild id (None: global) -> commands
         self.gateway_log: list[Json] = []  # frames received from clients
@@ -161,24 +165,25 @@ class FakeDiscord:
         self._sessions: dict[str, _Session] = {}
         self._sockets: set[web.WebSocketResponse] = set()
         self._throttles: list[list[Any]] = []
-        self._echoes: list[Json] = []  # bot messages to send back as MESSAGE_CREATE
+        self._echoes: list[tuple[str, Json]] = []  # (event, data) to dispatch after a request
         self._ids = itertools.count(1)
         self._cond = asyncio.Condition()
         self._runner: web.AppRunner | None = None
         self._add_user(BOT_ID, "communitybot", None, True)
-        tok = r"(?P<app>\d+)/(?P<token>[^/]+)"
+        tok = r"/webhooks/(?P<app>\d+)/(?P<token>[^/]+)"
         routes: list[tuple[str, str, Callable[[Call, re.Match[str]], Reply]]] = [
             ("GET", r"/users/@me", lambda c, m: (200, self.users[BOT_ID])),
             ("GET", r"/oauth2/applications/@me", self._app),
             ("GET", r"/gateway(?P<bot>/bot)?", self._gateway),
             ("GET PUT", r"/applications/(?P<app>\d+)(/guilds/(?P<g>\d+))?/commands", self._cmds),
             ("POST", r"/interactions/(?P<iid>\d+)/(?P<token>[^/]+)/callback", self._callback),
-            ("POST", rf"/webhooks/{tok}", self._followup),
-            ("GET PATCH", rf"/webhooks/{tok}/messages/(?P<mid>@original|\d+)", self._webhook_msg),
+            ("POST", tok, self._followup),
+            ("GET PATCH DELETE", rf"{tok}/messages/(?P<mid>@original|\d+)", self._webhook_msg),
             ("POST", r"/channels/(?P<cid>\d+)/messages", self._channel_send),
             ("GET PATCH", r"/channels/(?P<cid>\d+)/messages/(?P<mid>\d+)", self._channel_msg),
             ("GET", r"/channels/(?P<cid>\d+)", self._channel),
             ("POST", r"/users/@me/channels", self._create_dm),
+            ("GET", r"/guilds/(?P<g>\d+)/members/(?P<uid>\d+)", self._guild_member),
         ]
         self._routes = [(m.split(), re.compile(p + "$"), h) for m, p, h in routes]
 
@@ -227,10 +232,13 @@ class FakeDiscord:
         """A fresh real-shaped snowflake: ms since the Discord epoch, then a counter."""
         return ((int(time.time() * 1000) - 1_420_070_400_000) << 22) | (next(self._ids) & 0xFFF)
 
-    def add_guild(self, guild_id: int, name: str, *, owner_id: int) -> None:
+    def add_guild(
+        self, guild_id: int, name: str, *, owner_id: int, system_channel_id: int | None = None
+    ) -> None:
         roles = [_role(guild_id, "@everyone", EVERYONE_PERMS, 0),  # @everyone's id == guild id
                  _role(self.snowflake(), "Manager", EVERYONE_PERMS | MANAGE_GUILD, 1)]  # fmt: skip
-        self.guilds[guild_id] = _Guild(guild_id, name, owner_id, roles, {BOT_ID: []})
+        guild = self.guilds[guild_id] = _Guild(guild_id, name, owner_id, roles, {BOT_ID: []})
+        guild.system_channel_id = system_channel_id
 
     def add_channel(self, guild_id: int, channel_id: int, name: str) -> None:
         guild = self.guilds[guild_id]
@@ -300,13 +308,18 @@ class FakeDiscord:
     # -- gateway -------------------------------------------------------------------------------
 
     async def dispatch(self, event: str, data: Json) -> None:
-        """Send a DISPATCH to each live session whose shard owns ``data["guild_id"]``."""
+        """Send a DISPATCH to each live session whose shard owns ``data["guild_id"]`` and that
+        has the intent the event needs (message and member events; others are always sent)."""
         guild_id = int(data["guild_id"]) if data.get("guild_id") else None
+        if event in MESSAGE_EVENTS:
+            need = GUILD_MESSAGES if guild_id else DM_MESSAGES
+        else:
+            need = GUILD_MEMBERS if event.startswith("GUILD_MEMBER_") else 0
         for sess in [s for s in self._sessions.values() if s.owns(guild_id)]:
             payload = data
+            if sess.intents & need != need:
+                continue
             if event == "MESSAGE_CREATE":
-                if not sess.intents & (GUILD_MESSAGES if guild_id else DM_MESSAGES):
-                    continue
                 mentioned = any(int(u["id"]) == BOT_ID for u in data["mentions"])
                 privileged = mentioned or not guild_id or data["author"]["id"] == str(BOT_ID)
                 if not sess.intents & MESSAGE_CONTENT and not privileged:
@@ -386,6 +399,14 @@ class FakeDiscord:
         msg = self._make_message(channel_id, author_id, {"content": content})
         await self.dispatch("MESSAGE_CREATE", msg)
         return int(msg["id"])
+
+    async def member_join(
+        self, guild_id: int, user_id: int, username: str, *, global_name: str | None = None
+    ) -> None:
+        """``user_id`` joins the server: added as by ``add_member``, then GUILD_MEMBER_ADD."""
+        self.add_member(guild_id, user_id, username, global_name=global_name)
+        member = self._member(self.guilds[guild_id], user_id)
+        await self.dispatch("GUILD_MEMBER_ADD", {**member, "guild_id": str(guild_id)})
 
     async def slash_command(
         self, guild_id: int | None, channel_id: int, user_id: int, name: str, options: Opts = None
@@ -471,7 +492,8 @@ class FakeDiscord:
             "afk_timeout": 300, "verification_level": 0, "default_message_notifications": 0,
             "explicit_content_filter": 0, "mfa_level": 0, "nsfw_level": 0, "premium_tier": 0,
             "preferred_locale": "en-US", "features": [], "emojis": [], "stickers": [],
-            "roles": g.roles, "threads": [],
+            "roles": g.roles, "threads": [], "system_channel_flags": 0,
+            "system_channel_id": str(g.system_channel_id) if g.system_channel_id else None,
             "channels": [self.channels[c] for c in g.channel_ids], "members": members,
             "member_count": len(members),  # == members sent, else discord.py asks for chunks
             "presences": [], "voice_states": [], "stage_instances": [],
@@ -514,7 +536,7 @@ class FakeDiscord:
             )
         )
         if new and self.echo_own_messages and not msg["flags"] & 64:  # ephemerals: no echo
-            self._echoes.append(msg)
+            self._echoes.append(("MESSAGE_CREATE", msg))
 
     @staticmethod
     def _edit(msg: Json, body: Json) -> None:
@@ -550,8 +572,8 @@ class FakeDiscord:
         else:
             call.status, body = self._route(call)
         echoes, self._echoes = self._echoes, []
-        for msg in echoes:
-            await self.dispatch("MESSAGE_CREATE", msg)
+        for event, data in echoes:
+            await self.dispatch(event, data)
         await self._notify()
         if body is None:
             return web.Response(status=call.status, headers=headers)
@@ -613,7 +635,7 @@ class FakeDiscord:
             if rtype == 4:
                 self._record("response", inter.id, msg, data, new=True)
             elif self.echo_own_messages and not msg["flags"] & 64:
-                self._echoes.append(msg)  # the "thinking" message is visible in the channel
+                self._echoes.append(("MESSAGE_CREATE", msg))  # "thinking" shows in the channel
         elif msg is not None:  # 7: update the message the component was on
             self._edit(msg, data)
             self._record("update", inter.id, msg, data)
@@ -656,7 +678,14 @@ class FakeDiscord:
         msg = self._stored.get(mid or 0)
         if msg is None:
             return _error(404, 10008, "Unknown Message")
-        return self._edit_reply(call, msg, "original_edit", inter.id)
+        if call.method != "DELETE":
+            return self._edit_reply(call, msg, "original_edit", inter.id)
+        del self._stored[int(msg["id"])]
+        self.deleted.append(int(msg["id"]))
+        if self.echo_own_messages and not msg["flags"] & 64:  # clients see visible ones go
+            keys = ("id", "channel_id", "guild_id")
+            self._echoes.append(("MESSAGE_DELETE", {k: msg[k] for k in keys if k in msg}))
+        return 204, None
 
     def _channel_send(self, call: Call, m: re.Match[str]) -> Reply:
         cid, body = int(m["cid"]), call.json or {}
@@ -694,6 +723,13 @@ class FakeDiscord:
         if uid not in self.users:
             return _error(404, 10013, "Unknown User")
         return 200, self.channels[self.open_dm(uid)]
+
+    def _guild_member(self, call: Call, m: re.Match[str]) -> Reply:
+        guild, uid = self.guilds.get(int(m["g"])), int(m["uid"])
+        if guild is None:
+            return _error(404, 10004, "Unknown Guild")
+        known = uid in guild.members
+        return (200, self._member(guild, uid)) if known else _error(404, 10007, "Unknown Member")
 
 
 def _role(role_id: int, name: str, perms: int, position: int) -> Json:

@@ -1,0 +1,523 @@
+"""The Discord adapter: the real discord.py against a fake Discord (gateway + REST on 127.0.0.1),
+the real core behind it. Each test reads what a Discord user would see."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import logging
+import re
+import warnings
+from collections.abc import AsyncIterator
+from typing import Any
+
+import discord
+import discord.http
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+from discord import app_commands
+
+from bot.adapters.discord import DiscordAdapter, DiscordOptions
+from bot.adapters.discord_events import discord_markdown
+from bot.adapters.splitting import DISCORD_LIMIT
+from bot.rendering import Renderer
+from handlers.router import Dispatcher
+from handlers.types import Reply
+from tests.fakes.discord_api import APP_ID, FakeDiscord, FakeInteraction, SentMessage
+
+GUILD, CHANNEL, OWNER = 800_000_000_000_000_001, 800_000_000_000_000_002, 800_000_000_000_000_003
+ALICE, MOD, BOB = 800_000_000_000_000_011, 800_000_000_000_000_012, 800_000_000_000_000_013
+NEWBIE, STRANGER = 800_000_000_000_000_077, 800_000_000_000_000_088  # not in the fixture's server
+NOBODY_CHANNEL = 800_000_000_000_000_099
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeDiscord]:
+    """A server "Acme Fans" with #general (where newcomers are greeted), alice, bob and mod
+    (who has Manage Server)."""
+    async with FakeDiscord() as fake:
+        fake.add_guild(GUILD, "Acme Fans", owner_id=OWNER, system_channel_id=CHANNEL)
+        fake.add_channel(GUILD, CHANNEL, "general")
+        fake.add_member(GUILD, ALICE, "alice", global_name="Alice")
+        fake.add_member(GUILD, MOD, "mod", manage_guild=True)
+        fake.add_member(GUILD, BOB, "bob", global_name="**bold** @everyone")
+        with fake.patch_discord():
+            yield fake
+
+
+def make_adapter(dispatcher: Dispatcher, **knobs: Any) -> DiscordAdapter:
+    return DiscordAdapter(
+        dispatcher,
+        DiscordOptions(token="fake-token"),
+        default_locale="en",
+        guild_ready_timeout=0.05,
+        **knobs,
+    )
+
+
+@pytest.fixture
+async def adapter(fake: FakeDiscord, dispatcher: Dispatcher) -> AsyncIterator[DiscordAdapter]:
+    """The adapter, started (logged in, READY, commands synced) and stopped after the test."""
+    adapter = make_adapter(dispatcher)
+    await adapter.start()
+    yield adapter
+    await adapter.stop()
+
+
+async def answers(fake: FakeDiscord, inter: FakeInteraction, count: int = 1) -> list[SentMessage]:
+    """The first `count` messages sent in answer to an interaction (waits for them)."""
+
+    def sent() -> list[SentMessage]:
+        return [m for m in fake.messages if m.where == inter.id]
+
+    await fake.wait_for(lambda: len(sent()) >= count)
+    return sent()
+
+
+async def slash(
+    fake: FakeDiscord, user: int, name: str, text: str | None = None, count: int = 1
+) -> list[SentMessage]:
+    """`user` runs /name in #general; returns what the bot answered."""
+    options: dict[str, str | int] | None = {"text": text} if text is not None else None
+    inter = await fake.slash_command(GUILD, CHANNEL, user, name, options)
+    return await answers(fake, inter, count)
+
+
+async def said_in_channel(fake: FakeDiscord, channel: int, before: int) -> SentMessage:
+    """The first message the bot posts in `channel` after the first `before` sends."""
+
+    def found() -> list[SentMessage]:
+        return [m for m in fake.messages[before:] if m.kind == "channel" and m.where == channel]
+
+    await fake.wait_for(lambda: bool(found()))
+    return found()[0]
+
+
+def no_pings(message: SentMessage) -> bool:
+    """Whether a message was sent with allowed_mentions that ping nobody."""
+    allowed = message.allowed_mentions or {}
+    return allowed.get("parse") == [] and not allowed.get("users") and not allowed.get("roles")
+
+
+def callbacks(fake: FakeDiscord, inter: FakeInteraction) -> list[dict[str, Any]]:
+    return fake.interactions[inter.id].responses
+
+
+# Slash commands ------------------------------------------------------------------------------
+
+
+async def test_slash_checkin_is_answered_with_the_points(
+    fake: FakeDiscord, adapter: DiscordAdapter
+) -> None:
+    [answer] = await slash(fake, ALICE, "checkin")
+    assert answer.kind == "response"
+    assert not answer.ephemeral
+    assert "Checked in, Alice! +10 points" in (answer.content or "")
+    assert no_pings(answer)
+
+
+async def test_second_slash_checkin_the_same_day_is_politely_refused(
+    fake: FakeDiscord, adapter: DiscordAdapter
+) -> None:
+    await slash(fake, ALICE, "checkin")
+    [again] = await slash(fake, ALICE, "checkin")
+    assert "already checked in today" in (again.content or "")
+
+
+async def test_award_needs_manage_server_and_finds_the_mentioned_member(
+    fake: FakeDiscord, adapter: DiscordAdapter
+) -> None:
+    await slash(fake, BOB, "checkin")  # the core meets bob
+    [refused] = await slash(fake, ALICE, "award", f"<@{BOB}> 5 thanks")
+    assert "for community admins only" in (refused.content or "")
+    # A mention typed into the text option arrives as <@id>; the core finds members by @handle.
+    [done] = await slash(fake, MOD, "award", f"<@{BOB}> 5 thanks")
+    assert "received 5 points for: thanks. New balance: 15" in (done.content or "")
+    [by_handle] = await slash(fake, MOD, "award", "@bob 1")
+    assert "New balance: 16" in (by_handle.content or "")
+
+
+async def test_a_mention_of_someone_the_bot_never_saw_is_looked_up(
+    fake: FakeDiscord, adapter: DiscordAdapter
+) -> None:
+    fake.add_member(GUILD, NEWBIE, "newbie")  # joined after the bot connected; never spoke
+
+    def lookups(user: int) -> list[tuple[str, int]]:
+        path = f"/guilds/{GUILD}/members/{user}"
+        return [(c.method, c.status) for c in fake.calls if c.path == path]
+
+    # Discord tells the adapter newbie's username, but the core only knows members who have
+    # talked to the bot: it cannot find newbie yet, and says so.
+    [unknown] = await slash(fake, MOD, "award", f"<@{NEWBIE}> 5")
+    assert "I can't find @newbie in this community" in (unknown.content or "")
+    assert lookups(NEWBIE) == [("GET", 200)]
+    await slash(fake, NEWBIE, "checkin")
+    [done] = await slash(fake, MOD, "award", f"<@{NEWBIE}> 5")
+    assert "received 5 points" in (done.content or "")
+    assert lookups(NEWBIE) == [("GET", 200)]  # remembered
+    # Not in the server: Discord answers 10007 Unknown Member and the mention stays as typed.
+    [stranger] = await slash(fake, MOD, "award", f"<@{STRANGER}> 5")
+    assert f"I can't find \\<@{STRANGER}> in this community" in (stranger.content or "")
+    assert lookups(STRANGER) == [("GET", 404)]
+
+
+async def test_unknown_slash_command_gets_a_polite_answer(
+    fake: FakeDiscord, adapter: DiscordAdapter
+) -> None:
+    # Discord may still list a command the core dropped since the last sync.
+    [answer] = await slash(fake, ALICE, "oldcommand")
+    assert "I don't know /oldcommand" in (answer.content or "")
+
+
+async def test_display_names_are_escaped_and_cannot_ping(
+    fake: FakeDiscord, adapter: DiscordAdapter
+) -> None:
+    [answer] = await slash(fake, BOB, "checkin")
+    text = answer.content or ""
+    assert "Checked in, \\*\\*bold\\*\\* @\u200beveryone!" in text
+    assert "@everyone" not in text
+    assert no_pings(answer)
+
+
+async def test_same_interaction_delivered_twice_changes_nothing(
+    fake: FakeDiscord, adapter: DiscordAdapter
+) -> None:
+    inter = await fake.slash_command(GUILD, CHANNEL, ALICE, "checkin")
+    await answers(fake, inter)
+    await fake.dispatch("INTERACTION_CREATE", inter.payload)  # e.g. replayed after a RESUME
+    # The writer runs units of work in order: once /points is answered, the repeat was handled.
+    [points] = await slash(fake, ALICE, "points")
+    assert "you have 10 points" in (points.content or "")
+    assert len(callbacks(fake, inter)) == 1
+    assert len([m for m in fake.messages if m.where == inter.id]) == 1
+
+
+async def test_commands_are_synced_with_chinese_descriptions(
+    fake: FakeDiscord, adapter: DiscordAdapter, dispatcher: Dispatcher
+) -> None:
+    synced = {c["name"]: c for c in fake.commands[None]}
+    assert set(synced) == {name for name, _ in dispatcher.command_menu()}
+    assert "vote" not in synced  # hidden: only buttons send it
+    checkin = synced["checkin"]
+    assert checkin["description"] == "daily check-in (or just say 签到 / 打卡)"
+    assert checkin["description_localizations"]["zh-CN"].startswith("每日签到")
+    [option] = checkin["options"]
+    assert (option["name"], option["type"], option.get("required", False)) == ("text", 3, False)
+    assert option["description_localizations"]["zh-CN"].startswith("命令后面的内容")
+    assert all(1 <= len(c["description"]) <= 100 for c in synced.values())
+
+
+async def test_english_descriptions_when_the_community_speaks_chinese(
+    fake: FakeDiscord, dispatcher: Dispatcher
+) -> None:
+    adapter = DiscordAdapter(
+        dispatcher,
+        DiscordOptions(token="fake-token"),
+        default_locale="zh_CN",
+        guild_ready_timeout=0.05,
+    )
+    await adapter.start()
+    await adapter.stop()
+    top = next(c for c in fake.commands[None] if c["name"] == "top")
+    assert top["description"] == "积分排行榜"
+    assert top["description_localizations"] == {
+        "en-US": "the leaderboard",
+        "en-GB": "the leaderboard",
+    }
+
+
+async def test_sharded_client_serves_the_same(fake: FakeDiscord, dispatcher: Dispatcher) -> None:
+    adapter = DiscordAdapter(
+        dispatcher,
+        DiscordOptions(token="fake-token", sharded=True),
+        default_locale="en",
+        guild_ready_timeout=0.05,
+    )
+    await adapter.start()
+    try:
+        assert isinstance(adapter.client, discord.AutoShardedClient)
+        [answer] = await slash(fake, ALICE, "checkin")
+        assert "+10 points" in (answer.content or "")
+    finally:
+        await adapter.stop()
+
+
+async def test_a_failed_sync_is_logged_once_and_the_bot_still_serves(
+    fake: FakeDiscord,
+    dispatcher: Dispatcher,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async def refused(*args: Any, **kwargs: Any) -> Any:
+        raise discord.HTTPException(_Response(403), {"code": 50001, "message": "Missing Access"})
+
+    monkeypatch.setattr(app_commands.CommandTree, "sync", refused)
+    adapter = make_adapter(dispatcher)
+    await adapter.start()
+    try:
+        [answer] = await slash(fake, ALICE, "checkin")
+        assert "+10 points" in (answer.content or "")
+    finally:
+        await adapter.stop()
+    failures = [r for r in caplog.records if r.getMessage() == "discord command sync failed"]
+    assert len(failures) == 1
+
+
+# Plain messages ------------------------------------------------------------------------------
+
+
+async def test_plain_word_checks_in_and_the_reply_pings_nobody(
+    fake: FakeDiscord, adapter: DiscordAdapter
+) -> None:
+    await fake.send_message(CHANNEL, ALICE, "签到")
+    answer = await said_in_channel(fake, CHANNEL, 0)
+    assert "+10 points" in (answer.content or "")
+    assert no_pings(answer)
+    sent = next(c for c in fake.calls if c.method == "POST" and c.path.endswith("/messages"))
+    assert sent.json["allowed_mentions"]["parse"] == []
+    assert sent.json["message_reference"]["fail_if_not_exists"] is False
+
+
+async def test_text_commands_and_mentions_in_messages_work(
+    fake: FakeDiscord, adapter: DiscordAdapter
+) -> None:
+    await fake.send_message(CHANNEL, BOB, "/checkin")
+    first = await said_in_channel(fake, CHANNEL, 0)
+    assert "+10 points" in (first.content or "")
+    before = len(fake.messages)
+    await fake.send_message(CHANNEL, MOD, f"/award <@{BOB}> 3")
+    answer = await said_in_channel(fake, CHANNEL, before)
+    assert "received 3 points" in (answer.content or "")
+
+
+async def test_chatter_gets_no_answer_and_own_messages_are_ignored(
+    fake: FakeDiscord, adapter: DiscordAdapter
+) -> None:
+    await fake.send_message(CHANNEL, ALICE, "hello everyone")
+    await fake.send_message(CHANNEL, ALICE, "打卡")
+    answer = await said_in_channel(fake, CHANNEL, 0)
+    assert "+10 points" in (answer.content or "")
+    # The fake echoes the bot's own message back over the gateway; the bot must not answer it.
+    [points] = await slash(fake, ALICE, "points")
+    assert "you have 10 points" in (points.content or "")
+    assert [m.kind for m in fake.messages] == ["channel", "response"]
+
+
+async def test_dm_is_a_private_chat(fake: FakeDiscord, adapter: DiscordAdapter) -> None:
+    dm = fake.open_dm(ALICE)
+    await fake.send_message(dm, ALICE, "/points")
+    answer = await said_in_channel(fake, dm, 0)
+    assert "you have 0 points" in (answer.content or "")
+
+
+# Buttons and polls ---------------------------------------------------------------------------
+
+
+async def test_poll_buttons_record_one_vote(fake: FakeDiscord, adapter: DiscordAdapter) -> None:
+    [posted] = await slash(fake, MOD, "poll", "Best? | A | B")
+    assert "Best?" in (posted.content or "")
+    assert [b["label"] for b in posted.components] == ["A", "B"]
+    custom_id = posted.components[1]["custom_id"]
+    assert re.fullmatch(r"/vote \d+ 1", custom_id)
+
+    press = await fake.press_button(GUILD, CHANNEL, ALICE, custom_id, posted.message_id)
+    [voted] = await answers(fake, press)
+    assert voted.ephemeral
+    assert "Your vote on “Best?”: B. +2 points (balance 2)" in (voted.content or "")
+
+    again = await fake.press_button(GUILD, CHANNEL, ALICE, custom_id, posted.message_id)
+    [second] = await answers(fake, again)
+    assert second.ephemeral
+    assert "+2" not in (second.content or "")
+    [points] = await slash(fake, ALICE, "points")
+    assert "you have 2 points" in (points.content or "")
+
+
+async def test_poll_by_a_member_is_refused(fake: FakeDiscord, adapter: DiscordAdapter) -> None:
+    [refused] = await slash(fake, ALICE, "poll", "Best? | A | B")
+    assert "for community admins only" in (refused.content or "")
+    assert refused.components == []
+
+
+async def test_unknown_button_gets_a_polite_answer(
+    fake: FakeDiscord, adapter: DiscordAdapter
+) -> None:
+    press = await fake.press_button(GUILD, CHANNEL, ALICE, "left over from an old version")
+    [answer] = await answers(fake, press)
+    assert "That button no longer works" in (answer.content or "")
+
+
+async def test_interactions_from_an_unknown_server_and_from_a_dm_are_answered(
+    fake: FakeDiscord, adapter: DiscordAdapter
+) -> None:
+    # A server added after the bot connected: the client has no cache of it.
+    fake.add_guild(GUILD + 100, "Elsewhere", owner_id=OWNER)
+    fake.add_channel(GUILD + 100, CHANNEL + 100, "lobby")
+    fake.add_member(GUILD + 100, ALICE, "alice")
+    inter = await fake.slash_command(GUILD + 100, CHANNEL + 100, ALICE, "points")
+    [answer] = await answers(fake, inter)
+    assert "you have 0 points" in (answer.content or "")
+    press = await fake.press_button(GUILD + 100, CHANNEL + 100, ALICE, "/vote 999 0")
+    [gone] = await answers(fake, press)
+    assert gone.content
+    dm = fake.open_dm(ALICE)
+    inter = await fake.slash_command(None, dm, ALICE, "checkin")
+    [answer] = await answers(fake, inter)
+    assert "+10 points" in (answer.content or "")
+
+
+# Slow core, long replies, refusals -----------------------------------------------------------
+
+
+async def test_slow_answers_are_deferred_then_followed_up(
+    fake: FakeDiscord, dispatcher: Dispatcher
+) -> None:
+    adapter = make_adapter(dispatcher, defer_after=0)  # "the core is slow": defer every time
+    await adapter.start()
+    try:
+        inter = await fake.slash_command(GUILD, CHANNEL, MOD, "poll", {"text": "Best? | A | B"})
+        [posted] = await answers(fake, inter)
+        assert callbacks(fake, inter) == [{"type": 5}]  # "communitybot is thinking…"
+        assert posted.kind == "followup"  # which the answer replaces
+        assert not posted.ephemeral
+        assert "Best?" in (posted.content or "")
+        assert len(posted.components) == 2
+
+        press = await fake.press_button(GUILD, CHANNEL, ALICE, posted.components[0]["custom_id"])
+        [voted] = await answers(fake, press)
+        assert callbacks(fake, press) == [{"type": 6}]  # a button: acknowledged silently
+        assert voted.ephemeral
+        assert "+2 points" in (voted.content or "")
+    finally:
+        await adapter.stop()
+
+
+async def test_a_slow_private_answer_never_takes_the_public_placeholder(
+    fake: FakeDiscord, dispatcher: Dispatcher
+) -> None:
+    adapter = make_adapter(dispatcher, defer_after=0)
+    await adapter.start()
+    try:
+        inter = await fake.slash_command(GUILD, CHANNEL, ALICE, "link")
+        await fake.wait_for(lambda: any(m.ephemeral for m in fake.messages))
+    finally:
+        await adapter.stop()
+    [code] = [m for m in fake.messages if m.ephemeral]
+    assert code.kind == "followup"
+    assert "Your link code:" in (code.content or "")
+    # The public "thinking…" message was deleted first; the code went out as a new, private one.
+    assert [m for m in fake.messages if not m.ephemeral] == []
+    hook = f"/webhooks/{APP_ID}/{inter.token}"
+    to_hook = [(c.method, c.path, c.status) for c in fake.calls if c.path.startswith(hook)]
+    assert to_hook == [("DELETE", f"{hook}/messages/@original", 204), ("POST", hook, 200)]
+    assert fake.deleted == [inter.message_id]
+
+
+async def test_long_replies_are_split_below_discords_limit(
+    fake: FakeDiscord, adapter: DiscordAdapter
+) -> None:
+    # Escaping doubles every '*': 2,600+ characters, which Discord would reject in one message.
+    options = " | ".join(f"{index}" + "*" * 99 for index in range(10))
+    inter = await fake.slash_command(
+        GUILD, CHANNEL, MOD, "poll", {"text": f"{'*' * 299}? | {options}"}
+    )
+    parts = await answers(fake, inter, 2)
+    assert [p.kind for p in parts] == ["response", "followup"]
+    assert all(len(p.content or "") <= DISCORD_LIMIT for p in parts)
+    assert parts[0].components == []
+    assert len(parts[1].components) == 10  # the buttons go under the last part
+    assert all(c.status < 400 for c in fake.calls)
+
+
+async def test_send_splits_and_a_refused_channel_is_logged_once(
+    fake: FakeDiscord, adapter: DiscordAdapter, caplog: pytest.LogCaptureFixture
+) -> None:
+    long = Reply("points/awarded", {"target": "x" * 2500, "amount": 1, "note": "", "balance": 1})
+    await adapter.send(CHANNEL, long)
+    assert [len(m.content or "") for m in fake.messages] == [2000, len(long_text(long)) - 2000]
+
+    for _ in range(2):
+        await adapter.send(NOBODY_CHANNEL, long)  # the fake answers 404 Unknown Channel
+    refused = [r for r in caplog.records if r.levelno == logging.WARNING and "refused" in r.msg]
+    assert len(refused) == 1
+    assert refused[0].channel_id == NOBODY_CHANNEL  # type: ignore[attr-defined]
+
+
+def long_text(reply: Reply) -> str:
+    return Renderer(discord_markdown).render(reply)
+
+
+# Joins, start and stop -----------------------------------------------------------------------
+
+
+async def test_newcomer_is_welcomed_in_the_system_channel(
+    fake: FakeDiscord, dispatcher: Dispatcher
+) -> None:
+    adapter = make_adapter(dispatcher, members_intent=True)
+    await adapter.start()
+    try:
+        await fake.member_join(GUILD, NEWBIE, "newbie", global_name="Newbie")
+        welcome = await said_in_channel(fake, CHANNEL, 0)
+        assert "Welcome to Acme Fans, Newbie!" in (welcome.content or "")
+    finally:
+        await adapter.stop()
+
+
+async def test_bad_token_fails_start_without_leaks(
+    dispatcher: Dispatcher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def unauthorized(request: web.Request) -> web.Response:
+        return web.Response(status=401, text="401: Unauthorized")
+
+    server = web.Application()
+    server.router.add_route("*", "/{tail:.*}", unauthorized)
+    async with TestServer(server, host="127.0.0.1") as discord_api:
+        monkeypatch.setattr(discord.http.Route, "BASE", str(discord_api.make_url("/api/v10")))
+        adapter = make_adapter(dispatcher)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            with pytest.raises(discord.LoginFailure):
+                await adapter.start()
+            gc.collect()
+    assert adapter.client.is_closed()
+    assert [str(w.message) for w in caught] == []
+
+
+async def test_stop_closes_everything_cleanly(
+    fake: FakeDiscord, dispatcher: Dispatcher, caplog: pytest.LogCaptureFixture
+) -> None:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        adapter = make_adapter(dispatcher)
+        await adapter.start()
+        await slash(fake, ALICE, "checkin")
+        await adapter.stop()
+        gc.collect()
+    assert adapter.client.is_closed()
+    assert [str(w.message) for w in caught] == []
+    left = [
+        t.get_name()
+        for t in asyncio.all_tasks()
+        if not t.done() and t.get_name().startswith(("discord", "CommandTree"))
+    ]
+    assert left == []
+    noisy = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert [r.getMessage() for r in noisy] == []
+
+
+def test_markdown_escaping_keeps_user_text_as_typed() -> None:
+    assert discord_markdown("**hi** _x_ `c` ~~s~~ ||p||") == (
+        "\\*\\*hi\\*\\* \\_x\\_ \\`c\\` \\~\\~s\\~\\~ \\|\\|p\\|\\|"
+    )
+    assert discord_markdown("@everyone @here") == "@\u200beveryone @\u200bhere"
+    assert discord_markdown("<@123> <#4>") == "\\<@123> \\<#4>"
+    assert discord_markdown("bell\x07 ok\n") == "bell ok\n"
+
+
+class _Response:
+    """The bits of an aiohttp response discord.HTTPException reads."""
+
+    def __init__(self, status: int) -> None:
+        self.status = status
+        self.reason = "Forbidden"
