@@ -40,6 +40,16 @@ class LinkCode:
 
 
 @dataclass(frozen=True, slots=True)
+class PendingLink:
+    """A valid code, before its enterer confirms whom it joins them to."""
+
+    code: str
+    member_id: int
+    display_name: str
+    platform: str
+
+
+@dataclass(frozen=True, slots=True)
 class Linked:
     """The member both accounts now belong to."""
 
@@ -74,7 +84,7 @@ def issue_code(
     return LinkCode(code, expires_at)
 
 
-def redeem_code(
+def check_code(
     conn: Connection,
     community: Community,
     *,
@@ -82,8 +92,9 @@ def redeem_code(
     platform: str,
     code: str,
     at: datetime,
-) -> Linked:
-    """Merge the member behind `code` with this one; the code works once, for 10 minutes."""
+) -> PendingLink:
+    """Whom `code` would join this member to; UserError says why it cannot. Changes nothing
+    but forgetting an expired code."""
     row = conn.execute(
         select(link_codes).where(
             link_codes.c.code == normalize_code(code), link_codes.c.community_id == community.id
@@ -98,15 +109,34 @@ def redeem_code(
         raise UserError("link/same_member")
     if row.platform == platform:
         raise UserError("link/same_platform", platform=platform)
-    keeper, joining = row.member_id, member_id
-    kept_platforms = _platforms(conn, keeper)
-    joining_platforms = _platforms(conn, joining)
-    shared = sorted(set(kept_platforms) & set(joining_platforms))
+    shared = sorted(set(_platforms(conn, row.member_id)) & set(_platforms(conn, member_id)))
     if shared:
         # Both sides already have an account on one platform: merging would give one member
         # two accounts there. Refuse rather than guess which one is the person's.
         raise UserError("link/already_linked", platform=shared[0])
-    merge_members(conn, community, keep=keeper, absorb=joining, at=at)
+    name = conn.execute(
+        select(members.c.display_name).where(members.c.id == row.member_id)
+    ).scalar_one()
+    return PendingLink(row.code, row.member_id, name, row.platform)
+
+
+def redeem_code(
+    conn: Connection,
+    community: Community,
+    *,
+    member_id: int,
+    platform: str,
+    code: str,
+    at: datetime,
+) -> Linked:
+    """Merge the member behind `code` with this one; the code works once, for 10 minutes.
+
+    The one who enters a code joins the one who showed it: whoever is asked to enter someone
+    else's code would hand over their points, hence `check_code` and a confirmation first.
+    """
+    pending = check_code(conn, community, member_id=member_id, platform=platform, code=code, at=at)
+    keeper = pending.member_id
+    merge_members(conn, community, keep=keeper, absorb=member_id, at=at)
     return Linked(keeper, ledger.balance(conn, keeper), tuple(_platforms(conn, keeper)))
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from community import linking
 from handlers.router import Context, Router
-from handlers.types import Reply
+from handlers.types import Choice, Reply
 
 router = Router()
 
@@ -12,14 +12,32 @@ router = Router()
 @router.command("link", private=True)
 def link(ctx: Context) -> Reply:
     """/link shows a one-time code; /link CODE on the other platform joins the two accounts."""
-    code = ctx.event.arg_text.strip()
     platform = ctx.event.actor.platform
-    if not code:
+    if not ctx.event.args:
         issued = linking.issue_code(
             ctx.conn, ctx.community, member_id=ctx.member.id, platform=platform, at=ctx.now
         )
         minutes = int(linking.CODE_LIFETIME.total_seconds() // 60)
         return Reply("link/code", {"code": issued.code, "minutes": minutes, "platform": platform})
+    words = ctx.event.args
+    confirmed = len(words) > 1 and words[-1].casefold() == "confirm"
+    code = "".join(words[:-1] if confirmed else words)  # "ABCD EFGH" is typed too
+    if not confirmed:
+        # Say whom the code joins them to, and let them confirm with a button: someone who
+        # was talked into entering another person's code must see it before it happens.
+        pending = linking.check_code(
+            ctx.conn,
+            ctx.community,
+            member_id=ctx.member.id,
+            platform=platform,
+            code=code,
+            at=ctx.now,
+        )
+        return Reply(
+            "link/confirm",
+            {"name": pending.display_name, "platform": pending.platform, "code": pending.code},
+            choices=(Choice("link/confirm_button", f"/link {pending.code} confirm"),),
+        )
     linked = linking.redeem_code(
         ctx.conn, ctx.community, member_id=ctx.member.id, platform=platform, code=code, at=ctx.now
     )

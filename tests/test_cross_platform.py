@@ -11,6 +11,7 @@ import pytest
 from bot.adapters.discord import DiscordAdapter, DiscordOptions
 from bot.adapters.telegram import TelegramAdapter, TelegramOptions
 from handlers.router import Dispatcher
+from tests.conftest import DISCORD_OWNER
 from tests.fakes.discord_api import FakeDiscord, FakeInteraction, SentMessage
 from tests.fakes.telegram_api import FakeTelegram
 
@@ -30,6 +31,7 @@ async def platforms(
         dc.add_channel(GUILD, CHANNEL, "general")
         dc.add_member(GUILD, ALICE_DC, "alice_dc", global_name="Alice")
         dc.add_member(GUILD, MOD_DC, "mod", manage_guild=True)
+        dc.add_member(GUILD, DISCORD_OWNER, "owner")
         with dc.patch_discord():
             telegram = TelegramAdapter(
                 dispatcher,
@@ -85,10 +87,17 @@ async def test_points_earned_on_both_platforms_land_on_one_balance_after_link(
     shown = await telegram_says(tg, private, ALICE_TG, "/link")
     code = re.search(r"\b([A-Z2-9]{8})\b", shown)
     assert code is not None, shown
-    linked = await discord_slash(dc, ALICE_DC, "link", code.group(1))
+    confirm = await discord_slash(dc, ALICE_DC, "link", code.group(1))
+    assert "joins you to Alice on telegram" in confirm
+    # Alice presses "Yes, link my accounts" under the (ephemeral) question.
+    press = await dc.press_button(GUILD, CHANNEL, ALICE_DC, f"/link {code.group(1)} confirm")
+    await dc.wait_for(lambda: any(m.where == press.id for m in dc.messages))
+    linked = next(m for m in dc.messages if m.where == press.id).content or ""
     assert "Linked" in linked and "20" in linked
 
-    # Points earned afterwards on Discord show on Telegram, and the other way round.
+    # Points earned afterwards on Discord show on Telegram, and the other way round. The
+    # community's listed owner has used the bot in the server, so its moderators are admins.
+    await discord_slash(dc, DISCORD_OWNER, "help")
     awarded = await discord_slash(dc, MOD_DC, "award", "@alice_dc 5 for the review")
     assert "5" in awarded
     assert "25 points" in await telegram_says(tg, private, ALICE_TG, "/points")

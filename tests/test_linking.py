@@ -39,10 +39,20 @@ async def code_for(chat: Chat, who: str) -> str:
     return str(said.outcome.reply.context["code"])
 
 
+async def enter(chat: Chat, who: str, code: str) -> Said:
+    """`who` types /link CODE and, asked whom it joins them to, presses the confirm button."""
+    said = await chat.say(who, f"/link {code}")
+    reply = said.outcome.reply
+    if reply is None or reply.template != "link/confirm":
+        return said  # refused before anything could be confirmed
+    assert reply.visibility is Visibility.PRIVATE and "never enter a code" in (said.text or "")
+    return await chat.press(who, reply.choices[0].command)
+
+
 async def link(issuing: Chat, entering: Chat, who: str, by: str | None = None) -> Said:
     """`who` gets a code on `issuing`'s platform; `by` (else `who`) enters it on `entering`'s."""
     code = await code_for(issuing, who)
-    return await dm(entering).say(by or who, f"/link {code}")
+    return await enter(dm(entering), by or who, code)
 
 
 async def points(chat: Chat, who: str) -> str:
@@ -177,17 +187,17 @@ async def test_a_pending_code_of_the_joining_account_does_not_block_the_merge_an
     said = await link(chat, discord, "alice")
     assert said.text is not None and said.text.startswith("✅ Linked!")
     assert store.read_now(lambda c: c.execute(select(link_codes)).all()) == []
-    stale = await dm(chat).say("alice", f"/link {own}")
+    stale = await enter(dm(chat), "alice", own)
     assert stale.text is not None and stale.text.startswith("That link code is not valid")
 
 
 async def test_a_code_works_once(chat: Chat, discord: Chat, store: Store) -> None:
     code = await code_for(chat, "alice")
-    await dm(discord).say("alice", f"/link {code}")
+    await enter(dm(discord), "alice", code)
     console = Chat(chat.dispatcher, chat.clock, platform="console", chat_id="tty", private=True)
     await console.say("alice", "/start")
     before = snapshot(store)
-    said = await console.say("alice", f"/link {code}")
+    said = await enter(console, "alice", code)
     assert said.text is not None and said.text.startswith("That link code is not valid")
     assert snapshot(store) == before
 
@@ -199,7 +209,7 @@ async def test_wrong_code_is_refused_and_changes_nothing(
     await code_for(chat, "alice")
     await discord.say("alice", "/checkin")
     before = snapshot(store)
-    said = await dm(discord).say("alice", "/link ABCD2345")
+    said = await enter(dm(discord), "alice", "ABCD2345")
     assert said.text is not None and said.text.startswith("That link code is not valid")
     assert snapshot(store) == before
 
@@ -211,7 +221,7 @@ async def test_expired_code_is_refused_and_changes_nothing(
     code = await code_for(chat, "alice")
     before = snapshot(store)
     chat.now += timedelta(minutes=10)
-    said = await dm(discord).say("alice", f"/link {code}")
+    said = await enter(dm(discord), "alice", code)
     assert said.text is not None and said.text.startswith("That link code has expired")
     assert snapshot(store) == before
 
@@ -220,16 +230,16 @@ async def test_code_is_read_without_case_spaces_or_dashes(chat: Chat, discord: C
     code = await code_for(chat, "alice")
     chat.now += timedelta(minutes=9)
     typed = f"{code[:4].lower()}-{code[4:].lower()}"
-    said = await dm(discord).say("alice", f"/link {typed}")
+    said = await enter(dm(discord), "alice", typed)
     assert said.text is not None and said.text.startswith("✅ Linked!")
 
 
 async def test_a_new_code_replaces_the_previous_one(chat: Chat, discord: Chat) -> None:
     first = await code_for(chat, "alice")
     second = await code_for(chat, "alice")
-    old = await dm(discord).say("alice", f"/link {first}")
+    old = await enter(dm(discord), "alice", first)
     assert old.text is not None and old.text.startswith("That link code is not valid")
-    new = await dm(discord).say("alice", f"/link {second}")
+    new = await enter(dm(discord), "alice", second)
     assert new.text is not None and new.text.startswith("✅ Linked!")
 
 
@@ -237,9 +247,9 @@ async def test_code_entered_on_its_own_platform_is_refused(chat: Chat, store: St
     code = await code_for(chat, "alice")
     await chat.say("bob", "/checkin")
     before = snapshot(store)
-    other = await dm(chat).say("bob", f"/link {code}")
+    other = await enter(dm(chat), "bob", code)
     assert other.text == "This code was made on test. Enter it on your other platform, not on test."
-    own = await dm(chat).say("alice", f"/link {code}")
+    own = await enter(dm(chat), "alice", code)
     assert own.text is not None and own.text.startswith("This code is yours")
     assert snapshot(store) == before
 
@@ -260,9 +270,9 @@ async def test_a_code_entered_in_a_group_is_refused_and_stays_usable(
     chat: Chat, discord: Chat
 ) -> None:
     code = await code_for(chat, "alice")
-    public = await discord.say("alice", f"/link {code}")
+    public = await enter(discord, "alice", code)
     assert public.text is not None and public.text.startswith("🔒 /link")
-    said = await dm(discord).say("alice", f"/link {code}")
+    said = await enter(dm(discord), "alice", code)
     assert said.text is not None and said.text.startswith("✅ Linked!")
 
 
@@ -278,9 +288,22 @@ async def test_a_merge_that_fails_half_way_changes_nothing(
         raise RuntimeError("disk on fire")
 
     monkeypatch.setattr(linking, "_merge_checkins", broken)
-    failed = await dm(discord).say("alice", f"/link {code}")
+    failed = await enter(dm(discord), "alice", code)
     assert failed.text is not None and failed.text.startswith("Something went wrong")
     assert snapshot(store) == before
     monkeypatch.undo()
-    retried = await dm(discord).say("alice", f"/link {code}")
+    retried = await enter(dm(discord), "alice", code)
     assert retried.text is not None and "Balance: 20 points" in retried.text
+
+
+async def test_entering_a_code_only_asks_and_merges_nothing_until_confirmed(
+    chat: Chat, discord: Chat, store: Store
+) -> None:
+    await chat.say("mallory", "/checkin")
+    code = await code_for(chat, "mallory")
+    await discord.say("alice", "/checkin")
+    before = snapshot(store)
+    asked = await dm(discord).say("alice", f"/link {code}")
+    assert asked.text is not None and "joins you to mallory on test" in asked.text
+    assert snapshot(store) == before  # talked into typing it, alice still has her own points
+    assert await points(discord, "alice") == "💰 alice, you have 10 points."
