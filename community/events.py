@@ -49,11 +49,13 @@ def keep_arrivals(
 
 def pending_arrivals(conn: Connection, platform: str) -> list[tuple[str, str]]:
     """Updates kept but not yet handled (a crash came between), oldest first."""
-    rows = conn.execute(
-        select(inbox.c.event_id, inbox.c.payload)
-        .where(inbox.c.platform == platform)
-        .order_by(inbox.c.received_at, inbox.c.event_id)
+    found = conn.execute(
+        select(inbox.c.event_id, inbox.c.payload, inbox.c.received_at).where(
+            inbox.c.platform == platform
+        )
     )
+    # Ids of one platform grow in length as they grow ("telegram:999" < "telegram:1000").
+    rows = sorted(found, key=lambda row: (row.received_at, len(row.event_id), row.event_id))
     return [(row.event_id, row.payload) for row in rows]
 
 

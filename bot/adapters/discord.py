@@ -57,6 +57,7 @@ GUILD_READY_TIMEOUT = 2.0  # discord.py's wait for more GUILD_CREATEs before on_
 STOP_GRACE = 10.0  # seconds stop() lets running handlers finish
 HANDLE_CACHE_SECONDS = 3600  # how long a username seen (or looked up) is trusted for <@id>
 NO_MENTIONS = discord.AllowedMentions.none()
+LOOKUP_TIMEOUT = 1.0  # seconds a REST lookup of a mentioned member may take
 PLACEHOLDER_DONE = "🔒"  # what a "thinking…" message says when the answer went privately
 
 
@@ -292,9 +293,12 @@ class DiscordAdapter:
             return None
         try:
             # Nobody the bot has seen since it started, and without the members intent the
-            # client caches almost no one: ask Discord once, and remember.
-            fetched = await self.client.http.get_member(guild_id, user_id)
-        except discord.HTTPException:
+            # client caches almost no one: ask Discord once, and remember. Briefly: this runs
+            # inside the interaction's 3 seconds.
+            fetched = await asyncio.wait_for(
+                self.client.http.get_member(guild_id, user_id), LOOKUP_TIMEOUT
+            )
+        except (discord.HTTPException, TimeoutError):
             return None
         name = str(fetched["user"]["username"])
         self._usernames[user_id] = name

@@ -61,6 +61,8 @@ ALERT_LIMIT = 200  # Telegram's limit for answerCallbackQuery text
 BUTTON_DATA_LIMIT = 64  # bytes of callback_data
 # Telegram's language codes for the menus, per locale of ours.
 MENU_LANGUAGES = {"en": "en", "zh_CN": "zh"}
+# Bot API methods that carry a chat_id but post nothing into the chat.
+_NOT_MESSAGES = frozenset({"getChatMember", "getChat", "answerCallbackQuery", "stopPoll"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +99,11 @@ class TelegramLimits(AIORateLimiter):
         rate_limit_args: int | None,
     ) -> Any:
         chat_id = data.get("chat_id")
+        if endpoint in _NOT_MESSAGES and chat_id is not None:
+            # Telegram's per-chat limits are about messages; an admin lookup must not eat a
+            # group's 20 messages a minute. Without chat_id only the retry logic applies.
+            data = {key: value for key, value in data.items() if key != "chat_id"}
+            chat_id = None
         if isinstance(chat_id, int) and chat_id > 0 and self._private_rate:
             limiter = self._private.get(chat_id)
             if limiter is None:
@@ -118,19 +125,24 @@ class PerChatOrder(BaseUpdateProcessor):
     rest); updates from one chat run in order, so answers come in the order asked."""
 
     def __init__(self, max_concurrent_updates: int = 32) -> None:
-        super().__init__(max_concurrent_updates)
+        # PTB takes its own slot before do_process_update runs: were that the real limit, 32
+        # updates queued behind one busy group's lock would stall every other chat. So PTB's
+        # gate is wide open and ours is taken only once the chat's turn has come.
+        super().__init__(1_000_000)
+        self._slots = asyncio.Semaphore(max_concurrent_updates)
         self._locks: dict[int, asyncio.Lock] = {}
         self._waiting: Counter[int] = Counter()  # updates holding or queued for each lock
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         chat = update.effective_chat if isinstance(update, Update) else None
         if chat is None:
-            await coroutine  # poll answers name no chat: nothing to keep in order with
+            async with self._slots:
+                await coroutine  # poll answers name no chat: nothing to keep in order with
             return
         self._waiting[chat.id] += 1
         lock = self._locks.setdefault(chat.id, asyncio.Lock())
         try:
-            async with lock:
+            async with lock, self._slots:
                 await coroutine
         finally:
             self._waiting[chat.id] -= 1
