@@ -35,7 +35,7 @@ class Community:
 
 
 _CHAT_COMMUNITY = (
-    select(communities)
+    select(communities, groups.c.adopted_at)
     .join(groups, groups.c.community_id == communities.c.id)
     .where(groups.c.platform == bindparam("platform"), groups.c.chat_id == bindparam("chat_id"))
 )
@@ -140,15 +140,35 @@ def move_chat(
     return target, created
 
 
+@dataclass(frozen=True, slots=True)
+class ChatPlace:
+    """Where a chat stands: its community, and whether a listed admin has adopted it."""
+
+    community: Community
+    adopted: bool
+
+
+_ADOPT = (
+    update(groups)
+    .where(groups.c.platform == bindparam("b_platform"), groups.c.chat_id == bindparam("b_chat"))
+    .values(adopted_at=bindparam("b_at"))
+)
+
+
+def adopt_chat(conn: Connection, *, platform: str, chat_id: str, at: datetime) -> None:
+    """A listed community admin used the bot here: from now on the group's own admins count."""
+    conn.execute(_ADOPT, {"b_platform": platform, "b_chat": fit_text(chat_id, 64), "b_at": at})
+
+
 def community_for_chat(
     conn: Connection, *, platform: str, chat_id: str, title: str, default_slug: str, at: datetime
-) -> Community:
+) -> ChatPlace:
     """The community a chat belongs to; a chat seen for the first time joins the default one."""
     chat_id = fit_text(chat_id, 64)
     chat = {"platform": platform, "chat_id": chat_id}
     row = conn.execute(_CHAT_COMMUNITY, chat).first()
     if row is not None:
-        return _community(row)
+        return ChatPlace(_community(row), row.adopted_at is not None)
     default = community_by_slug(conn, default_slug)
     if default is None:
         raise LookupError(f"default community {default_slug!r} does not exist")
@@ -163,7 +183,8 @@ def community_for_chat(
             "created_at": at,
         },
     )
-    return _community(conn.execute(_CHAT_COMMUNITY, chat).one())
+    row = conn.execute(_CHAT_COMMUNITY, chat).one()
+    return ChatPlace(_community(row), row.adopted_at is not None)
 
 
 def _community(row: Any) -> Community:

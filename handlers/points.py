@@ -24,6 +24,8 @@ def me(ctx: Context) -> Reply:
             "checked_in_today": status.checked_in_today,
             "rank": standings.rank_of(ctx.conn, ctx.community.id, balance),
             "community": ctx.community.name,
+            # What to put in community.toml's admins list to make this account an admin.
+            "account": f"{ctx.event.actor.platform}:{ctx.event.actor.user_id}",
         },
     )
 

@@ -10,7 +10,13 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Connection
 
-from community.communities import Community, community_by_id, community_for_chat
+from community.communities import (
+    ChatPlace,
+    Community,
+    adopt_chat,
+    community_by_id,
+    community_for_chat,
+)
 from community.events import (
     first_sighting,
     forget_old_events,
@@ -163,6 +169,8 @@ class Dispatcher:
             outcome = await self._store.write(self._unit_of_work, event, route, now)
         except Exception:
             log.exception("event failed", extra={"event_id": event.event_id})
+            if event.from_inbox:
+                await self._give_up(event)
             if route is None and event.kind not in _ASKING:
                 return Outcome(None)  # nobody asked the bot anything
             return Outcome(Reply("common/internal_error", locale=self._default_locale))
@@ -177,6 +185,14 @@ class Dispatcher:
             },
         )
         return outcome
+
+    async def _give_up(self, event: Event) -> None:
+        """The member is told it failed and may try again: a replay of this update at the next
+        start could then pay twice, so it leaves the inbox (best effort: the store may be down)."""
+        try:
+            await self._store.write(settle_arrival, event.event_id)
+        except Exception:
+            log.exception("failed event stays in the inbox", extra={"event_id": event.event_id})
 
     async def _prune(self, now: datetime) -> None:
         if self._pruned_at is not None and now - self._pruned_at < PRUNE_EVERY:
@@ -222,11 +238,12 @@ class Dispatcher:
             return self._kinds[event.kind]
         return self._words.get(normalize_word(event.text))
 
-    def _community(self, conn: Connection, event: Event) -> Community | None:
+    def _place(self, conn: Connection, event: Event) -> ChatPlace | None:
         if event.kind is EventKind.VOTE:
             # A native vote names only its poll; the poll knows its community.
             poll = poll_by_native(conn, event.chat.platform, event.poll_ref)
-            return None if poll is None else community_by_id(conn, poll.community_id)
+            found = None if poll is None else community_by_id(conn, poll.community_id)
+            return None if found is None else ChatPlace(found, adopted=False)
         return community_for_chat(
             conn,
             platform=event.chat.platform,
@@ -243,10 +260,10 @@ class Dispatcher:
             settle_arrival(conn, event.event_id)
         if not first_sighting(conn, event.event_id, now):
             return Outcome(None, duplicate=True)
-        community = self._community(conn, event)
-        if community is None:
+        place = self._place(conn, event)
+        if place is None:
             return Outcome(None)  # a vote in a poll we never posted: nothing to count
-        actor = event.actor
+        community, actor = place.community, event.actor
         member = identify(
             conn,
             community_id=community.id,
@@ -256,12 +273,19 @@ class Dispatcher:
             username=actor.username,
             at=event.occurred_at,
         )
+        listed = community.lists_admin(actor.platform, actor.user_id)
+        if listed and not place.adopted and not event.chat.private:
+            adopt_chat(conn, platform=event.chat.platform, chat_id=event.chat.chat_id, at=now)
         if route is None and event.kind not in _ASKING:
             return Outcome(None)
-        is_admin = community.lists_admin(actor.platform, actor.user_id) or (
-            actor.is_platform_admin and community.rules.platform_admins
-        )
+        # A group's own admins count once the group is adopted: otherwise whoever adds the bot
+        # to a group of their own would be an admin of the brand's community.
+        vouched = place.adopted or event.chat.trusted
+        group_admin = actor.is_platform_admin and community.rules.platform_admins
+        is_admin = listed or (group_admin and vouched)
         reply = self._run(conn, event, route, community, member, is_admin)
+        if reply.template == "common/admins_only" and group_admin and not vouched:
+            reply = Reply("common/group_not_adopted", reply.context)
         return Outcome(replace(reply, locale=community.locale))
 
     def _run(

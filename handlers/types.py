@@ -17,6 +17,8 @@ class ChatRef:
     chat_id: str
     title: str = ""
     private: bool = False
+    # The operator controls this chat (the console): its admins need no adoption.
+    trusted: bool = False
 
 
 @dataclass(frozen=True, slots=True)

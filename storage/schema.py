@@ -56,6 +56,9 @@ groups = Table(
     Column("community_id", Id, ForeignKey("communities.id"), nullable=False),
     Column("title", String(200), nullable=False, server_default=""),
     Column("created_at", UtcDateTime, nullable=False),
+    # When a listed community admin first used the bot here. Until then the group's own admins
+    # are not community admins: anyone can add the bot to a group they own.
+    Column("adopted_at", UtcDateTime, nullable=True),
     UniqueConstraint("platform", "chat_id", name="uq_groups_platform_chat"),
 )
 

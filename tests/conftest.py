@@ -22,8 +22,13 @@ from tests.harness import Chat, Clock
 
 T0 = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
 
-TEST_COMMUNITY = """
-admins = ["test:boss"]
+# Listed community admins on the real platforms: their first words in a group adopt it, after
+# which that group's own admins count as community admins too.
+TELEGRAM_OWNER = 1000
+DISCORD_OWNER = 1000
+
+TEST_COMMUNITY = f"""
+admins = ["test:boss", "telegram:{TELEGRAM_OWNER}", "discord:{DISCORD_OWNER}"]
 [community]
 slug = "acme"
 name = "Acme Fans"

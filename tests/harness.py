@@ -59,6 +59,8 @@ class Chat:
     platform: str = "test"
     admins: set[str] = field(default_factory=set)
     private: bool = False
+    # Like the console, the operator's own chat: platform admins count without adoption.
+    trusted: bool = True
 
     @property
     def now(self) -> datetime:
@@ -71,7 +73,13 @@ class Chat:
 
     def ref(self) -> ChatRef:
         """This chat as the platform names it."""
-        return ChatRef(self.platform, self.chat_id, title=self.chat_id, private=self.private)
+        return ChatRef(
+            self.platform,
+            self.chat_id,
+            title=self.chat_id,
+            private=self.private,
+            trusted=self.trusted,
+        )
 
     def actor(self, who: str) -> AccountRef:
         """The account of member `who` on this chat's platform."""

@@ -24,6 +24,7 @@ from bot.adapters.splitting import DISCORD_LIMIT
 from bot.rendering import Renderer
 from handlers.router import Dispatcher
 from handlers.types import Reply
+from tests.conftest import DISCORD_OWNER
 from tests.fakes.discord_api import APP_ID, FakeDiscord, FakeInteraction, SentMessage
 
 GUILD, CHANNEL, OWNER = 800_000_000_000_000_001, 800_000_000_000_000_002, 800_000_000_000_000_003
@@ -41,6 +42,7 @@ async def fake() -> AsyncIterator[FakeDiscord]:
         fake.add_channel(GUILD, CHANNEL, "general")
         fake.add_member(GUILD, ALICE, "alice", global_name="Alice")
         fake.add_member(GUILD, MOD, "mod", manage_guild=True)
+        fake.add_member(GUILD, DISCORD_OWNER, "owner")  # listed in the community's admins
         fake.add_member(GUILD, BOB, "bob", global_name="**bold** @everyone")
         with fake.patch_discord():
             yield fake
@@ -61,6 +63,9 @@ async def adapter(fake: FakeDiscord, dispatcher: Dispatcher) -> AsyncIterator[Di
     """The adapter, started (logged in, READY, commands synced) and stopped after the test."""
     adapter = make_adapter(dispatcher)
     await adapter.start()
+    # The community's listed owner uses the bot in the server, so its Manage Server members
+    # count as community admins (a server nobody listed has adopted would not give them that).
+    await slash(fake, DISCORD_OWNER, "help")
     yield adapter
     await adapter.stop()
 
@@ -294,14 +299,15 @@ async def test_text_commands_and_mentions_in_messages_work(
 async def test_chatter_gets_no_answer_and_own_messages_are_ignored(
     fake: FakeDiscord, adapter: DiscordAdapter
 ) -> None:
+    before = len(fake.messages)
     await fake.send_message(CHANNEL, ALICE, "hello everyone")
     await fake.send_message(CHANNEL, ALICE, "打卡")
-    answer = await said_in_channel(fake, CHANNEL, 0)
+    answer = await said_in_channel(fake, CHANNEL, before)
     assert "+10 points" in (answer.content or "")
     # The fake echoes the bot's own message back over the gateway; the bot must not answer it.
     [points] = await slash(fake, ALICE, "points")
     assert "you have 10 points" in (points.content or "")
-    assert [m.kind for m in fake.messages] == ["channel", "response"]
+    assert [m.kind for m in fake.messages[before:]] == ["channel", "response"]
 
 
 async def test_dm_is_a_private_chat(fake: FakeDiscord, adapter: DiscordAdapter) -> None:
@@ -376,6 +382,7 @@ async def test_slow_answers_are_deferred_then_followed_up(
     adapter = make_adapter(dispatcher, defer_after=0)  # "the core is slow": defer every time
     await adapter.start()
     try:
+        await slash(fake, DISCORD_OWNER, "help")  # adopts the server for its moderators
         inter = await fake.slash_command(GUILD, CHANNEL, MOD, "poll", {"text": "Best? | A | B"})
         [posted] = await answers(fake, inter)
         assert callbacks(fake, inter) == [{"type": 5}]  # "communitybot is thinking…"
@@ -434,8 +441,10 @@ async def test_send_splits_and_a_refused_channel_is_logged_once(
     fake: FakeDiscord, adapter: DiscordAdapter, caplog: pytest.LogCaptureFixture
 ) -> None:
     long = Reply("points/awarded", {"target": "x" * 2500, "amount": 1, "note": "", "balance": 1})
+    before = len(fake.messages)
     await adapter.send(CHANNEL, long)
-    assert [len(m.content or "") for m in fake.messages] == [2000, len(long_text(long)) - 2000]
+    sent = [len(m.content or "") for m in fake.messages[before:]]
+    assert sent == [2000, len(long_text(long)) - 2000]
 
     for _ in range(2):
         await adapter.send(NOBODY_CHANNEL, long)  # the fake answers 404 Unknown Channel

@@ -14,6 +14,7 @@ from handlers.router import Dispatcher
 from handlers.types import Reply
 from storage.schema import checkins, inbox, votes
 from storage.store import Store
+from tests.conftest import TELEGRAM_OWNER
 from tests.fakes.telegram_api import FakeTelegram
 
 TOKEN = "123456:TEST-token"
@@ -58,6 +59,13 @@ async def said(tg: FakeTelegram, count: int = 1, chat_id: int = GROUP) -> list[s
     """Wait until the bot has sent `count` messages to the chat; return their visible texts."""
     await tg.wait_for(lambda t: len(t.texts(chat_id)) >= count)
     return tg.texts(chat_id)
+
+
+async def adopt(tg: FakeTelegram, store: Store) -> None:
+    """The community's listed owner speaks in the group: its own admins count from now on."""
+    tg.push_message(group(tg), user(tg, TELEGRAM_OWNER, "Owner"), "hello everyone")
+    await tg.wait_for(lambda t: t.confirmed_up_to >= 1)
+    await tg.wait_for(lambda t: count_rows(store, inbox) == 0)
 
 
 def count_rows(store: Store, table: Any) -> int:
@@ -105,17 +113,22 @@ async def test_commands_menus_are_published_per_locale_at_start(
     assert any("签到" in command["description"] for command in zh_member_menu)
 
 
-async def test_a_member_cannot_award_but_a_chat_admin_can(
-    tg: FakeTelegram, adapter: TelegramAdapter
+async def test_a_member_cannot_award_but_a_chat_admin_of_an_adopted_group_can(
+    tg: FakeTelegram, adapter: TelegramAdapter, store: Store
 ) -> None:
     tg.set_member_status(GROUP, BOSS, "administrator")
     tg.push_message(group(tg), user(tg, ALICE, "Alice"), "hello")  # registers @alice
     tg.push_message(group(tg), user(tg, CAROL, "Carol"), "/award @alice 50")
     (refusal,) = await said(tg)
     assert "admins only" in refusal
-    tg.push_message(group(tg), user(tg, BOSS, "Boss"), "/award @alice 50 great photo")
+    # Anyone can own a group: its admins count only once a listed admin has been here.
+    tg.push_message(group(tg), user(tg, BOSS, "Boss"), "/award @alice 50")
     texts = await said(tg, 2)
-    assert "50" in texts[1] and "Alice" in texts[1]
+    assert "once a community admin" in texts[1]
+    await adopt(tg, store)
+    tg.push_message(group(tg), user(tg, BOSS, "Boss"), "/award @alice 50 great photo")
+    texts = await said(tg, 3)
+    assert "50" in texts[2] and "Alice" in texts[2]
     assert {call.params["user_id"] for call in tg.calls_to("getChatMember")} == {CAROL, BOSS}
 
 
@@ -123,6 +136,7 @@ async def test_a_native_poll_is_posted_and_its_votes_pay_once(
     tg: FakeTelegram, adapter: TelegramAdapter, store: Store
 ) -> None:
     tg.set_member_status(GROUP, BOSS, "creator")
+    await adopt(tg, store)
     tg.push_message(group(tg), user(tg, BOSS, "Boss"), "/poll Best flavour? | Mint | Mango")
     (poll_call,) = await tg.wait_for_call("sendPoll")
     assert poll_call.params["is_anonymous"] is False
@@ -130,7 +144,7 @@ async def test_a_native_poll_is_posted_and_its_votes_pay_once(
     await tg.wait_for(lambda t: count_rows(store, votes) == 0 and _poll_attached(store))
     tg.push_poll_answer(poll_id, user(tg, ALICE, "Alice"), [1])
     tg.push_poll_answer(poll_id, user(tg, ALICE, "Alice"), [0])  # a change of mind earns nothing
-    await tg.wait_for(lambda t: t.confirmed_up_to >= 3)
+    await tg.wait_for(lambda t: t.confirmed_up_to >= 4)
     await tg.wait_for(lambda t: count_rows(store, inbox) == 0)
     tg.push_message(group(tg), user(tg, ALICE, "Alice"), "/points")
     (points,) = await said(tg)
@@ -270,3 +284,11 @@ async def test_answers_in_one_chat_come_in_the_order_asked(
     texts = await said(tg, 4)
     assert "welcome" in texts[0] and "+10" in texts[1]
     assert "Rank" in texts[2] and "10 points" in texts[3]
+
+
+async def test_a_photo_captioned_with_the_word_checks_in(
+    tg: FakeTelegram, adapter: TelegramAdapter
+) -> None:
+    tg.push_photo_message(group(tg), user(tg, ALICE, "Alice"), caption="打卡")
+    (text,) = await said(tg)
+    assert "+10" in text

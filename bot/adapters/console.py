@@ -99,7 +99,7 @@ class ConsoleAdapter:
         self._sequence += 1
         event = event_from_text(
             event_id=f"{PLATFORM}:{self._session}:{self._sequence}",
-            chat=ChatRef(PLATFORM, self._chat, title=self._chat),
+            chat=ChatRef(PLATFORM, self._chat, title=self._chat, trusted=True),
             actor=AccountRef(
                 PLATFORM,
                 self._user_id(),

@@ -1,0 +1,47 @@
+"""Whose group admins are community admins: only in groups a listed community admin adopted.
+
+Anyone can add the bot to a group they own and be its admin there; without adoption that
+would make them an admin of the brand's community, able to award themselves points.
+"""
+
+from __future__ import annotations
+
+from handlers.router import Dispatcher
+from tests.harness import Chat, Clock
+
+
+def strangers_group(dispatcher: Dispatcher, clock: Clock) -> Chat:
+    """A group on a real platform (not the operator's console), owned by mallory."""
+    return Chat(dispatcher, clock, chat_id="mallorys-group", admins={"mallory"}, trusted=False)
+
+
+async def test_a_group_owner_is_no_community_admin_before_adoption(
+    dispatcher: Dispatcher, clock: Clock
+) -> None:
+    group = strangers_group(dispatcher, clock)
+    await group.say("mallory", "/checkin")
+    refused = await group.say("mallory", "/award @mallory 1000")
+    assert refused.text is not None and "once a community admin" in refused.text
+    points = await group.say("mallory", "/points")
+    assert points.text is not None and "10 points" in points.text
+    moved = await group.say("mallory", "/settings community mine")
+    assert moved.text is not None and "once a community admin" in moved.text
+
+
+async def test_a_listed_admin_adopts_the_group_by_using_the_bot_there(
+    dispatcher: Dispatcher, clock: Clock
+) -> None:
+    group = strangers_group(dispatcher, clock)
+    await group.say("alice", "hi")
+    await group.say("boss", "morning all")  # boss is listed in the community's admins
+    awarded = await group.say("mallory", "/award @alice 5 nice photo")
+    assert awarded.text is not None and "alice received 5 points" in awarded.text
+
+
+async def test_a_member_without_group_rights_stays_refused_after_adoption(
+    dispatcher: Dispatcher, clock: Clock
+) -> None:
+    group = strangers_group(dispatcher, clock)
+    await group.say("boss", "/help")
+    refused = await group.say("alice", "/award @alice 5")
+    assert refused.text is not None and "for community admins only" in refused.text
