@@ -7,10 +7,10 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, insert, select, update
 
 from community.config import CommunityConfig, ConfigError, Rules
-from storage.schema import communities, groups
+from storage.schema import communities, groups, polls
 from storage.sql import fit_text, insert_if_absent
 
 
@@ -158,6 +158,24 @@ _ADOPT = (
 def adopt_chat(conn: Connection, *, platform: str, chat_id: str, at: datetime) -> None:
     """A listed community admin used the bot here: from now on the group's own admins count."""
     conn.execute(_ADOPT, {"b_platform": platform, "b_chat": fit_text(chat_id, 64), "b_at": at})
+
+
+def rename_chat(conn: Connection, platform: str, old_chat_id: str, new_chat_id: str) -> None:
+    """A chat got a new id from its platform; it keeps its community, adoption and polls. A row
+    the new id got meanwhile (messages can arrive before the notice of the move) gives way."""
+    old_chat_id, new_chat_id = fit_text(old_chat_id, 64), fit_text(new_chat_id, 64)
+    here = (groups.c.platform == platform) & (groups.c.chat_id == old_chat_id)
+    if conn.execute(select(groups.c.id).where(here)).first() is None:
+        return
+    conn.execute(
+        delete(groups).where(groups.c.platform == platform, groups.c.chat_id == new_chat_id)
+    )
+    conn.execute(update(groups).where(here).values(chat_id=new_chat_id))
+    conn.execute(
+        update(polls)
+        .where(polls.c.platform == platform, polls.c.chat_id == old_chat_id)
+        .values(chat_id=new_chat_id)
+    )
 
 
 def community_for_chat(

@@ -16,6 +16,7 @@ from community.communities import (
     adopt_chat,
     community_by_id,
     community_for_chat,
+    rename_chat,
 )
 from community.events import (
     first_sighting,
@@ -225,6 +226,11 @@ class Dispatcher:
     async def drop_arrival(self, event_id: str) -> None:
         """Forget a kept update that asks nothing of the core (an edit, a bot's message)."""
         await self._store.write(settle_arrival, event_id)
+
+    async def chat_moved(self, platform: str, *, old_chat_id: str, new_chat_id: str) -> None:
+        """The platform gave a chat a new id (a Telegram group became a supergroup): its
+        community, adoption and polls go with it."""
+        await self._store.write(rename_chat, platform, old_chat_id, new_chat_id)
 
     async def poll_posted(self, poll_id: int, *, native_id: str, message_id: str) -> None:
         """Tie a poll to the platform's own poll, so that its native votes find it."""

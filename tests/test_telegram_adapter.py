@@ -292,3 +292,20 @@ async def test_a_photo_captioned_with_the_word_checks_in(
     tg.push_photo_message(group(tg), user(tg, ALICE, "Alice"), caption="打卡")
     (text,) = await said(tg)
     assert "+10" in text
+
+
+async def test_a_group_that_becomes_a_supergroup_keeps_its_adoption(
+    tg: FakeTelegram, adapter: TelegramAdapter, store: Store
+) -> None:
+    supergroup = -1009999
+    await adopt(tg, store)
+    moved = tg.message(tg.group(supergroup, "Acme Fans"), user(tg, BOSS, "Boss"), "x")
+    for key in ("text", "entities"):
+        moved["message"].pop(key, None)
+    moved["message"]["migrate_from_chat_id"] = GROUP
+    tg.push_update(moved)
+    tg.set_member_status(supergroup, BOSS, "administrator")
+    tg.push_message(tg.group(supergroup, "Acme Fans"), user(tg, ALICE, "Alice"), "hi")
+    tg.push_message(tg.group(supergroup, "Acme Fans"), user(tg, BOSS, "Boss"), "/award @alice 7")
+    (awarded,) = await said(tg, chat_id=supergroup)
+    assert "7 points" in awarded  # Boss is still an admin: the group's adoption moved along

@@ -35,7 +35,7 @@ from telegram import (
     Update,
 )
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
+from telegram.error import BadRequest, ChatMigrated, NetworkError, RetryAfter, TelegramError
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -309,6 +309,9 @@ class TelegramAdapter:
         if incoming is None:
             await self._dispatcher.drop_arrival(inbox_id(update.update_id))
             return
+        if incoming.migrated is not None:
+            old, new = incoming.migrated
+            await self._dispatcher.chat_moved(PLATFORM, old_chat_id=old, new_chat_id=new)
         if incoming.wants_admin_check:
             event = incoming.events[0]
             incoming = with_admin(
@@ -394,6 +397,9 @@ class TelegramAdapter:
                         reply_markup=markup,
                         reply_parameters=quote,
                     )
+        except ChatMigrated as moved:
+            # A group that became a supergroup: send there (its first message moves the group).
+            await self._send_text(moved.new_chat_id, text, markup, None)
         except TelegramError as error:
             log.error("telegram send failed", extra={"chat_id": chat_id, "error": str(error)})
 

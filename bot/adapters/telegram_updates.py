@@ -28,6 +28,8 @@ class Incoming:
     message_id: int | None = None
     # Whether the events need to know if the actor is an admin (commands and buttons in groups).
     wants_admin_check: bool = False
+    # A group became a supergroup: (old chat id, new chat id). Its community goes with it.
+    migrated: tuple[str, str] | None = None
 
 
 def inbox_id(update_id: int) -> str:
@@ -88,6 +90,11 @@ def with_admin(incoming: Incoming, is_admin: bool) -> Incoming:
 
 
 def _message(update_id: int, event_id: str, message: Message, bot_username: str) -> Incoming | None:
+    if message.migrate_from_chat_id is not None:
+        # The first message in a supergroup that used to be a group: Telegram gave it a new id.
+        return Incoming(
+            update_id, (), migrated=(str(message.migrate_from_chat_id), str(message.chat.id))
+        )
     user = message.from_user
     if user is None or (user.is_bot and user.id != ANONYMOUS_ADMIN_ID):
         return None
