@@ -8,7 +8,7 @@ import gc
 import logging
 import re
 import warnings
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import discord
@@ -22,15 +22,24 @@ from bot.adapters.discord import DiscordAdapter, DiscordOptions
 from bot.adapters.discord_events import discord_markdown
 from bot.adapters.splitting import DISCORD_LIMIT
 from bot.rendering import Renderer
-from handlers.router import Dispatcher
-from handlers.types import Reply
+from handlers.router import Dispatcher, Outcome
+from handlers.types import Event, EventKind, Reply
 from tests.conftest import DISCORD_OWNER
-from tests.fakes.discord_api import APP_ID, FakeDiscord, FakeInteraction, SentMessage
+from tests.fakes.discord_api import (
+    APP_ID,
+    BOT_ID,
+    DIRECT_MESSAGE_POLLS,
+    GUILD_MESSAGE_POLLS,
+    FakeDiscord,
+    FakeInteraction,
+    SentMessage,
+)
 
 GUILD, CHANNEL, OWNER = 800_000_000_000_000_001, 800_000_000_000_000_002, 800_000_000_000_000_003
 ALICE, MOD, BOB = 800_000_000_000_000_011, 800_000_000_000_000_012, 800_000_000_000_000_013
 NEWBIE, STRANGER = 800_000_000_000_000_077, 800_000_000_000_000_088  # not in the fixture's server
 NOBODY_CHANNEL = 800_000_000_000_000_099
+TOO_LONG = "x" * 56  # Discord's poll answers hold 55 characters: such a poll gets buttons
 
 
 @pytest.fixture
@@ -107,6 +116,49 @@ def no_pings(message: SentMessage) -> bool:
 
 def callbacks(fake: FakeDiscord, inter: FakeInteraction) -> list[dict[str, Any]]:
     return fake.interactions[inter.id].responses
+
+
+class CoreWatch:
+    """What the core finished that no Discord message shows (native votes handled, polls tied
+    to their Discord message), so a test can wait for it."""
+
+    def __init__(self, dispatcher: Dispatcher, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.votes: list[Event] = []
+        self.polls: list[str] = []  # message ids as the adapter gave them to the core
+        self._changed = asyncio.Condition()
+        handle, poll_posted = dispatcher.handle, dispatcher.poll_posted
+
+        async def handled(event: Event) -> Outcome:
+            outcome = await handle(event)
+            if event.kind is EventKind.VOTE:
+                await self._note(self.votes, event)
+            return outcome
+
+        async def posted(poll_id: int, *, native_id: str, message_id: str) -> None:
+            await poll_posted(poll_id, native_id=native_id, message_id=message_id)
+            await self._note(self.polls, message_id)
+
+        monkeypatch.setattr(dispatcher, "handle", handled)
+        monkeypatch.setattr(dispatcher, "poll_posted", posted)
+
+    async def _note(self, into: list[Any], item: Any) -> None:
+        async with self._changed:
+            into.append(item)
+            self._changed.notify_all()
+
+    async def until(self, predicate: Callable[[], bool]) -> None:
+        async with self._changed:
+            await asyncio.wait_for(self._changed.wait_for(predicate), 10)
+
+
+@pytest.fixture
+def watch(dispatcher: Dispatcher, monkeypatch: pytest.MonkeyPatch) -> CoreWatch:
+    return CoreWatch(dispatcher, monkeypatch)
+
+
+def calls_to(fake: FakeDiscord, method: str, path: str) -> list[int]:
+    """The statuses of the REST calls made to `path`."""
+    return [c.status for c in fake.calls if (c.method, c.path) == (method, path)]
 
 
 # Slash commands ------------------------------------------------------------------------------
@@ -320,10 +372,116 @@ async def test_dm_is_a_private_chat(fake: FakeDiscord, adapter: DiscordAdapter) 
 # Buttons and polls ---------------------------------------------------------------------------
 
 
-async def test_poll_buttons_record_one_vote(fake: FakeDiscord, adapter: DiscordAdapter) -> None:
-    [posted] = await slash(fake, MOD, "poll", "Best? | A | B")
-    assert "Best?" in (posted.content or "")
+async def test_a_poll_is_native_and_its_votes_earn_points_once(
+    fake: FakeDiscord, adapter: DiscordAdapter, watch: CoreWatch
+) -> None:
+    inter = await fake.slash_command(GUILD, CHANNEL, MOD, "poll", {"text": "Best? | A | B"})
+    [posted] = await answers(fake, inter)
+    # The interaction's answer is the poll itself: Discord's own, no buttons.
+    assert [c["type"] for c in callbacks(fake, inter)] == [4]
+    assert (posted.kind, posted.ephemeral, posted.components) == ("response", False, [])
+    assert posted.poll is not None
+    assert posted.poll["question"] == {"text": "Best?"}
+    assert [a["poll_media"]["text"] for a in posted.poll["answers"]] == ["A", "B"]
+    assert (posted.poll["duration"], posted.poll["allow_multiselect"]) == (24, False)
+    await watch.until(lambda: len(watch.polls) == 1)
+    assert watch.polls == [f"{CHANNEL}/{posted.message_id}"]
+
+    async def vote(user: int, answer: int, *, remove: bool = False) -> None:
+        await fake.poll_vote(GUILD, CHANNEL, posted.message_id, user, answer, remove=remove)
+
+    async def handled(count: int) -> None:
+        await watch.until(lambda: len(watch.votes) == count)
+
+    await vote(BOT_ID, 1)  # its own vote: ignored
+    await vote(ALICE, 2)  # Discord numbers answers from 1: this is "B"
+    await handled(1)
+    [points] = await slash(fake, ALICE, "points")
+    assert "Alice, you have 2 points" in (points.content or "")
+    # Changing her mind is a remove and an add, back to back: handled in that order, for free.
+    await vote(ALICE, 2, remove=True)
+    await vote(ALICE, 1)
+    # Bob (whom the bot has not cached) votes and takes it back: he keeps his points, and his
+    # vote counts for nothing.
+    await vote(BOB, 1)
+    await vote(BOB, 1, remove=True)
+    await handled(5)
+
+    def choices(user: int) -> list[tuple[int, ...]]:
+        return [e.options for e in watch.votes if e.actor.user_id == str(user)]
+
+    assert (choices(ALICE), choices(BOB)) == ([(1,), (), (0,)], [(0,), ()])
+    assert len({e.event_id for e in watch.votes}) == 5
+    assert {(e.chat.chat_id, e.poll_ref) for e in watch.votes} == {
+        (str(GUILD), str(posted.message_id))
+    }
+    # Who voted is asked of Discord once (members are not cached without the members intent).
+    bob = next(e.actor for e in watch.votes if e.actor.user_id == str(BOB))
+    assert (bob.display_name, bob.username) == ("**bold** @everyone", "bob")
+    assert calls_to(fake, "GET", f"/guilds/{GUILD}/members/{BOB}") == [200]
+    [points] = await slash(fake, ALICE, "points")
+    assert "Alice, you have 2 points" in (points.content or "")
+    [points] = await slash(fake, BOB, "points")
+    assert "you have 2 points" in (points.content or "")
+
+    [results] = await slash(fake, MOD, "closepoll")
+    text = results.content or ""
+    assert "Results: Best?" in text
+    assert "A — 1 (100%)" in text and "B — 0 (0%)" in text and "1 voter." in text
+    expire = f"/channels/{CHANNEL}/polls/{posted.message_id}/expire"
+    await fake.wait_for(lambda: calls_to(fake, "POST", expire) == [200])
+
+
+async def test_a_vote_in_a_poll_the_bot_did_not_post_counts_for_nothing(
+    fake: FakeDiscord, adapter: DiscordAdapter, watch: CoreWatch
+) -> None:
+    someone_elses = await fake.send_message(CHANNEL, BOB, "a poll of bob's")
+    await fake.poll_vote(GUILD, CHANNEL, someone_elses, ALICE, 1)
+    await watch.until(lambda: len(watch.votes) == 1)
+    [points] = await slash(fake, ALICE, "points")
+    assert "you have 0 points" in (points.content or "")
+
+
+async def test_a_poll_typed_as_text_is_native_and_closepoll_ends_it(
+    fake: FakeDiscord, adapter: DiscordAdapter, watch: CoreWatch
+) -> None:
+    await fake.send_message(CHANNEL, MOD, "/poll Lunch? | Pizza | Sushi")
+    posted = await said_in_channel(fake, CHANNEL, 0)
+    assert posted.poll is not None
+    assert [a["poll_media"]["text"] for a in posted.poll["answers"]] == ["Pizza", "Sushi"]
+    await watch.until(lambda: watch.polls == [f"{CHANNEL}/{posted.message_id}"])
+    await fake.poll_vote(GUILD, CHANNEL, posted.message_id, ALICE, 2)
+    await watch.until(lambda: len(watch.votes) == 1)
+    before = len(fake.messages)
+    await fake.send_message(CHANNEL, MOD, "/closepoll")
+    results = await said_in_channel(fake, CHANNEL, before)
+    assert "Sushi — 1 (100%)" in (results.content or "")
+    expire = f"/channels/{CHANNEL}/polls/{posted.message_id}/expire"
+    await fake.wait_for(lambda: calls_to(fake, "POST", expire) == [200])
+
+
+async def test_a_poll_discord_refuses_goes_out_with_buttons(
+    fake: FakeDiscord,
+    adapter: DiscordAdapter,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    monkeypatch.setattr("bot.adapters.discord_events.POLL_HOURS", 1000)  # Discord allows 768
+    inter = await fake.slash_command(GUILD, CHANNEL, MOD, "poll", {"text": "Best? | A | B"})
+    [posted] = await answers(fake, inter)
+    assert posted.poll is None
     assert [b["label"] for b in posted.components] == ["A", "B"]
+    refused = [c for c in fake.calls if c.status == 400]
+    assert [c.json["data"]["poll"]["duration"] for c in refused] == [1000]
+    assert "discord refused a native poll; posting it with buttons" in caplog.messages
+
+
+async def test_poll_buttons_record_one_vote(fake: FakeDiscord, adapter: DiscordAdapter) -> None:
+    # An option too long for Discord's polls: the poll goes out as text with buttons.
+    [posted] = await slash(fake, MOD, "poll", f"Best? | {TOO_LONG} | B")
+    assert posted.poll is None
+    assert "Best?" in (posted.content or "")
+    assert [b["label"] for b in posted.components] == [TOO_LONG, "B"]
     custom_id = posted.components[1]["custom_id"]
     assert re.fullmatch(r"/vote \d+ 1", custom_id)
 
@@ -383,7 +541,17 @@ async def test_slow_answers_are_deferred_then_followed_up(
     await adapter.start()
     try:
         await slash(fake, DISCORD_OWNER, "help")  # adopts the server for its moderators
+        # Discord drops a poll from the follow-up that replaces "thinking…": a slow native poll
+        # is posted in the channel instead, and the placeholder removed.
+        before = len(fake.messages)
         inter = await fake.slash_command(GUILD, CHANNEL, MOD, "poll", {"text": "Best? | A | B"})
+        native = await said_in_channel(fake, CHANNEL, before)
+        assert native.poll is not None
+        assert callbacks(fake, inter) == [{"type": 5}]
+        await fake.wait_for(lambda: fake.deleted == [inter.message_id])
+
+        poll = f"Best? | {TOO_LONG} | B"  # a poll with buttons
+        inter = await fake.slash_command(GUILD, CHANNEL, MOD, "poll", {"text": poll})
         [posted] = await answers(fake, inter)
         assert callbacks(fake, inter) == [{"type": 5}]  # "communitybot is thinking…"
         assert posted.kind == "followup"  # which the answer replaces
@@ -471,6 +639,12 @@ async def test_newcomer_is_welcomed_in_the_system_channel(
         assert "Welcome to Acme Fans, Newbie!" in (welcome.content or "")
     finally:
         await adapter.stop()
+
+
+async def test_the_bot_asks_for_poll_votes(fake: FakeDiscord, adapter: DiscordAdapter) -> None:
+    [identify] = [frame for frame in fake.gateway_log if frame.get("op") == 2]
+    wanted = GUILD_MESSAGE_POLLS | DIRECT_MESSAGE_POLLS  # the "polls" intent: not privileged
+    assert identify["d"]["intents"] & wanted == wanted
 
 
 async def test_bad_token_fails_start_without_leaks(

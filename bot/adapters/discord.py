@@ -5,22 +5,23 @@ arguments; plain channel messages (签到, "/checkin" typed as text) go through 
 every platform. Buttons are answered from the raw interaction by their custom_id (a command line),
 never from discord.py's view store, so they keep working after a restart.
 
-Polls are posted as text with one button per option, not as Discord's native polls: a native
-poll's votes arrive as bare gateway events with nothing to answer, so the voter could not be told
-"your vote is in, +N points" there and then, and a vote could not be refused.
+Polls are posted as Discord's native polls; their votes arrive as bare gateway events with
+nothing to answer, so the voter's "+N points" goes unsaid (as on Telegram). A poll Discord cannot
+show natively (an option over 55 characters), or refuses, goes out as text with one button per
+option, and those buttons keep working, old ones included.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import discord
-from cachetools import TTLCache
 from discord import app_commands
 
 from bot.adapters.discord_events import (
@@ -31,16 +32,16 @@ from bot.adapters.discord_events import (
     event_id,
     interaction_chat,
     joined_event,
-    mentioned_ids,
     message_event,
     reply_view,
-    resolved_handles,
     slash_command,
     slash_event,
     slash_name,
     slash_text,
-    with_handles,
+    vote_event,
 )
+from bot.adapters.discord_people import People
+from bot.adapters.discord_polls import NativePolls
 from bot.adapters.splitting import split_discord_markdown
 from bot.rendering import Renderer, plain_text
 from handlers.router import Dispatcher
@@ -49,15 +50,14 @@ from handlers.types import Event, Reply, Visibility
 log = logging.getLogger(__name__)
 
 # The gateway intents the bot asks for; message_content (and members, when enabled) are
-# privileged and must be switched on for the application in the Developer Portal.
-INTENTS = ("guilds", "guild_messages", "dm_messages", "message_content")
+# privileged and must be switched on for the application in the Developer Portal. polls (votes in
+# native polls, in servers and DMs) is not privileged.
+INTENTS = ("guilds", "guild_messages", "dm_messages", "message_content", "polls")
 MEMBERS_INTENT = "members"
 DEFER_AFTER = 2.0  # seconds the core may take before an interaction is deferred (Discord: 3 s)
 GUILD_READY_TIMEOUT = 2.0  # discord.py's wait for more GUILD_CREATEs before on_ready
 STOP_GRACE = 10.0  # seconds stop() lets running handlers finish
-HANDLE_CACHE_SECONDS = 3600  # how long a username seen (or looked up) is trusted for <@id>
 NO_MENTIONS = discord.AllowedMentions.none()
-LOOKUP_TIMEOUT = 1.0  # seconds a REST lookup of a mentioned member may take
 PLACEHOLDER_DONE = "🔒"  # what a "thinking…" message says when the answer went privately
 
 
@@ -119,6 +119,8 @@ class DiscordAdapter:
             "on_message": self._on_message,
             "on_interaction": self._on_interaction,
             "on_member_join": self._on_member_join,
+            "on_raw_poll_vote_add": self._on_vote_add,
+            "on_raw_poll_vote_remove": self._on_vote_remove,
         }
         for event, handler in handlers.items():
             setattr(self.client, event, handler)  # what client.event does, by name
@@ -128,7 +130,8 @@ class DiscordAdapter:
         self._stopping = False
         self._busy: set[asyncio.Task[Any]] = set()
         self._refused: set[int] = set()
-        self._usernames: TTLCache[int, str] = TTLCache(maxsize=50_000, ttl=HANDLE_CACHE_SECONDS)
+        self._people = People(self.client)
+        self._polls = NativePolls(self.client, dispatcher)
 
     async def start(self) -> None:
         """Log in, connect, wait for READY and the servers, then sync the slash commands.
@@ -216,6 +219,12 @@ class DiscordAdapter:
     async def _on_member_join(self, member: discord.Member) -> None:
         await self._guarded(f"{PLATFORM}:joined:{member.id}", self._joined(member))
 
+    async def _on_vote_add(self, raw: discord.RawPollVoteActionEvent) -> None:
+        await self._guarded(f"{PLATFORM}:vote:{raw.message_id}", self._vote(raw, added=True))
+
+    async def _on_vote_remove(self, raw: discord.RawPollVoteActionEvent) -> None:
+        await self._guarded(f"{PLATFORM}:vote:{raw.message_id}", self._vote(raw, added=False))
+
     async def _guarded(self, key: str, work: Coroutine[Any, Any, None]) -> None:
         """Run one event's handling; a failure is logged with the event id, never raised."""
         task = asyncio.current_task()
@@ -232,7 +241,7 @@ class DiscordAdapter:
     async def _message(self, message: discord.Message) -> None:
         if message.author.bot:
             return  # its own echoes, and other bots
-        self._saw(message.author, *message.mentions)
+        self._people.saw(message.author, *message.mentions)
         handles = {user.id: user.name for user in message.mentions}
         user = self.client.user
         event = message_event(
@@ -254,60 +263,37 @@ class DiscordAdapter:
         if outcome.reply is not None and channel is not None:
             await self._post(channel, outcome.reply)
 
+    async def _vote(self, raw: discord.RawPollVoteActionEvent, *, added: bool) -> None:
+        """A vote in a native poll (ours, or anybody's: the core ignores polls it never posted).
+        Its answer has nobody to go to, and is dropped."""
+        user = self.client.user
+        if user is not None and raw.user_id == user.id:
+            return
+        stamp = time.time_ns()  # unique to this event, across restarts too
+        async with self._people.in_order(raw.user_id):
+            actor = await self._people.voter(raw.guild_id, raw.user_id)
+            guild = self.client.get_guild(raw.guild_id) if raw.guild_id is not None else None
+            event = vote_event(
+                raw,
+                actor=actor,
+                guild_name=guild.name if guild is not None else None,
+                added=added,
+                at=self._clock(),
+                stamp=stamp,
+            )
+            await self._dispatcher.handle(event)
+
     async def _interaction(self, interaction: discord.Interaction[Any]) -> None:
-        self._saw(interaction.user)
+        self._people.saw(interaction.user)
         chat = interaction_chat(interaction)
         if interaction.type is discord.InteractionType.application_command:
-            text = await self._with_handles(interaction, slash_text(interaction))
+            text = await self._people.with_handles(interaction, slash_text(interaction))
             event = slash_event(interaction, name=slash_name(interaction), text=text, chat=chat)
         elif interaction.type is discord.InteractionType.component:
             event = button_event(interaction, chat=chat)
         else:
             return  # autocomplete, modals: the bot offers none
         await self._answer(interaction, event)
-
-    async def _with_handles(self, interaction: discord.Interaction[Any], text: str) -> str:
-        """The slash text with <@id> mentions written as @username, which the core understands."""
-        wanted = mentioned_ids(text)
-        if not wanted:
-            return text
-        handles = resolved_handles(interaction)
-        for user_id in wanted:
-            if user_id not in handles:
-                name = await self._username(interaction.guild_id, user_id)
-                if name is not None:
-                    handles[user_id] = name
-        return with_handles(text, handles)
-
-    async def _username(self, guild_id: int | None, user_id: int) -> str | None:
-        known = self._usernames.get(user_id)
-        if known is not None:
-            return known
-        guild = self.client.get_guild(guild_id) if guild_id is not None else None
-        user = (guild.get_member(user_id) if guild is not None else None) or self.client.get_user(
-            user_id
-        )
-        if user is not None:
-            return user.name
-        if guild_id is None:
-            return None
-        try:
-            # Nobody the bot has seen since it started, and without the members intent the
-            # client caches almost no one: ask Discord once, and remember. Briefly: this runs
-            # inside the interaction's 3 seconds.
-            fetched = await asyncio.wait_for(
-                self.client.http.get_member(guild_id, user_id), LOOKUP_TIMEOUT
-            )
-        except (discord.HTTPException, TimeoutError):
-            return None
-        name = str(fetched["user"]["username"])
-        self._usernames[user_id] = name
-        return name
-
-    def _saw(self, *users: discord.abc.User) -> None:
-        """Remember usernames: whoever the core knows by @handle has been seen here."""
-        for user in users:
-            self._usernames[user.id] = user.name
 
     # Answering -------------------------------------------------------------------------------
 
@@ -330,6 +316,13 @@ class DiscordAdapter:
                 await self._clear_placeholder(interaction, event)
             return
         private = reply.visibility is Visibility.PRIVATE
+        poll = None if private else reply.poll
+        if poll is not None and await self._polls.answer(interaction, poll, deferred=deferred):
+            if placeholder:
+                # The poll went to the channel, not in the placeholder's place (Discord would
+                # drop it from that follow-up): remove the "thinking…" message.
+                await self._clear_placeholder(interaction, event)
+            return
         if placeholder and private and not await self._clear_placeholder(interaction, event):
             return  # the answer would take the public placeholder's place: never a secret
         chunks = self._chunks(reply)
@@ -352,6 +345,8 @@ class DiscordAdapter:
         finally:
             if view is not None:
                 view.stop()  # buttons are answered from raw interactions, not the view store
+        if reply.ends_poll:
+            await self._polls.end(reply.ends_poll)
 
     async def _defer(self, interaction: discord.Interaction[Any], event: Event) -> bool:
         if interaction.type is discord.InteractionType.application_command:
@@ -389,6 +384,10 @@ class DiscordAdapter:
         *,
         reference: discord.MessageReference | None = None,
     ) -> None:
+        if reply.poll is not None and await self._polls.post(
+            channel, reply.poll, reference=reference
+        ):
+            return
         chunks = self._chunks(reply)
         view = reply_view(reply, self._plain)
         try:
@@ -409,6 +408,8 @@ class DiscordAdapter:
         finally:
             if view is not None:
                 view.stop()
+        if reply.ends_poll:
+            await self._polls.end(reply.ends_poll)
 
     def _refused_in(self, channel_id: int, error: discord.HTTPException) -> None:
         """A channel the bot may not write to (403) or that is gone (404): said once."""

@@ -1,13 +1,14 @@
-"""What passes between discord.py and the core, without I/O: messages, interactions and joins in
-as platform-neutral Events; escaping, buttons and the slash command menu out. The adapter looks
-up what needs the network (the usernames behind <@id> mentions) and passes it in."""
+"""What passes between discord.py and the core, without I/O: messages, interactions, joins and
+poll votes in as platform-neutral Events; escaping, buttons, native polls and the slash command
+menu out. The adapter looks up what needs the network (the usernames behind <@id> mentions, who
+voted) and passes it in."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import discord
@@ -16,7 +17,7 @@ from discord.app_commands import TranslationContextLocation, TranslationContextT
 
 from bot.rendering import Renderer, plain_text
 from handlers.parsing import event_from_text, parse_command
-from handlers.types import AccountRef, ChatRef, Event, EventKind, Reply
+from handlers.types import AccountRef, ChatRef, Event, EventKind, PollSpec, Reply
 
 PLATFORM = "discord"
 # <@123> and the older nickname form <@!123>; ids are snowflakes (at most 20 digits).
@@ -27,6 +28,12 @@ CUSTOM_ID_LIMIT = 100
 LABEL_LIMIT = 80
 DESCRIPTION_LIMIT = 100
 BUTTONS_LIMIT = 25  # five rows of five
+# Discord's limits for a native poll; one that does not fit goes out as text with buttons.
+POLL_QUESTION_LIMIT, POLL_ANSWER_LIMIT, POLL_ANSWERS_LIMIT = 300, 55, 10
+# Discord wants every poll to end by itself, after 1 to 768 hours; ours stay open until /closepoll.
+# A day is Discord's own default and what members expect of a chat poll; one an admin forgets
+# then stops by itself instead of lingering for a month, and /closepoll still counts it later.
+POLL_HOURS = 24
 # Discord's locales for the command descriptions, per locale of ours.
 MENU_LOCALES: Mapping[str, tuple[discord.Locale, ...]] = {
     "en": (discord.Locale.american_english, discord.Locale.british_english),
@@ -225,6 +232,48 @@ def joined_event(member: discord.Member, *, now: datetime) -> Event | None:
     )
 
 
+def vote_event(
+    raw: discord.RawPollVoteActionEvent,
+    *,
+    actor: AccountRef,
+    guild_name: str | None,
+    added: bool,
+    at: datetime,
+    stamp: int,
+) -> Event:
+    """The event a vote in a native poll is (the poll's message id is its native id). Our polls
+    are single-choice: an added vote is that answer, a removed one withdraws the vote.
+
+    Vote events carry no id of their own, and the same vote can be cast, withdrawn and cast
+    again: `stamp` (a fresh number per event received) keeps those apart. Nothing needs it to
+    match a redelivery: Discord does not dispatch an event again once a session received it.
+    """
+    action = "add" if added else "remove"
+    key = f"{PLATFORM}:vote:{raw.message_id}:{raw.user_id}:{raw.answer_id}:{action}:{stamp}"
+    if raw.guild_id is not None:
+        chat = guild_chat(raw.guild_id, guild_name)
+    else:
+        chat = ChatRef(PLATFORM, f"dm:{raw.user_id}", title=actor.username or "", private=True)
+    return Event(
+        key,
+        chat,
+        actor,
+        at,
+        EventKind.VOTE,
+        "",
+        poll_ref=str(raw.message_id),
+        options=(raw.answer_id - 1,) if added else (),  # Discord numbers answers from 1
+    )
+
+
+def payload_account(data: Mapping[str, Any]) -> AccountRef:
+    """A member (or user) as the REST API sends them, as the core sees them."""
+    user: Mapping[str, Any] = data.get("user") or data
+    name = str(user["username"])
+    shown = data.get("nick") or user.get("global_name") or name
+    return AccountRef(PLATFORM, str(user["id"]), str(shown), username=name)
+
+
 def _attachment(item: discord.Attachment) -> str:
     kind = (item.content_type or "").partition("/")[0]
     label = {"image": "photo", "video": "video"}.get(kind, "document")
@@ -261,6 +310,30 @@ def reply_view(reply: Reply, labels: Renderer) -> discord.ui.View | None:
         style = discord.ButtonStyle.secondary
         view.add_item(discord.ui.Button(label=label, custom_id=custom_id, style=style))
     return view if seen else None
+
+
+def native_poll(spec: PollSpec) -> discord.Poll | None:
+    """A poll as Discord's own (single choice, POLL_HOURS long); None when it does not fit
+    Discord's limits (an option longer than 55 characters), so it goes out with buttons."""
+    question, answers = plain_text(spec.question), [plain_text(o) for o in spec.options]
+    fits = 0 < len(question) <= POLL_QUESTION_LIMIT and 0 < len(answers) <= POLL_ANSWERS_LIMIT
+    if not fits or not all(0 < len(answer) <= POLL_ANSWER_LIMIT for answer in answers):
+        return None
+    poll = discord.Poll(question, timedelta(hours=POLL_HOURS), multiple=False)
+    for answer in answers:
+        poll.add_answer(text=answer)
+    return poll
+
+
+def poll_message_ref(channel_id: int, message_id: int) -> str:
+    """What the core keeps as a native poll's message: its channel too, to end it from anywhere."""
+    return f"{channel_id}/{message_id}"
+
+
+def poll_message(ref: str) -> tuple[int, int] | None:
+    """The (channel id, message id) of a poll_message_ref; None for anything else."""
+    channel, _, message = ref.partition("/")
+    return (int(channel), int(message)) if channel.isdecimal() and message.isdecimal() else None
 
 
 def slash_command(

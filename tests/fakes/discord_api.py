@@ -6,7 +6,9 @@ Clients should pass ``guild_ready_timeout=0.05`` (on_ready fires that long after
 GUILD_CREATE; the default is 2 s) and enable ``Intents.members`` to cache members other than the
 bot. Like Discord, guild message content is blanked for clients without ``message_content``, the
 bot's own visible messages are echoed back as MESSAGE_CREATE (deletions as MESSAGE_DELETE), and
-``member_join`` reaches only clients with the ``members`` intent.
+``member_join`` reaches only clients with the ``members`` intent. Messages may carry a native poll
+(checked against Discord's limits); ``poll_vote`` votes in one (sent only to clients with the
+polls intents), and ``POST .../polls/{id}/expire`` ends it.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import socket
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Self
 
 import discord.gateway
@@ -35,6 +37,7 @@ MANAGE_GUILD, ADMINISTRATOR = 1 << 5, 1 << 3
 EVERYONE_PERMS = sum(1 << b for b in (0, 6, 10, 11, 14, 15, 16, 18, 31))
 ALL_PERMS = (1 << 53) - 1
 GUILD_MEMBERS, GUILD_MESSAGES, DM_MESSAGES, MESSAGE_CONTENT = 1 << 1, 1 << 9, 1 << 12, 1 << 15
+GUILD_MESSAGE_POLLS, DIRECT_MESSAGE_POLLS = 1 << 24, 1 << 25
 MESSAGE_EVENTS = ("MESSAGE_CREATE", "MESSAGE_UPDATE", "MESSAGE_DELETE")
 MENTION_RE = re.compile(r"<@!?(\d+)>")
 BLANKED = {"content": "", "embeds": [], "attachments": [], "components": []}  # no content intent
@@ -66,6 +69,7 @@ class SentMessage:
     embeds: list[Json]
     flags: int
     allowed_mentions: Json | None
+    poll: Json | None = None  # the poll as sent (question, answers, duration, ...)
 
     @property
     def ephemeral(self) -> bool:
@@ -133,14 +137,32 @@ def _error(status: int, code: int, message: str, **extra: Any) -> Reply:
 
 
 def _invalid(body: Json, *, need_any: bool = True) -> Reply | None:
-    """Discord's own checks on a message body: length first, then emptiness."""
+    """Discord's own checks on a message body: lengths (and a poll's limits), then emptiness."""
     if len(body.get("content") or "") > 2000:
         err = {"code": "BASE_TYPE_MAX_LENGTH", "message": "Must be 2000 or fewer in length."}
         return _error(400, 50035, "Invalid Form Body", errors={"content": {"_errors": [err]}})
+    if (bad := _bad_poll(body.get("poll"))) is not None:
+        errors: Json = {"_errors": [{"code": "BASE_TYPE_BAD_LENGTH", "message": bad[1]}]}
+        for key in reversed(["poll", *bad[0]]):
+            errors = {key: errors}
+        return _error(400, 50035, "Invalid Form Body", errors=errors)
     keys = ("content", "embeds", "components", "attachments", "sticker_ids", "poll")
     if need_any and not any(body.get(k) for k in keys):
         return _error(400, 50006, "Cannot send an empty message")
     return None
+
+
+def _bad_poll(poll: Json | None) -> tuple[list[str], str] | None:
+    """The field of a poll that breaks Discord's limits, and how; None when none does."""
+    if poll is None:
+        return None
+    answers, question = poll.get("answers") or [], (poll.get("question") or {}).get("text") or ""
+    texts = enumerate((a.get("poll_media") or {}).get("text") or "" for a in answers)
+    checks = [(["question", "text"], len(question), 300), (["answers"], len(answers), 10),
+              *((["answers", str(i), "poll_media", "text"], len(t), 55) for i, t in texts),
+              (["duration"], poll.get("duration", 24), 768)]  # fmt: skip
+    bad = ((path, f"Must be between 1 and {top}.") for path, n, top in checks if not 1 <= n <= top)
+    return next(bad, None)
 
 
 class FakeDiscord:
@@ -152,6 +174,7 @@ class FakeDiscord:
         self.misses: list[Call] = []  # requests no route matched (answered 404)
         self.messages: list[SentMessage] = []
         self.deleted: list[int] = []  # ids of messages deleted through the REST API
+        self.poll_votes: dict[int, dict[int, set[int]]] = {}  # message -> answer id -> users
         self.interactions: dict[int, FakeInteraction] = {}
         self.commands: dict[int | None, list[Json]] = {}  # guild id (None: global) -> commands
         self.gateway_log: list[Json] = []  # frames received from clients
@@ -182,6 +205,8 @@ class FakeDiscord:
             ("POST", r"/channels/(?P<cid>\d+)/messages", self._channel_send),
             ("GET PATCH", r"/channels/(?P<cid>\d+)/messages/(?P<mid>\d+)", self._channel_msg),
             ("GET", r"/channels/(?P<cid>\d+)", self._channel),
+            ("POST", r"/channels/(?P<cid>\d+)/polls/(?P<mid>\d+)/expire", self._expire_poll),
+            ("GET", r"/users/(?P<uid>\d+)", self._user),
             ("POST", r"/users/@me/channels", self._create_dm),
             ("GET", r"/guilds/(?P<g>\d+)/members/(?P<uid>\d+)", self._guild_member),
         ]
@@ -313,6 +338,8 @@ class FakeDiscord:
         guild_id = int(data["guild_id"]) if data.get("guild_id") else None
         if event in MESSAGE_EVENTS:
             need = GUILD_MESSAGES if guild_id else DM_MESSAGES
+        elif event.startswith("MESSAGE_POLL_VOTE_"):
+            need = GUILD_MESSAGE_POLLS if guild_id else DIRECT_MESSAGE_POLLS
         else:
             need = GUILD_MEMBERS if event.startswith("GUILD_MEMBER_") else 0
         for sess in [s for s in self._sessions.values() if s.owns(guild_id)]:
@@ -407,6 +434,26 @@ class FakeDiscord:
         self.add_member(guild_id, user_id, username, global_name=global_name)
         member = self._member(self.guilds[guild_id], user_id)
         await self.dispatch("GUILD_MEMBER_ADD", {**member, "guild_id": str(guild_id)})
+
+    async def poll_vote(
+        self, guild_id: int | None, channel_id: int, message_id: int, user_id: int,
+        answer_id: int, *, remove: bool = False,
+    ) -> None:  # fmt: skip
+        """``user_id`` votes for answer ``answer_id`` (from 1) of the poll on ``message_id``, or
+        with ``remove`` takes that vote back: MESSAGE_POLL_VOTE_ADD/REMOVE. An ended poll
+        takes no votes, and sends nothing."""
+        poll = (self._stored.get(message_id) or {}).get("poll")
+        if poll is not None and poll["results"]["is_finalized"]:
+            return
+        voters = self.poll_votes.setdefault(message_id, {}).setdefault(answer_id, set())
+        if remove:
+            voters.discard(user_id)
+        else:
+            voters.add(user_id)
+        data: Json = {"user_id": str(user_id), "channel_id": str(channel_id),
+                      "message_id": str(message_id), "answer_id": answer_id}  # fmt: skip
+        data.update({"guild_id": str(guild_id)} if guild_id else {})
+        await self.dispatch(f"MESSAGE_POLL_VOTE_{'REMOVE' if remove else 'ADD'}", data)
 
     async def slash_command(
         self, guild_id: int | None, channel_id: int, user_id: int, name: str, options: Opts = None
@@ -517,6 +564,16 @@ class FakeDiscord:
             "components": body.get("components") or [], "type": mtype,
             "flags": int(body.get("flags") or 0),
         }  # fmt: skip
+        if (poll := body.get("poll")) is not None:  # answers numbered from 1, as on Discord
+            expiry = datetime.now(UTC) + timedelta(hours=poll.get("duration", 24))
+            msg["poll"] = {
+                "question": poll["question"], "expiry": expiry.isoformat(),
+                "answers": [{"answer_id": i, "poll_media": a["poll_media"]}
+                            for i, a in enumerate(poll["answers"], 1)],
+                "allow_multiselect": bool(poll.get("allow_multiselect")),
+                "layout_type": poll.get("layout_type", 1),
+                "results": {"is_finalized": False, "answer_counts": []},
+            }  # fmt: skip
         if guild is not None:
             msg["guild_id"] = gid
             if author_id in guild.members:
@@ -530,11 +587,8 @@ class FakeDiscord:
         """Record a send (flags as the message ends up); echo new visible ones like Discord."""
         components, embeds = _flatten(body.get("components") or []), body.get("embeds") or []
         content, mentions = body.get("content"), body.get("allowed_mentions")
-        self.messages.append(
-            SentMessage(
-                kind, where, int(msg["id"]), content, components, embeds, msg["flags"], mentions
-            )
-        )
+        shown = (content, components, embeds, msg["flags"], mentions, body.get("poll"))
+        self.messages.append(SentMessage(kind, where, int(msg["id"]), *shown))
         if new and self.echo_own_messages and not msg["flags"] & 64:  # ephemerals: no echo
             self._echoes.append(("MESSAGE_CREATE", msg))
 
@@ -657,9 +711,11 @@ class FakeDiscord:
         inter, body = self._by_token(m), call.json or {}
         if inter is None or not inter.responses:  # follow-ups need an initial response
             return _error(404, 10015, "Unknown Webhook")
+        msg = self._stored.get(inter.message_id or 0)
+        if msg is not None and msg["flags"] & 128:  # Discord drops a poll here (api-docs#7022)
+            body = {k: v for k, v in body.items() if k != "poll"}
         if bad := _invalid(body):
             return bad
-        msg = self._stored.get(inter.message_id or 0)
         if msg is not None and msg["flags"] & 128:
             # After a defer the first follow-up replaces the "thinking" message and keeps the
             # defer's ephemerality, as on Discord.
@@ -717,6 +773,27 @@ class FakeDiscord:
     def _channel(self, call: Call, m: re.Match[str]) -> Reply:
         channel = self.channels.get(int(m["cid"]))
         return (200, channel) if channel else _error(404, 10003, "Unknown Channel")
+
+    def _expire_poll(self, call: Call, m: re.Match[str]) -> Reply:
+        """End a poll now: final counts, ``results.is_finalized``; only its author may."""
+        msg = self._stored.get(int(m["mid"]))
+        if msg is None or msg["channel_id"] != m["cid"]:
+            return _error(404, 10008, "Unknown Message")
+        if msg["author"]["id"] != str(BOT_ID):
+            return _error(403, 50013, "Missing Permissions")
+        if (poll := msg.get("poll")) is None:
+            return _error(400, 520006, "Cannot expire a non-poll message")
+        if poll["results"]["is_finalized"]:
+            return _error(400, 520001, "Poll expired")
+        votes = self.poll_votes.get(int(msg["id"]), {})
+        counts = [{"id": a, "count": len(u), "me_voted": BOT_ID in u} for a, u in votes.items()]
+        poll["results"] = {"is_finalized": True, "answer_counts": counts}
+        poll["expiry"] = _now()
+        return 200, msg
+
+    def _user(self, call: Call, m: re.Match[str]) -> Reply:
+        user = self.users.get(int(m["uid"]))
+        return (200, user) if user else _error(404, 10013, "Unknown User")
 
     def _create_dm(self, call: Call, m: re.Match[str]) -> Reply:
         uid = int((call.json or {}).get("recipient_id", 0))

@@ -1,0 +1,110 @@
+"""Discord's native polls: posting one (and telling the core where it went, so its votes count)
+and ending one that /closepoll counted."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+import discord
+
+from bot.adapters.discord_events import native_poll, poll_message, poll_message_ref
+from handlers.router import Dispatcher
+from handlers.types import PollSpec
+
+log = logging.getLogger(__name__)
+
+
+class NativePolls:
+    """Posts and ends native polls through one client, telling the dispatcher where they went."""
+
+    def __init__(self, client: discord.Client, dispatcher: Dispatcher) -> None:
+        self._client = client
+        self._dispatcher = dispatcher
+        self._end_warned = False
+
+    async def answer(
+        self, interaction: discord.Interaction[Any], spec: PollSpec, *, deferred: bool
+    ) -> bool:
+        """Answer an interaction with a native poll; False (nothing sent) when it has to go out
+        as text.
+
+        The interaction's own answer carries the poll, so it shows as the reply to /poll, and
+        Discord's answer names the new message. A deferred one cannot: Discord drops the poll
+        from the follow-up that replaces the "thinking…" message (discord-api-docs#7022), so the
+        poll is posted in the channel (and the caller removes the placeholder).
+        """
+
+        async def send(poll: discord.Poll) -> tuple[int | None, int | None]:
+            if not deferred:
+                answered = await interaction.response.send_message(poll=poll)
+                return interaction.channel_id, answered.message_id
+            channel = self._client.get_partial_messageable(interaction.channel_id or 0)
+            message = await channel.send(poll=poll)
+            return message.channel.id, message.id
+
+        return await self._post(spec, send)
+
+    async def post(
+        self,
+        channel: discord.abc.Messageable,
+        spec: PollSpec,
+        *,
+        reference: discord.MessageReference | None = None,
+    ) -> bool:
+        """Post a native poll in a channel; False (nothing sent) when it has to go out as text."""
+
+        async def send(poll: discord.Poll) -> tuple[int | None, int | None]:
+            quote: dict[str, Any] = {"reference": reference} if reference else {}
+            message = await channel.send(poll=poll, **quote)
+            return message.channel.id, message.id
+
+        return await self._post(spec, send)
+
+    async def end(self, ref: str) -> None:
+        """End the native poll /closepoll counted (best effort: it may have ended by itself)."""
+        where = poll_message(ref)
+        if where is None:
+            return
+        message = self._client.get_partial_messageable(where[0]).get_partial_message(where[1])
+        try:
+            await message.end_poll()
+        except discord.HTTPException as error:
+            extra = {"message_id": where[1], "status": error.status, "code": error.code}
+            if self._end_warned:
+                log.debug("discord refused to end a poll again", extra=extra)
+                return
+            self._end_warned = True
+            log.warning("discord refused to end a poll; the results are posted anyway", extra=extra)
+
+    async def _post(
+        self,
+        spec: PollSpec,
+        send: Callable[[discord.Poll], Coroutine[Any, Any, tuple[int | None, int | None]]],
+    ) -> bool:
+        """Post a poll natively with `send` (which gives back its channel and message ids) and
+        tell the core, so its votes count; False when it did not fit or Discord refused it."""
+        poll = native_poll(spec)
+        if poll is None:
+            return False  # an option too long for Discord's polls
+        try:
+            channel_id, message_id = await send(poll)
+        except discord.HTTPException as error:
+            log.warning(
+                "discord refused a native poll; posting it with buttons",
+                extra={"poll_id": spec.poll_id, "status": error.status, "code": error.code},
+            )
+            return False
+        if channel_id is None or message_id is None:
+            log.error(
+                "discord did not say where a poll went; its votes will not count",
+                extra={"poll_id": spec.poll_id},
+            )
+            return True  # it is posted all the same: a second copy would only confuse
+        await self._dispatcher.poll_posted(
+            spec.poll_id,
+            native_id=str(message_id),
+            message_id=poll_message_ref(channel_id, message_id),
+        )
+        return True
