@@ -8,13 +8,13 @@ from handlers.types import EventKind, Reply
 router = Router()
 
 
-@router.command("start")
+@router.command("start", shows_admin=True)
 def start(ctx: Context) -> Reply:
     """Greet a member and list what they can do."""
     return Reply("help/start", _help_context(ctx))
 
 
-@router.command("help")
+@router.command("help", shows_admin=True)
 def help_(ctx: Context) -> Reply:
     """The commands this member may use."""
     return Reply("help/help", _help_context(ctx))

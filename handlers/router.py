@@ -73,6 +73,8 @@ class Route:
     private: bool = False
     # Not listed in /help or the platform's command menu: buttons send it.
     hidden: bool = False
+    # Answers differently for admins (e.g. /help lists their commands too).
+    shows_admin: bool = False
 
 
 class Router:
@@ -90,12 +92,14 @@ class Router:
         words: Sequence[str] = (),
         private: bool = False,
         hidden: bool = False,
+        shows_admin: bool = False,
     ) -> Callable[[Handler], Handler]:
         """Register the decorated function as the handler of /name (and of `words`)."""
 
         def register(handler: Handler) -> Handler:
             normalized = tuple(normalize_word(word) for word in words)
-            self.routes.append(Route(name, handler, admin, normalized, private, hidden))
+            route = Route(name, handler, admin, normalized, private, hidden, shows_admin)
+            self.routes.append(route)
             return handler
 
         return register
@@ -210,6 +214,12 @@ class Dispatcher:
     def visible_commands(self, is_admin: bool) -> tuple[str, ...]:
         """The commands an actor may use, in registration order."""
         return self._visible[is_admin]
+
+    def asks_who_is_admin(self, event: Event) -> bool:
+        """Whether handling `event` depends on the actor being an admin, so an adapter knows
+        when asking the platform (a network round trip) is worth it."""
+        route = self._route(event)
+        return route is not None and (route.admin or route.shows_admin)
 
     def command_menu(self) -> tuple[tuple[str, bool], ...]:
         """Every listed command and whether it is for admins: what platforms show in menus."""

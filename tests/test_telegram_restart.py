@@ -77,34 +77,34 @@ async def test_a_killed_bot_neither_loses_nor_repeats_a_checkin(
     kept_when_confirmed: list[list[tuple[object, ...]]] = []
 
     async def confirmed(offset: int) -> None:
-        kept_when_confirmed.append(bot.rows("SELECT event_id FROM inbox"))
+        kept_when_confirmed.append(bot.rows("SELECT event_id FROM inbox ORDER BY event_id"))
 
     tg.on_offset = confirmed
-    # Freeze the bot half-way through the update: it asks whether Alice is an admin and
-    # never hears back.
+    # Freeze the bot half-way: /help asks Telegram whether Alice is an admin and never hears
+    # back, and her check-in, sent right after in the same group, waits its turn behind it.
     tg.hold("getChatMember")
     first = await bot.start()
-    update_id = tg.push_message(
-        tg.group(GROUP, "Acme"), tg.user(7, "Alice", username="alice"), "/checkin"
-    )
+    alice, group = tg.user(7, "Alice", username="alice"), tg.group(GROUP, "Acme")
+    help_id = tg.push_message(group, alice, "/help")
+    checkin_id = tg.push_message(group, alice, "/checkin")
     await tg.wait_for_call("getChatMember", timeout=30)
-    await tg.wait_for(lambda t: t.confirmed_up_to >= update_id, timeout=30)
+    await tg.wait_for(lambda t: t.confirmed_up_to >= checkin_id, timeout=30)
     first.kill()
     await first.wait()
-    assert kept_when_confirmed[0] == [(f"telegram:{update_id}",)]
+    assert kept_when_confirmed[0] == [(f"telegram:{help_id}",), (f"telegram:{checkin_id}",)]
     assert bot.rows("SELECT count(*) FROM checkins") == [(0,)]
 
     tg.release("getChatMember")
     second = await bot.start()
-    await tg.wait_for(lambda t: len(t.texts(GROUP)) == 1, timeout=30)
-    assert "+10" in tg.texts(GROUP)[0]
+    await tg.wait_for(lambda t: len(t.texts(GROUP)) == 2, timeout=30)
+    assert "Commands you can use" in tg.texts(GROUP)[0] and "+10" in tg.texts(GROUP)[1]
     await stop(second)
 
     third = await bot.start()
     # By the time a later message is answered, a repeat of the check-in would have happened.
     tg.push_message(tg.group(GROUP, "Acme"), tg.user(7, "Alice", username="alice"), "/points")
-    await tg.wait_for(lambda t: len(t.texts(GROUP)) == 2, timeout=30)
-    assert "10 points" in tg.texts(GROUP)[1]
+    await tg.wait_for(lambda t: len(t.texts(GROUP)) == 3, timeout=30)
+    assert "10 points" in tg.texts(GROUP)[2]
     await stop(third)
     assert bot.rows("SELECT count(*) FROM checkins") == [(1,)]
     assert bot.rows("SELECT count(*) FROM inbox") == [(0,)]
