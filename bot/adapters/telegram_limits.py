@@ -22,10 +22,26 @@ class TelegramLimits(AIORateLimiter):
     group and retries 429s after `retry_after`; this adds about one message a second per private
     chat, which it leaves out."""
 
-    def __init__(self, *, max_retries: int = 10, private_per_second: float = 1.0) -> None:
-        super().__init__(max_retries=max_retries)
+    def __init__(
+        self,
+        *,
+        max_retries: int = 10,
+        overall_per_second: float = 30,
+        group_per_minute: float = 20,
+        private_per_second: float = 1.0,
+    ) -> None:
+        super().__init__(
+            overall_max_rate=overall_per_second,
+            group_max_rate=group_per_minute,
+            max_retries=max_retries,
+        )
         self._private_rate = private_per_second
         self._private: LRUCache[int, AsyncLimiter] = LRUCache(maxsize=4096)
+
+    @classmethod
+    def unlimited(cls) -> TelegramLimits:
+        """No flood limits, 429s still retried: for measuring the adapter against a fake."""
+        return cls(overall_per_second=0, group_per_minute=0, private_per_second=0)
 
     async def process_request(
         self,
