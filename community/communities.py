@@ -150,13 +150,18 @@ class ChatPlace:
 
 _ADOPT = (
     update(groups)
-    .where(groups.c.platform == bindparam("b_platform"), groups.c.chat_id == bindparam("b_chat"))
+    .where(
+        groups.c.platform == bindparam("b_platform"),
+        groups.c.chat_id == bindparam("b_chat"),
+        groups.c.adopted_at.is_(None),
+    )
     .values(adopted_at=bindparam("b_at"))
 )
 
 
 def adopt_chat(conn: Connection, *, platform: str, chat_id: str, at: datetime) -> None:
-    """A listed community admin used the bot here: from now on the group's own admins count."""
+    """A listed community admin ran an admin command here: from now on the group's own admins
+    count too. The first adoption's time stays."""
     conn.execute(_ADOPT, {"b_platform": platform, "b_chat": fit_text(chat_id, 64), "b_at": at})
 
 

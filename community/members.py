@@ -93,11 +93,17 @@ def identify(
     Display name and handle follow what the platform says now.
     """
     user_id = fit_text(user_id, 64)
-    name = fit_text(display_name.strip(), 200) or user_id
+    name = fit_text(display_name.strip(), 200)
     handle = username_key(username) if username else None
     row = conn.execute(
         _ACCOUNT, {"community": community_id, "platform": platform, "user_id": user_id}
     ).first()
+    if not name:
+        if row is not None:
+            # The platform told us nothing about them this time: keep what we know.
+            name, handle = row.account_name, row.username_key
+        else:
+            name = user_id
     if handle is not None and (row is None or row.username_key != handle):
         conn.execute(
             _RELEASE_HANDLE,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from community import linking
 from handlers.router import Context, Router
-from handlers.types import Choice, Reply
+from handlers.types import Choice, EventKind, Reply
 
 router = Router()
 
@@ -20,9 +20,11 @@ def link(ctx: Context) -> Reply:
         minutes = int(linking.CODE_LIFETIME.total_seconds() // 60)
         return Reply("link/code", {"code": issued.code, "minutes": minutes, "platform": platform})
     words = ctx.event.args
-    confirmed = len(words) > 1 and words[-1].casefold() == "confirm"
-    code = "".join(words[:-1] if confirmed else words)  # "ABCD EFGH" is typed too
-    if not confirmed:
+    says_confirm = len(words) > 1 and words[-1].casefold() == "confirm"
+    code = "".join(words[:-1] if says_confirm else words)  # "ABCD EFGH" is typed too
+    # Only the button under the question confirms: a scammer can tell someone to type
+    # "/link CODE confirm", but not make them press a button they have not seen.
+    if not (says_confirm and ctx.event.kind is EventKind.BUTTON):
         # Say whom the code joins them to, and let them confirm with a button: someone who
         # was talked into entering another person's code must see it before it happens.
         pending = linking.check_code(

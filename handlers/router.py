@@ -290,8 +290,12 @@ class Dispatcher:
             at=event.occurred_at,
         )
         listed = community.lists_admin(actor.platform, actor.user_id)
-        if listed and not place.adopted and not event.chat.private:
+        # Adoption is deliberate: a listed admin running an admin command here (/settings).
+        # Chatting, voting or being added to a stranger's group vouches for nobody.
+        deliberate = event.kind in _ASKING and route is not None and route.admin
+        if listed and deliberate and not place.adopted and not event.chat.private:
             adopt_chat(conn, platform=event.chat.platform, chat_id=event.chat.chat_id, at=now)
+            place = replace(place, adopted=True)
         if route is None and event.kind not in _ASKING:
             return Outcome(None)
         # A group's own admins count once the group is adopted: otherwise whoever adds the bot

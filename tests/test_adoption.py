@@ -28,20 +28,31 @@ async def test_a_group_owner_is_no_community_admin_before_adoption(
     assert moved.text is not None and "once a community admin" in moved.text
 
 
-async def test_a_listed_admin_adopts_the_group_by_using_the_bot_there(
+async def test_a_listed_admin_adopts_the_group_with_an_admin_command(
     dispatcher: Dispatcher, clock: Clock
 ) -> None:
     group = strangers_group(dispatcher, clock)
     await group.say("alice", "hi")
-    await group.say("boss", "morning all")  # boss is listed in the community's admins
+    await group.say("boss", "/settings")  # boss is listed in the community's admins
     awarded = await group.say("mallory", "/award @alice 5 nice photo")
     assert awarded.text is not None and "alice received 5 points" in awarded.text
+
+
+async def test_a_listed_admin_who_only_chats_joins_or_asks_for_help_adopts_nothing(
+    dispatcher: Dispatcher, clock: Clock
+) -> None:
+    group = strangers_group(dispatcher, clock)
+    await group.joins("boss")  # mallory added boss to her group
+    await group.say("boss", "hello?")
+    await group.say("boss", "/help")
+    refused = await group.say("mallory", "/award @mallory 1000")
+    assert refused.text is not None and "once a community admin" in refused.text
 
 
 async def test_a_member_without_group_rights_stays_refused_after_adoption(
     dispatcher: Dispatcher, clock: Clock
 ) -> None:
     group = strangers_group(dispatcher, clock)
-    await group.say("boss", "/help")
+    await group.say("boss", "/settings")
     refused = await group.say("alice", "/award @alice 5")
     assert refused.text is not None and "for community admins only" in refused.text

@@ -96,8 +96,8 @@ async def test_points_earned_on_both_platforms_land_on_one_balance_after_link(
     assert "Linked" in linked and "20" in linked
 
     # Points earned afterwards on Discord show on Telegram, and the other way round. The
-    # community's listed owner has used the bot in the server, so its moderators are admins.
-    await discord_slash(dc, DISCORD_OWNER, "help")
+    # community's listed owner has sent /settings in the server, so its moderators are admins.
+    await discord_slash(dc, DISCORD_OWNER, "settings")
     awarded = await discord_slash(dc, MOD_DC, "award", "@alice_dc 5 for the review")
     assert "5" in awarded
     assert "25 points" in await telegram_says(tg, private, ALICE_TG, "/points")

@@ -72,9 +72,9 @@ async def adapter(fake: FakeDiscord, dispatcher: Dispatcher) -> AsyncIterator[Di
     """The adapter, started (logged in, READY, commands synced) and stopped after the test."""
     adapter = make_adapter(dispatcher)
     await adapter.start()
-    # The community's listed owner uses the bot in the server, so its Manage Server members
-    # count as community admins (a server nobody listed has adopted would not give them that).
-    await slash(fake, DISCORD_OWNER, "help")
+    # The community's listed owner sends /settings in the server, which adopts it: its Manage
+    # Server members count as community admins (in a server nobody listed adopted they don't).
+    await slash(fake, DISCORD_OWNER, "settings")
     yield adapter
     await adapter.stop()
 
@@ -540,7 +540,7 @@ async def test_slow_answers_are_deferred_then_followed_up(
     adapter = make_adapter(dispatcher, defer_after=0)  # "the core is slow": defer every time
     await adapter.start()
     try:
-        await slash(fake, DISCORD_OWNER, "help")  # adopts the server for its moderators
+        await slash(fake, DISCORD_OWNER, "settings")  # adopts the server for its moderators
         # Discord drops a poll from the follow-up that replaces "thinking…": a slow native poll
         # is posted in the channel instead, and the placeholder removed.
         before = len(fake.messages)

@@ -307,3 +307,15 @@ async def test_entering_a_code_only_asks_and_merges_nothing_until_confirmed(
     assert asked.text is not None and "joins you to mallory on test" in asked.text
     assert snapshot(store) == before  # talked into typing it, alice still has her own points
     assert await points(discord, "alice") == "💰 alice, you have 10 points."
+
+
+async def test_typing_the_confirmation_only_asks_again(
+    chat: Chat, discord: Chat, store: Store
+) -> None:
+    code = await code_for(chat, "mallory")
+    await discord.say("alice", "/checkin")
+    before = snapshot(store)
+    # A scammer can tell alice what to type, but not make her press a button she never saw.
+    typed = await dm(discord).say("alice", f"/link {code} confirm")
+    assert typed.outcome.reply is not None and typed.outcome.reply.template == "link/confirm"
+    assert snapshot(store) == before

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 from sqlalchemy import select
 
+from handlers.types import AccountRef
 from storage.schema import audit_log
 from storage.store import Store
 from tests.harness import Chat
@@ -175,3 +177,15 @@ async def test_award_goes_to_whoever_holds_the_handle_now(chat: Chat) -> None:
     await chat.deliver(type(newcomer)(**{**fields, "actor": actor}))
     said = await chat.say("boss", "/award @bob 50 welcome")
     assert said.text is not None and said.text.startswith("🎁 Robert received 50 points")
+
+
+async def test_an_event_without_a_name_keeps_the_members_name_and_handle(chat: Chat) -> None:
+    await chat.say("alice", "/checkin")
+    # A platform that could not say who this is this time (a failed lookup) sends no name.
+    nameless = replace(
+        chat.event("alice", "hello"),
+        actor=AccountRef("test", "alice", "", username=None),
+    )
+    await chat.deliver(nameless)
+    awarded = await chat.say("boss", "/award @alice 5")
+    assert awarded.text is not None and "alice received 5 points" in awarded.text

@@ -53,11 +53,12 @@ class People:
         if not wanted:
             return text
         handles = resolved_handles(interaction)
-        for user_id in wanted:
-            if user_id not in handles:
-                name = await self.username(interaction.guild_id, user_id)
-                if name is not None:
-                    handles[user_id] = name
+        missing = [user_id for user_id in wanted if user_id not in handles]
+        # Together, not one after another: this runs inside the interaction's 3 seconds.
+        names = await asyncio.gather(
+            *(self.username(interaction.guild_id, user_id) for user_id in missing)
+        )
+        handles.update({u: name for u, name in zip(missing, names, strict=True) if name})
         return with_handles(text, handles)
 
     async def username(self, guild_id: int | None, user_id: int) -> str | None:
@@ -113,7 +114,8 @@ class People:
                 extra={"user_id": user_id, "error": repr(error)},
             )
             name = self._usernames.get(user_id)  # seen using the bot, perhaps
-            return AccountRef(PLATFORM, str(user_id), name or str(user_id), username=name)
+            # No name is better than a wrong one: the core keeps the name and handle it has.
+            return AccountRef(PLATFORM, str(user_id), name or "", username=name)
         actor = self._voters[(guild_id, user_id)] = payload_account(data)
         return actor
 

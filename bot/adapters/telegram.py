@@ -241,7 +241,7 @@ class TelegramAdapter:
         for event in incoming.events:
             outcome = await self._dispatcher.handle(event)
             await self._answer(event, incoming, outcome)
-        if not all(event.from_inbox for event in incoming.events):
+        if not incoming.events or not all(event.from_inbox for event in incoming.events):
             await self._dispatcher.drop_arrival(inbox_id(update.update_id))
 
     async def _is_admin(self, chat_id: int, user_id: int) -> bool:
