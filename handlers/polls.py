@@ -68,7 +68,7 @@ def close(ctx: Context) -> Reply:
     )
 
 
-@router.command("vote", hidden=True)
+@router.command("vote", hidden=True, private=True)
 def vote_button(ctx: Context) -> Reply:
     """What a poll's button sends: /vote POLL OPTION."""
     args = ctx.event.args

@@ -253,3 +253,14 @@ async def test_a_refused_button_press_is_shown_to_the_presser_alone(chat: Chat) 
         said = await chat.press("alice", command)
         assert said.outcome.reply is not None, command
         assert said.outcome.reply.visibility is Visibility.PRIVATE, command
+
+
+async def test_a_vote_typed_in_the_group_is_not_answered_there_with_a_balance(
+    chat: Chat,
+) -> None:
+    opened = await chat.say("boss", "/poll Tea? | Green | Black")
+    assert opened.outcome.reply is not None
+    typed = await chat.say("alice", opened.outcome.reply.choices[0].command)
+    assert typed.outcome.reply is not None
+    assert typed.outcome.reply.template == "common/private_only"
+    assert typed.text is not None and "balance" not in typed.text
