@@ -336,4 +336,12 @@ class Dispatcher:
             reply = Reply(refusal.key, refusal.context)
         if route.private:
             reply = replace(reply, visibility=Visibility.PRIVATE)
+        elif (
+            reply.visibility is Visibility.PRIVATE
+            and not event.private_reply
+            and event.kind in _ASKING
+        ):
+            # Meant for the asker alone, asked where everyone would see the answer: say where
+            # to ask instead (what was done stays done).
+            return Reply("common/private_only", {"command": route.command})
         return reply
