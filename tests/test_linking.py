@@ -319,3 +319,22 @@ async def test_typing_the_confirmation_only_asks_again(
     typed = await dm(discord).say("alice", f"/link {code} confirm")
     assert typed.outcome.reply is not None and typed.outcome.reply.template == "link/confirm"
     assert snapshot(store) == before
+
+
+def test_every_column_that_points_at_a_member_is_merged() -> None:
+    from storage.schema import metadata, votes
+
+    pointing = {
+        (fk.parent.table.name, fk.parent.name)
+        for table in metadata.tables.values()
+        for fk in table.foreign_keys
+        if fk.column.table is members
+    }
+    by_hand = {
+        (balances.name, "member_id"),
+        (checkins.name, "member_id"),
+        (votes.name, "member_id"),
+        (link_codes.name, "member_id"),
+    }
+    plain = {(c.table.name, c.name) for c in linking._PLAIN_REFERENCES}
+    assert pointing == plain | by_hand, "a new reference to members must be merged by /link"
