@@ -123,7 +123,8 @@ def _serve_platforms(settings: Settings, app: App) -> None:
         message = first_line(error)
         for secret in _secrets(settings):
             message = message.replace(secret, "[secret]")
-        log.exception("could not serve")
+        # One line for the operator; the traceback only when they ask for DEBUG logs.
+        log.debug("could not serve", exc_info=True)
         _fail(f"cannot serve: {message}")
     finally:
         app.close()
