@@ -57,6 +57,32 @@ def event_from_text(
     )
 
 
+def event_from_button(
+    *,
+    event_id: str,
+    chat: ChatRef,
+    actor: AccountRef,
+    data: str,
+    occurred_at: datetime,
+    bot_username: str | None = None,
+) -> Event:
+    """Build the Event for a pressed button, whose data is the command line it sends. Its
+    answer can always go to the presser alone (an alert, an ephemeral reply)."""
+    name, rest = parse_command(data, bot_username) or ("", "")
+    return Event(
+        event_id,
+        chat,
+        actor,
+        occurred_at,
+        EventKind.BUTTON,
+        data,
+        command=name or None,
+        args=tuple(rest.split()),
+        arg_text=rest,
+        private_reply=True,
+    )
+
+
 def parse_amount(text: str) -> int | None:
     """A positive whole number of points as people type it ("50", "+50", "５０"); else None."""
     digits = text.removeprefix("+")

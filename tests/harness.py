@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 
 from bot.rendering import Renderer, plain_text
-from handlers.parsing import event_from_text, parse_command
+from handlers.parsing import event_from_button, event_from_text
 from handlers.router import Dispatcher, Outcome
 from handlers.types import AccountRef, ChatRef, Event, EventKind
 from loyalty.ledger import balance, ledger_sum
@@ -113,18 +113,12 @@ class Chat:
 
     async def press(self, who: str, command: str) -> Said:
         """`who` presses a button whose data is the command line `command` (e.g. "/vote 1 0")."""
-        name, rest = parse_command(command) or ("", "")
-        event = Event(
-            self.new_id(),
-            self.ref(),
-            self.actor(who),
-            self.now,
-            EventKind.BUTTON,
-            command,
-            command=name or None,
-            args=tuple(rest.split()),
-            arg_text=rest,
-            private_reply=True,
+        event = event_from_button(
+            event_id=self.new_id(),
+            chat=self.ref(),
+            actor=self.actor(who),
+            data=command,
+            occurred_at=self.now,
         )
         return await self.deliver(event)
 

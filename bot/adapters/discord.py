@@ -14,9 +14,10 @@ option, and those buttons keep working, old ones included.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -325,13 +326,8 @@ class DiscordAdapter:
             return
         if placeholder and private and not await self._clear_placeholder(interaction, event):
             return  # the answer would take the public placeholder's place: never a secret
-        chunks = self._chunks(reply)
-        view = reply_view(reply, self._plain)
-        try:
-            for index, chunk in enumerate(chunks):
-                extra: dict[str, Any] = {}
-                if view is not None and index == len(chunks) - 1:
-                    extra["view"] = view
+        with self._parts(reply) as parts:
+            for index, (chunk, extra) in enumerate(parts):
                 if index == 0 and not deferred:
                     call = interaction.response.send_message(
                         chunk, ephemeral=private, allowed_mentions=NO_MENTIONS, **extra
@@ -342,9 +338,6 @@ class DiscordAdapter:
                     )
                 if not await self._interaction_call(event, call):
                     break
-        finally:
-            if view is not None:
-                view.stop()  # buttons are answered from raw interactions, not the view store
         if reply.ends_poll:
             await self._polls.end(reply.ends_poll)
 
@@ -388,16 +381,12 @@ class DiscordAdapter:
             channel, reply.poll, reference=reference
         ):
             return
-        chunks = self._chunks(reply)
-        view = reply_view(reply, self._plain)
         try:
-            for index, chunk in enumerate(chunks):
-                extra: dict[str, Any] = {}
-                if view is not None and index == len(chunks) - 1:
-                    extra["view"] = view
-                if reference is not None and index == 0:
-                    extra["reference"] = reference
-                await channel.send(chunk, allowed_mentions=NO_MENTIONS, **extra)
+            with self._parts(reply) as parts:
+                for index, (chunk, extra) in enumerate(parts):
+                    if reference is not None and index == 0:
+                        extra["reference"] = reference
+                    await channel.send(chunk, allowed_mentions=NO_MENTIONS, **extra)
         except (discord.Forbidden, discord.NotFound) as error:
             self._refused_in(_channel_id(channel), error)
         except discord.HTTPException as error:
@@ -405,9 +394,6 @@ class DiscordAdapter:
                 "discord send failed",
                 extra={"channel_id": _channel_id(channel), "status": error.status},
             )
-        finally:
-            if view is not None:
-                view.stop()
         if reply.ends_poll:
             await self._polls.end(reply.ends_poll)
 
@@ -422,8 +408,22 @@ class DiscordAdapter:
             extra={"channel_id": channel_id, "status": error.status, "code": error.code},
         )
 
-    def _chunks(self, reply: Reply) -> list[str]:
-        return split_discord_markdown(self._markdown.render(reply)) or ["…"]
+    @contextlib.contextmanager
+    def _parts(self, reply: Reply) -> Iterator[list[tuple[str, dict[str, Any]]]]:
+        """The reply in messages that fit, each with the send options it needs (the buttons go
+        under the last one). The view is stopped afterwards: buttons are answered from raw
+        interactions, not from discord.py's view store."""
+        chunks = split_discord_markdown(self._markdown.render(reply)) or ["…"]
+        view = reply_view(reply, self._plain)
+        last = len(chunks) - 1
+        try:
+            yield [
+                (chunk, {"view": view} if view is not None and index == last else {})
+                for index, chunk in enumerate(chunks)
+            ]
+        finally:
+            if view is not None:
+                view.stop()
 
 
 def _channel_id(channel: discord.abc.Messageable) -> int:

@@ -16,7 +16,7 @@ from discord import app_commands
 from discord.app_commands import TranslationContextLocation, TranslationContextTypes, locale_str
 
 from bot.rendering import Renderer, plain_text
-from handlers.parsing import event_from_text, parse_command
+from handlers.parsing import event_from_button, event_from_text
 from handlers.types import AccountRef, ChatRef, Event, EventKind, PollSpec, Reply
 
 PLATFORM = "discord"
@@ -198,20 +198,12 @@ def slash_event(
 def button_event(interaction: discord.Interaction[Any], *, chat: ChatRef) -> Event:
     """The event a pressed button is: its custom_id is the command line it sends."""
     custom_id = interaction.data.get("custom_id", "") if interaction.data else ""
-    line = str(custom_id)
-    parsed = parse_command(line)
-    name, rest = parsed if parsed is not None else ("", "")
-    return Event(
-        event_id(interaction.id),
-        chat,
-        interaction_actor(interaction),
-        interaction.created_at,
-        EventKind.BUTTON,
-        line,
-        command=name or None,
-        args=tuple(rest.split()),
-        arg_text=rest,
-        private_reply=True,
+    return event_from_button(
+        event_id=event_id(interaction.id),
+        chat=chat,
+        actor=interaction_actor(interaction),
+        data=str(custom_id),
+        occurred_at=interaction.created_at,
     )
 
 

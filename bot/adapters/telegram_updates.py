@@ -8,7 +8,7 @@ from datetime import datetime
 
 from telegram import CallbackQuery, Chat, Message, Update, User
 
-from handlers.parsing import event_from_text, parse_command
+from handlers.parsing import event_from_button, event_from_text
 from handlers.types import AccountRef, ChatRef, Event, EventKind
 
 PLATFORM = "telegram"
@@ -141,22 +141,15 @@ def _button(
         if message is not None
         else ChatRef(PLATFORM, str(query.from_user.id), private=True)
     )
-    parsed = parse_command(query.data or "", bot_username)
-    name, rest = parsed if parsed is not None else ("", "")
-    event = Event(
-        event_id,
-        chat,
-        account_ref(query.from_user),
-        now,
-        EventKind.BUTTON,
-        query.data or "",
-        command=name or None,
-        args=tuple(rest.split()),
-        arg_text=rest,
-        # The answer to a button can be shown to the presser alone (an alert).
-        private_reply=True,
-        from_inbox=True,
+    pressed = event_from_button(
+        event_id=event_id,
+        chat=chat,
+        actor=account_ref(query.from_user),
+        data=query.data or "",
+        occurred_at=now,
+        bot_username=bot_username,
     )
+    event = replace(pressed, from_inbox=True)
     return Incoming(
         update_id, (event,), callback_query_id=query.id, wants_admin_check=not chat.private
     )
