@@ -162,7 +162,9 @@ def fresh_store(url: str, max_batch: int | None) -> tuple[Store, Dispatcher]:
     store.write_now(
         apply_config, config, digest, default_timezone="UTC", default_locale="en", at=T0
     )
-    dispatcher = Dispatcher(store, ROUTERS, default_community="bench", default_locale="en")
+    dispatcher = Dispatcher(
+        store, ROUTERS, default_community="bench", default_locale="en", access=config.access
+    )
     return store, dispatcher
 
 

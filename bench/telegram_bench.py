@@ -90,7 +90,9 @@ async def bot(url: str, pipe: Connection) -> tuple[float, list[float]]:
         default_locale="en",
         at=datetime.now(UTC),
     )
-    dispatcher = Dispatcher(store, ROUTERS, default_community="bench", default_locale="en")
+    dispatcher = Dispatcher(
+        store, ROUTERS, default_community="bench", default_locale="en", access=config.access
+    )
     base_url = await asyncio.to_thread(pipe.recv)
     adapter = TelegramAdapter(
         dispatcher,

@@ -61,6 +61,10 @@ class Adapter(Protocol):
     async def stop(self) -> None:
         """Stop receiving and disconnect."""
 
+    async def failed(self) -> BaseException:
+        """Wait until the adapter cannot go on by itself (a revoked token, a closed gateway
+        that will not come back) and return why; never returns while all is well."""
+
 
 def build_adapters(settings: Settings, app: App) -> list[Adapter]:
     """The platform adapters the settings ask for (tokens set); empty means console."""
@@ -99,20 +103,33 @@ def build_adapters(settings: Settings, app: App) -> list[Adapter]:
 
 
 async def serve(adapters: Sequence[Adapter], stop: asyncio.Event) -> None:
-    """Run every adapter on this one event loop until `stop` is set; stop them in reverse."""
+    """Run every adapter on this one event loop until `stop` is set, or until one of them
+    fails for good (then its error is raised, after every adapter was stopped in reverse)."""
     started: list[Adapter] = []
+    watchers: list[asyncio.Task[BaseException]] = []
+    stopping = asyncio.ensure_future(stop.wait())
+    fatal: BaseException | None = None
     try:
         for adapter in adapters:
             await adapter.start()
             started.append(adapter)
+            watchers.append(asyncio.ensure_future(adapter.failed()))
         log.info("serving", extra={"adapters": len(started)})
-        await stop.wait()
+        done, _ = await asyncio.wait([stopping, *watchers], return_when=asyncio.FIRST_COMPLETED)
+        for watcher in watchers:
+            if watcher in done:
+                fatal = watcher.result()
+                break
     finally:
+        for task in (stopping, *watchers):
+            task.cancel()
         for adapter in reversed(started):
             try:
                 await adapter.stop()
             except Exception:
                 log.exception("adapter did not stop cleanly")
+    if fatal is not None:
+        raise fatal
 
 
 def load_community_file(path: Path) -> tuple[CommunityConfig, str]:
@@ -158,6 +175,7 @@ def build_app(settings: Settings, *, now: datetime | None = None) -> App:
         ROUTERS,
         default_community=community.slug,
         default_locale=community.locale,
+        access=config.access,
     )
     log.info("core ready", extra={"community": community.slug, "database": where})
     return App(store, dispatcher, community)

@@ -67,7 +67,9 @@ def _secrets(settings: Settings) -> list[str]:
         settings.discord_token,
         settings.telegram_webhook_secret,
     )
-    return [token.get_secret_value() for token in tokens if token is not None]
+    # An empty string "redacted" would garble every message between its characters.
+    values = (token.get_secret_value().strip() for token in tokens if token is not None)
+    return [value for value in values if value]
 
 
 def _fail(message: str) -> NoReturn:

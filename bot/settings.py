@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -16,7 +16,11 @@ from sqlalchemy.exc import ArgumentError
 class Settings(BaseSettings):
     """Everything that differs between deployments. Tokens are secrets: never printed."""
 
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+    # A blank value means unset, as in the usual .env template lines "TELEGRAM_TOKEN=": an empty
+    # token must start the console, and an empty LOG_FILE must mean no log file.
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", env_ignore_empty=True
+    )
 
     database_url: str = "sqlite:///data/communitybot.sqlite3"
     community_file: Path = Path("community.toml")
@@ -36,6 +40,15 @@ class Settings(BaseSettings):
     default_locale: Literal["en", "zh_CN"] = "en"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_file: Path | None = None
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object, info: ValidationInfo) -> object:
+        # Whitespace alone is blank too ("TELEGRAM_TOKEN= "): the field's default stands.
+        if isinstance(value, str) and not value.strip():
+            field = cls.model_fields[info.field_name or ""]
+            return field.get_default(call_default_factory=True)
+        return value
 
     @field_validator("database_url")
     @classmethod

@@ -29,10 +29,6 @@ class Community:
         """The calendar day `at` falls on in the community's timezone."""
         return at.astimezone(self.timezone).date()
 
-    def lists_admin(self, platform: str, user_id: str) -> bool:
-        """Whether the community's own settings name this account an admin."""
-        return f"{platform}:{user_id}" in self.rules.admins
-
 
 _CHAT_COMMUNITY = (
     select(communities, groups.c.adopted_at)

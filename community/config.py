@@ -17,7 +17,9 @@ class ConfigError(ValueError):
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # strict: "10" is no number and "yes" no boolean — a typo in the file is an error that
+    # names the field, not a silent guess.
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 class CheckinRules(_Strict):
@@ -46,25 +48,38 @@ class PollRules(_Strict):
 
 
 class Rules(_Strict):
-    """Everything the community's admins can tune."""
+    """What each community keeps for itself in the database: a community made later by
+    `/settings community NEW` starts from a copy."""
 
-    admins: tuple[str, ...] = ()
-    # Whether a group's own admins (Telegram chat admins, Discord Manage Server) are admins of
-    # the community. Anyone can add the bot to a group they own, so a brand that wants only its
-    # listed admins turns this off.
-    platform_admins: bool = True
     checkin: CheckinRules = Field(default_factory=CheckinRules)
     points: PointsRules = Field(default_factory=PointsRules)
     polls: PollRules = Field(default_factory=PollRules)
+
+
+class Access(_Strict):
+    """Who may run admin commands, in every community of this deployment. Never copied into a
+    community: the file is read at every start, so removing an admin there revokes them
+    everywhere at the next start."""
+
+    # Accounts that are admins whatever their platform says: "telegram:12345".
+    admins: tuple[str, ...] = Field(default=(), strict=False)  # TOML gives a list
+    # Whether a group's own admins (Telegram chat admins, Discord Manage Server) are admins of
+    # the group's community once a listed admin adopted the group. Anyone can add the bot to a
+    # group they own, so a brand that wants only its listed admins turns this off.
+    platform_admins: bool = True
 
     @field_validator("admins")
     @classmethod
     def _platform_ids(cls, admins: tuple[str, ...]) -> tuple[str, ...]:
         for admin in admins:
             platform, _, user_id = admin.partition(":")
-            if not platform or not user_id:
+            if not platform or not user_id or admin != admin.strip():
                 raise ValueError(f"admin {admin!r} should look like 'telegram:12345'")
         return admins
+
+    def lists(self, platform: str, user_id: str) -> bool:
+        """Whether this account is named in the admins list."""
+        return f"{platform}:{user_id}" in self.admins
 
 
 class CommunitySection(_Strict):
@@ -93,20 +108,21 @@ class CommunitySection(_Strict):
         return value
 
 
-class CommunityConfig(_Strict):
-    """A whole community.toml."""
+class CommunityConfig(Access, Rules):
+    """A whole community.toml: the access rules, the community's rules and who it is. Built
+    from the two models it splits into, so neither can lose a field on the way."""
 
     community: CommunitySection = Field(default_factory=CommunitySection)
-    admins: tuple[str, ...] = ()
-    platform_admins: bool = True
-    checkin: CheckinRules = Field(default_factory=CheckinRules)
-    points: PointsRules = Field(default_factory=PointsRules)
-    polls: PollRules = Field(default_factory=PollRules)
 
     @property
     def rules(self) -> Rules:
-        """The tunable part, as stored in the database."""
-        return Rules(admins=self.admins, checkin=self.checkin, points=self.points, polls=self.polls)
+        """The community's own part, as stored in the database."""
+        return Rules.model_validate({name: getattr(self, name) for name in Rules.model_fields})
+
+    @property
+    def access(self) -> Access:
+        """The deployment's admin rules."""
+        return Access.model_validate({name: getattr(self, name) for name in Access.model_fields})
 
 
 def parse_config(text: str) -> tuple[CommunityConfig, str]:
@@ -123,5 +139,10 @@ def parse_config(text: str) -> tuple[CommunityConfig, str]:
     except ValidationError as error:
         first = error.errors()[0]
         where = ".".join(str(part) for part in first["loc"]) or "(top level)"
-        raise ConfigError(f"{where}: {first['msg']}") from error
+        # TOML has lists, not tuples: say what the file should hold.
+        message = first["msg"].removeprefix("Value error, ").replace("valid tuple", "list")
+        given = first.get("input")
+        if isinstance(given, str | int | float | bool) and first["type"].endswith("_type"):
+            message = f"{message}, not {given!r}"  # "should be a valid integer, not '10'"
+        raise ConfigError(f"{where}: {message}") from error
     return config, hashlib.sha256(text.encode()).hexdigest()

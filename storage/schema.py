@@ -142,7 +142,8 @@ audit_log = Table(
     metadata,
     Column("id", Id, primary_key=True, autoincrement=True),
     Column("community_id", Id, ForeignKey("communities.id"), nullable=False),
-    Column("actor_member_id", Id, ForeignKey("members.id"), nullable=False),
+    # None for an actor who is no member (a Telegram anonymous admin): details name the account.
+    Column("actor_member_id", Id, ForeignKey("members.id"), nullable=True),
     Column("action", String(32), nullable=False),
     Column("target_member_id", Id, ForeignKey("members.id"), nullable=True),
     Column("details", JSON, nullable=False),
@@ -172,7 +173,7 @@ polls = Table(
     Column("options", JSON, nullable=False),
     # Points a vote earns, fixed when the poll opens so a rule change does not rewrite history.
     Column("points", Integer, nullable=False),
-    Column("created_by", Id, ForeignKey("members.id"), nullable=False),
+    Column("created_by", Id, ForeignKey("members.id"), nullable=True),
     Column("created_at", UtcDateTime, nullable=False),
     Column("closed_at", UtcDateTime, nullable=True),
     # The platform's own poll and message ids, where the poll was posted natively.

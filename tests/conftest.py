@@ -113,7 +113,14 @@ def dispatcher(store: Store, clock: Clock) -> Dispatcher:
     """The dispatcher with every feature router, as bot/app.py wires it."""
     from bot.app import ROUTERS
 
-    return Dispatcher(store, ROUTERS, default_community="acme", default_locale="en", clock=clock)
+    return Dispatcher(
+        store,
+        ROUTERS,
+        default_community="acme",
+        default_locale="en",
+        access=parse_config(TEST_COMMUNITY)[0].access,
+        clock=clock,
+    )
 
 
 @pytest.fixture

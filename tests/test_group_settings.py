@@ -78,7 +78,12 @@ async def test_moving_a_group_to_a_new_community_copies_the_rules_and_is_audited
     assert "Check-in: 10 points · Poll vote: 2 points" in shown.text
     rows = store.read_now(lambda c: c.execute(select(audit_log)).all())
     assert [r.action for r in rows] == ["group_moved"]
-    assert rows[0].details == {"chat": "test:group-1", "to_community": "vip-club", "created": True}
+    assert rows[0].details == {
+        "by": "test:boss",
+        "chat": "test:group-1",
+        "to_community": "vip-club",
+        "created": True,
+    }
 
 
 async def test_moving_to_an_existing_community_joins_it(
@@ -99,6 +104,7 @@ async def test_a_group_admin_cannot_move_into_a_community_that_does_not_name_the
 ) -> None:
     await chat.say("boss", "/settings community vip")
     strangers = Chat(dispatcher, clock, chat_id="group-x", admins={"mallory"})
+    await strangers.say("boss", "/settings")  # adopted: mallory is an admin of acme here
     said = await strangers.say("mallory", "/settings community vip")
     assert said.text == (
         "Only admins of the community vip can move a group into it:"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.app import ROUTERS
+from community.config import Access
 from handlers.router import Context, Dispatcher, Router
 from handlers.types import Reply, Visibility
 from storage.store import Store
@@ -23,7 +24,12 @@ async def test_a_private_answer_asked_for_in_a_group_says_where_to_ask_instead(
     store: Store, clock: Clock
 ) -> None:
     dispatcher = Dispatcher(
-        store, (*ROUTERS, secrets), default_community="acme", default_locale="en", clock=clock
+        store,
+        (*ROUTERS, secrets),
+        default_community="acme",
+        default_locale="en",
+        access=Access(),
+        clock=clock,
     )
     in_group = await Chat(dispatcher, clock).say("alice", "/mysecret")
     assert in_group.outcome.reply is not None

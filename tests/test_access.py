@@ -1,0 +1,177 @@
+"""Who is an admin where, as community.toml says: every field of the file takes effect, the
+admin list governs every community of the deployment, and loose values are refused."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from bot.app import App, StartupError, build_app
+from bot.settings import Settings
+from community.config import Access, CommunityConfig, ConfigError, Rules, parse_config
+from tests.harness import Chat, Clock
+
+# Every field of community.toml, each away from its default.
+EVERY_FIELD = """
+admins = ["console:owner", "telegram:42"]
+platform_admins = false
+
+[community]
+slug = "every-field"
+name = "Every Field Club"
+timezone = "Europe/Berlin"
+locale = "zh_CN"
+
+[checkin]
+points = 11
+streak_bonus_every = 3
+streak_bonus_points = 33
+
+[points]
+max_award = 77
+
+[polls]
+vote_points = 5
+"""
+
+
+def _leaves(model: object, prefix: str = "") -> dict[str, object]:
+    """Every field of a pydantic model, nested ones flattened to dotted names."""
+    found: dict[str, object] = {}
+    for name in type(model).model_fields:  # type: ignore[attr-defined]
+        value = getattr(model, name)
+        if hasattr(type(value), "model_fields"):
+            found |= _leaves(value, f"{prefix}{name}.")
+        else:
+            found[f"{prefix}{name}"] = value
+    return found
+
+
+def test_the_example_sets_every_field_away_from_its_default() -> None:
+    # Guards the test below: a field added to the file's model without a value here fails.
+    config, _ = parse_config(EVERY_FIELD)
+    defaults = _leaves(CommunityConfig())
+    for name, value in _leaves(config).items():
+        assert value != defaults[name], f"{name} is at its default in EVERY_FIELD"
+
+
+def test_the_file_splits_into_access_and_rules_without_losing_a_field() -> None:
+    config, _ = parse_config(EVERY_FIELD)
+    split = _leaves(config.access) | _leaves(config.rules)
+    whole = {k: v for k, v in _leaves(config).items() if not k.startswith("community.")}
+    assert split == whole
+    assert set(Access.model_fields).isdisjoint(Rules.model_fields)
+
+
+@pytest.fixture
+def deployment(tmp_path: Path) -> Iterator[tuple[Path, Settings]]:
+    file = tmp_path / "community.toml"
+    file.write_text(EVERY_FIELD, encoding="utf-8")
+    settings = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        database_url=f"sqlite:///{tmp_path / 'bot.sqlite3'}",
+        community_file=file,
+    )
+    yield file, settings
+
+
+@contextmanager
+def running(settings: Settings) -> Iterator[App]:
+    """The core as `run` builds it from the settings, closed afterwards."""
+    app = build_app(settings)
+    try:
+        yield app
+    finally:
+        app.close()
+
+
+async def test_every_field_of_the_file_takes_effect(deployment: tuple[Path, Settings]) -> None:
+    _, settings = deployment
+    with running(settings) as app:
+        community = app.community
+        assert (community.slug, community.name) == ("every-field", "Every Field Club")
+        assert (community.timezone.key, community.locale) == ("Europe/Berlin", "zh_CN")
+        assert community.rules == parse_config(EVERY_FIELD)[0].rules
+        clock = Clock()
+        chat = Chat(app.dispatcher, clock, platform="console", admins={"mallory"}, trusted=True)
+        checked = await chat.say("amy", "/checkin")
+        assert checked.outcome.reply is not None
+        assert checked.outcome.reply.context["points"] == 11
+        assert checked.outcome.reply.locale == "zh_CN"
+        # admins: console:owner is one; platform_admins = false: mallory, an admin of this
+        # very (trusted) chat, is not.
+        awarded = await chat.say("owner", "/award @amy 77")
+        assert awarded.outcome.reply is not None
+        assert awarded.outcome.reply.template == "points/awarded"
+        over = await chat.say("owner", "/award @amy 78")
+        assert over.outcome.reply is not None
+        assert over.outcome.reply.template == "points/amount_out_of_range"
+        refused = await chat.say("mallory", "/award @mallory 10000")
+        assert refused.outcome.reply is not None
+        assert refused.outcome.reply.template == "common/admins_only"
+        poll = await chat.say("owner", "/poll Tea? | Yes | No")
+        assert poll.outcome.reply is not None
+        assert poll.outcome.reply.context["points"] == 5
+
+
+async def test_platform_admins_false_keeps_group_owners_out_even_in_adopted_groups(
+    deployment: tuple[Path, Settings],
+) -> None:
+    _, settings = deployment
+    with running(settings) as app:
+        group = Chat(app.dispatcher, Clock(), platform="telegram", admins={"mallory"})
+        await group.say("42", "/settings")  # telegram:42 is listed: the group is adopted
+        refused = await group.say("mallory", "/award @mallory 50")
+        assert refused.outcome.reply is not None
+        assert refused.outcome.reply.template == "common/admins_only"
+
+
+async def test_an_admin_removed_from_the_file_loses_rights_in_every_community_at_restart(
+    deployment: tuple[Path, Settings],
+) -> None:
+    file, settings = deployment
+    with running(settings) as app:
+        group = Chat(app.dispatcher, Clock(), platform="telegram", chat_id="vip-group")
+        moved = await group.say("42", "/settings community vip")
+        assert moved.outcome.reply is not None
+        assert moved.outcome.reply.template == "settings/community_moved"
+        assert (await group.say("42", "/award @42 5")).outcome.reply.template == "points/awarded"  # type: ignore[union-attr]
+    file.write_text(EVERY_FIELD.replace('"telegram:42"', '"telegram:43"'), encoding="utf-8")
+    with running(settings) as app:
+        group = Chat(app.dispatcher, Clock(), platform="telegram", chat_id="vip-group")
+        revoked = await group.say("42", "/award @42 5")
+        assert revoked.outcome.reply is not None
+        assert revoked.outcome.reply.template == "common/admins_only"
+        # The newly listed admin has rights in the community made before they were listed.
+        granted = await group.say("43", "/award @42 5")
+        assert granted.outcome.reply is not None
+        assert granted.outcome.reply.template == "points/awarded"
+
+
+@pytest.mark.parametrize(
+    ("line", "says"),
+    [
+        ('admins = ["nocolon"]', "admins: admin 'nocolon' should look like 'telegram:12345'"),
+        ('admins = ["telegram:1", " discord:2"]', "admins: admin ' discord:2' should look like"),
+        ('admins = "telegram:1"', "admins: Input should be a list, not 'telegram:1'"),
+        ('platform_admins = "yes"', "platform_admins: Input should be a valid boolean, not 'yes'"),
+        ("[checkin]\npoints = true", "checkin.points: Input should be a valid integer, not True"),
+        ('[checkin]\npoints = "10"', "checkin.points: Input should be a valid integer, not '10'"),
+        ("[points]\nmax_award = 1.5", "points.max_award: Input should be a valid integer"),
+        ("[polls]\nvote_point = 2", "polls.vote_point: Extra inputs are not permitted"),
+    ],
+)
+def test_a_bad_entry_is_reported_naming_the_file_and_the_entry(
+    deployment: tuple[Path, Settings], line: str, says: str
+) -> None:
+    file, settings = deployment
+    file.write_text(line + "\n", encoding="utf-8")
+    with pytest.raises(ConfigError):
+        parse_config(line)
+    with pytest.raises(StartupError) as raised:
+        build_app(settings)
+    assert str(raised.value).startswith(f"{file}: {says}")
+    assert "validation error" not in str(raised.value)
