@@ -25,7 +25,7 @@ def adjust(
     conn: Connection,
     community: Community,
     *,
-    actor: Member,
+    actor: audit.Actor,
     target: Member,
     delta: int,
     note: str,
@@ -47,13 +47,13 @@ def adjust(
         key=key,
         at=at,
         note=note,
-        actor_member_id=actor.id,
+        actor_member_id=actor.member_id,
     )
     if posting.applied:
         audit.record(
             conn,
             community_id=community.id,
-            actor_member_id=actor.id,
+            actor=actor,
             action=action,
             at=at,
             target_member_id=target.id,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -12,11 +13,20 @@ from storage.schema import audit_log
 _RECORD = insert(audit_log)
 
 
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who did something: their member, and the platform account they did it as. An anonymous
+    group admin is no member (member_id None); the account still says who vouched."""
+
+    member_id: int | None
+    account: str  # "telegram:12345"
+
+
 def record(
     conn: Connection,
     *,
     community_id: int,
-    actor_member_id: int,
+    actor: Actor,
     action: str,
     at: datetime,
     target_member_id: int | None = None,
@@ -27,10 +37,10 @@ def record(
         _RECORD,
         {
             "community_id": community_id,
-            "actor_member_id": actor_member_id,
+            "actor_member_id": actor.member_id,
             "action": action,
             "target_member_id": target_member_id,
-            "details": details,
+            "details": {"by": actor.account, **details},
             "created_at": at,
         },
     )

@@ -95,6 +95,16 @@ def issue_code(
     return LinkCode(code, expires_at)
 
 
+def spend_code(conn: Connection, community: Community, code: str) -> None:
+    """A code that was shown where others can read it (typed into a group) stops working at
+    once: anyone there could redeem it privately and take the member's points."""
+    conn.execute(
+        delete(link_codes).where(
+            link_codes.c.code == normalize_code(code), link_codes.c.community_id == community.id
+        )
+    )
+
+
 def check_code(
     conn: Connection,
     community: Community,
@@ -139,6 +149,7 @@ def redeem_code(
     platform: str,
     code: str,
     at: datetime,
+    account: str,
 ) -> Linked:
     """Merge the member behind `code` with this one; the code works once, for 10 minutes.
 
@@ -147,12 +158,18 @@ def redeem_code(
     """
     pending = check_code(conn, community, member_id=member_id, platform=platform, code=code, at=at)
     keeper = pending.member_id
-    merge_members(conn, community, keep=keeper, absorb=member_id, at=at)
+    merge_members(conn, community, keep=keeper, absorb=member_id, at=at, account=account)
     return Linked(keeper, ledger.balance(conn, keeper), tuple(_platforms(conn, keeper)))
 
 
 def merge_members(
-    conn: Connection, community: Community, *, keep: int, absorb: int, at: datetime
+    conn: Connection,
+    community: Community,
+    *,
+    keep: int,
+    absorb: int,
+    at: datetime,
+    account: str,
 ) -> None:
     """Move everything of member `absorb` to member `keep` and delete `absorb`; one unit of work."""
     for column in _PLAIN_REFERENCES:
@@ -185,7 +202,7 @@ def merge_members(
     audit.record(
         conn,
         community_id=community.id,
-        actor_member_id=keep,
+        actor=audit.Actor(keep, account),
         action="link",
         at=at,
         target_member_id=keep,

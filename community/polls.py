@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -67,18 +68,27 @@ _CHANGE_VOTE = (
 )
 
 
+# What a /poll may hold in all: more than this could not have come in one chat message.
+TEXT_LIMIT = 4000
+# "|" and the full-width "｜" that Chinese keyboards type both separate the options.
+_SEPARATOR = re.compile("[|｜]")
+
+
 def parse_poll(text: str) -> tuple[str, tuple[str, ...]]:
     """Split "Question? | A | B" into its question and options; UserError says what is wrong."""
-    parts = [part.strip() for part in text.split("|")]
+    too_long = UserError("polls/too_long", question=QUESTION_LIMIT, option=OPTION_LIMIT)
+    if len(text) > TEXT_LIMIT:
+        raise too_long
+    parts = [part.strip() for part in _SEPARATOR.split(text)]
     question, options = parts[0], tuple(part for part in parts[1:] if part)
+    if len(question) > QUESTION_LIMIT or any(len(option) > OPTION_LIMIT for option in options):
+        raise too_long
     if not question or len(options) < 2:
         raise UserError("polls/usage")
     if len(options) > MAX_OPTIONS:
         raise UserError("polls/too_many_options", limit=MAX_OPTIONS)
     if len(set(options)) != len(options):
         raise UserError("polls/duplicate_options")
-    if len(question) > QUESTION_LIMIT or any(len(option) > OPTION_LIMIT for option in options):
-        raise UserError("polls/too_long", question=QUESTION_LIMIT, option=OPTION_LIMIT)
     return question, options
 
 
@@ -89,11 +99,11 @@ def open_poll(
     platform: str,
     chat_id: str,
     text: str,
-    created_by: int,
+    actor: audit.Actor,
     at: datetime,
 ) -> Poll:
     """Open a poll in a chat from "Question | A | B ..." (audited: it is an admin action)."""
-    question, options = parse_poll(fit_text(text, 4000))
+    question, options = parse_poll(text.replace("\x00", ""))
     points = community.rules.polls.vote_points
     poll_id = conn.execute(
         insert(polls).returning(polls.c.id),
@@ -104,14 +114,14 @@ def open_poll(
             "question": question,
             "options": list(options),
             "points": points,
-            "created_by": created_by,
+            "created_by": actor.member_id,
             "created_at": at,
         },
     ).scalar_one()
     audit.record(
         conn,
         community_id=community.id,
-        actor_member_id=created_by,
+        actor=actor,
         action="poll_open",
         at=at,
         poll_id=poll_id,
@@ -208,7 +218,7 @@ def vote(
     return VoteResult(poll, chosen, points, balance)
 
 
-def close_poll(conn: Connection, poll: Poll, *, actor_member_id: int, at: datetime) -> Tally:
+def close_poll(conn: Connection, poll: Poll, *, actor: audit.Actor, at: datetime) -> Tally:
     """Close a poll to further votes and count it (audited)."""
     if poll.closed:
         raise UserError("polls/closed", question=poll.question)
@@ -216,7 +226,7 @@ def close_poll(conn: Connection, poll: Poll, *, actor_member_id: int, at: dateti
     audit.record(
         conn,
         community_id=poll.community_id,
-        actor_member_id=actor_member_id,
+        actor=actor,
         action="poll_close",
         at=at,
         poll_id=poll.id,

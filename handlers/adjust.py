@@ -43,7 +43,7 @@ def _adjust(ctx: Context, sign: int) -> Reply:
     posting = adjustments.adjust(
         ctx.conn,
         ctx.community,
-        actor=ctx.member,
+        actor=ctx.actor,
         target=target,
         delta=sign * amount,
         note=note,
@@ -52,5 +52,13 @@ def _adjust(ctx: Context, sign: int) -> Reply:
     )
     return Reply(
         "points/awarded" if sign > 0 else "points/deducted",
-        {"target": target.display_name, "amount": amount, "note": note, "balance": posting.balance},
+        {
+            "target": target.display_name,
+            # The handle as this platform knows it: whom it paid, beyond doubt.
+            "handle": f"@{members.username_key(handle)}",
+            "platform": ctx.event.chat.platform,
+            "amount": amount,
+            "note": note,
+            "balance": posting.balance,
+        },
     )

@@ -8,13 +8,13 @@ from handlers.types import EventKind, Reply
 router = Router()
 
 
-@router.command("start", shows_admin=True)
+@router.command("start", shows_admin=True, personal=False)
 def start(ctx: Context) -> Reply:
     """Greet a member and list what they can do."""
     return Reply("help/start", _help_context(ctx))
 
 
-@router.command("help", shows_admin=True)
+@router.command("help", shows_admin=True, personal=False)
 def help_(ctx: Context) -> Reply:
     """The commands this member may use."""
     return Reply("help/help", _help_context(ctx))
@@ -28,7 +28,7 @@ def welcome(ctx: Context) -> Reply:
 
 def _help_context(ctx: Context) -> dict[str, object]:
     return {
-        "name": ctx.member.display_name,
+        "name": ctx.display_name,
         "community": ctx.community.name,
         "commands": list(ctx.commands),
         "is_admin": ctx.is_admin,

@@ -9,17 +9,28 @@ from handlers.types import Choice, EventKind, Reply
 router = Router()
 
 
-@router.command("link", private=True)
+def _typed_in_public(ctx: Context) -> Reply:
+    """/link typed where others read the answer. A code typed there is spent at once: anyone
+    in the group could redeem it privately and take the member's points."""
+    if not ctx.event.args:
+        return Reply("common/private_only", {"command": "link"})
+    words = ctx.event.args
+    for typed in {words[0], "".join(words[:2])}:  # "ABCDEFGH confirm" or "ABCD EFGH"
+        linking.spend_code(ctx.conn, ctx.community, typed)
+    return Reply("link/spent_in_public")
+
+
+@router.command("link", private=True, in_public=_typed_in_public)
 def link(ctx: Context) -> Reply:
     """/link shows a one-time code; /link CODE on the other platform joins the two accounts."""
+    words = ctx.event.args
     platform = ctx.event.actor.platform
-    if not ctx.event.args:
+    if not words:
         issued = linking.issue_code(
             ctx.conn, ctx.community, member_id=ctx.member.id, platform=platform, at=ctx.now
         )
         minutes = int(linking.CODE_LIFETIME.total_seconds() // 60)
         return Reply("link/code", {"code": issued.code, "minutes": minutes, "platform": platform})
-    words = ctx.event.args
     says_confirm = len(words) > 1 and words[-1].casefold() == "confirm"
     code = "".join(words[:-1] if says_confirm else words)  # "ABCD EFGH" is typed too
     # Only the button under the question confirms: a scammer can tell someone to type
@@ -41,6 +52,12 @@ def link(ctx: Context) -> Reply:
             choices=(Choice("link/confirm_button", f"/link {pending.code} confirm"),),
         )
     linked = linking.redeem_code(
-        ctx.conn, ctx.community, member_id=ctx.member.id, platform=platform, code=code, at=ctx.now
+        ctx.conn,
+        ctx.community,
+        member_id=ctx.member.id,
+        platform=platform,
+        code=code,
+        at=ctx.now,
+        account=ctx.actor.account,
     )
     return Reply("link/done", {"balance": linked.balance, "platforms": list(linked.platforms)})

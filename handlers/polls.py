@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from community import polls
+from handlers.parsing import parse_number
 from handlers.router import Context, Router
 from handlers.types import Choice, EventKind, PollSpec, Reply, Visibility
 from loyalty.errors import UserError
@@ -24,7 +25,7 @@ def poll(ctx: Context) -> Reply:
         platform=ctx.event.chat.platform,
         chat_id=ctx.event.chat.chat_id,
         text=ctx.event.arg_text,
-        created_by=ctx.member.id,
+        actor=ctx.actor,
         at=ctx.now,
     )
     return Reply(
@@ -42,18 +43,19 @@ def poll(ctx: Context) -> Reply:
 def close(ctx: Context) -> Reply:
     """/closepoll [poll number] — close the newest open poll here (or that one) and count it."""
     chat = ctx.event.chat
-    wanted = ctx.event.args[0].lstrip("#") if ctx.event.args else ""
+    wanted = ctx.event.args[0].lstrip("#＃") if ctx.event.args else ""
     if wanted:
-        if not wanted.isdecimal():
+        number = parse_number(wanted)
+        if number is None or len(ctx.event.args) > 1:
             return Reply("polls/close_usage")
-        found = polls.poll_by_id(ctx.conn, ctx.community.id, int(wanted[:18]))
+        found = polls.poll_by_id(ctx.conn, ctx.community.id, number)
     else:
         found = polls.latest_open_poll(
             ctx.conn, ctx.community.id, platform=chat.platform, chat_id=chat.chat_id
         )
     if found is None:
         return Reply("polls/none_open")
-    tally = polls.close_poll(ctx.conn, found, actor_member_id=ctx.member.id, at=ctx.now)
+    tally = polls.close_poll(ctx.conn, found, actor=ctx.actor, at=ctx.now)
     total = max(tally.voters, 1)
     rows = [
         {"text": text, "count": count, "percent": round(100 * count / total)}
@@ -70,14 +72,22 @@ def close(ctx: Context) -> Reply:
 
 @router.command("vote", hidden=True, private=True)
 def vote_button(ctx: Context) -> Reply:
-    """What a poll's button sends: /vote POLL OPTION."""
+    """What a poll's button sends: /vote POLL OPTION. It counts only from the poll's own chat:
+    poll numbers are easy to guess, and a vote typed in a private chat must not reach a poll
+    in a group the voter is not in."""
     args = ctx.event.args
-    if len(args) != 2 or not all(arg.isdecimal() for arg in args):
+    numbers = [parse_number(arg, max_digits=18) for arg in args]
+    if len(numbers) != 2 or None in numbers:
         return _GONE
-    found = polls.poll_by_id(ctx.conn, ctx.community.id, int(args[0][:18]))
+    poll_id, option = numbers
+    assert poll_id is not None and option is not None
+    found = polls.poll_by_id(ctx.conn, ctx.community.id, poll_id)
     if found is None:
         return _GONE
-    return _voted(ctx, found, (int(args[1][:4]),))
+    chat = ctx.event.chat
+    if (found.platform, found.chat_id) != (chat.platform, chat.chat_id):
+        return _refused("polls/not_here", question=found.question)
+    return _voted(ctx, found, (option,))
 
 
 @router.on(EventKind.VOTE)

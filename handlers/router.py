@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Connection
 
+from community.audit import Actor
 from community.communities import (
     ChatPlace,
     Community,
@@ -18,6 +19,7 @@ from community.communities import (
     community_for_chat,
     rename_chat,
 )
+from community.config import Access
 from community.events import (
     first_sighting,
     forget_old_events,
@@ -48,14 +50,39 @@ class Context:
     conn: Connection
     event: Event
     community: Community
-    member: Member
+    # None for an actor who is no member (an anonymous group admin): only routes that are not
+    # `personal` run for them, and those read `actor` instead.
+    acting_member: Member | None
     is_admin: bool
+    # Named in community.toml's admins (not only a group's own admin).
+    listed_admin: bool
     commands: tuple[str, ...]
 
     @property
     def now(self) -> datetime:
         """The time the event happened: the clock every domain call here uses."""
         return self.event.occurred_at
+
+    @property
+    def member(self) -> Member:
+        """The member who acted (personal routes only ever run for one)."""
+        if self.acting_member is None:
+            raise LookupError("an anonymous actor reached a personal route")
+        return self.acting_member
+
+    @property
+    def actor(self) -> Actor:
+        """Who acted, for the audit log: their member (if any) and platform account."""
+        account = self.event.actor
+        member_id = None if self.acting_member is None else self.acting_member.id
+        return Actor(member_id, f"{account.platform}:{account.user_id}")
+
+    @property
+    def display_name(self) -> str:
+        """What to call the actor."""
+        if self.acting_member is None:
+            return self.event.actor.display_name
+        return self.acting_member.display_name
 
 
 Handler = Callable[[Context], Reply]
@@ -75,6 +102,11 @@ class Route:
     hidden: bool = False
     # Answers differently for admins (e.g. /help lists their commands too).
     shows_admin: bool = False
+    # Acts as or for the member (earns, shows their points): refused to anonymous actors.
+    personal: bool = True
+    # A private route typed where everyone reads the answer runs this instead (None: it says
+    # where to ask).
+    in_public: Handler | None = None
 
 
 class Router:
@@ -93,12 +125,25 @@ class Router:
         private: bool = False,
         hidden: bool = False,
         shows_admin: bool = False,
+        personal: bool | None = None,
+        in_public: Handler | None = None,
     ) -> Callable[[Handler], Handler]:
-        """Register the decorated function as the handler of /name (and of `words`)."""
+        """Register the decorated function as the handler of /name (and of `words`). Admin
+        commands are not `personal` unless they say so; member commands are."""
 
         def register(handler: Handler) -> Handler:
             normalized = tuple(normalize_word(word) for word in words)
-            route = Route(name, handler, admin, normalized, private, hidden, shows_admin)
+            route = Route(
+                name,
+                handler,
+                admin,
+                normalized,
+                private,
+                hidden,
+                shows_admin,
+                personal=not admin if personal is None else personal,
+                in_public=in_public,
+            )
             self.routes.append(route)
             return handler
 
@@ -132,9 +177,11 @@ class Dispatcher:
         *,
         default_community: str,
         default_locale: str,
+        access: Access,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._store = store
+        self._access = access
         self._clock = clock
         self._pruned_at: datetime | None = None
         self._default_community = default_community
@@ -280,7 +327,35 @@ class Dispatcher:
         if place is None:
             return Outcome(None)  # a vote in a poll we never posted: nothing to count
         community, actor = place.community, event.actor
-        member = identify(
+        # Someone speaking for a chat (an anonymous admin, a channel) is nobody's member.
+        member = None if actor.anonymous else self._identify(conn, community, event)
+        listed = self._access.lists(actor.platform, actor.user_id)
+        # Adoption is deliberate: a listed admin running an admin command here (/settings).
+        # Chatting, voting or being added to a stranger's group vouches for nobody.
+        deliberate = event.kind in _ASKING and route is not None and route.admin
+        if listed and deliberate and not place.adopted and not event.chat.private:
+            adopt_chat(conn, platform=event.chat.platform, chat_id=event.chat.chat_id, at=now)
+            place = replace(place, adopted=True)
+        if route is None and (event.kind not in _ASKING or not event.addressed):
+            # Nobody asked this bot anything: a chat message, or a command in a group that
+            # is for another bot there ("/ban x").
+            return Outcome(None)
+        # A group's own admins count once the group is adopted: otherwise whoever adds the bot
+        # to a group of their own would be an admin of the brand's community.
+        vouched = place.adopted or event.chat.trusted
+        group_admin = actor.is_platform_admin and self._access.platform_admins
+        is_admin = listed or (group_admin and vouched)
+        context = Context(
+            conn, event, community, member, is_admin, listed, self.visible_commands(is_admin)
+        )
+        reply = self._run(context, route)
+        if reply.template == "common/admins_only" and group_admin and not vouched:
+            reply = Reply("common/group_not_adopted", reply.context)
+        return Outcome(replace(reply, locale=community.locale))
+
+    def _identify(self, conn: Connection, community: Community, event: Event) -> Member:
+        actor = event.actor
+        return identify(
             conn,
             community_id=community.id,
             platform=actor.platform,
@@ -289,52 +364,32 @@ class Dispatcher:
             username=actor.username,
             at=event.occurred_at,
         )
-        listed = community.lists_admin(actor.platform, actor.user_id)
-        # Adoption is deliberate: a listed admin running an admin command here (/settings).
-        # Chatting, voting or being added to a stranger's group vouches for nobody.
-        deliberate = event.kind in _ASKING and route is not None and route.admin
-        if listed and deliberate and not place.adopted and not event.chat.private:
-            adopt_chat(conn, platform=event.chat.platform, chat_id=event.chat.chat_id, at=now)
-            place = replace(place, adopted=True)
-        if route is None and event.kind not in _ASKING:
-            return Outcome(None)
-        # A group's own admins count once the group is adopted: otherwise whoever adds the bot
-        # to a group of their own would be an admin of the brand's community.
-        vouched = place.adopted or event.chat.trusted
-        group_admin = actor.is_platform_admin and community.rules.platform_admins
-        is_admin = listed or (group_admin and vouched)
-        reply = self._run(conn, event, route, community, member, is_admin)
-        if reply.template == "common/admins_only" and group_admin and not vouched:
-            reply = Reply("common/group_not_adopted", reply.context)
-        return Outcome(replace(reply, locale=community.locale))
 
-    def _run(
-        self,
-        conn: Connection,
-        event: Event,
-        route: Route | None,
-        community: Community,
-        member: Member,
-        is_admin: bool,
-    ) -> Reply:
+    def _run(self, ctx: Context, route: Route | None) -> Reply:
+        event = ctx.event
         if route is None:
             if event.kind is EventKind.BUTTON:
                 # Only the presser needs to know; the group does not.
                 return Reply("common/stale_button", visibility=Visibility.PRIVATE)
             return Reply("common/unknown_command", {"command": event.command or ""})
-        if route.admin and not is_admin:
+        if route.admin and not ctx.is_admin:
             return Reply("common/admins_only", {"command": route.command})
+        if route.personal and ctx.acting_member is None:
+            # Points belong to people: an anonymous admin or a channel earns nothing.
+            return Reply("common/post_as_yourself", {"command": route.command})
+        handler = route.handler
         if route.private and not event.private_reply:
-            return Reply("common/private_only", {"command": route.command})
-        context = Context(conn, event, community, member, is_admin, self.visible_commands(is_admin))
+            if route.in_public is None:
+                return Reply("common/private_only", {"command": route.command})
+            handler = route.in_public
         try:
             # A savepoint, so a refusal half-way through leaves nothing behind, while the
             # event itself (and the member's first contact) still counts as handled.
-            with savepoint(conn):
-                reply = route.handler(context)
+            with savepoint(ctx.conn):
+                reply = handler(ctx)
         except UserError as refusal:
             reply = Reply(refusal.key, refusal.context)
-        if route.private:
+        if route.private and event.private_reply:
             reply = replace(reply, visibility=Visibility.PRIVATE)
         elif (
             reply.visibility is Visibility.PRIVATE

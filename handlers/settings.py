@@ -38,15 +38,10 @@ def settings(ctx: Context) -> Reply:
     if ctx.event.chat.private:
         return Reply("settings/groups_only")
     previous = ctx.community
-    actor = ctx.event.actor
     joining = community_by_slug(ctx.conn, slug)
-    if (
-        joining is not None
-        and joining.id != previous.id
-        and not joining.lists_admin(actor.platform, actor.user_id)
-    ):
-        # A group's platform admins are admins of its community: moving a group into a
-        # community whose own settings do not name the mover would hand them its ledger.
+    if joining is not None and joining.id != previous.id and not ctx.listed_admin:
+        # A group's platform admins are admins of its community: letting one of them move a
+        # group into another existing community would hand them that community's ledger.
         return Reply("settings/not_admin_there", {"slug": joining.slug})
     target, created = move_chat(
         ctx.conn,
@@ -60,7 +55,7 @@ def settings(ctx: Context) -> Reply:
     audit.record(
         ctx.conn,
         community_id=previous.id,
-        actor_member_id=ctx.member.id,
+        actor=ctx.actor,
         action="group_moved",
         at=ctx.now,
         chat=f"{ctx.event.chat.platform}:{ctx.event.chat.chat_id}",

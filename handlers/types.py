@@ -30,6 +30,10 @@ class AccountRef:
     display_name: str
     username: str | None = None
     is_platform_admin: bool = False
+    # Speaks for a chat rather than as a person (a Telegram anonymous group admin, a channel
+    # posting into a group): never a member, never earns; admin commands still work where the
+    # platform vouches for them (is_platform_admin).
+    anonymous: bool = False
 
 
 class EventKind(StrEnum):
@@ -62,6 +66,10 @@ class Event:
     # Whether the adapter can answer this one person privately (a private chat, a Discord
     # interaction answered ephemerally). Commands that show secrets need it.
     private_reply: bool = False
+    # Meant for this bot in particular: a private chat, "/cmd@thisbot", a reply to one of its
+    # messages, a slash command or a button. In a group, a command nobody here knows is only
+    # answered when addressed (other bots in the group have commands of their own).
+    addressed: bool = False
     # VOTE events: the platform's id of the poll and the chosen option indexes.
     poll_ref: str = ""
     options: tuple[int, ...] = ()

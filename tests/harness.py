@@ -59,8 +59,9 @@ class Chat:
     platform: str = "test"
     admins: set[str] = field(default_factory=set)
     private: bool = False
-    # Like the console, the operator's own chat: platform admins count without adoption.
-    trusted: bool = True
+    # An ordinary group: its platform admins count only once a listed admin adopted it.
+    # `trusted=True` makes it the operator's own chat, like the console.
+    trusted: bool = False
 
     @property
     def now(self) -> datetime:

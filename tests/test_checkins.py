@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from tests.harness import Chat
 
 
@@ -88,9 +90,18 @@ async def test_slash_forms_of_the_words_check_in(chat: Chat) -> None:
 
 
 async def test_a_slash_word_that_is_no_command_says_so(chat: Chat) -> None:
-    said = await chat.say("alice", "/签退")
+    private = Chat(chat.dispatcher, chat.clock, chat_id="dm-alice", private=True)
+    said = await private.say("alice", "/签退")
     assert said.text == "I don't know /签退 — try /help to see what I can do."
     for text in ("/:)", "/check-in", "/\u202eevil", "/\x1b]0;pwn"):
         assert (await chat.say("alice", text)).outcome.reply is None, text
     points = await chat.say("alice", "/points!")
     assert points.text is not None and "you have 0 points" in points.text
+
+
+@pytest.mark.parametrize("text", ["签到\u200b", "\u202e签到", "\u2066打卡\u2069", "\ufeff签到！"])
+async def test_a_trigger_word_with_invisible_characters_still_checks_in(
+    chat: Chat, text: str
+) -> None:
+    said = await chat.say("alice", text)
+    assert said.outcome.reply is not None and said.outcome.reply.template == "checkin/done"

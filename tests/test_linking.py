@@ -13,13 +13,22 @@ from handlers.router import Dispatcher
 from handlers.types import Visibility
 from storage.schema import accounts, audit_log, balances, checkins, ledger, link_codes, members
 from storage.store import Store
+from tests.conftest import DISCORD_OWNER
 from tests.harness import Chat, Clock, Said, ledger_state, member_id
 
 
 @pytest.fixture
 def discord(dispatcher: Dispatcher, clock: Clock) -> Chat:
-    """A Discord group of the same community; `mod` is an admin there."""
-    return Chat(dispatcher, clock, platform="discord", chat_id="discord-group", admins={"mod"})
+    """A Discord group of the same community; `mod` is an admin there (the operator's own
+    server, so no adoption is needed)."""
+    return Chat(
+        dispatcher,
+        clock,
+        platform="discord",
+        chat_id="discord-group",
+        admins={"mod"},
+        trusted=True,
+    )
 
 
 def dm(chat: Chat) -> Chat:
@@ -148,15 +157,15 @@ async def test_votes_follow_the_merge_and_a_poll_counts_the_member_once(
     chat: Chat, discord: Chat, store: Store
 ) -> None:
     posted = await chat.say("boss", "/poll Best flavour? | Mango | Lychee")
-    other = await chat.say("boss", "/poll Next drop? | Tea | Coffee")
+    other = await discord.say("mod", "/poll Next drop? | Tea | Coffee")
     await chat.press("alice", posted.button(0))
-    await discord.press("alice", posted.button(1))
     await discord.press("alice", other.button(0))
     await link(discord, chat, "alice")
-    changed = await chat.press("alice", other.button(1))
+    # The merged member changes the vote the absorbed account cast: a change earns nothing.
+    changed = await discord.press("alice", other.button(1))
     assert changed.text == "🗳 Your vote on “Next drop?”: Coffee."
-    assert ledger_state(store, "discord", "alice") == (6, 6)
-    results = await chat.say("boss", "/closepoll 1")
+    assert ledger_state(store, "discord", "alice") == (4, 4)
+    results = await discord.say("mod", "/closepoll 2")
     assert results.text is not None and "1 voter." in results.text
 
 
@@ -166,7 +175,8 @@ async def test_admin_actions_of_the_absorbed_account_follow_the_merge(
     await discord.say("alice", "/start")
     await discord.say("mod", "/award @alice 5 welcome")
     posted = await discord.say("mod", "/poll Best flavour? | Mango | Lychee")
-    await chat.say("boss", "/award @mod 7 helping")
+    # @mod names the account on the platform it is typed on: a listed admin on Discord.
+    await discord.say(str(DISCORD_OWNER), "/award @mod 7 helping")
     said = await link(chat, discord, "mod")
     assert said.text is not None and "Balance: 7 points" in said.text
     kept = member_id(store, "test", "mod")
@@ -266,14 +276,28 @@ async def test_members_that_both_have_an_account_on_a_platform_are_not_merged(
     assert await points(discord, "bob") == "💰 bob, you have 10 points."
 
 
-async def test_a_code_entered_in_a_group_is_refused_and_stays_usable(
-    chat: Chat, discord: Chat
+async def test_a_code_typed_in_a_group_is_spent_so_nobody_reading_it_can_redeem_it(
+    chat: Chat, discord: Chat, store: Store
 ) -> None:
     code = await code_for(chat, "alice")
     public = await enter(discord, "alice", code)
-    assert public.text is not None and public.text.startswith("🔒 /link")
-    said = await enter(dm(discord), "alice", code)
-    assert said.text is not None and said.text.startswith("✅ Linked!")
+    assert public.outcome.reply is not None
+    assert public.outcome.reply.template == "link/spent_in_public"
+    assert store.read_now(lambda c: c.execute(select(link_codes)).all()) == []
+    before = snapshot(store)
+    for thief in ("mallory", "alice"):
+        said = await enter(dm(discord), thief, code)
+        assert said.outcome.reply is not None
+        assert said.outcome.reply.template == "link/bad_code"
+    assert snapshot(store)[3:] == before[3:]  # no ledger entry, check-in or audit line
+    # Typed with "confirm" or split in two, it is spent just the same.
+    for typed in ("{code} confirm", "{head} {tail}"):
+        fresh = await code_for(chat, "alice")
+        line = typed.format(code=fresh, head=fresh[:4], tail=fresh[4:])
+        await discord.say("alice", f"/link {line}")
+        refused = await enter(dm(discord), "alice", fresh)
+        assert refused.outcome.reply is not None
+        assert refused.outcome.reply.template == "link/bad_code"
 
 
 async def test_a_merge_that_fails_half_way_changes_nothing(

@@ -18,14 +18,19 @@ from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Connection, func, select
 
+from bot.app import ROUTERS
 from bot.rendering import plain_text
 from handlers.parsing import event_from_text, normalize_word, parse_amount, parse_command
+from handlers.text import strip_invisible
 from handlers.types import AccountRef, ChatRef, Event, EventKind
 from storage.schema import balances, ledger
 from storage.store import Store
 from tests.harness import Chat, Said
 
 AT = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
+KNOWN = {route.command for router in ROUTERS for route in router.routes} | {
+    word for router in ROUTERS for route in router.routes for word in route.words
+}
 CHAT = ChatRef("test", "group-1", title="group-1")
 ACTOR = AccountRef("test", "42", "alice", username="alice")
 
@@ -91,12 +96,14 @@ def test_any_text_parses_without_raising_and_kind_matches_parse(text: str, bot: 
 )
 def test_command_and_arguments_round_trip(lead: str, mark: str, name: str, args: str) -> None:
     parsed = parse_command(f"{lead}{mark}{name} {args}")
-    assert parsed == (name.lower(), args.strip())
+    # Invisible characters (bidi controls, zero-width spaces) are no part of any argument.
+    visible = strip_invisible(args)
+    assert parsed == (name.lower(), visible.strip())
     event = event_from_text(
         event_id="test:1", chat=CHAT, actor=ACTOR, text=f"{mark}{name} {args}", occurred_at=AT
     )
     assert event.command == name.lower()
-    assert event.args == tuple(args.split())
+    assert event.args == tuple(visible.split())
 
 
 @given(name=command_name, ours=bot_name, args=any_text, data=st.data())
@@ -104,9 +111,10 @@ def test_command_addressed_to_us_in_any_case_is_ours(
     name: str, ours: str, args: str, data: st.DataObject
 ) -> None:
     spelled = data.draw(st.sampled_from([ours, ours.upper(), ours.lower(), ours.swapcase()]))
-    assert parse_command(f"/{name}@{spelled} {args}", ours) == (name.lower(), args.strip())
+    expected = (name.lower(), strip_invisible(args).strip())
+    assert parse_command(f"/{name}@{spelled} {args}", ours) == expected
     # A platform that does not tell us our name: the mention is accepted.
-    assert parse_command(f"/{name}@{spelled} {args}") == (name.lower(), args.strip())
+    assert parse_command(f"/{name}@{spelled} {args}") == expected
 
 
 @given(name=command_name, ours=bot_name, other=bot_name, args=any_text)
@@ -145,6 +153,22 @@ def test_amount_accepts_positive_whole_numbers_up_to_twelve_digits(
 ) -> None:
     digits = str(amount).translate(FULL_WIDTH) if wide else str(amount)
     assert parse_amount(("+" if plus else "") + digits) == amount
+
+
+# Every decimal digit Unicode knows, but ASCII and full-width ones: ٥ (Arabic-Indic), ५
+# (Devanagari), 𝟗 (mathematical bold) read as other numbers, or as none, to most admins.
+OTHER_DIGITS = st.characters(categories=["Nd"]).filter(
+    lambda ch: not ("0" <= ch <= "9" or "０" <= ch <= "９")
+)
+
+
+@example(digits="٥٠")
+@example(digits="५")
+@example(digits="𝟗𝟗")
+@given(digits=st.lists(OTHER_DIGITS, min_size=1, max_size=4).map("".join))
+def test_amounts_in_digits_of_other_scripts_are_refused(digits: str) -> None:
+    assert parse_amount(digits) is None
+    assert parse_amount("1" + digits) is None
 
 
 @given(amount=st.integers(10**12, 10**30))
@@ -290,7 +314,8 @@ async def test_anything_a_member_types_never_crashes_and_renders_clean(
         assert not said.outcome.duplicate
         reply = said.outcome.reply
         assert reply is None or reply.template != "common/internal_error", text
-        if event.kind is EventKind.COMMAND:
+        if event.kind is EventKind.COMMAND and (event.addressed or event.command in KNOWN):
+            # A command nobody here knows is for another bot, unless it names this one.
             assert said.text, f"command {text!r} got no answer"
         elif normalize_word(text) not in ("签到", "打卡", "checkin", "check in"):
             assert reply is None, f"plain message {text!r} was answered: {said.text!r}"

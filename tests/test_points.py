@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from handlers.parsing import event_from_text
 from handlers.types import AccountRef
 from storage.schema import audit_log
 from storage.store import Store
@@ -79,12 +80,21 @@ async def test_admin_award_moves_points_and_is_audited(chat: Chat, store: Store)
     rows = store.read_now(lambda c: c.execute(select(audit_log)).all())
     assert len(rows) == 1
     assert rows[0].action == "award"
-    assert rows[0].details == {"amount": 50, "note": "great photo", "balance": 50}
+    assert rows[0].details == {
+        "by": "test:boss",
+        "amount": 50,
+        "note": "great photo",
+        "balance": 50,
+    }
 
 
-async def test_platform_admin_may_award(chat: Chat) -> None:
+async def test_platform_admin_may_award_once_a_listed_admin_adopted_the_group(chat: Chat) -> None:
     await chat.say("alice", "/start")
     chat.admins.add("mod")
+    before = await chat.say("mod", "/award @alice 5")
+    assert before.outcome.reply is not None
+    assert before.outcome.reply.template == "common/group_not_adopted"
+    await chat.say("boss", "/settings")
     said = await chat.say("mod", "/award @alice 5")
     assert said.text is not None and "received 5 points" in said.text
 
@@ -152,9 +162,37 @@ async def test_help_shows_admin_commands_only_to_admins(chat: Chat) -> None:
     assert "/award" in admin.text and "/deduct" in admin.text
 
 
-async def test_unknown_command_points_to_help(chat: Chat) -> None:
-    said = await chat.say("alice", "/frobnicate now")
+async def test_unknown_command_points_to_help_where_it_is_addressed_to_this_bot(
+    chat: Chat,
+) -> None:
+    private = Chat(chat.dispatcher, chat.clock, chat_id="dm-alice", private=True)
+    said = await private.say("alice", "/frobnicate now")
     assert said.text == "I don't know /frobnicate — try /help to see what I can do."
+    named = event_from_text(
+        event_id=chat.new_id(),
+        chat=chat.ref(),
+        actor=chat.actor("alice"),
+        text="/frobnicate@AcmeBot now",
+        occurred_at=chat.now,
+        bot_username="acmebot",
+    )
+    assert named.addressed
+    said = await chat.deliver(named)
+    assert said.text == "I don't know /frobnicate — try /help to see what I can do."
+
+
+async def test_an_unknown_command_in_a_group_is_left_to_the_other_bots_there(
+    chat: Chat, store: Store
+) -> None:
+    said = await chat.say("alice", "/ban spammer")
+    assert said.outcome.reply is None and not said.outcome.duplicate
+    # Alice still counts as seen, like after any message.
+    assert await balance_line(chat, "alice") == "💰 alice, you have 0 points."
+    # A reply to one of this bot's messages is addressed to it (the adapters mark those).
+    replied = replace(chat.event("alice", "/ban spammer"), addressed=True)
+    said = await chat.deliver(replied)
+    assert said.outcome.reply is not None
+    assert said.outcome.reply.template == "common/unknown_command"
 
 
 async def test_display_names_stay_current(chat: Chat) -> None:

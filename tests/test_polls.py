@@ -264,3 +264,73 @@ async def test_a_vote_typed_in_the_group_is_not_answered_there_with_a_balance(
     assert typed.outcome.reply is not None
     assert typed.outcome.reply.template == "common/private_only"
     assert typed.text is not None and "balance" not in typed.text
+
+
+async def test_a_vote_typed_in_a_private_chat_reaches_no_poll_of_a_group(
+    chat: Chat, store: Store
+) -> None:
+    await chat.say("boss", POLL)
+    private = Chat(chat.dispatcher, chat.clock, chat_id="dm-mallory", private=True)
+    typed = await private.say("mallory", "/vote 1 0")
+    assert typed.outcome.reply is not None
+    assert typed.outcome.reply.template == "polls/not_here"
+    assert typed.outcome.reply.visibility is Visibility.PRIVATE
+    # Nor does a button of that poll pressed in another group of the community.
+    elsewhere = Chat(chat.dispatcher, chat.clock, chat_id="group-2")
+    pressed = await elsewhere.press("mallory", "/vote 1 0")
+    assert pressed.outcome.reply is not None
+    assert pressed.outcome.reply.template == "polls/not_here"
+    assert rows(store, votes) == []
+    # The poll's own chat counts the same press.
+    here = await chat.press("mallory", "/vote 1 0")
+    assert here.outcome.reply is not None and here.outcome.reply.template == "polls/voted"
+
+
+@pytest.mark.parametrize(
+    ("data", "chosen"),
+    [("/vote 1 00001", (1,)), ("/vote 1 0002", (2,)), ("/vote 0001 1", (1,))],
+)
+async def test_leading_zeros_choose_the_option_they_say(
+    chat: Chat, store: Store, data: str, chosen: tuple[int, ...]
+) -> None:
+    await chat.say("boss", POLL)
+    said = await chat.press("alice", data)
+    assert said.outcome.reply is not None and said.outcome.reply.template == "polls/voted"
+    assert [tuple(row.options) for row in rows(store, votes)] == [chosen]
+
+
+@pytest.mark.parametrize(
+    "data", ["/vote 1 10000", "/vote 1 99999999999999999999", "/vote 1000000000000000001 0"]
+)
+async def test_numbers_are_never_cut_to_fit(chat: Chat, store: Store, data: str) -> None:
+    await chat.say("boss", POLL)
+    said = await chat.press("alice", data)
+    assert said.outcome.reply is not None
+    assert said.outcome.reply.template in ("polls/gone", "polls/unknown_option")
+    assert rows(store, votes) == []
+
+
+async def test_full_width_bars_separate_options_as_chinese_keyboards_type_them(
+    chat: Chat,
+) -> None:
+    said = await chat.say("boss", "/poll 最爱哪个口味？｜芒果｜荔枝 | 柚子")
+    assert said.outcome.reply is not None and said.outcome.reply.poll is not None
+    assert said.outcome.reply.poll.options == ("芒果", "荔枝", "柚子")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "/poll " + "Q" * 5000 + " | a | b",
+        "/poll " + "Q" * 4000,
+        "/poll Best? | " + "a" * 101 + " | b",
+        "/poll " + "Q" * 301 + " | a | b",
+    ],
+)
+async def test_a_poll_over_the_limits_says_too_long_not_usage(
+    chat: Chat, store: Store, text: str
+) -> None:
+    said = await chat.say("boss", text)
+    assert said.outcome.reply is not None
+    assert said.outcome.reply.template == "polls/too_long"
+    assert rows(store, polls) == []
