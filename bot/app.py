@@ -17,7 +17,8 @@ from bot.settings import Settings
 from community.communities import Community, apply_config
 from community.config import CommunityConfig, ConfigError, parse_config
 from handlers import adjust, checkin, help, link, points, polls, settings
-from handlers.router import Dispatcher, Router
+from handlers.router import Dispatcher
+from handlers.routes import Router
 from storage import migrate
 from storage.store import Store
 

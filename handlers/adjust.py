@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from community import adjustments, members
 from handlers.parsing import parse_amount
-from handlers.router import Context, Router
+from handlers.routes import Context, Router
 from handlers.types import Reply
 
 router = Router()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from handlers.router import Context, Router
+from handlers.routes import Context, Router
 from handlers.types import EventKind, Reply
 
 router = Router()

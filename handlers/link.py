@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from community import linking
-from handlers.router import Context, Router
+from handlers.routes import Context, Router
 from handlers.types import Choice, EventKind, Reply
 
 router = Router()

@@ -6,7 +6,7 @@ from typing import Any
 
 from community import polls
 from handlers.parsing import parse_number
-from handlers.router import Context, Router
+from handlers.routes import Context, Router
 from handlers.types import Choice, EventKind, PollSpec, Reply, Visibility
 from loyalty.errors import UserError
 from storage.sql import savepoint

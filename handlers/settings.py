@@ -6,7 +6,7 @@ import re
 
 from community import audit
 from community.communities import community_by_slug, move_chat
-from handlers.router import Context, Router
+from handlers.routes import Context, Router
 from handlers.types import Reply
 
 router = Router()

@@ -11,7 +11,7 @@ from handlers.parsing import event_from_text
 from handlers.types import AccountRef
 from storage.schema import audit_log
 from storage.store import Store
-from tests.harness import Chat
+from tests.harness import Chat, ledger_state
 
 
 async def balance_line(chat: Chat, who: str) -> str:
@@ -227,3 +227,21 @@ async def test_an_event_without_a_name_keeps_the_members_name_and_handle(chat: C
     await chat.deliver(nameless)
     awarded = await chat.say("boss", "/award @alice 5")
     assert awarded.text is not None and "alice received 5 points" in awarded.text
+
+
+async def test_award_resolves_the_handle_on_the_platform_it_is_typed_on(
+    chat: Chat, store: Store
+) -> None:
+    discord = Chat(chat.dispatcher, chat.clock, platform="discord", chat_id="discord-group")
+    await discord.say("bob", "/start")  # @bob exists on Discord only
+    said = await chat.say("boss", "/award @bob 50")
+    assert said.outcome.reply is not None
+    assert said.outcome.reply.template == "points/unknown_member"
+    assert ledger_state(store, "discord", "bob") == (0, 0)
+    await chat.say("bob", "/start")  # now a different @bob on this platform
+    paid = await chat.say("boss", "/award @bob 50")
+    assert paid.outcome.reply is not None
+    assert paid.outcome.reply.context["handle"] == "@bob"
+    assert paid.outcome.reply.context["platform"] == "test"
+    assert ledger_state(store, "test", "bob") == (50, 50)
+    assert ledger_state(store, "discord", "bob") == (0, 0)

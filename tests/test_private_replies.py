@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from bot.app import ROUTERS
 from community.config import Access
-from handlers.router import Context, Dispatcher, Router
+from handlers.router import Dispatcher
+from handlers.routes import Context, Router
 from handlers.types import Reply, Visibility
 from storage.store import Store
 from tests.harness import Chat, Clock

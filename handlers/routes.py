@@ -1,0 +1,132 @@
+"""Routes: what a feature module registers (a command, who may use it, its handler) and what
+a handler is given (the Context of one event)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Connection
+
+from community.audit import Actor
+from community.communities import Community
+from community.members import Member
+from handlers.parsing import normalize_word
+from handlers.types import Event, EventKind, Reply
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """What a handler gets: the open connection, the event and who/where it came from."""
+
+    conn: Connection
+    event: Event
+    community: Community
+    # None for an actor who is no member (an anonymous group admin): only routes that are not
+    # `personal` run for them, and those read `actor` instead.
+    acting_member: Member | None
+    is_admin: bool
+    # Named in community.toml's admins (not only a group's own admin).
+    listed_admin: bool
+    commands: tuple[str, ...]
+
+    @property
+    def now(self) -> datetime:
+        """The time the event happened: the clock every domain call here uses."""
+        return self.event.occurred_at
+
+    @property
+    def member(self) -> Member:
+        """The member who acted (personal routes only ever run for one)."""
+        if self.acting_member is None:
+            raise LookupError("an anonymous actor reached a personal route")
+        return self.acting_member
+
+    @property
+    def actor(self) -> Actor:
+        """Who acted, for the audit log: their member (if any) and platform account."""
+        account = self.event.actor
+        member_id = None if self.acting_member is None else self.acting_member.id
+        return Actor(member_id, f"{account.platform}:{account.user_id}")
+
+    @property
+    def display_name(self) -> str:
+        """What to call the actor."""
+        if self.acting_member is None:
+            return self.event.actor.display_name
+        return self.acting_member.display_name
+
+
+Handler = Callable[[Context], Reply]
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """A command, who may use it, and the plain words that mean the same."""
+
+    command: str
+    handler: Handler
+    admin: bool
+    words: tuple[str, ...]
+    # Only answered where the asker alone sees the answer (a private chat, an ephemeral reply).
+    private: bool = False
+    # Not listed in /help or the platform's command menu: buttons send it.
+    hidden: bool = False
+    # Answers differently for admins (e.g. /help lists their commands too).
+    shows_admin: bool = False
+    # Acts as or for the member (earns, shows their points): refused to anonymous actors.
+    personal: bool = True
+    # A private route typed where everyone reads the answer runs this instead (None: it says
+    # where to ask).
+    in_public: Handler | None = None
+
+
+class Router:
+    """The commands of one feature module, registered explicitly with `@router.command`."""
+
+    def __init__(self) -> None:
+        self.routes: list[Route] = []
+        self.event_handlers: dict[EventKind, Handler] = {}
+
+    def command(
+        self,
+        name: str,
+        *,
+        admin: bool = False,
+        words: Sequence[str] = (),
+        private: bool = False,
+        hidden: bool = False,
+        shows_admin: bool = False,
+        personal: bool | None = None,
+        in_public: Handler | None = None,
+    ) -> Callable[[Handler], Handler]:
+        """Register the decorated function as the handler of /name (and of `words`). Admin
+        commands are not `personal` unless they say so; member commands are."""
+
+        def register(handler: Handler) -> Handler:
+            normalized = tuple(normalize_word(word) for word in words)
+            route = Route(
+                name,
+                handler,
+                admin,
+                normalized,
+                private,
+                hidden,
+                shows_admin,
+                personal=not admin if personal is None else personal,
+                in_public=in_public,
+            )
+            self.routes.append(route)
+            return handler
+
+        return register
+
+    def on(self, kind: EventKind) -> Callable[[Handler], Handler]:
+        """Register the decorated function for events that are not commands (votes, joins)."""
+
+        def register(handler: Handler) -> Handler:
+            self.event_handlers[kind] = handler
+            return handler
+
+        return register
