@@ -1,0 +1,1 @@
+"""The domain tier: the product's rules as plain synchronous functions on a real database."""
