@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from bot.adapters.telegram import TelegramAdapter, TelegramOptions
 from handlers.router import Dispatcher
 from handlers.types import Reply
-from storage.schema import checkins, inbox, votes
+from storage.schema import checkins, inbox, ledger, votes
 from storage.store import Store
 from tests.conftest import TELEGRAM_OWNER
 from tests.fakes.telegram_api import FakeTelegram
@@ -239,9 +239,45 @@ async def test_a_bot_api_without_optional_methods_still_serves(
         assert "+10" in text
         tg.push_message(group(tg), user(tg, BOSS, "Boss"), "/poll Q? | A | B")
         texts = await said(tg, 2)
-        assert "admins only" in texts[1]  # no getChatMember: nobody is a platform admin
+        # No getChatMember: nobody can be told an admin, and nobody is told they are not one.
+        assert "could not check your admin rights" in texts[1] and "/poll" in texts[1]
+        assert tg.calls_to("sendPoll") == []
     finally:
         await adapter.stop()
+
+
+async def test_a_failed_admin_lookup_is_not_remembered_and_a_retry_works(
+    tg: FakeTelegram, adapter: TelegramAdapter, store: Store
+) -> None:
+    await adopt(tg)
+    tg.set_member_status(GROUP, BOSS, "administrator")
+    tg.push_message(group(tg), user(tg, ALICE, "Alice"), "hello")  # registers @alice
+    tg.fail("getChatMember", 502, "Bad Gateway")
+    tg.push_message(group(tg), user(tg, BOSS, "Boss"), "/award @alice 50")
+    failed = (await said(tg, 2))[1]
+    assert "could not check your admin rights" in failed and "/award" in failed
+    assert "admins only" not in failed
+    await tg.wait_for(lambda t: count_rows(store, inbox) == 0)  # answered, not left to replay
+    assert count_rows(store, ledger) == 0  # nothing changed
+    tg.enable("getChatMember")
+    tg.push_message(group(tg), user(tg, BOSS, "Boss"), "/award @alice 50")
+    awarded = (await said(tg, 3))[2]
+    assert "50" in awarded and "Alice" in awarded
+    boss_lookups = [c for c in tg.calls_to("getChatMember") if c.params["user_id"] == BOSS]
+    assert [c.status for c in boss_lookups] == [502, 200]
+
+
+async def test_a_button_whose_admin_lookup_failed_says_so_to_the_presser_alone(
+    tg: FakeTelegram, adapter: TelegramAdapter, store: Store
+) -> None:
+    await adopt(tg)
+    tg.fail("getChatMember", 502, "Bad Gateway")
+    tg.push_callback_query(group(tg), user(tg, BOSS, "Boss"), 1, "/closepoll 1")
+    (answer,) = await tg.wait_for_call("answerCallbackQuery")
+    assert answer.params["show_alert"] is True
+    assert "could not check your admin rights" in answer.params["text"]
+    assert len(tg.texts(GROUP)) == 1  # the owner's /settings only
+    await tg.wait_for(lambda t: count_rows(store, inbox) == 0)
 
 
 async def test_webhook_mode_checks_the_secret_and_handles_a_redelivery_once(

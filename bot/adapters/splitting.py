@@ -53,3 +53,8 @@ def _split(units: list[str], limit: int, size: Callable[[str], int]) -> list[str
         chunks.append("".join(current))
     # Leading/trailing blank lines at a cut look like a glitch; an all-blank chunk is an error.
     return [chunk.strip("\n") for chunk in chunks if chunk.strip()]
+
+
+def shorten(text: str, limit: int) -> str:
+    """`text` cut to `limit` characters, with an ellipsis when it was cut."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"

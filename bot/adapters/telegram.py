@@ -1,26 +1,17 @@
 """The Telegram adapter: python-telegram-bot 22 on the shared event loop.
 
-Safer than PTB's own Updater: PTB confirms fetched updates to Telegram (the next getUpdates
-offset) before its handlers ran, so a crash loses them. Here every fetched update is written to
-the inbox table first, and only then is the offset moved on; the unit of work that handles an
-update deletes its inbox row, and a restart replays whatever is left. Webhook mode does the same
-before it answers Telegram 200.
+Updates arrive through telegram_receiving (kept in the inbox before Telegram forgets them),
+become Events in telegram_updates, and are answered here within Telegram's limits
+(telegram_limits).
 """
 
 from __future__ import annotations
 
-import asyncio
-import hmac
-import json
 import logging
-import secrets
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from typing import Any, Literal, TypeVar, cast
-from urllib.parse import urlsplit
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any, TypeVar, cast
 
-from aiohttp import web
 from cachetools import TTLCache
 from telegram import (
     Bot,
@@ -33,7 +24,7 @@ from telegram import (
     Update,
 )
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, ChatMigrated, NetworkError, RetryAfter, TelegramError
+from telegram.error import BadRequest, ChatMigrated, InvalidToken, NetworkError, TelegramError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -42,38 +33,26 @@ from telegram.ext import (
 )
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential
 
-from bot.adapters.splitting import split_telegram_html
+from bot.adapters.failure import Failure
+from bot.adapters.splitting import shorten, split_telegram_html
 from bot.adapters.telegram_limits import PerChatOrder, TelegramLimits
+from bot.adapters.telegram_receiving import Receiver, TelegramOptions, refused
 from bot.adapters.telegram_updates import PLATFORM, Incoming, inbox_id, read_update, with_admin
 from bot.rendering import Renderer, plain_text, telegram_html
 from handlers.router import Dispatcher, Outcome
 from handlers.types import Event, EventKind, PollSpec, Reply, Visibility
 
+__all__ = ["TelegramAdapter", "TelegramOptions"]
+
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-ALLOWED_UPDATES = ("message", "callback_query", "poll_answer")
 ADMIN_CACHE_SECONDS = 300  # "briefly": a demoted admin loses their rights within 5 minutes
 ALERT_LIMIT = 200  # Telegram's limit for answerCallbackQuery text
 BUTTON_DATA_LIMIT = 64  # bytes of callback_data
 # Telegram's language codes for the menus, per locale of ours.
 MENU_LANGUAGES = {"en": "en", "zh_CN": "zh"}
-
-
-@dataclass(frozen=True, slots=True)
-class TelegramOptions:
-    """How to reach Telegram and how updates arrive."""
-
-    token: str
-    base_url: str | None = None
-    mode: Literal["polling", "webhook"] = "polling"
-    webhook_url: str | None = None
-    webhook_listen: str = "127.0.0.1"
-    webhook_port: int = 8443
-    webhook_secret: str | None = None
-    poll_timeout: int = 10  # seconds a getUpdates long poll is held open
-    # Telegram's flood limits. Off only to measure the adapter against a fake (bench/).
-    flood_limits: bool = True
+ADMIN_CHECK_FAILED = "common/admin_check_failed"
 
 
 def _transient(error: BaseException) -> bool:
@@ -109,12 +88,15 @@ class TelegramAdapter:
             builder = builder.base_url(options.base_url)
         self.application: Application[Any, Any, Any, Any, Any, Any] = builder.build()
         self.application.add_handler(TypeHandler(Update, self._on_update))
+        # Only answers are remembered: a failed lookup is asked again next time (#7 item 6).
         self._admins: TTLCache[tuple[int, int], bool] = TTLCache(
             maxsize=10_000, ttl=ADMIN_CACHE_SECONDS
         )
         self._warned: set[str] = set()
-        self._poller: asyncio.Task[None] | None = None
-        self._webhook: web.AppRunner | None = None
+        self._failure = Failure()
+        self._receiver = Receiver(
+            self.bot, dispatcher, self.application.update_queue, options, self._failure
+        )
 
     @property
     def bot(self) -> Bot:
@@ -122,98 +104,32 @@ class TelegramAdapter:
         return cast(Bot, self.application.bot)
 
     async def start(self) -> None:
-        """Connect (getMe), publish the command menus, replay the inbox, start receiving."""
-        await self.application.initialize()
+        """Connect (getMe), publish the command menus, replay the inbox, start receiving.
+
+        Raises TokenRefused when Telegram refuses the token.
+        """
+        try:
+            await self.application.initialize()
+        except BaseException as error:
+            await self.bot.shutdown()  # its HTTP clients were opened before getMe failed
+            if isinstance(error, InvalidToken):
+                raise refused(error) from None  # PTB's own words name the token
+            raise
         await self.application.start()
         await self._publish_menus()
-        for _, payload in await self._dispatcher.pending_arrivals(PLATFORM):
-            await self.application.update_queue.put(Update.de_json(json.loads(payload), self.bot))
-        if self._options.mode == "webhook":
-            await self._start_webhook()
-        else:
-            await self._optional("deleteWebhook", self.bot.delete_webhook())
-            self._poller = asyncio.create_task(self._poll(), name="telegram-poll")
+        await self._receiver.start()
         log.info("telegram ready", extra={"bot": self.bot.username, "mode": self._options.mode})
 
     async def stop(self) -> None:
         """Stop receiving, let running handlers finish, close the connections."""
-        if self._poller is not None:
-            self._poller.cancel()
-            await asyncio.gather(self._poller, return_exceptions=True)
-        if self._webhook is not None:
-            await self._webhook.cleanup()
+        await self._receiver.stop()
         if self.application.running:
             await self.application.stop()
         await self.application.shutdown()
 
-    # Receiving ---------------------------------------------------------------------------------
-
-    async def _poll(self) -> None:
-        offset: int | None = None
-        failures = 0
-        while True:
-            try:
-                updates = await self.bot.get_updates(
-                    offset=offset,
-                    timeout=self._options.poll_timeout,  # whole seconds, as the Bot API takes it
-                    allowed_updates=ALLOWED_UPDATES,
-                )
-                if updates:
-                    # Durable before the next getUpdates tells Telegram to forget them.
-                    await self._keep(updates)
-            except asyncio.CancelledError:
-                raise
-            except Exception as error:
-                failures += 1
-                wait = _retry_in(error, failures)
-                log.warning(
-                    "telegram getUpdates failed; retrying",
-                    extra={"error": str(error), "retry_in": wait},
-                )
-                await asyncio.sleep(wait)
-                continue
-            failures = 0
-            if updates:
-                offset = updates[-1].update_id + 1
-                for update in updates:
-                    await self.application.update_queue.put(update)
-
-    async def _keep(self, updates: Sequence[Update]) -> None:
-        await self._dispatcher.keep_arrivals(
-            PLATFORM, [(inbox_id(update.update_id), update.to_json()) for update in updates]
-        )
-
-    async def _start_webhook(self) -> None:
-        url = self._options.webhook_url
-        if not url:
-            raise ValueError("TELEGRAM_MODE=webhook needs TELEGRAM_WEBHOOK_URL")
-        secret = self._options.webhook_secret or secrets.token_urlsafe(32)
-        server = web.Application(client_max_size=1 << 20)
-        server.router.add_post(urlsplit(url).path or "/", self._webhook_handler(secret))
-        self._webhook = web.AppRunner(server, access_log=None)
-        await self._webhook.setup()
-        site = web.TCPSite(self._webhook, self._options.webhook_listen, self._options.webhook_port)
-        await site.start()
-        await self.bot.set_webhook(url, secret_token=secret, allowed_updates=ALLOWED_UPDATES)
-
-    def _webhook_handler(
-        self, secret: str
-    ) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
-        async def receive(request: web.Request) -> web.StreamResponse:
-            given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
-            if not hmac.compare_digest(given.encode(), secret.encode()):
-                return web.Response(status=403)
-            try:
-                update = Update.de_json(await request.json(), self.bot)
-            except Exception:
-                return web.Response(status=400)
-            # Answering 200 lets Telegram forget the update: keep it first. A failure here
-            # answers 500, and Telegram delivers it again.
-            await self._keep([update])
-            await self.application.update_queue.put(update)
-            return web.Response(status=200)
-
-        return receive
+    async def failed(self) -> BaseException:
+        """Wait until Telegram refuses the token (revoked while running) and return why."""
+        return await self._failure.wait()
 
     # Handling ----------------------------------------------------------------------------------
 
@@ -225,7 +141,9 @@ class TelegramAdapter:
             log.exception("telegram update failed", extra={"event_id": inbox_id(update.update_id)})
 
     async def _handle(self, update: Update) -> None:
-        incoming = read_update(update, bot_username=self.bot.username, now=self._clock())
+        incoming = read_update(
+            update, bot_username=self.bot.username, bot_id=self.bot.id, now=self._clock()
+        )
         if incoming is None:
             await self._dispatcher.drop_arrival(inbox_id(update.update_id))
             return
@@ -235,26 +153,46 @@ class TelegramAdapter:
         first = incoming.events[0] if incoming.events else None
         if incoming.wants_admin_check and first and self._dispatcher.asks_who_is_admin(first):
             # Only for commands whose answer depends on it: a check-in needs no round trip.
-            incoming = with_admin(
-                incoming, await self._is_admin(int(first.chat.chat_id), int(first.actor.user_id))
-            )
+            is_admin = await self._is_admin(int(first.chat.chat_id), int(first.actor.user_id))
+            if is_admin is None:
+                await self._unchecked(update, incoming, first)
+                return
+            incoming = with_admin(incoming, is_admin)
         for event in incoming.events:
             outcome = await self._dispatcher.handle(event)
             await self._answer(event, incoming, outcome)
         if not incoming.events or not all(event.from_inbox for event in incoming.events):
             await self._dispatcher.drop_arrival(inbox_id(update.update_id))
 
-    async def _is_admin(self, chat_id: int, user_id: int) -> bool:
+    async def _unchecked(self, update: Update, incoming: Incoming, event: Event) -> None:
+        """Telegram could not say whether the actor is an admin: taking them for a member would
+        refuse a real admin (or show them the wrong /help), so nothing is done, they are told
+        to try again, and the update leaves the inbox (the retry is a message of its own)."""
+        reply = Reply(
+            ADMIN_CHECK_FAILED,
+            {"command": event.command or ""},
+            locale=self._default_locale,
+            visibility=Visibility.PRIVATE,  # a pressed button gets it as an alert
+        )
+        await self._dispatcher.drop_arrival(inbox_id(update.update_id))
+        await self._answer(event, incoming, Outcome(reply))
+
+    async def _is_admin(self, chat_id: int, user_id: int) -> bool | None:
+        """Whether Telegram says the user is an admin of the chat; None when it could not say."""
         key = (chat_id, user_id)
-        if key not in self._admins:
-            member = await self._optional(
-                "getChatMember", self.bot.get_chat_member(chat_id, user_id)
+        known = self._admins.get(key)
+        if known is not None:
+            return known
+        try:
+            member = await self.bot.get_chat_member(chat_id, user_id)
+        except TelegramError as error:
+            log.warning(
+                "telegram getChatMember failed; admin rights unknown",
+                extra={"chat_id": chat_id, "user_id": user_id, "error": str(error)},
             )
-            self._admins[key] = member is not None and member.status in (
-                ChatMember.ADMINISTRATOR,
-                ChatMember.OWNER,
-            )
-        return self._admins[key]
+            return None
+        answer = self._admins[key] = member.status in (ChatMember.ADMINISTRATOR, ChatMember.OWNER)
+        return answer
 
     # Answering ---------------------------------------------------------------------------------
 
@@ -263,7 +201,7 @@ class TelegramAdapter:
         if incoming.callback_query_id is not None:
             alert = None
             if reply is not None and reply.visibility is Visibility.PRIVATE:
-                alert = _shorten(self._plain.render(reply), ALERT_LIMIT)
+                alert = shorten(self._plain.render(reply), ALERT_LIMIT)
             await self._optional(
                 "answerCallbackQuery",
                 self.bot.answer_callback_query(
@@ -340,7 +278,7 @@ class TelegramAdapter:
         rows = [
             [
                 InlineKeyboardButton(
-                    _shorten(self._plain.render(Reply(c.label, c.context, reply.locale)), 64),
+                    shorten(self._plain.render(Reply(c.label, c.context, reply.locale)), 64),
                     callback_data=c.command,
                 )
             ]
@@ -357,7 +295,7 @@ class TelegramAdapter:
 
             def commands(admins: bool, locale: str = locale) -> list[BotCommand]:
                 return [
-                    BotCommand(name, _shorten(self._plain.describe(locale, name) or name, 256))
+                    BotCommand(name, shorten(self._plain.describe(locale, name) or name, 256))
                     for name, admin_only in menu
                     if admins or not admin_only
                 ]
@@ -386,15 +324,3 @@ class TelegramAdapter:
                     extra={"method": method, "error": str(error)},
                 )
             return None
-
-
-def _retry_in(error: Exception, failures: int) -> float:
-    """Seconds to wait before polling again: what a 429 asks, else a growing back-off."""
-    if isinstance(error, RetryAfter):
-        value = error.retry_after
-        return value.total_seconds() if isinstance(value, timedelta) else float(value)
-    return float(2 ** min(failures, 6))
-
-
-def _shorten(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"

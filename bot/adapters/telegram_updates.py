@@ -12,8 +12,6 @@ from handlers.parsing import event_from_button, event_from_text
 from handlers.types import AccountRef, ChatRef, Event, EventKind
 
 PLATFORM = "telegram"
-# Messages an anonymous group admin sends come from this Telegram account "on behalf of" the group.
-ANONYMOUS_ADMIN_ID = 1087968824
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,38 +44,67 @@ def chat_ref(chat: Chat) -> ChatRef:
 
 def account_ref(user: User, *, is_admin: bool = False) -> AccountRef:
     """A Telegram user as the core sees them."""
+    return _account(user.id, user.full_name or user.username, user.username, is_admin)
+
+
+def chat_account(chat: Chat, *, is_admin: bool) -> AccountRef:
+    """Someone speaking for a chat rather than as themselves: an anonymous group admin (the
+    group), or a channel posting into a group. They share Telegram's stand-in user accounts
+    (GroupAnonymousBot, Channel_Bot, "Telegram"), so the chat they speak for names them."""
+    name = chat.title or chat.username
+    return _account(chat.id, name, chat.username, is_admin, anonymous=True)
+
+
+def _account(
+    platform_id: int,
+    name: str | None,
+    username: str | None,
+    is_admin: bool,
+    *,
+    anonymous: bool = False,
+) -> AccountRef:
     return AccountRef(
         PLATFORM,
-        str(user.id),
-        user.full_name or user.username or str(user.id),
-        username=user.username,
+        str(platform_id),
+        name or str(platform_id),
+        username=username,
         is_platform_admin=is_admin,
+        anonymous=anonymous,
     )
 
 
-def read_update(update: Update, *, bot_username: str, now: datetime) -> Incoming | None:
+def read_update(
+    update: Update, *, bot_username: str, bot_id: int, now: datetime
+) -> Incoming | None:
     """The events in an update; None for updates the bot does not act on (edits, bots, ...)."""
     event_id = inbox_id(update.update_id)
     if update.message is not None:
-        return _message(update.update_id, event_id, update.message, bot_username)
+        return _message(update.update_id, event_id, update.message, bot_username, bot_id)
     if update.callback_query is not None:
         return _button(update.update_id, event_id, update.callback_query, bot_username, now)
     answer = update.poll_answer
-    if answer is not None and answer.user is not None and not answer.user.is_bot:
-        vote = Event(
-            event_id,
-            # A poll answer names no chat; the core finds the poll (and its community) by id.
-            ChatRef(PLATFORM, ""),
-            account_ref(answer.user),
-            now,
-            EventKind.VOTE,
-            "",
-            poll_ref=answer.poll_id,
-            options=tuple(answer.option_ids),
-            from_inbox=True,
-        )
-        return Incoming(update.update_id, (vote,))
-    return None
+    if answer is None:
+        return None
+    if answer.voter_chat is not None:
+        # An anonymous admin or a channel voting: the core tells votes of a chat from a member's.
+        voter = chat_account(answer.voter_chat, is_admin=False)
+    elif answer.user is not None and not answer.user.is_bot:
+        voter = account_ref(answer.user)
+    else:
+        return None
+    vote = Event(
+        event_id,
+        # A poll answer names no chat; the core finds the poll (and its community) by id.
+        ChatRef(PLATFORM, ""),
+        voter,
+        now,
+        EventKind.VOTE,
+        "",
+        poll_ref=answer.poll_id,
+        options=tuple(answer.option_ids),
+        from_inbox=True,
+    )
+    return Incoming(update.update_id, (vote,))
 
 
 def with_admin(incoming: Incoming, is_admin: bool) -> Incoming:
@@ -89,14 +116,17 @@ def with_admin(incoming: Incoming, is_admin: bool) -> Incoming:
     return replace(incoming, events=events)
 
 
-def _message(update_id: int, event_id: str, message: Message, bot_username: str) -> Incoming | None:
+def _message(
+    update_id: int, event_id: str, message: Message, bot_username: str, bot_id: int
+) -> Incoming | None:
     if message.migrate_from_chat_id is not None:
         # The first message in a supergroup that used to be a group: Telegram gave it a new id.
         return Incoming(
             update_id, (), migrated=(str(message.migrate_from_chat_id), str(message.chat.id))
         )
     user = message.from_user
-    if user is None or (user.is_bot and user.id != ANONYMOUS_ADMIN_ID):
+    speaks_for = message.sender_chat
+    if user is None or (user.is_bot and speaks_for is None):
         return None
     chat = chat_ref(message.chat)
     if message.new_chat_members:
@@ -117,18 +147,29 @@ def _message(update_id: int, event_id: str, message: Message, bot_username: str)
     attachments = _attachments(message)
     if not text and not attachments:
         return None
-    # An anonymous admin writes as the group itself: Telegram vouches that they are an admin.
-    anonymous_admin = message.sender_chat is not None and message.sender_chat.id == message.chat.id
+    if speaks_for is not None:
+        # An anonymous admin writes as the group itself (Telegram vouches that they are an
+        # admin); anyone else with a sender_chat posts as a channel, which is nobody's admin.
+        actor = chat_account(speaks_for, is_admin=speaks_for.id == message.chat.id)
+    else:
+        actor = account_ref(user)
     event = event_from_text(
         event_id=event_id,
         chat=chat,
-        actor=account_ref(user, is_admin=anonymous_admin),
+        actor=actor,
         text=text,
         occurred_at=message.date,
         bot_username=bot_username,
     )
-    event = replace(event, attachments=attachments, private_reply=chat.private, from_inbox=True)
-    asks = event.kind is EventKind.COMMAND and not chat.private and not anonymous_admin
+    event = replace(
+        event,
+        attachments=attachments,
+        private_reply=chat.private,
+        from_inbox=True,
+        addressed=event.addressed or _replies_to(message, bot_id),
+    )
+    # Only a person can be looked up: a chat speaking is an admin exactly when it is the group.
+    asks = event.kind is EventKind.COMMAND and not chat.private and not actor.anonymous
     return Incoming(update_id, (event,), message_id=message.message_id, wants_admin_check=asks)
 
 
@@ -153,6 +194,15 @@ def _button(
     return Incoming(
         update_id, (event,), callback_query_id=query.id, wants_admin_check=not chat.private
     )
+
+
+def _replies_to(message: Message, bot_id: int) -> bool:
+    """Whether a message answers one of the bot's. In a forum every message of a topic "replies"
+    to the topic's opening notice, which says nothing about whom it is meant for."""
+    replied = message.reply_to_message
+    if replied is None or replied.from_user is None or replied.forum_topic_created is not None:
+        return False
+    return replied.from_user.id == bot_id
 
 
 def _attachments(message: Message) -> tuple[str, ...]:

@@ -86,6 +86,11 @@ class ApiError(Exception):
         return body | ({"parameters": self.parameters} if self.parameters else {})
 
 
+def _unauthorized() -> ApiError:
+    """What Telegram answers every method once the token was revoked (or never existed)."""
+    return ApiError(401, "Unauthorized")
+
+
 @dataclass
 class Call:
     """One request. ``status`` is the HTTP status answered, 0 while it is still held."""
@@ -229,6 +234,7 @@ class FakeTelegram:
         self._holds: dict[str, asyncio.Event] = {}
         self._poll_generation = 0
         self._closing = False
+        self._revoked = False
         # One Event per "state version", replaced on every change: sync code (push_update) can
         # wake waiters, which an asyncio.Condition (whose notify needs its lock) cannot.
         self._change = asyncio.Event()
@@ -320,6 +326,12 @@ class FakeTelegram:
         """Undo ``disable`` and ``fail``."""
         self._disabled.discard(method)
         self._failures.pop(method, None)
+
+    def revoke_token(self) -> None:
+        """Revoke the bot's token, as @BotFather's /revoke does: every call (a held long poll
+        too) is answered 401 Unauthorized from now on."""
+        self._revoked = True
+        self._changed()
 
     def throttle(self, method: str, times: int = 1, retry_after: int = 1) -> None:
         """Answer the next ``times`` calls of ``method`` with 429 (flagged ``Call.throttled``)."""
@@ -428,6 +440,8 @@ class FakeTelegram:
         return web.json_response(body, status=call.status)
 
     async def _answer(self, call: Call, retry_after: int) -> Any:
+        if self._revoked:
+            raise _unauthorized()
         if call.method in self._disabled or call.method not in self._handlers:
             raise ApiError(404, NOT_FOUND["description"])
         if call.throttled:
@@ -464,6 +478,8 @@ class FakeTelegram:
                 return copy.deepcopy(ready[:limit])
             if mine != self._poll_generation:
                 raise ApiError(409, "Conflict: terminated by other getUpdates request")
+            if self._revoked:
+                raise _unauthorized()
             if (left := deadline - time.monotonic()) <= 0:
                 return []
             await self._wait_change(left)
