@@ -31,7 +31,9 @@ _TOP = (
     select(balances.c.member_id, balances.c.points, members.c.display_name)
     .join(members, members.c.id == balances.c.member_id)
     .where(balances.c.community_id == bindparam("community"), balances.c.points > 0)
-    .order_by(balances.c.points.desc(), balances.c.member_id)
+    # Among equals the member who joined first leads: by first contact, which a linked member
+    # carries over from their oldest account (their id may be the newer one).
+    .order_by(balances.c.points.desc(), members.c.created_at, members.c.id)
     .limit(bindparam("limit"))
 )
 
