@@ -20,6 +20,7 @@ from discord import app_commands
 
 from bot.adapters.discord import DiscordAdapter, DiscordOptions
 from bot.adapters.discord_events import discord_markdown
+from bot.adapters.failure import TokenRefused
 from bot.adapters.splitting import DISCORD_LIMIT
 from bot.rendering import Renderer
 from handlers.router import Dispatcher, Outcome
@@ -466,7 +467,7 @@ async def test_a_poll_discord_refuses_goes_out_with_buttons(
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    monkeypatch.setattr("bot.adapters.discord_events.POLL_HOURS", 1000)  # Discord allows 768
+    monkeypatch.setattr("bot.adapters.discord_polls.POLL_HOURS", 1000)  # Discord allows 768
     inter = await fake.slash_command(GUILD, CHANNEL, MOD, "poll", {"text": "Best? | A | B"})
     [posted] = await answers(fake, inter)
     assert posted.poll is None
@@ -660,7 +661,7 @@ async def test_bad_token_fails_start_without_leaks(
         adapter = make_adapter(dispatcher)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            with pytest.raises(discord.LoginFailure):
+            with pytest.raises(TokenRefused, match="DISCORD_TOKEN"):
                 await adapter.start()
             gc.collect()
     assert adapter.client.is_closed()

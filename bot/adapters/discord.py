@@ -14,10 +14,9 @@ option, and those buttons keep working, old ones included.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -25,28 +24,27 @@ from typing import Any
 import discord
 from discord import app_commands
 
+from bot.adapters.discord_answers import DEFER_AFTER, NO_MENTIONS, Answers
 from bot.adapters.discord_events import (
     PLATFORM,
-    CommandDescriptions,
     button_event,
     discord_markdown,
     event_id,
     interaction_chat,
     joined_event,
     message_event,
-    reply_view,
-    slash_command,
     slash_event,
     slash_name,
     slash_text,
     vote_event,
 )
+from bot.adapters.discord_menu import CommandDescriptions, slash_command
 from bot.adapters.discord_people import People
 from bot.adapters.discord_polls import NativePolls
-from bot.adapters.splitting import split_discord_markdown
+from bot.adapters.failure import Failure, TokenRefused
 from bot.rendering import Renderer, plain_text
 from handlers.router import Dispatcher
-from handlers.types import Event, Reply, Visibility
+from handlers.types import Reply
 
 log = logging.getLogger(__name__)
 
@@ -55,11 +53,9 @@ log = logging.getLogger(__name__)
 # native polls, in servers and DMs) is not privileged.
 INTENTS = ("guilds", "guild_messages", "dm_messages", "message_content", "polls")
 MEMBERS_INTENT = "members"
-DEFER_AFTER = 2.0  # seconds the core may take before an interaction is deferred (Discord: 3 s)
 GUILD_READY_TIMEOUT = 2.0  # discord.py's wait for more GUILD_CREATEs before on_ready
 STOP_GRACE = 10.0  # seconds stop() lets running handlers finish
-NO_MENTIONS = discord.AllowedMentions.none()
-PLACEHOLDER_DONE = "🔒"  # what a "thinking…" message says when the answer went privately
+AUTHENTICATION_FAILED = 4004  # the gateway's close code for a token it does not accept
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,8 +93,6 @@ class DiscordAdapter:
         self._options = options
         self._default_locale = default_locale
         self._clock = clock
-        self._defer_after = defer_after
-        self._markdown = Renderer(discord_markdown)
         self._plain = Renderer(plain_text)
         intents = discord.Intents.none()
         for name in (*INTENTS, *((MEMBERS_INTENT,) if members_intent else ())):
@@ -130,15 +124,21 @@ class DiscordAdapter:
         self._connection: asyncio.Task[None] | None = None
         self._stopping = False
         self._busy: set[asyncio.Task[Any]] = set()
-        self._refused: set[int] = set()
+        self._failure = Failure()
         self._people = People(self.client)
-        self._polls = NativePolls(self.client, dispatcher)
+        self._answers = Answers(
+            dispatcher,
+            NativePolls(self.client, dispatcher),
+            markdown=Renderer(discord_markdown),
+            plain=self._plain,
+            defer_after=defer_after,
+        )
 
     async def start(self) -> None:
         """Log in, connect, wait for READY and the servers, then sync the slash commands.
 
-        Raises discord.LoginFailure for a bad token, and whatever ends the connection before
-        it is ready (e.g. discord.PrivilegedIntentsRequired).
+        Raises TokenRefused for a token Discord does not accept, and whatever else ends the
+        connection before it is ready (e.g. discord.PrivilegedIntentsRequired).
         """
         client = self.client
         try:
@@ -148,8 +148,10 @@ class DiscordAdapter:
             self._connection.add_done_callback(self._connection_ended)
             await self._settled.wait()  # on_ready, or the end of the connection
             if not self._ready:
-                error = self._connection.exception()
-                raise error or ConnectionError("the Discord gateway closed before READY")
+                raise gave_up(self._connection.exception())
+        except discord.LoginFailure as error:
+            await self._close()
+            raise gave_up(error) from None
         except BaseException:
             await self._close()
             raise
@@ -176,7 +178,12 @@ class DiscordAdapter:
 
     async def send(self, channel_id: int, reply: Reply) -> None:
         """Post a reply in a channel (text split to fit, buttons under the last part)."""
-        await self._post(self.client.get_partial_messageable(channel_id), reply)
+        await self._answers.post(self.client.get_partial_messageable(channel_id), reply)
+
+    async def failed(self) -> BaseException:
+        """Wait until the gateway connection ends for good (a revoked token closes it with
+        4004; discord.py itself reconnects after anything it can recover from); return why."""
+        return await self._failure.wait()
 
     # Start and stop --------------------------------------------------------------------------
 
@@ -195,6 +202,7 @@ class DiscordAdapter:
             "discord connection ended; the bot no longer receives Discord events",
             extra={"error": repr(error) if error else "closed"},
         )
+        self._failure.set(gave_up(error))
 
     async def _sync_commands(self) -> None:
         try:
@@ -246,14 +254,17 @@ class DiscordAdapter:
         handles = {user.id: user.name for user in message.mentions}
         user = self.client.user
         event = message_event(
-            message, handles=handles, bot_username=user.name if user is not None else None
+            message,
+            handles=handles,
+            bot_username=user.name if user is not None else None,
+            bot_id=user.id if user is not None else None,
         )
         if event is None:
             return
         outcome = await self._dispatcher.handle(event)
         if outcome.reply is not None:
             reference = message.to_reference(fail_if_not_exists=False)
-            await self._post(message.channel, outcome.reply, reference=reference)
+            await self._answers.post(message.channel, outcome.reply, reference=reference)
 
     async def _joined(self, member: discord.Member) -> None:
         event = joined_event(member, now=self._clock())
@@ -262,7 +273,7 @@ class DiscordAdapter:
         outcome = await self._dispatcher.handle(event)
         channel = member.guild.system_channel
         if outcome.reply is not None and channel is not None:
-            await self._post(channel, outcome.reply)
+            await self._answers.post(channel, outcome.reply)
 
     async def _vote(self, raw: discord.RawPollVoteActionEvent, *, added: bool) -> None:
         """A vote in a native poll (ours, or anybody's: the core ignores polls it never posted).
@@ -294,137 +305,18 @@ class DiscordAdapter:
             event = button_event(interaction, chat=chat)
         else:
             return  # autocomplete, modals: the bot offers none
-        await self._answer(interaction, event)
+        await self._answers.interaction(interaction, event)
 
-    # Answering -------------------------------------------------------------------------------
 
-    async def _answer(self, interaction: discord.Interaction[Any], event: Event) -> None:
-        """Run the core and answer within Discord's 3 s: at once when it is quick, else defer
-        and send the answer as follow-ups."""
-        handling = asyncio.ensure_future(self._dispatcher.handle(event))
-        # Discord's 3 s run from the interaction's creation by the real clock (not the injected
-        # one): time spent reaching us counts; a clock running ahead only makes us defer sooner.
-        age = (datetime.now(UTC) - interaction.created_at).total_seconds()
-        await asyncio.wait({handling}, timeout=max(0.0, self._defer_after - max(age, 0.0)))
-        deferred = not handling.done() and await self._defer(interaction, event)
-        reply = (await handling).reply
-        # A deferred slash command shows "thinking…" in the channel; the first follow-up takes
-        # that message's place, and its visibility.
-        placeholder = deferred and interaction.type is discord.InteractionType.application_command
-        if reply is None:
-            # A redelivered interaction: its first delivery has been answered.
-            if placeholder:
-                await self._clear_placeholder(interaction, event)
-            return
-        private = reply.visibility is Visibility.PRIVATE
-        poll = None if private else reply.poll
-        if poll is not None and await self._polls.answer(interaction, poll, deferred=deferred):
-            if placeholder:
-                # The poll went to the channel, not in the placeholder's place (Discord would
-                # drop it from that follow-up): remove the "thinking…" message.
-                await self._clear_placeholder(interaction, event)
-            return
-        if placeholder and private and not await self._clear_placeholder(interaction, event):
-            return  # the answer would take the public placeholder's place: never a secret
-        with self._parts(reply) as parts:
-            for index, (chunk, extra) in enumerate(parts):
-                if index == 0 and not deferred:
-                    call = interaction.response.send_message(
-                        chunk, ephemeral=private, allowed_mentions=NO_MENTIONS, **extra
-                    )
-                else:
-                    call = interaction.followup.send(
-                        chunk, ephemeral=private, allowed_mentions=NO_MENTIONS, **extra
-                    )
-                if not await self._interaction_call(event, call):
-                    break
-        if reply.ends_poll:
-            await self._polls.end(reply.ends_poll)
-
-    async def _defer(self, interaction: discord.Interaction[Any], event: Event) -> bool:
-        if interaction.type is discord.InteractionType.application_command:
-            # Public: most answers are (a private one removes the placeholder first).
-            call = interaction.response.defer(thinking=True)
-        else:
-            call = interaction.response.defer()  # a button: no placeholder message at all
-        return await self._interaction_call(event, call)
-
-    async def _clear_placeholder(self, interaction: discord.Interaction[Any], event: Event) -> bool:
-        """Remove the public "thinking…" message (or, failing that, end it with a lock), so the
-        follow-ups are new messages with their own visibility."""
-        if await self._interaction_call(event, interaction.delete_original_response()):
-            return True
-        return await self._interaction_call(
-            event, interaction.edit_original_response(content=PLACEHOLDER_DONE)
+def gave_up(error: BaseException | None) -> BaseException:
+    """Why the connection to Discord ended for good, in words for the operator: a refused token
+    says what to fix; anything else (e.g. intents not enabled) is discord.py's own error."""
+    refused = isinstance(error, discord.LoginFailure) or (
+        isinstance(error, discord.ConnectionClosed) and error.code == AUTHENTICATION_FAILED
+    )
+    if refused:
+        return TokenRefused(
+            "Discord refused the bot token: it was reset or mistyped; put the current token "
+            "from the Developer Portal (Bot, Reset Token) in DISCORD_TOKEN"
         )
-
-    async def _interaction_call(self, event: Event, call: Coroutine[Any, Any, Any]) -> bool:
-        try:
-            await call
-        except discord.HTTPException as error:
-            # 10062 Unknown interaction: answered too late (or twice); nothing else to do.
-            log.warning(
-                "discord interaction answer refused",
-                extra={"event_id": event.event_id, "status": error.status, "code": error.code},
-            )
-            return False
-        return True
-
-    async def _post(
-        self,
-        channel: discord.abc.Messageable,
-        reply: Reply,
-        *,
-        reference: discord.MessageReference | None = None,
-    ) -> None:
-        if reply.poll is not None and await self._polls.post(
-            channel, reply.poll, reference=reference
-        ):
-            return
-        try:
-            with self._parts(reply) as parts:
-                for index, (chunk, extra) in enumerate(parts):
-                    if reference is not None and index == 0:
-                        extra["reference"] = reference
-                    await channel.send(chunk, allowed_mentions=NO_MENTIONS, **extra)
-        except (discord.Forbidden, discord.NotFound) as error:
-            self._refused_in(_channel_id(channel), error)
-        except discord.HTTPException as error:
-            log.error(
-                "discord send failed",
-                extra={"channel_id": _channel_id(channel), "status": error.status},
-            )
-        if reply.ends_poll:
-            await self._polls.end(reply.ends_poll)
-
-    def _refused_in(self, channel_id: int, error: discord.HTTPException) -> None:
-        """A channel the bot may not write to (403) or that is gone (404): said once."""
-        if channel_id in self._refused:
-            log.debug("discord send refused again", extra={"channel_id": channel_id})
-            return
-        self._refused.add(channel_id)
-        log.warning(
-            "discord refused a message to this channel; check the bot's permissions there",
-            extra={"channel_id": channel_id, "status": error.status, "code": error.code},
-        )
-
-    @contextlib.contextmanager
-    def _parts(self, reply: Reply) -> Iterator[list[tuple[str, dict[str, Any]]]]:
-        """The reply in messages that fit, each with the send options it needs (the buttons go
-        under the last one). The view is stopped afterwards: buttons are answered from raw
-        interactions, not from discord.py's view store."""
-        chunks = split_discord_markdown(self._markdown.render(reply)) or ["…"]
-        view = reply_view(reply, self._plain)
-        last = len(chunks) - 1
-        try:
-            yield [
-                (chunk, {"view": view} if view is not None and index == last else {})
-                for index, chunk in enumerate(chunks)
-            ]
-        finally:
-            if view is not None:
-                view.stop()
-
-
-def _channel_id(channel: discord.abc.Messageable) -> int:
-    return int(getattr(channel, "id", 0))
+    return error or ConnectionError("the Discord gateway closed and will not come back")

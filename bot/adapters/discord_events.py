@@ -1,44 +1,26 @@
 """What passes between discord.py and the core, without I/O: messages, interactions, joins and
-poll votes in as platform-neutral Events; escaping, buttons, native polls and the slash command
-menu out. The adapter looks up what needs the network (the usernames behind <@id> mentions, who
-voted) and passes it in."""
+poll votes in as platform-neutral Events, and the escaping of what goes out. The adapter looks up
+what needs the network (the usernames behind <@id> mentions, who voted) and passes it in."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import discord
-from discord import app_commands
-from discord.app_commands import TranslationContextLocation, TranslationContextTypes, locale_str
 
-from bot.rendering import Renderer, plain_text
+from bot.rendering import plain_text
 from handlers.parsing import event_from_button, event_from_text
-from handlers.types import AccountRef, ChatRef, Event, EventKind, PollSpec, Reply
+from handlers.types import AccountRef, ChatRef, Event, EventKind
 
 PLATFORM = "discord"
 # <@123> and the older nickname form <@!123>; ids are snowflakes (at most 20 digits).
 MENTION = re.compile(r"<@!?(\d{1,20})>")
 MENTION_LOOKUPS = 10  # most distinct mentions in one message that are looked up by the adapter
 TEXT_OPTION = "text"  # the one string option every slash command takes
-CUSTOM_ID_LIMIT = 100
-LABEL_LIMIT = 80
-DESCRIPTION_LIMIT = 100
-BUTTONS_LIMIT = 25  # five rows of five
-# Discord's limits for a native poll; one that does not fit goes out as text with buttons.
-POLL_QUESTION_LIMIT, POLL_ANSWER_LIMIT, POLL_ANSWERS_LIMIT = 300, 55, 10
-# Discord wants every poll to end by itself, after 1 to 768 hours; ours stay open until /closepoll.
-# A day is Discord's own default and what members expect of a chat poll; one an admin forgets
-# then stops by itself instead of lingering for a month, and /closepoll still counts it later.
-POLL_HOURS = 24
-# Discord's locales for the command descriptions, per locale of ours.
-MENU_LOCALES: Mapping[str, tuple[discord.Locale, ...]] = {
-    "en": (discord.Locale.american_english, discord.Locale.british_english),
-    "zh_CN": (discord.Locale.chinese,),
-}
 _PING = re.compile(r"@(everyone|here)")
 # What a user's message may be: ordinary text, or a reply to another message.
 _USER_MESSAGES = (discord.MessageType.default, discord.MessageType.reply)
@@ -93,10 +75,15 @@ def with_handles(text: str, handles: Mapping[int, str]) -> str:
 
 
 def message_event(
-    message: discord.Message, *, handles: Mapping[int, str], bot_username: str | None
+    message: discord.Message,
+    *,
+    handles: Mapping[int, str],
+    bot_username: str | None,
+    bot_id: int | None = None,
 ) -> Event | None:
     """The event a message in a channel or DM is; None for what the bot does not act on
-    (bots, itself included, webhooks, system messages, empty messages)."""
+    (bots, itself included, webhooks, system messages, empty messages). It is addressed to the
+    bot when it mentions the bot or replies to one of its messages."""
     author = message.author
     if author.bot or message.webhook_id is not None or message.type not in _USER_MESSAGES:
         return None
@@ -116,7 +103,24 @@ def message_event(
         bot_username=bot_username,
     )
     # In a DM only the sender reads the answer; in a channel everybody does.
-    return replace(event, attachments=attachments, private_reply=chat.private)
+    return replace(
+        event,
+        attachments=attachments,
+        private_reply=chat.private,
+        addressed=event.addressed or (bot_id is not None and _speaks_to(message, bot_id)),
+    )
+
+
+def _speaks_to(message: discord.Message, user_id: int) -> bool:
+    """Whether a message mentions the user or replies to one of their messages (a reply that
+    pings its author lists them among the mentions as well; one that does not, only here)."""
+    if any(user.id == user_id for user in message.mentions):
+        return True
+    reference = message.reference
+    if reference is None:
+        return False
+    replied = reference.resolved or reference.cached_message
+    return isinstance(replied, discord.Message) and replied.author.id == user_id
 
 
 def message_chat(message: discord.Message) -> ChatRef | None:
@@ -192,6 +196,7 @@ def slash_event(
         arg_text=text,
         # Interactions can be answered ephemerally, so secrets may be shown.
         private_reply=True,
+        addressed=True,  # a slash command picked from this bot's own menu
     )
 
 
@@ -272,7 +277,7 @@ def _attachment(item: discord.Attachment) -> str:
     return f"{label}:{item.url}"
 
 
-# Out: escaping, buttons, the command menu ----------------------------------------------------
+# Out: escaping ------------------------------------------------------------------------------
 
 
 def discord_markdown(value: str) -> str:
@@ -283,102 +288,3 @@ def discord_markdown(value: str) -> str:
     # "<@123>", "<#123>", "<t:...>" would render as pills; a backslash shows them as text.
     escaped = escaped.replace("<", "\\<")
     return _PING.sub("@\u200b\\1", escaped)
-
-
-def reply_view(reply: Reply, labels: Renderer) -> discord.ui.View | None:
-    """A reply's choices as buttons (labels rendered plain); each custom_id is the command line
-    the button sends. Choices Discord cannot carry (too long, repeated, past 25) are left out."""
-    if not reply.choices:
-        return None
-    view = discord.ui.View(timeout=None)
-    seen: set[str] = set()
-    for choice in reply.choices:
-        custom_id = choice.command
-        if len(custom_id) > CUSTOM_ID_LIMIT or custom_id in seen or len(seen) == BUTTONS_LIMIT:
-            continue
-        seen.add(custom_id)
-        words = labels.render(Reply(choice.label, choice.context, reply.locale))
-        label = shorten(" ".join(words.split()), LABEL_LIMIT) or custom_id[:LABEL_LIMIT]
-        style = discord.ButtonStyle.secondary
-        view.add_item(discord.ui.Button(label=label, custom_id=custom_id, style=style))
-    return view if seen else None
-
-
-def native_poll(spec: PollSpec) -> discord.Poll | None:
-    """A poll as Discord's own (single choice, POLL_HOURS long); None when it does not fit
-    Discord's limits (an option longer than 55 characters), so it goes out with buttons."""
-    question, answers = plain_text(spec.question), [plain_text(o) for o in spec.options]
-    fits = 0 < len(question) <= POLL_QUESTION_LIMIT and 0 < len(answers) <= POLL_ANSWERS_LIMIT
-    if not fits or not all(0 < len(answer) <= POLL_ANSWER_LIMIT for answer in answers):
-        return None
-    poll = discord.Poll(question, timedelta(hours=POLL_HOURS), multiple=False)
-    for answer in answers:
-        poll.add_answer(text=answer)
-    return poll
-
-
-def poll_message_ref(channel_id: int, message_id: int) -> str:
-    """What the core keeps as a native poll's message: its channel too, to end it from anywhere."""
-    return f"{channel_id}/{message_id}"
-
-
-def poll_message(ref: str) -> tuple[int, int] | None:
-    """The (channel id, message id) of a poll_message_ref; None for anything else."""
-    channel, _, message = ref.partition("/")
-    return (int(channel), int(message)) if channel.isdecimal() and message.isdecimal() else None
-
-
-def slash_command(
-    name: str, renderer: Renderer, locale: str
-) -> app_commands.Command[Any, ..., None]:
-    """The slash command /name with one optional text option, described in `locale` (the
-    translator adds the other locales at sync)."""
-    description = locale_str(command_description(renderer, locale, name), command=name)
-    command: app_commands.Command[Any, ..., None] = app_commands.Command(
-        name=name, description=description, callback=_slash_signature
-    )
-    words = option_description(renderer, locale)
-    describe = app_commands.describe(**{TEXT_OPTION: locale_str(words, option=TEXT_OPTION)})
-    return describe(command)
-
-
-def command_description(renderer: Renderer, locale: str, command: str) -> str:
-    """A command's description for the slash menu (Discord requires 1 to 100 characters)."""
-    return shorten(renderer.describe(locale, command) or f"/{command}", DESCRIPTION_LIMIT)
-
-
-def option_description(renderer: Renderer, locale: str) -> str:
-    """What the `text` option of every slash command is for (help/command_argument.j2)."""
-    words = renderer.render(Reply("help/command_argument", locale=locale))
-    return shorten(words, DESCRIPTION_LIMIT)
-
-
-class CommandDescriptions(app_commands.Translator):
-    """Slash command descriptions in every locale we have templates for (help/_commands.j2)."""
-
-    def __init__(self, renderer: Renderer, default_locale: str) -> None:
-        self._renderer = renderer
-        self._default = default_locale
-        self._ours = {theirs: ours for ours, locales in MENU_LOCALES.items() for theirs in locales}
-
-    async def translate(
-        self, string: locale_str, locale: discord.Locale, context: TranslationContextTypes
-    ) -> str | None:
-        ours = self._ours.get(locale)
-        if ours is None or ours == self._default:
-            return None  # the command's own description is in the default locale
-        if context.location is TranslationContextLocation.command_description:
-            command = string.extras.get("command")
-            return command_description(self._renderer, ours, command) if command else None
-        if context.location is TranslationContextLocation.parameter_description:
-            return option_description(self._renderer, ours)
-        return None
-
-
-async def _slash_signature(interaction: discord.Interaction[Any], text: str | None = None) -> None:
-    """The shape of every slash command (one optional text option); never called."""
-
-
-def shorten(text: str, limit: int) -> str:
-    """`text` cut to `limit` characters, with an ellipsis when it was cut."""
-    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -5,15 +5,48 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Coroutine
+from datetime import timedelta
 from typing import Any
 
 import discord
 
-from bot.adapters.discord_events import native_poll, poll_message, poll_message_ref
+from bot.rendering import plain_text
 from handlers.router import Dispatcher
 from handlers.types import PollSpec
 
 log = logging.getLogger(__name__)
+
+
+# Discord's limits for a native poll; one that does not fit goes out as text with buttons.
+POLL_QUESTION_LIMIT, POLL_ANSWER_LIMIT, POLL_ANSWERS_LIMIT = 300, 55, 10
+# Discord wants every poll to end by itself, after 1 to 768 hours; ours stay open until /closepoll.
+# A day is Discord's own default and what members expect of a chat poll; one an admin forgets
+# then stops by itself instead of lingering for a month, and /closepoll still counts it later.
+POLL_HOURS = 24
+
+
+def native_poll(spec: PollSpec) -> discord.Poll | None:
+    """A poll as Discord's own (single choice, POLL_HOURS long); None when it does not fit
+    Discord's limits (an option longer than 55 characters), so it goes out with buttons."""
+    question, answers = plain_text(spec.question), [plain_text(o) for o in spec.options]
+    fits = 0 < len(question) <= POLL_QUESTION_LIMIT and 0 < len(answers) <= POLL_ANSWERS_LIMIT
+    if not fits or not all(0 < len(answer) <= POLL_ANSWER_LIMIT for answer in answers):
+        return None
+    poll = discord.Poll(question, timedelta(hours=POLL_HOURS), multiple=False)
+    for answer in answers:
+        poll.add_answer(text=answer)
+    return poll
+
+
+def poll_message_ref(channel_id: int, message_id: int) -> str:
+    """What the core keeps as a native poll's message: its channel too, to end it from anywhere."""
+    return f"{channel_id}/{message_id}"
+
+
+def poll_message(ref: str) -> tuple[int, int] | None:
+    """The (channel id, message id) of a poll_message_ref; None for anything else."""
+    channel, _, message = ref.partition("/")
+    return (int(channel), int(message)) if channel.isdecimal() and message.isdecimal() else None
 
 
 class NativePolls:

@@ -33,6 +33,7 @@ from aiohttp import WSMsgType, web
 
 APP_ID, BOT_ID = 1000, 1001
 MANAGE_GUILD, ADMINISTRATOR = 1 << 5, 1 << 3
+AUTHENTICATION_FAILED = 4004  # the gateway's close code for a token it does not accept
 # invite, reactions, view channel, send, embed, attach, history, external emoji, app commands
 EVERYONE_PERMS = sum(1 << b for b in (0, 6, 10, 11, 14, 15, 16, 18, 31))
 ALL_PERMS = (1 << 53) - 1
@@ -179,6 +180,7 @@ class FakeDiscord:
         self.commands: dict[int | None, list[Json]] = {}  # guild id (None: global) -> commands
         self.gateway_log: list[Json] = []  # frames received from clients
         self.resumes = 0
+        self.revoked = False  # revoke_token(): REST says 401, the gateway closes with 4004
         self.users: dict[int, Json] = {}
         self.guilds: dict[int, _Guild] = {}
         self.channels: dict[int, Json] = {}
@@ -300,6 +302,15 @@ class FakeDiscord:
         owner = user_id == guild.owner_id
         return ALL_PERMS if owner or value & ADMINISTRATOR else value
 
+    async def revoke_token(self) -> None:
+        """Reset the bot's token, as the Developer Portal does: every REST call is answered 401
+        from now on, and gateway sessions (live ones and new IDENTIFYs) are closed with 4004
+        Authentication failed."""
+        self.revoked = True
+        for ws in list(self._sockets):
+            await ws.close(code=AUTHENTICATION_FAILED, message=b"Authentication failed.")
+        await self._notify()
+
     def throttle(
         self, method: str, path_prefix: str, times: int = 1, retry_after: float = 0.05
     ) -> None:
@@ -401,6 +412,9 @@ class FakeDiscord:
         return sess
 
     async def _identify(self, sess: _Session, d: Json) -> None:
+        if self.revoked and sess.ws is not None:
+            await sess.ws.close(code=AUTHENTICATION_FAILED, message=b"Authentication failed.")
+            return
         sess.session_id, sess.intents = secrets.token_hex(16), int(d.get("intents", 0))
         shard = d.get("shard")
         sess.shard = (shard[0], shard[1]) if shard else (0, 1)
@@ -421,9 +435,26 @@ class FakeDiscord:
 
     # -- events the tests inject ---------------------------------------------------------------
 
-    async def send_message(self, channel_id: int, author_id: int, content: str) -> int:
-        """A user posts ``content`` in a guild channel or DM; returns the message id."""
-        msg = self._make_message(channel_id, author_id, {"content": content})
+    async def send_message(
+        self, channel_id: int, author_id: int, content: str, *, reply_to: int | None = None,
+        ping: bool = False,
+    ) -> int:  # fmt: skip
+        """A user posts ``content`` in a guild channel or DM; returns the message id. With
+        ``reply_to`` it is a reply (type 19) to that message, carrying it as Discord does; with
+        ``ping`` the reply mentions the replied message's author too (Discord's default)."""
+        replied = self._stored.get(reply_to or 0)
+        if reply_to is not None and replied is None:
+            raise ValueError(f"no message {reply_to} to reply to")
+        msg = self._make_message(channel_id, author_id, {"content": content}, 19 if replied else 0)
+        if replied is not None:
+            where = {k: replied[k] for k in ("channel_id", "guild_id") if k in replied}
+            msg["message_reference"] = {"type": 0, "message_id": replied["id"], **where}
+            # Nested one level deep only, as on Discord.
+            msg["referenced_message"] = {
+                k: v for k, v in replied.items() if k != "referenced_message"
+            }
+            if ping and all(u["id"] != replied["author"]["id"] for u in msg["mentions"]):
+                msg["mentions"].append(replied["author"])
         await self.dispatch("MESSAGE_CREATE", msg)
         return int(msg["id"])
 
@@ -623,6 +654,8 @@ class FakeDiscord:
             }  # fmt: skip
             call.status, body = 429, {"message": "You are being rate limited.",
                                       "retry_after": rule[3], "global": False}  # fmt: skip
+        elif self.revoked:
+            call.status, body = _error(401, 0, "401: Unauthorized")
         else:
             call.status, body = self._route(call)
         echoes, self._echoes = self._echoes, []
