@@ -110,8 +110,9 @@ class ConsoleAdapter:
             text=text,
             occurred_at=self.now(),
         )
-        # One person at a terminal: whatever the bot says is seen by them alone.
-        event = replace(event, private_reply=True)
+        # One person at a terminal, the operator's own chat with the bot: whatever it says is
+        # seen by them alone, and every line is meant for it.
+        event = replace(event, private_reply=True, addressed=True)
         outcome = await self._dispatcher.handle(event)
         if outcome.reply is not None:
             self._write(self._renderer.render(outcome.reply))
