@@ -23,7 +23,9 @@ async def test_chinese_community_answers_in_chinese(store: Store, dispatcher: Di
     assert said.text is not None and "签到成功，小明！+10 积分" in said.text
     again = await chat.say("小明", "打卡")
     assert again.text is not None and "你今天已经签到过啦" in again.text
-    unknown = await chat.say("小明", "/nope")
+    # In a group only a command addressed to this bot gets "unknown"; a private chat always does.
+    private = Chat(dispatcher, Clock(T0), chat_id="dm-xiaoming", private=True)
+    unknown = await private.say("小明", "/nope")
     assert unknown.text == "我不认识 /nope 这个命令 —— 发送 /help 看看我能做什么。"
 
 
