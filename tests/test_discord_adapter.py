@@ -125,6 +125,7 @@ class CoreWatch:
 
     def __init__(self, dispatcher: Dispatcher, monkeypatch: pytest.MonkeyPatch) -> None:
         self.votes: list[Event] = []
+        self.handled: list[Event] = []  # every event, once the core is done with it
         self.polls: list[str] = []  # message ids as the adapter gave them to the core
         self._changed = asyncio.Condition()
         handle, poll_posted = dispatcher.handle, dispatcher.poll_posted
@@ -133,6 +134,7 @@ class CoreWatch:
             outcome = await handle(event)
             if event.kind is EventKind.VOTE:
                 await self._note(self.votes, event)
+            await self._note(self.handled, event)
             return outcome
 
         async def posted(poll_id: int, *, native_id: str, message_id: str) -> None:
@@ -361,6 +363,22 @@ async def test_chatter_gets_no_answer_and_own_messages_are_ignored(
     [points] = await slash(fake, ALICE, "points")
     assert "you have 10 points" in (points.content or "")
     assert [m.kind for m in fake.messages[before:]] == ["channel", "response"]
+
+
+async def test_an_unknown_typed_command_is_answered_only_when_meant_for_this_bot(
+    fake: FakeDiscord, adapter: DiscordAdapter, watch: CoreWatch
+) -> None:
+    await fake.send_message(CHANNEL, ALICE, "/checkin")
+    ours = await said_in_channel(fake, CHANNEL, 0)
+    before = len(fake.messages)
+    other = await fake.send_message(CHANNEL, ALICE, "/ban spammer")  # some other bot's command
+    reply = await fake.send_message(CHANNEL, ALICE, "/ban spammer", reply_to=ours.message_id)
+    mention = await fake.send_message(CHANNEL, ALICE, f"/ban spammer <@{BOT_ID}>")
+    wanted = {f"discord:{other}", f"discord:{reply}", f"discord:{mention}"}
+    await watch.until(lambda: wanted <= {event.event_id for event in watch.handled})
+    await fake.wait_for(lambda: len(fake.messages) >= before + 2)
+    answers = [m for m in fake.messages[before:] if m.kind == "channel"]
+    assert len(answers) == 2 and all("/ban" in (m.content or "") for m in answers)
 
 
 async def test_dm_is_a_private_chat(fake: FakeDiscord, adapter: DiscordAdapter) -> None:

@@ -352,3 +352,50 @@ async def test_a_group_that_becomes_a_supergroup_keeps_its_adoption(
     (awarded,) = await said(tg, chat_id=supergroup)
     assert "7 points" in awarded  # Boss is still an admin: the group's adoption moved along
     assert count_rows(store, inbox) == 0  # the notice of the move is not replayed at restarts
+
+
+async def test_an_unknown_command_in_a_group_is_answered_only_when_meant_for_this_bot(
+    tg: FakeTelegram, adapter: TelegramAdapter, store: Store
+) -> None:
+    alice = user(tg, ALICE, "Alice")
+    tg.push_message(group(tg), alice, "/checkin")
+    await said(tg)
+    ours = tg.calls_to("sendMessage")[0].result["message_id"]
+    tg.push_message(group(tg), alice, "/ban spammer")  # some other bot's command
+    tg.push_message(group(tg), alice, "/ban spammer", reply_to=ours)
+    tg.push_message(group(tg), alice, "/ban@community_bot spammer")
+    texts = await said(tg, 3)  # one chat's answers come in order: the first /ban got none
+    assert all("/ban" in text for text in texts[1:])
+    await tg.wait_for(lambda t: count_rows(store, inbox) == 0)
+    assert len(tg.texts(GROUP)) == 3
+
+
+async def test_an_anonymous_admin_can_award_but_earns_nothing_and_is_asked_to_post_as_themselves(
+    tg: FakeTelegram, adapter: TelegramAdapter, store: Store
+) -> None:
+    await adopt(tg)
+    tg.push_message(group(tg), user(tg, ALICE, "Alice"), "hello")  # registers @alice
+    anonymous = tg.anonymous_admin()
+    tg.push_message(group(tg), anonymous, "/award @alice 5", sender_chat=group(tg))
+    tg.push_message(group(tg), anonymous, "签到", sender_chat=group(tg))
+    awarded, hint = (await said(tg, 3))[1:]
+    assert "5" in awarded and "Alice" in awarded  # Telegram vouches for an anonymous admin
+    assert "as yourself" in hint
+    assert count_rows(store, checkins) == 0
+    # Nobody to look up: GroupAnonymousBot is every anonymous admin of every group.
+    assert tg.calls_to("getChatMember") == [
+        call for call in tg.calls_to("getChatMember") if call.params["user_id"] == TELEGRAM_OWNER
+    ]
+
+
+async def test_a_channel_posting_into_the_group_is_no_member_and_no_admin(
+    tg: FakeTelegram, adapter: TelegramAdapter, store: Store
+) -> None:
+    await adopt(tg)
+    news = tg.channel(-1007770001, "Acme News", username="acmenews")
+    tg.push_message(group(tg), tg.channel_bot(), "/checkin", sender_chat=news)
+    tg.push_message(group(tg), tg.channel_bot(), "/award @acmenews 5", sender_chat=news)
+    hint, refused = (await said(tg, 3))[1:]
+    assert "as yourself" in hint
+    assert "admins only" in refused
+    assert count_rows(store, checkins) == 0 and count_rows(store, ledger) == 0

@@ -675,13 +675,51 @@ class FakeTelegram:
         return chat
 
     def message(
-        self, chat: JSON, user: JSON, text: str, *, entities: list[JSON] | None = None
+        self,
+        chat: JSON,
+        user: JSON,
+        text: str,
+        *,
+        entities: list[JSON] | None = None,
+        reply_to: int | None = None,
+        sender_chat: JSON | None = None,
     ) -> JSON:
-        """A ``message`` update; ``entities=None`` adds the bot_command entity Telegram would."""
+        """A ``message`` update; ``entities=None`` adds the bot_command entity Telegram would.
+        ``reply_to`` answers that message of the chat (nested one level deep, as on Telegram);
+        ``sender_chat`` sends it on behalf of a chat (``user`` is then Telegram's stand-in:
+        ``anonymous_admin()`` for the group itself, ``channel_bot()`` for a channel)."""
         fields: JSON = {"text": text}
         if ents := (command_entities(text) if entities is None else entities):
             fields["entities"] = ents
+        if reply_to is not None:
+            replied = self.messages[(chat["id"], reply_to)]
+            fields["reply_to_message"] = {
+                k: v for k, v in replied.items() if k != "reply_to_message"
+            }
+        if sender_chat is not None:
+            fields["sender_chat"] = sender_chat
         return {"message": self._store(chat, user, **fields)}
+
+    @staticmethod
+    def anonymous_admin() -> JSON:
+        """GroupAnonymousBot: the sender Telegram shows for an admin who posts as the group."""
+        return {"id": 1087968824, "is_bot": True, "first_name": "Group",
+                "username": "GroupAnonymousBot"}  # fmt: skip
+
+    @staticmethod
+    def channel_bot() -> JSON:
+        """Channel_Bot: the sender Telegram shows for a message posted as a channel."""
+        return {"id": 136817688, "is_bot": True, "first_name": "Channel",
+                "username": "Channel_Bot"}  # fmt: skip
+
+    def channel(self, chat_id: int, title: str, username: str | None = None) -> JSON:
+        """A channel Chat (negative id), e.g. a group's linked channel posting into it."""
+        if chat_id >= 0:
+            raise ValueError("channel ids are negative")
+        chat: JSON = {"id": chat_id, "type": "channel", "title": title}
+        chat |= {"username": username} if username else {}
+        self.chats[chat_id] = chat
+        return chat
 
     def photo_message(self, chat: JSON, user: JSON, caption: str | None = None) -> JSON:
         """A ``message`` update carrying a photo (two sizes) and a caption."""

@@ -1,0 +1,217 @@
+"""Discord payloads as the gateway sends them (tests/recorded/discord/*.json, written from the
+Discord API docs) into the Events the core receives, through discord.py's own models: each whole
+Event is checked (who is an admin, whom a message is meant for, whether the answer can be
+private), with no network and no database.
+
+discord.py builds its models from a connection state that knows the server; the state is filled
+the way the gateway's READY and GUILD_CREATE fill it, through the state's own (private) entry
+points, since there is no public one that does not connect.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import discord
+import pytest
+from discord.state import ConnectionState
+
+from bot.adapters.discord import INTENTS
+from bot.adapters.discord_events import (
+    button_event,
+    interaction_chat,
+    joined_event,
+    message_event,
+    slash_event,
+    slash_name,
+    slash_text,
+    vote_event,
+)
+from handlers.types import AccountRef, ChatRef, Event, EventKind
+
+RECORDED = Path(__file__).parent / "recorded" / "discord"
+GUILD, BOT_ID = 1041234567890120001, 1181234567890120100
+ALICE_ID, MOD_ID = 401234567890120011, 401234567890120012
+T = 1574227987660800000  # the recorded messages' snowflakes count up from this one
+AT = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)  # ... which Discord made at this time
+
+SERVER = ChatRef("discord", str(GUILD), title="Acme Fans")
+ALICE_DM = ChatRef("discord", f"dm:{ALICE_ID}", title="alice", private=True)
+ALICE = AccountRef("discord", str(ALICE_ID), "Alice", username="alice")
+MOD = AccountRef("discord", str(MOD_ID), "mod", username="mod", is_platform_admin=True)
+
+
+def recorded(name: str) -> Any:
+    return json.loads((RECORDED / f"{name}.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def state() -> ConnectionState[Any]:
+    """discord.py's state after READY and the server's GUILD_CREATE, with the adapter's intents."""
+    client = discord.Client(intents=discord.Intents(**dict.fromkeys(INTENTS, True)))
+    state = client._connection
+    guild = recorded("guild_create")
+    state.user = discord.ClientUser(state=state, data=guild["members"][0]["user"])  # the bot
+    state._add_guild_from_data(guild)
+    return state
+
+
+def read_message(state: ConnectionState[Any], name: str) -> Event | None:
+    """A MESSAGE_CREATE as the adapter reads it (the usernames of those mentioned go along)."""
+    data = recorded(name)
+    channel, _ = state._get_guild_channel(data)
+    message = discord.Message(state=state, channel=channel, data=data)  # type: ignore[arg-type]
+    handles = {user.id: user.name for user in message.mentions}
+    return message_event(message, handles=handles, bot_username="communitybot", bot_id=BOT_ID)
+
+
+def interaction(state: ConnectionState[Any], name: str) -> discord.Interaction[Any]:
+    return discord.Interaction(data=recorded(name), state=state)
+
+
+def read_slash(state: ConnectionState[Any], name: str) -> Event:
+    """An application command as the adapter reads it, before it resolves <@id> mentions in
+    the text option (that takes the network)."""
+    used = interaction(state, name)
+    return slash_event(
+        used, name=slash_name(used), text=slash_text(used), chat=interaction_chat(used)
+    )
+
+
+def typed(
+    number: int,
+    chat: ChatRef,
+    actor: AccountRef,
+    text: str,
+    kind: EventKind = EventKind.MESSAGE,
+    **fields: Any,
+) -> Event:
+    """The event the `number`th recorded message or interaction is."""
+    return Event(f"discord:{T + number}", chat, actor, AT, kind, text, **fields)
+
+
+def command(
+    number: int, chat: ChatRef, actor: AccountRef, text: str, name: str, rest: str, **fields: Any
+) -> Event:
+    words = {"command": name, "args": tuple(rest.split()), "arg_text": rest}
+    return typed(number, chat, actor, text, EventKind.COMMAND, **words, **fields)
+
+
+# Messages ------------------------------------------------------------------------------------
+
+
+def test_a_plain_word_in_a_channel_is_an_unaddressed_message(state: ConnectionState[Any]) -> None:
+    assert read_message(state, "message_word") == typed(1, SERVER, ALICE, "签到！")
+
+
+def test_a_typed_command_names_members_by_handle_and_knows_manage_server(
+    state: ConnectionState[Any],
+) -> None:
+    event = read_message(state, "message_command_with_mention")
+    text = "/award @alice 50 great photo"
+    assert event == command(2, SERVER, MOD, text, "award", "@alice 50 great photo")
+
+
+def test_a_message_mentioning_the_bot_is_addressed(state: ConnectionState[Any]) -> None:
+    event = read_message(state, "message_mentions_bot")
+    assert event == typed(3, SERVER, ALICE, "@communitybot /ban spammer", addressed=True)
+
+
+def test_a_command_replying_to_the_bot_is_addressed(state: ConnectionState[Any]) -> None:
+    event = read_message(state, "message_reply_to_bot")
+    assert event == command(4, SERVER, ALICE, "/ban spammer", "ban", "spammer", addressed=True)
+
+
+def test_a_command_replying_to_a_member_is_not_addressed(state: ConnectionState[Any]) -> None:
+    assert read_message(state, "message_reply_to_member") == command(
+        5, SERVER, MOD, "/ban", "ban", ""
+    )
+
+
+def test_a_bare_command_in_a_channel_is_not_addressed(state: ConnectionState[Any]) -> None:
+    event = read_message(state, "message_command_in_channel")
+    assert event == command(6, SERVER, ALICE, "/ban spammer", "ban", "spammer")
+
+
+def test_a_direct_message_is_private_addressed_and_answered_privately(
+    state: ConnectionState[Any],
+) -> None:
+    event = read_message(state, "message_dm")
+    assert event == command(
+        7, ALICE_DM, ALICE, "/link", "link", "", addressed=True, private_reply=True
+    )
+
+
+def test_another_bots_message_is_ignored(state: ConnectionState[Any]) -> None:
+    assert read_message(state, "message_from_another_bot") is None
+
+
+def test_an_image_is_attached_as_a_photo(state: ConnectionState[Any]) -> None:
+    event = read_message(state, "message_with_attachment")
+    url = recorded("message_with_attachment")["attachments"][0]["url"]
+    assert event == typed(9, SERVER, ALICE, "打卡", attachments=(f"photo:{url}",))
+
+
+# Interactions --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "number", "chat", "actor", "command_name", "rest"),
+    [
+        ("interaction_slash_checkin", 21, SERVER, ALICE, "checkin", ""),
+        # The text option as typed; Manage Server from the permissions Discord resolved.
+        ("interaction_slash_award", 22, SERVER, MOD, "award", f"<@{ALICE_ID}> 50 great photo"),
+        # In a DM nobody is an admin, and the DM is the chat.
+        ("interaction_slash_dm", 23, ALICE_DM, ALICE, "points", ""),
+    ],
+)
+def test_a_slash_command_is_addressed_and_can_be_answered_privately(
+    state: ConnectionState[Any],
+    name: str,
+    number: int,
+    chat: ChatRef,
+    actor: AccountRef,
+    command_name: str,
+    rest: str,
+) -> None:
+    line = f"/{command_name} {rest}".strip()
+    expected = command(number, chat, actor, line, command_name, rest)
+    assert read_slash(state, name) == replace(expected, addressed=True, private_reply=True)
+
+
+def test_a_button_press_sends_its_command_line_to_the_presser_alone(
+    state: ConnectionState[Any],
+) -> None:
+    pressed = interaction(state, "interaction_button")
+    event = button_event(pressed, chat=interaction_chat(pressed))
+    expected = command(24, SERVER, ALICE, "/vote 3 2", "vote", "3 2")
+    kind = EventKind.BUTTON
+    assert event == replace(expected, kind=kind, addressed=True, private_reply=True)
+
+
+# Gateway events without a message ----------------------------------------------------------
+
+
+def test_a_vote_in_a_native_poll_is_that_answer_counted_from_zero() -> None:
+    data = recorded("poll_vote_add")
+    raw = discord.RawPollVoteActionEvent(data)
+    event = vote_event(raw, actor=ALICE, guild_name="Acme Fans", added=True, at=AT, stamp=42)
+    key = f"discord:vote:{data['message_id']}:{ALICE_ID}:2:add:42"
+    assert event == Event(
+        key, SERVER, ALICE, AT, EventKind.VOTE, "", poll_ref=data["message_id"], options=(1,)
+    )
+
+
+def test_a_newcomer_joins_the_server_they_joined(state: ConnectionState[Any]) -> None:
+    data = recorded("guild_member_add")
+    guild = state._get_guild(GUILD)
+    assert guild is not None
+    member = discord.Member(data=data, guild=guild, state=state)
+    event = joined_event(member, now=AT)
+    newbie = AccountRef("discord", data["user"]["id"], "Newbie", username="newbie")
+    key = f"discord:joined:{GUILD}:{newbie.user_id}:{int(AT.timestamp())}"
+    assert event == Event(key, SERVER, newbie, AT, EventKind.JOINED, "")
