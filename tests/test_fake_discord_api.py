@@ -260,3 +260,35 @@ async def test_message_content_needs_the_intent(fake: FakeDiscord, start_bot: St
     await fake.send_message(CHANNEL, USER, "<@1001> hi")
     await fake.wait_for_message(2)
     assert [m.content for m in bot.seen] == ["", "<@1001> hi"]  # mentions keep content
+
+
+async def test_a_reply_carries_the_message_it_answers(
+    fake: FakeDiscord, start_bot: Starter
+) -> None:
+    bot = await start_bot()
+    await fake.send_message(CHANNEL, USER, "hello")
+    echo = await fake.wait_for_message()
+    await fake.send_message(CHANNEL, USER, "thanks", reply_to=echo.message_id)
+    await fake.send_message(CHANNEL, USER, "thanks again", reply_to=echo.message_id, ping=True)
+    await fake.wait_for(lambda: len(bot.seen) == 3)
+    quiet, pinging = bot.seen[1:]
+    assert quiet.type is discord.MessageType.reply and quiet.reference is not None
+    resolved = quiet.reference.resolved
+    assert isinstance(resolved, discord.Message) and resolved.author.id == BOT_ID
+    assert quiet.mentions == [] and [user.id for user in pinging.mentions] == [BOT_ID]
+
+
+async def test_a_revoked_token_closes_the_gateway_with_4004_and_rest_answers_401(
+    fake: FakeDiscord,
+) -> None:
+    client = build(discord.Client)
+    running = asyncio.create_task(client.start("fake-token"))
+    await asyncio.wait_for(client.ready.wait(), 10)
+    await fake.revoke_token()
+    with pytest.raises(discord.ConnectionClosed) as closed:
+        await asyncio.wait_for(running, 10)
+    assert closed.value.code == 4004
+    again = build(discord.Client)
+    with pytest.raises(discord.LoginFailure):
+        await again.login("fake-token")
+    await again.close()

@@ -266,3 +266,33 @@ async def test_media_and_join_builders_parse(tg: FakeTelegram, bot: Bot) -> None
     joined = Update.de_json(tg.new_members(chat, ann, [bob]) | {"update_id": 3}, bot)
     assert joined.message is not None and joined.message.new_chat_members[0].username == "bob"
     assert joined.message.message_id == 3  # one message-id sequence per chat
+
+
+async def test_a_revoked_token_is_refused_everywhere_even_in_a_held_long_poll(
+    tg: FakeTelegram, bot: Bot
+) -> None:
+    poll = asyncio.create_task(bot.get_updates(timeout=30))
+    await tg.wait_for_call("getUpdates")
+    tg.revoke_token()
+    with pytest.raises(InvalidToken, match="Unauthorized"):
+        await asyncio.wait_for(poll, 5)
+    with pytest.raises(InvalidToken, match="Unauthorized"):
+        await bot.get_me()
+    assert [call.status for call in tg.calls[-2:]] == [401, 401]
+
+
+async def test_replies_and_messages_sent_for_a_chat_parse(tg: FakeTelegram, bot: Bot) -> None:
+    group, alice = tg.group(-100, "Acme"), tg.user(1, "Alice")
+    first = tg.message(group, alice, "hi")["message"]["message_id"]
+    reply = Update.de_json({"update_id": 1, **tg.message(group, alice, "yo", reply_to=first)}, bot)
+    assert reply.message is not None and reply.message.reply_to_message is not None
+    assert reply.message.reply_to_message.text == "hi"
+    anonymous = tg.message(group, tg.anonymous_admin(), "x", sender_chat=group)
+    sent = Update.de_json({"update_id": 2, **anonymous}, bot).message
+    assert sent is not None and sent.sender_chat is not None and sent.from_user is not None
+    assert sent.sender_chat.id == -100 and sent.from_user.username == "GroupAnonymousBot"
+    news = tg.channel(-200, "Acme News", username="acmenews")
+    posted = tg.message(group, tg.channel_bot(), "y", sender_chat=news)
+    sent = Update.de_json({"update_id": 3, **posted}, bot).message
+    assert sent is not None and sent.sender_chat is not None
+    assert sent.sender_chat.type == "channel" and sent.sender_chat.username == "acmenews"
