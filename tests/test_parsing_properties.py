@@ -350,7 +350,8 @@ async def test_member_name_with_markup_and_controls_is_shown_literally(chat: Cha
     name = "<b>Bob</b>\x1b[31m {{ 7*7 }} \u202eevil\x00"
     _, said = await send(chat, account("fz-literal", name, None), "/points")
     assert said.text is not None
-    assert said.text.splitlines()[0] == "💰 <b>Bob</b>[31m {{ 7*7 }} \u202eevil, you have 0 points."
+    # The bidi override is stored but never shown: it would reverse the rest of the line.
+    assert said.text.splitlines()[0] == "💰 <b>Bob</b>[31m {{ 7*7 }} evil, you have 0 points."
 
 
 async def test_command_for_another_bot_gets_no_answer(chat: Chat) -> None:
