@@ -9,14 +9,20 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from jinja2 import FileSystemLoader, StrictUndefined, TemplateNotFound
+from jinja2 import (
+    FileSystemLoader,
+    StrictUndefined,
+    TemplateNotFound,
+    pass_eval_context,
+)
+from jinja2.nodes import EvalContext
 from jinja2.sandbox import SandboxedEnvironment
+from markupsafe import Markup
 
 from handlers.types import Reply
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 FALLBACK_LOCALE = "en"
-
 
 # What is never shown, wherever a value comes from: control characters (ANSI escapes) except
 # newline and tab; bidi embeddings, overrides and isolates (a name could reverse the rest of
@@ -56,12 +62,20 @@ def telegram_html(value: str) -> str:
     return html.escape(plain_text(value), quote=False)
 
 
-def _number(value: Any) -> str:
+def number(value: Any) -> str:
+    """A count with thousands separators (1,000), as every locale of ours writes it."""
     return f"{value:,}" if isinstance(value, int) else str(value)
 
 
 class Renderer:
-    """Renders replies with one platform's escaping applied to every value a template prints."""
+    """Renders replies with one platform's escaping applied exactly once to every value a
+    template prints.
+
+    Autoescape is on so that what is already escaped is marked (a macro's output is Markup) and
+    passes through; everything else is escaped by _finalize with the platform's escaping, not
+    HTML's. Markup's own operations still escape as HTML: join plain values (`names|join`), not
+    macro outputs, in templates (tests/test_templates_on_platforms.py catches the rest).
+    """
 
     def __init__(self, escape: Callable[[str], str], templates: Path = TEMPLATES) -> None:
         self._escape = escape
@@ -73,9 +87,9 @@ class Renderer:
             finalize=self._finalize,
             trim_blocks=True,
             lstrip_blocks=True,
-            autoescape=False,
+            autoescape=True,
         )
-        self._env.filters["num"] = _number
+        self._env.filters["num"] = number
 
     def render(self, reply: Reply) -> str:
         """The reply's text in its locale, falling back to English for a missing template."""
@@ -93,5 +107,12 @@ class Renderer:
             template = self._env.get_template(f"{FALLBACK_LOCALE}/help/_commands.j2")
         return str(template.module.describe(command)).strip()  # type: ignore[attr-defined]
 
-    def _finalize(self, value: Any) -> str:
-        return self._escape(value if isinstance(value, str) else str(value))
+    # Taking the eval context stops Jinja from finalizing constant expressions ({{ "a*b" }})
+    # at compile time, where it would HTML-escape them first and the platform's escaping never.
+    @pass_eval_context
+    def _finalize(self, eval_ctx: EvalContext, value: Any) -> Markup:
+        if isinstance(value, Markup):
+            return value  # escaped already: a macro's output, or a value finalized before
+        # Safe: escaped just now, by the platform's own escaping.
+        escaped = self._escape(value if isinstance(value, str) else str(value))
+        return Markup(escaped)  # noqa: S704

@@ -1,14 +1,18 @@
-"""The renderer: nothing invisible shown on any platform."""
+"""The renderer: every printed value escaped exactly once for its platform, nothing invisible
+shown."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
 from bot.adapters.discord_events import discord_markdown
 from bot.rendering import Renderer, plain_text, telegram_html
+from handlers.types import Reply
 from storage.schema import members
 from storage.store import Store
 from tests.discord_markdown import visible
@@ -23,6 +27,82 @@ PLATFORMS: dict[str, tuple[Callable[[str], str], Callable[[str], str]]] = {
 }
 HIDDEN = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"
 ZERO_WIDTH = "\u200b\u200c\u2060\ufeff\u180e"
+
+
+def _renderer(tmp_path: Path, escape: Callable[[str], str], **templates: str) -> Renderer:
+    for name, source in templates.items():
+        path = tmp_path / "en" / f"{name}.j2"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(source, encoding="utf-8")
+    return Renderer(escape, templates=tmp_path)
+
+
+# Escaping once ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("locale", ["en", "zh_CN"])
+@pytest.mark.parametrize("platform", sorted(PLATFORMS))
+@pytest.mark.parametrize("who", ["boss", "alice"])
+async def test_help_descriptions_are_escaped_once_for_admins_and_members(
+    chat: Chat, who: str, platform: str, locale: str
+) -> None:
+    said = await chat.say(who, "/help")
+    assert said.outcome.reply is not None
+    escape, shown_by = PLATFORMS[platform]
+    text = shown_by(Renderer(escape).render(replace(said.outcome.reply, locale=locale)))
+    poll = {
+        "en": "/poll — Question | option | option — start a poll (admin)",
+        "zh_CN": "/poll —— 问题 | 选项 | 选项 —— 发起投票（管理员）",
+    }[locale]
+    checkin = {"en": "/checkin — daily check-in (or just say 签到 / 打卡)", "zh_CN": "/checkin ——"}
+    assert checkin[locale] in text
+    assert (poll in text) == (who == "boss")
+    assert "\\" not in text and "&amp;" not in text and "&lt;" not in text
+
+
+@pytest.mark.parametrize("platform", sorted(PLATFORMS))
+def test_macro_output_is_escaped_exactly_once(tmp_path: Path, platform: str) -> None:
+    escape, shown_by = PLATFORMS[platform]
+    renderer = _renderer(
+        tmp_path,
+        escape,
+        _macros='{% macro say(x) %}{{ "a | b & <c> *d*" }} {{ x }}{% endmacro %}',
+        page='{% from "en/_macros.j2" import say %}{{ say(name) }}',
+    )
+    shown = shown_by(renderer.render(Reply("page", {"name": "<b>&amp;*_|"})))
+    assert shown == "a | b & <c> *d* <b>&amp;*_|"
+
+
+@pytest.mark.parametrize("platform", sorted(PLATFORMS))
+def test_every_filter_the_templates_use_escapes_user_values_exactly_once(
+    tmp_path: Path, platform: str
+) -> None:
+    escape, shown_by = PLATFORMS[platform]
+    lines = [
+        "{{ names|join(' & ') }}",
+        "{{ names|join('、') if names else 'none' }}",
+        "{{ '%+d'|format(delta) }} {{ '%s!'|format(name) }}",
+        "{{ name ~ ' & ' ~ n }}",
+        "{{ '<*literal*> & _x_' }}",
+        "{{ n|num }} {{ 'points & <n>' }}",
+        "{{ {'k': '*v*'}.get(key, name) }}",
+        # Last: trim_blocks eats the line break after a block tag.
+        "{% for x in names %}{{ loop.index }}) {{ x }}{{ ' ' if not loop.last }}{% endfor %}",
+    ]
+    renderer = _renderer(tmp_path, escape, page="\n".join(lines))
+    context = {"names": ["<b>", "&amp;", "*x*"], "name": "a_b|c", "delta": 5, "n": 1000, "key": "?"}
+    assert shown_by(renderer.render(Reply("page", context))) == "\n".join(
+        [
+            "<b> & &amp; & *x*",
+            "<b>、&amp;、*x*",
+            "+5 a_b|c!",
+            "a_b|c & 1000",
+            "<*literal*> & _x_",
+            "1,000 points & <n>",
+            "a_b|c",
+            "1) <b> 2) &amp; 3) *x*",
+        ]
+    )
 
 
 # What is never shown ---------------------------------------------------------------------------

@@ -280,11 +280,35 @@ def _attachment(item: discord.Attachment) -> str:
 # Out: escaping ------------------------------------------------------------------------------
 
 
+# What Discord's Markdown acts on, each shown as typed by a backslash before it. Anywhere: the
+# inline markers, a backslash itself, [ ] and ( (a masked link "[a](https://x)" forms even
+# across an escaped "]", with a "[" the template wrote), and < ("<@123>", "<#1>", "<t:1>"
+# render as pills). At the start of a line (a value may begin one): quotes, headings, -#
+# subtext, list items, and "2023." (Discord would number it, and renumber "1." after "1.").
+# discord.utils.escape_markdown misses the last ones and escapes "[a](b) [c](d)" once, leaving
+# the second link active. Links stay as typed: nothing formats inside one, and a backslash
+# would break it.
+_MARKDOWN = re.compile(
+    r"(?P<link>https?://[^\s<]+[^<.,:;\"')\]\s])|(?P<char>[\\*_`~|\[\](<])"
+    r"|^(?P<indent>[ \t]*)(?:(?P<digits>\d+)\.(?=\s|$)|(?P<start>[>#-]))",
+    re.MULTILINE,
+)
+
+
+def _escape_markdown(found: re.Match[str]) -> str:
+    if found["link"]:
+        return found["link"]
+    if found["char"]:
+        return "\\" + found["char"]
+    if found["digits"]:
+        return f"{found['indent']}{found['digits']}\\."
+    return f"{found['indent']}\\{found['start']}"
+
+
 def discord_markdown(value: str) -> str:
-    """Escaping for Discord Markdown: control characters out, Markdown and mention syntax
-    shown as typed. allowed_mentions already stops pings; @everyone/@here get a zero-width
-    space as well, so they do not even look like one."""
-    escaped = discord.utils.escape_markdown(plain_text(value))
-    # "<@123>", "<#123>", "<t:...>" would render as pills; a backslash shows them as text.
-    escaped = escaped.replace("<", "\\<")
+    """Escaping for Discord Markdown: plain_text (what is never shown goes), then Markdown and
+    mention syntax shown as typed. allowed_mentions already stops pings; @everyone/@here get a
+    zero-width space as well (after plain_text dropped any typed one), so they do not even
+    look like one."""
+    escaped = _MARKDOWN.sub(_escape_markdown, plain_text(value))
     return _PING.sub("@\u200b\\1", escaped)

@@ -1,0 +1,319 @@
+"""Every template, in every locale, rendered for every platform with hostile user text, read
+back the way each platform's client shows it: members see exactly the text we meant (the
+console's rendering), with nothing escaped twice, nothing left active, nothing invisible.
+
+A template without a sample context here fails `test_every_template_has_a_sample_context`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from datetime import date
+from typing import Any
+
+import pytest
+from jinja2 import meta
+
+from bot.adapters.discord_events import discord_markdown
+from bot.app import ROUTERS
+from bot.rendering import TEMPLATES, Renderer, plain_text, telegram_html
+from handlers.types import Reply
+from tests.discord_markdown import ActiveMarkdown, visible
+from tests.fakes.telegram_api import TEXT_LIMIT, html_to_plain, utf16_len
+
+# What members can put in a name, a note or a poll: every platform's markup, entities, pings,
+# links, and characters that reorder or hide text.
+HOSTILE = (
+    "<b>Bo</b> &amp; &lt; *b* _i_ __u__ ~~s~~ ||sp|| `c` a|b \\ @everyone @here "
+    "[x](https://evil.example/a_b) y](https://evil.example) <@1> <#2> :smile: "
+    "\u202eevil\u2066 z\u200bw\u200cj\u2060\ufeff"
+)
+# User text that would start a line: quotes, headings, lists Discord would draw or renumber.
+LINE_STARTS = ["> quote", "# heading", "- item", "-# small", "2023. a year", "* star", HOSTILE]
+INVISIBLE = set(
+    "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"
+    "\u200b\u200c\u2060\ufeff\u180e"
+)
+LOCALES = sorted(p.name for p in TEMPLATES.iterdir() if p.is_dir())
+
+
+def _commands(admin: bool) -> list[str]:
+    return [
+        route.command
+        for router in ROUTERS
+        for route in router.routes
+        if not route.hidden and (admin or not route.admin)
+    ]
+
+
+def _help(admin: bool) -> dict[str, Any]:
+    return {"name": HOSTILE, "community": HOSTILE, "commands": _commands(admin), "is_admin": admin}
+
+
+_WHO = {"member": HOSTILE, "chat": HOSTILE, "time": "2026-11-23 09:00", "timezone": "Asia/Shanghai"}
+_ENTRIES = [
+    {"date": "2026-11-23", "delta": 10, "reason": "checkin", "note": ""},
+    {"date": "2026-11-22", "delta": -1000, "reason": "deduct", "note": HOSTILE},
+    {"date": "2026-11-21", "delta": 5, "reason": "new_reason*", "note": "line\n> quoted"},
+]
+_LEADERS = [  # a tie shares rank 1, so the next is 3: Discord must not renumber the list
+    {"rank": 1, "name": HOSTILE, "points": 1000, "me": False},
+    {"rank": 1, "name": "2023. a year", "points": 1000, "me": True},
+    {"rank": 3, "name": "\u202e\u200b", "points": 1, "me": False},
+]
+
+# Every template (partials, named _*, are rendered through the ones that import them) and the
+# contexts its handler passes, one per branch worth seeing.
+SAMPLES: Mapping[str, list[dict[str, Any]]] = {
+    "checkin/already_done": [{"streak": 1, "tomorrow": date(2026, 11, 24)}],
+    "checkin/done": [
+        {
+            "name": HOSTILE,
+            "points": 30,
+            "streak": 7,
+            "bonus": True,
+            "bonus_points": 20,
+            "days_to_bonus": 7,
+            "balance": 1234567,
+        },
+        {
+            "name": HOSTILE,
+            "points": 10,
+            "streak": 1,
+            "bonus": False,
+            "bonus_points": 20,
+            "days_to_bonus": 6,
+            "balance": 10,
+        },
+    ],
+    "common/admin_check_failed": [{"command": "award"}],
+    "common/admins_only": [{"command": "award"}],
+    "common/group_not_adopted": [{"command": "award"}],
+    "common/internal_error": [{}],
+    "common/post_as_yourself": [{"command": "checkin"}],
+    "common/private_only": [{"command": "link"}],
+    "common/stale_button": [{}],
+    "common/unknown_command": [{"command": "<b>_ban*&amp;"}, {"command": ""}],
+    "console/bad_time": [{"value": HOSTILE}],
+    "console/banner": [_WHO | {"admin": True}, _WHO | {"admin": False}],
+    "console/bye": [{}],
+    "console/choice": [{"label": HOSTILE, "command": "/vote 1 0"}],
+    "console/meta_help": [{"line": HOSTILE}],
+    "console/time_set": [{"time": "2026-11-23 09:00", "timezone": "Asia/Shanghai"}],
+    "console/whoami": [_WHO | {"admin": True}],
+    "help/command_argument": [{}],
+    "help/help": [_help(admin=True), _help(admin=False)],
+    "help/start": [_help(admin=True), _help(admin=False)],
+    "help/welcome": [{"name": HOSTILE, "community": HOSTILE}],
+    "link/already_linked": [{"platform": "discord"}],
+    "link/bad_code": [{}],
+    "link/code": [{"code": "ABCD-EFGH", "minutes": 10, "platform": "telegram"}],
+    "link/confirm": [{"name": HOSTILE, "platform": "telegram", "code": "ABCD-EFGH"}],
+    "link/confirm_button": [{}],
+    "link/done": [{"balance": 1000, "platforms": ["telegram", "discord"]}],
+    "link/expired": [{}],
+    "link/same_member": [{}],
+    "link/same_platform": [{"platform": "telegram"}],
+    "link/spent_in_public": [{}],
+    "points/adjust_usage": [{"command": "award", "limit": 1000}],
+    "points/amount_out_of_range": [{"limit": 1000}],
+    "points/awarded": [
+        {"target": HOSTILE, "amount": 5, "note": HOSTILE, "balance": 1005},
+        {"target": HOSTILE, "amount": 1, "note": "", "balance": 1},
+    ],
+    "points/deducted": [
+        {"target": HOSTILE, "amount": 5, "note": HOSTILE, "balance": 1005},
+        {"target": HOSTILE, "amount": 1, "note": "", "balance": 0},
+    ],
+    "points/insufficient": [{"balance": 3, "amount": 1000}],
+    "points/me": [
+        {
+            "name": HOSTILE,
+            "balance": 1000,
+            "streak": 2,
+            "checked_in_today": True,
+            "rank": 1,
+            "community": HOSTILE,
+            "account": "telegram:123",
+        },
+        {
+            "name": HOSTILE,
+            "balance": 0,
+            "streak": 0,
+            "checked_in_today": False,
+            "rank": 12,
+            "community": HOSTILE,
+            "account": "discord:456",
+        },
+    ],
+    "points/points": [
+        {"name": HOSTILE, "balance": 1010, "entries": _ENTRIES},
+        {"name": HOSTILE, "balance": 0, "entries": []},
+    ],
+    "points/top": [
+        {
+            "community": HOSTILE,
+            "leaders": _LEADERS,
+            "my_rank": 1,
+            "my_points": 1000,
+            "in_top": True,
+        },
+        {"community": HOSTILE, "leaders": [], "my_rank": 1, "my_points": 0, "in_top": False},
+    ],
+    "points/unknown_member": [{"handle": HOSTILE}],
+    "polls/close_usage": [{}],
+    "polls/closed": [{"question": HOSTILE}],
+    "polls/duplicate_options": [{}],
+    "polls/gone": [{}],
+    "polls/none_open": [{}],
+    "polls/not_here": [{"question": HOSTILE}],
+    "polls/option": [{"text": HOSTILE}],
+    "polls/posted": [
+        {"question": HOSTILE, "options": LINE_STARTS, "points": 2},
+        {"question": HOSTILE, "options": LINE_STARTS, "points": 0},
+    ],
+    "polls/results": [
+        {
+            "question": HOSTILE,
+            "rows": [
+                {"text": text, "count": index * 500, "percent": 14}
+                for index, text in enumerate(LINE_STARTS)
+            ],
+            "voters": 10500,
+        }
+    ],
+    "polls/too_long": [{"question": 300, "option": 100}],
+    "polls/too_many_options": [{"limit": 10}],
+    "polls/unknown_option": [{}],
+    "polls/usage": [{}],
+    "polls/voted": [
+        {"question": HOSTILE, "choices": [HOSTILE, "> quote"], "points": 2, "balance": 1002},
+        {"question": HOSTILE, "choices": [], "points": 0, "balance": 1000},
+    ],
+    "settings/bad_slug": [{"slug": HOSTILE}],
+    "settings/community_moved": [
+        {"slug": "vip", "previous": "acme", "created": True},
+        {"slug": "vip", "previous": "acme", "created": False},
+    ],
+    "settings/groups_only": [{}],
+    "settings/not_admin_there": [{"slug": "vip"}],
+    "settings/show": [
+        {
+            "slug": "acme",
+            "name": HOSTILE,
+            "timezone": "Asia/Shanghai",
+            "locale": "en",
+            "checkin_points": 10,
+            "vote_points": 1000,
+        }
+    ],
+    "settings/usage": [{}],
+}
+
+PLAIN, TELEGRAM, DISCORD = Renderer(plain_text), Renderer(telegram_html), Renderer(discord_markdown)
+# What each platform's client shows of what its renderer produced.
+SHOWN_BY: Mapping[str, tuple[Renderer, Callable[[str], str]]] = {
+    "telegram": (TELEGRAM, html_to_plain),
+    "discord": (DISCORD, visible),
+    "console": (PLAIN, lambda text: text),
+}
+
+
+def _templates(locale: str) -> set[str]:
+    root = TEMPLATES / locale
+    return {
+        str(path.relative_to(root).with_suffix(""))
+        for path in root.rglob("*.j2")
+        if not path.name.startswith("_")
+    }
+
+
+def _cases() -> Iterator[Any]:
+    for name, contexts in SAMPLES.items():
+        for index, context in enumerate(contexts):
+            for locale in LOCALES:
+                yield pytest.param(Reply(name, context, locale), id=f"{locale}/{name}/{index}")
+
+
+def test_every_template_has_a_sample_context() -> None:
+    every = set().union(*(_templates(locale) for locale in LOCALES))
+    assert every, "no templates found"
+    assert sorted(every - set(SAMPLES)) == [], "add a sample context for these templates"
+    assert sorted(set(SAMPLES) - every) == [], "these samples name no template"
+
+
+@pytest.mark.parametrize("platform", sorted(SHOWN_BY))
+@pytest.mark.parametrize("reply", _cases())
+def test_members_see_exactly_the_intended_text(platform: str, reply: Reply) -> None:
+    intended = PLAIN.render(reply)
+    renderer, shown_by = SHOWN_BY[platform]
+    sent = renderer.render(reply)
+    shown = shown_by(sent)
+    assert shown == intended
+    assert not INVISIBLE & set(shown), "bidi or zero-width characters reached the screen"
+    assert utf16_len(shown) <= TEXT_LIMIT
+
+
+@pytest.mark.parametrize("reply", _cases())
+def test_user_text_is_shown_once_as_typed(reply: Reply) -> None:
+    source = (TEMPLATES / reply.locale / f"{reply.template}.j2").read_text(encoding="utf-8")
+    # The renderer's own environment: it knows the filters the templates use.
+    printed = meta.find_undeclared_variables(PLAIN._env.parse(source))
+    typed = [
+        value
+        for key, item in reply.context.items()
+        if key in printed
+        for value in _strings(item)
+        if value in (HOSTILE, *LINE_STARTS)
+    ]
+    intended = PLAIN.render(reply)
+    for value in typed:
+        assert plain_text(value) in intended, value
+
+
+def _strings(value: object) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, Mapping):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+
+
+# The checker itself: it must refuse what Discord would act on and resolve what it escapes.
+
+
+@pytest.mark.parametrize(
+    "active",
+    [
+        "**bold**",
+        "a * b *",
+        "snake_case_name",
+        "`code`",
+        "*a* \\*b\\*",
+        "~~strike~~",
+        "||spoiler||",
+        "[x](https://example.com)",
+        "[a\\](https://example.com) b]",
+        "<@123>",
+        "@everyone",
+        "> quote",
+        "# heading",
+        "-# small",
+        "- item",
+        "1. one\n1. tied",
+    ],
+)
+def test_discord_checker_refuses_what_discord_acts_on(active: str) -> None:
+    with pytest.raises(ActiveMarkdown):
+        visible(active)
+
+
+def test_discord_checker_shows_escapes_links_and_lists_as_discord_does() -> None:
+    assert visible("\\*a\\* \\\\ \\< \\中 \\a") == "*a* \\ < 中 \\a"
+    assert visible("see https://example.com/a_b_ now") == "see https://example.com/a_b_ now"
+    assert visible("Top\n1. a\n2. b\n\n3\\. c") == "Top\n1. a\n2. b\n\n3. c"
+    assert visible("@\u200beveryone a|b ~x") == "@everyone a|b ~x"
+    assert visible("one _ and one * and one ` alone") == "one _ and one * and one ` alone"
