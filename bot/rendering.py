@@ -9,13 +9,16 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from babel import Locale
 from jinja2 import (
     FileSystemLoader,
     StrictUndefined,
     TemplateNotFound,
+    pass_context,
     pass_eval_context,
 )
 from jinja2.nodes import EvalContext
+from jinja2.runtime import Context
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
@@ -79,6 +82,7 @@ class Renderer:
 
     def __init__(self, escape: Callable[[str], str], templates: Path = TEMPLATES) -> None:
         self._escape = escape
+        self._plural_rules: dict[str, Callable[[Any], str]] = {}
         # Sandboxed because admins will edit templates; StrictUndefined so a missing value is
         # a bug we see, not a blank in front of members.
         self._env = SandboxedEnvironment(
@@ -90,6 +94,7 @@ class Renderer:
             autoescape=True,
         )
         self._env.filters["num"] = number
+        self._env.filters["plural"] = self._plural
 
     def render(self, reply: Reply) -> str:
         """The reply's text in its locale, falling back to English for a missing template."""
@@ -116,3 +121,14 @@ class Renderer:
         # Safe: escaped just now, by the platform's own escaping.
         escaped = self._escape(value if isinstance(value, str) else str(value))
         return Markup(escaped)  # noqa: S704
+
+    @pass_context
+    def _plural(self, context: Context, count: Any, *, other: str, **forms: str) -> str:
+        """`{{ n|plural(one="point", other="points") }}`: the form the template's language uses
+        for `n`, by CLDR's rules (one/other in English; Chinese has only `other`)."""
+        # The template's own folder is its language: an English fallback gets English rules.
+        locale = (context.name or FALLBACK_LOCALE).partition("/")[0]
+        rule = self._plural_rules.get(locale)
+        if rule is None:
+            rule = self._plural_rules[locale] = Locale.parse(locale).plural_form
+        return forms.get(rule(abs(count)), other)

@@ -158,14 +158,20 @@ def expect_adjust(reply: str, model: Model, command: str, who: str, amt: int, te
     elif command == "deduct" and amt > model.balance[who]:
         note_case("deduction larger than the balance refused")
         assert reply == (
-            f"That would take the balance below zero: it is {model.balance[who]:,} points, "
-            f"and {amt:,} were asked. Nothing was changed."
+            f"That would take the balance below zero: it is {points(model.balance[who])}, "
+            f"and {amt:,} {'was' if amt == 1 else 'were'} asked. Nothing was changed."
         ), reply
     else:
         model.balance[who] += amt if command == "award" else -amt
-        verb = f"received {amt:,} points" if command == "award" else f"{amt:,} points were deducted"
+        deducted = f"{points(amt)} {'was' if amt == 1 else 'were'} deducted"
+        verb = f"received {points(amt)}" if command == "award" else deducted
         assert verb in reply, reply
         assert reply.endswith(f"New balance: {model.balance[who]:,}."), reply
+
+
+def points(amount: int) -> str:
+    """How the English replies count points: "1 point", "1,000 points"."""
+    return f"{amount:,} point" if amount == 1 else f"{amount:,} points"
 
 
 def expect_checkin(said: Said, result: tuple[str, int, int] | None, model: Model, who: str) -> None:
@@ -173,12 +179,12 @@ def expect_checkin(said: Said, result: tuple[str, int, int] | None, model: Model
     if result is None:
         assert "already checked in today" in said.text, said.text
         return
-    _, points, streak = result
-    if points > BASE_POINTS:
+    _, earned, streak = result
+    if earned > BASE_POINTS:
         note_case("streak bonus paid")
-    assert f"+{points} points" in said.text, said.text
+    assert f"+{points(earned)}" in said.text, said.text
     assert f"Streak: {streak} day" in said.text, said.text
-    assert f"Balance: {model.balance[who]:,} points" in said.text, said.text
+    assert f"Balance: {points(model.balance[who])}" in said.text, said.text
 
 
 @PROPERTY_SETTINGS
@@ -243,7 +249,7 @@ async def test_ledger_balances_match_an_independent_model_and_never_pay_twice(
             model.seen(who)
             assert said.text is not None
             first_line = said.text.splitlines()[0]
-            assert first_line == f"💰 {model.name(who)}, you have {model.balance[who]:,} points."
+            assert first_line == f"💰 {model.name(who)}, you have {points(model.balance[who])}."
             delivered.append(said)
         check_database(store, model)
 

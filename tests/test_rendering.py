@@ -1,5 +1,5 @@
 """The renderer: every printed value escaped exactly once for its platform, nothing invisible
-shown."""
+shown, and counts that agree with their nouns in each locale."""
 
 from __future__ import annotations
 
@@ -84,7 +84,7 @@ def test_every_filter_the_templates_use_escapes_user_values_exactly_once(
         "{{ '%+d'|format(delta) }} {{ '%s!'|format(name) }}",
         "{{ name ~ ' & ' ~ n }}",
         "{{ '<*literal*> & _x_' }}",
-        "{{ n|num }} {{ 'points & <n>' }}",
+        "{{ n|num }} {{ n|plural(one='point & <1>', other='points & <n>') }}",
         "{{ {'k': '*v*'}.get(key, name) }}",
         # Last: trim_blocks eats the line break after a block tag.
         "{% for x in names %}{{ loop.index }}) {{ x }}{{ ' ' if not loop.last }}{% endfor %}",
@@ -159,3 +159,38 @@ async def test_top_shows_names_without_bidi_controls_and_keeps_the_stored_name(
     assert "1. evil — 10" in shown_by(Renderer(escape).render(top.outcome.reply))
     names = select(members.c.display_name)
     assert spoofed in store.read_now(lambda conn: conn.execute(names).scalars().all())
+
+
+# Plural forms ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("locale", "count", "said"),
+    [
+        ("en", 0, "0 points"),
+        ("en", 1, "1 point"),
+        ("en", 2, "2 points"),
+        ("en", 1000, "1,000 points"),
+        ("zh_CN", 1, "1 积分"),
+        ("zh_CN", 1000, "1,000 积分"),
+    ],
+)
+def test_plural_follows_the_locales_rules(
+    tmp_path: Path, locale: str, count: int, said: str
+) -> None:
+    template = tmp_path / locale / "count.j2"
+    template.parent.mkdir(parents=True)
+    words = {"en": 'one="point", other="points"', "zh_CN": 'other="积分"'}[locale]
+    template.write_text(f"{{{{ n|num }}}} {{{{ n|plural({words}) }}}}", encoding="utf-8")
+    renderer = Renderer(plain_text, templates=tmp_path)
+    assert renderer.render(Reply("count", {"n": count}, locale)) == said
+
+
+async def test_one_point_is_said_in_the_singular(chat: Chat) -> None:
+    await chat.say("alice", "hi")
+    awarded = await chat.say("boss", "/award @alice 1 thanks")
+    assert awarded.text is not None and "alice received 1 point for: thanks." in awarded.text
+    checked = await chat.say("alice", "/checkin")
+    assert checked.text is not None and "Streak: 1 day ·" in checked.text
+    me = await chat.say("alice", "/points")
+    assert me.text is not None and "you have 11 points" in me.text

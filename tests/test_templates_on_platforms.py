@@ -7,6 +7,7 @@ A template without a sample context here fails `test_every_template_has_a_sample
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator, Mapping
 from datetime import date
 from typing import Any
@@ -280,6 +281,31 @@ def _strings(value: object) -> Iterator[str]:
     elif isinstance(value, list):
         for item in value:
             yield from _strings(item)
+
+
+def _with_every_count(value: object, count: int) -> object:
+    if isinstance(value, bool) or not isinstance(value, int | Mapping | list):
+        return value
+    if isinstance(value, int):
+        return count
+    if isinstance(value, Mapping):
+        return {key: _with_every_count(item, count) for key, item in value.items()}
+    return [_with_every_count(item, count) for item in value]
+
+
+_NOUNS = r"(?:point|day|voter|vote|minute|character|option|member)"
+
+
+@pytest.mark.parametrize("count", [0, 1, 2, 1000])
+@pytest.mark.parametrize("name", sorted(SAMPLES))
+def test_english_counts_agree_with_their_nouns(name: str, count: int) -> None:
+    for context in SAMPLES[name]:
+        reply = Reply(name, _with_every_count(context, count), "en")  # type: ignore[arg-type]
+        text = PLAIN.render(reply)
+        shown = f"{count:,}"
+        wrong = rf"{_NOUNS}s" if count == 1 else _NOUNS
+        found = re.search(rf"(?<![\d,.]){re.escape(shown)} {wrong}\b", text)
+        assert found is None, text
 
 
 # The checker itself: it must refuse what Discord would act on and resolve what it escapes.
