@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import html
 import re
-import unicodedata
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -22,20 +21,14 @@ from jinja2.runtime import Context
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
+from handlers.text import strip_invisible
 from handlers.types import Reply
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 FALLBACK_LOCALE = "en"
 
-# What is never shown, wherever a value comes from: control characters (ANSI escapes) except
-# newline and tab; bidi embeddings, overrides and isolates (a name could reverse the rest of
-# its line); direction marks and zero-width characters (a name could pass for another). The
-# zero-width joiner (U+200D) is in the class too, and kept where it joins an emoji sequence.
-_UNSHOWN = re.compile(
-    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff]"
-)
-_JOINER = "\u200d"
-_EMOJI_PRESENTATION = "\ufe0f"  # as in 🏳️‍🌈, it stands between the flag and the joiner
+# Control characters (ANSI escapes) are never shown; newline and tab are kept.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 # Shown instead of a non-blank value that had nothing visible in it (a name made only of
 # direction marks or zero-width characters), so a line never names nobody: Unicode's own sign
 # for a character that cannot be shown, the same in every language.
@@ -43,21 +36,13 @@ INVISIBLE_VALUE = "\ufffd"
 
 
 def plain_text(value: str) -> str:
-    """Escaping for a terminal, and the base of every platform's escaping: what is never shown
-    (see _UNSHOWN) is dropped, keeping newlines, tabs and the joiners of emoji sequences."""
-    if _UNSHOWN.search(value) is None:
-        return value
-    shown = _UNSHOWN.sub(lambda found: _keep_joiner(value, found.start()), value)
+    """Escaping for a terminal, and the base of every platform's escaping: no control
+    characters, and none of the invisible ones (bidi controls, direction marks, zero-width
+    characters) that let a name reverse its line or pass for another; the stored text keeps
+    them. A zero-width joiner stays inside an emoji sequence (handlers.text, which parsing
+    uses too)."""
+    shown = strip_invisible(_CONTROL.sub("", value))
     return shown if shown.strip() or not value.strip() else INVISIBLE_VALUE
-
-
-def _keep_joiner(text: str, at: int) -> str:
-    # A joiner between two emoji/symbols builds one (👨‍👩‍👧, 👩🏽‍💻); anywhere else it hides.
-    if text[at] != _JOINER or at == 0 or at + 1 == len(text):
-        return ""
-    before, after = text[at - 1], text[at + 1]
-    joins = before == _EMOJI_PRESENTATION or unicodedata.category(before) in ("So", "Sk")
-    return _JOINER if joins and unicodedata.category(after) == "So" else ""
 
 
 def telegram_html(value: str) -> str:
