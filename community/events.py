@@ -18,7 +18,11 @@ _FORGET = delete(processed_events).where(processed_events.c.processed_at < bindp
 
 
 def first_sighting(conn: Connection, event_id: str, at: datetime) -> bool:
-    """Record the event as handled; False when it was handled before."""
+    """Record the event as handled; False when it was handled before.
+
+    Two bots handling one event at once take turns: on PostgreSQL the later insert waits for
+    the first transaction and finds its row once it commits (or inserts it, if it rolled back).
+    """
     return insert_if_absent(
         conn, processed_events, {"event_id": fit_text(event_id, 200), "processed_at": at}
     )

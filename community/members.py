@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, insert, select, update
 
 from loyalty import ledger
 from storage.schema import accounts, members
-from storage.sql import fit_text
+from storage.sql import fit_text, insert_if_absent, lock_until_commit
 
 # Seen-times feed activity analytics; minute precision is plenty and saves a write per message.
 _SEEN_RESOLUTION = timedelta(minutes=5)
@@ -62,7 +62,7 @@ _RELEASE_HANDLE = (
     .values(username_key=None)
 )
 _NEW_MEMBER = insert(members).returning(members.c.id)
-_NEW_ACCOUNT = insert(accounts)
+_FORGET_MEMBER = delete(members).where(members.c.id == bindparam("member"))
 _BY_HANDLE = (
     select(members.c.id, members.c.display_name, accounts.c.platform)
     .join(accounts, accounts.c.member_id == members.c.id)
@@ -95,32 +95,44 @@ def identify(
     user_id = fit_text(user_id, 64)
     name = fit_text(display_name.strip(), 200)
     handle = username_key(username) if username else None
-    row = conn.execute(
-        _ACCOUNT, {"community": community_id, "platform": platform, "user_id": user_id}
-    ).first()
-    if not name:
-        if row is not None:
-            # The platform told us nothing about them this time: keep what we know.
-            name, handle = row.account_name, row.username_key
-        else:
-            name = user_id
-    if handle is not None and (row is None or row.username_key != handle):
-        conn.execute(
-            _RELEASE_HANDLE,
-            {
-                "b_community": community_id,
-                "b_platform": platform,
-                "b_handle": handle,
-                "b_user": user_id,
-            },
-        )
+    account = {"community": community_id, "platform": platform, "user_id": user_id}
+    row = conn.execute(_ACCOUNT, account).first()
     if row is None:
-        return _register(conn, community_id, platform, user_id, name, handle, at)
+        if handle is not None:
+            _claim_handle(conn, community_id, platform, user_id, handle)
+        member = _register(conn, community_id, platform, user_id, name or user_id, handle, at)
+        if member is not None:
+            return member
+        # Another bot on this database registered them at the same moment: theirs is the member.
+        row = conn.execute(_ACCOUNT, account).one()
+    if not name:
+        # The platform told us nothing about them this time: keep what we know.
+        name, handle = row.account_name, row.username_key
+    if handle is not None and row.username_key != handle:
+        _claim_handle(conn, community_id, platform, user_id, handle)
     if row.account_name != name or row.username_key != handle:
         conn.execute(_RENAME_ACCOUNT, {"account": row.account_id, "name": name, "handle": handle})
     if row.display_name != name or at - row.last_seen_at >= _SEEN_RESOLUTION:
         conn.execute(_TOUCH_MEMBER, {"member": row.id, "name": name, "at": at})
     return Member(row.id, community_id, name)
+
+
+def _claim_handle(
+    conn: Connection, community_id: int, platform: str, user_id: str, handle: str
+) -> None:
+    """Take `handle` from any other account on the platform that still holds it."""
+    # No unique key guards handles, so two accounts claiming one at once would each miss the
+    # other's uncommitted claim and both keep it; taking turns, the later one releases the first.
+    lock_until_commit(conn, f"handle:{community_id}:{platform}:{handle}")
+    conn.execute(
+        _RELEASE_HANDLE,
+        {
+            "b_community": community_id,
+            "b_platform": platform,
+            "b_handle": handle,
+            "b_user": user_id,
+        },
+    )
 
 
 def _register(
@@ -131,13 +143,18 @@ def _register(
     name: str,
     handle: str | None,
     at: datetime,
-) -> Member:
+) -> Member | None:
+    """A new member with this account and a zero balance; None when another transaction
+    registered the account first (its row is committed by then, and readable)."""
     member_id = conn.execute(
         _NEW_MEMBER,
         {"community_id": community_id, "display_name": name, "created_at": at, "last_seen_at": at},
     ).scalar_one()
-    conn.execute(
-        _NEW_ACCOUNT,
+    # The account is the get-or-create: its unique key decides who registered the person, and
+    # on PostgreSQL a rival's uncommitted row makes this wait for its outcome.
+    created = insert_if_absent(
+        conn,
+        accounts,
         {
             "community_id": community_id,
             "member_id": member_id,
@@ -148,6 +165,10 @@ def _register(
             "created_at": at,
         },
     )
+    if not created:
+        # The member row made for them would belong to nobody.
+        conn.execute(_FORGET_MEMBER, {"member": member_id})
+        return None
     ledger.open_account(conn, community_id=community_id, member_id=member_id, at=at)
     return Member(member_id, community_id, name)
 
