@@ -19,8 +19,14 @@ from dataclasses import dataclass
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from sqlalchemy import Connection
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from storage.engine import make_engine
+
+# How often a unit of work that lost a race to another writer runs again.
+CONFLICT_RETRIES = 3
+# PostgreSQL's serialization failure and deadlock: the transaction may simply run again.
+_RETRYABLE_SQLSTATES = ("40001", "40P01")
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -35,6 +41,17 @@ class _Job:
     loop: asyncio.AbstractEventLoop
     future: asyncio.Future[Any]
     outcome: tuple[bool, Any] | None = None  # (committed?, result or exception) once run
+
+
+def lost_a_race(error: BaseException) -> bool:
+    """Whether `error` says another transaction got there first (a unique key it took, a
+    deadlock, SQLite busy past its timeout), so that running again can succeed."""
+    if isinstance(error, IntegrityError):
+        return True
+    if not isinstance(error, DBAPIError):
+        return False
+    state = getattr(error.orig, "sqlstate", None)
+    return state in _RETRYABLE_SQLSTATES or "database is locked" in str(error.orig)
 
 
 class StoreClosedError(RuntimeError):
@@ -179,13 +196,29 @@ class Store:
                 results = [job.fn(conn, *job.args, **job.kwargs) for job in batch]
         except Exception as error:
             if len(batch) == 1:
-                batch[0].outcome = (False, error)
+                self._commit_alone(conn, batch[0], error)
                 return
             for job in batch:
                 self._commit(conn, [job])
             return
         for job, result in zip(batch, results, strict=True):
             job.outcome = (True, result)
+
+    def _commit_alone(self, conn: Connection, job: _Job, error: Exception) -> None:
+        """A job that failed alone: run again while it lost a race to another writer (another
+        process on the same database inserted the same member, check-in or vote first; a
+        deadlock). Its second run reads what the winner committed and does what follows from
+        that (e.g. "already checked in today"); any other failure is the job's answer."""
+        for _ in range(CONFLICT_RETRIES):
+            if not lost_a_race(error):
+                break
+            try:
+                with conn.begin():
+                    job.outcome = (True, job.fn(conn, *job.args, **job.kwargs))
+                return
+            except Exception as again:
+                error = again
+        job.outcome = (False, error)
 
     @staticmethod
     def _settle(batch: list[_Job]) -> None:

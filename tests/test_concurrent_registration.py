@@ -13,7 +13,7 @@ import multiprocessing
 import threading
 import traceback
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pytest
@@ -23,7 +23,7 @@ from community.communities import apply_config, community_for_chat
 from community.config import parse_config
 from handlers.parsing import event_from_text
 from handlers.router import Dispatcher, Outcome
-from handlers.types import AccountRef, ChatRef, Event
+from handlers.types import AccountRef, ChatRef, Event, EventKind
 from loyalty.ledger import ledger_sum
 from storage.schema import accounts, balances, ledger, members
 from storage.store import Store
@@ -286,3 +286,51 @@ async def test_two_processes_registering_the_same_members_at_once_make_one_of_ea
     _assert_one_of_each(books, PEOPLE_NAMES)
     assert sorted(books.balances.values()) == [10] * PEOPLE
     assert books.checkins == PEOPLE
+
+
+@pytest.mark.parametrize("bots", [128, 1], indirect=True, ids=["batched", "one_per_commit"])
+async def test_one_member_checking_in_on_two_bots_at_once_checks_in_once(
+    bots: tuple[Bot, Bot],
+) -> None:
+    first, second = bots
+    # Known members (different updates, e.g. Telegram and a retry that reached the other
+    # instance): the loser of each race is told it is done already, never "went wrong".
+    await asyncio.gather(
+        *(first.dispatcher.handle(_event(f"test:s-{p}", p, "hi")) for p in PEOPLE_NAMES)
+    )
+    ones = [_event(f"test:x-{p}", p, "/checkin") for p in PEOPLE_NAMES]
+    others = [_event(f"test:y-{p}", p, "签到") for p in reversed(PEOPLE_NAMES)]
+    done_first, done_second = await _at_once([(first, ones), (second, others)])
+    replies = _templates(done_first) + _templates(done_second)
+    assert FAILED not in replies
+    assert replies.count("checkin/done") == PEOPLE
+    assert replies.count("checkin/already_done") == PEOPLE
+    books = first.store.read_now(_books)
+    _assert_one_of_each(books, PEOPLE_NAMES)
+    assert books.checkins == PEOPLE
+
+
+async def test_one_member_voting_on_two_bots_at_once_is_paid_once(bots: tuple[Bot, Bot]) -> None:
+    first, second = bots
+    opened = await first.dispatcher.handle(_event("test:poll", "boss", "/poll Tea? | Yes | No"))
+    assert opened.reply is not None and opened.reply.poll is not None
+    poll = opened.reply.poll.poll_id
+    await asyncio.gather(
+        *(first.dispatcher.handle(_event(f"test:s-{p}", p, "hi")) for p in PEOPLE_NAMES)
+    )
+
+    def press(bot: str, person: str, option: int) -> Event:
+        return replace(
+            _event(f"test:{bot}-{person}", person, f"/vote {poll} {option}"),
+            kind=EventKind.BUTTON,
+            private_reply=True,
+        )
+
+    ones = [press("v", p, 0) for p in PEOPLE_NAMES]
+    others = [press("w", p, 1) for p in PEOPLE_NAMES]
+    done_first, done_second = await _at_once([(first, ones), (second, others)])
+    assert _templates(done_first) + _templates(done_second) == ["polls/voted"] * (2 * PEOPLE)
+    books = first.store.read_now(_books)
+    paid = sorted(books.balances[books.accounts[p]] for p in PEOPLE_NAMES)
+    assert paid == [2] * PEOPLE
+    assert books.balances == books.sums
