@@ -64,10 +64,11 @@ _RELEASE_HANDLE = (
 _NEW_MEMBER = insert(members).returning(members.c.id)
 _FORGET_MEMBER = delete(members).where(members.c.id == bindparam("member"))
 _BY_HANDLE = (
-    select(members.c.id, members.c.display_name, accounts.c.platform)
+    select(members.c.id, members.c.display_name)
     .join(accounts, accounts.c.member_id == members.c.id)
     .where(
         accounts.c.community_id == bindparam("community"),
+        accounts.c.platform == bindparam("platform"),
         accounts.c.username_key == bindparam("handle"),
     )
 )
@@ -176,17 +177,15 @@ def _register(
 def find_by_handle(
     conn: Connection, *, community_id: int, handle: str, platform: str
 ) -> Member | None:
-    """The member whose account has this @handle; None when unknown or ambiguous.
+    """The member whose account on `platform` has this @handle; None when unknown.
 
-    A handle is unique per platform; the asking chat's platform wins over the others.
+    Handles are the platform's own: "@bob" typed on Telegram is Telegram's bob, whoever holds
+    that name on Discord (the console's names are the console's).
     """
     key = username_key(handle)
     if not key:
         return None
-    rows = conn.execute(_BY_HANDLE, {"community": community_id, "handle": key}).all()
-    here = [r for r in rows if r.platform == platform]
-    if len(here) == 1:
-        return Member(here[0].id, community_id, here[0].display_name)
-    if len({r.id for r in rows}) == 1:
-        return Member(rows[0].id, community_id, rows[0].display_name)
-    return None
+    row = conn.execute(
+        _BY_HANDLE, {"community": community_id, "handle": key, "platform": platform}
+    ).first()
+    return None if row is None else Member(row.id, community_id, row.display_name)

@@ -234,7 +234,7 @@ class Dispatcher:
         )
         reply = self._run(context, route)
         if reply.template == "common/admins_only" and group_admin and not vouched:
-            reply = Reply("common/group_not_adopted", reply.context)
+            reply = replace(reply, template="common/group_not_adopted")
         return Outcome(replace(reply, locale=community.locale))
 
     def _identify(self, conn: Connection, community: Community, event: Event) -> Member:
@@ -256,11 +256,13 @@ class Dispatcher:
                 # Only the presser needs to know; the group does not.
                 return Reply("common/stale_button", visibility=Visibility.PRIVATE)
             return Reply("common/unknown_command", {"command": event.command or ""})
+        # A refused button press concerns the presser alone, not everyone in the group.
+        refusal = Visibility.PRIVATE if event.kind is EventKind.BUTTON else Visibility.CHAT
         if route.admin and not ctx.is_admin:
-            return Reply("common/admins_only", {"command": route.command})
+            return Reply("common/admins_only", {"command": route.command}, visibility=refusal)
         if route.personal and ctx.acting_member is None:
             # Points belong to people: an anonymous admin or a channel earns nothing.
-            return Reply("common/post_as_yourself", {"command": route.command})
+            return Reply("common/post_as_yourself", {"command": route.command}, visibility=refusal)
         handler = route.handler
         if route.private and not event.private_reply:
             if route.in_public is None:

@@ -35,7 +35,7 @@ async def test_a_listed_admin_adopts_the_group_with_an_admin_command(
     await group.say("alice", "hi")
     await group.say("boss", "/settings")  # boss is listed in the community's admins
     awarded = await group.say("mallory", "/award @alice 5 nice photo")
-    assert awarded.text is not None and "alice received 5 points" in awarded.text
+    assert awarded.text is not None and "alice (@alice) received 5 points" in awarded.text
 
 
 async def test_a_listed_admin_who_only_chats_joins_or_asks_for_help_adopts_nothing(

@@ -7,7 +7,7 @@ from dataclasses import replace
 
 from sqlalchemy import func, select
 
-from handlers.types import Event
+from handlers.types import Event, EventKind, Visibility
 from storage.schema import accounts, audit_log, members
 from storage.store import Store
 from tests.harness import Chat, Said, ledger_state
@@ -65,3 +65,16 @@ async def test_an_anonymous_admin_of_an_adopted_group_runs_admin_commands_audite
     # A channel posting into the group is no admin, adopted group or not.
     refused = await chat.deliver(anonymous(chat, "/award @alice 5", admin=False))
     assert template(refused) == "common/admins_only"
+
+
+async def test_a_refused_button_press_is_told_to_the_presser_alone(chat: Chat) -> None:
+    pressed = replace(
+        anonymous(chat, "/vote 1 0", admin=True),
+        kind=EventKind.BUTTON,
+        private_reply=True,
+        addressed=True,
+    )
+    said = await chat.deliver(pressed)
+    assert said.outcome.reply is not None
+    assert said.outcome.reply.template == "common/post_as_yourself"
+    assert said.outcome.reply.visibility is Visibility.PRIVATE

@@ -36,7 +36,7 @@ async def test_ordinary_message_gets_no_reply_but_registers_the_member(chat: Cha
     said = await chat.say("alice", "我今天签到了吗")
     assert said.outcome.reply is None
     award = await chat.say("boss", "/award @alice 5 welcome")
-    assert award.text is not None and "alice received 5 points" in award.text
+    assert award.text is not None and "alice (@alice) received 5 points" in award.text
 
 
 async def test_next_day_continues_the_streak(chat: Chat) -> None:

@@ -58,7 +58,7 @@ async def test_console_admin_switch_and_chats(dispatcher: Dispatcher) -> None:
     )
     assert "Sorry, /award is for community admins only." in output
     assert "you are carol (admin)" in output
-    assert "bob received 5 points for: hi. New balance: 15." in output
+    assert "bob (@bob) received 5 points for: hi. New balance: 15." in output
     assert 'group "other-group"' in output and "Points: 0" in output
     assert 'unknown console line ":admin maybe"' in output
     assert '"not-a-time" is not a time I understand' in output

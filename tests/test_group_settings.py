@@ -107,8 +107,8 @@ async def test_a_group_admin_cannot_move_into_a_community_that_does_not_name_the
     await strangers.say("boss", "/settings")  # adopted: mallory is an admin of acme here
     said = await strangers.say("mallory", "/settings community vip")
     assert said.text == (
-        "Only admins of the community vip can move a group into it:"
-        " ask one of them, or choose a new name."
+        "Only the admins listed in community.toml can move a group into an existing community"
+        " such as vip: ask one of them, or choose a new name."
     )
     assert community_of(store, "group-x") == "acme"
     assert audit_actions(store) == ["group_moved"]

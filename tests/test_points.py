@@ -75,7 +75,7 @@ async def test_top_ties_share_a_rank(chat: Chat) -> None:
 async def test_admin_award_moves_points_and_is_audited(chat: Chat, store: Store) -> None:
     await chat.say("alice", "/start")
     said = await chat.say("boss", "/award @Alice 50 great photo")
-    assert said.text == "🎁 alice received 50 points for: great photo. New balance: 50."
+    assert said.text == "🎁 alice (@alice) received 50 points for: great photo. New balance: 50."
     assert await balance_line(chat, "alice") == "💰 alice, you have 50 points."
     rows = store.read_now(lambda c: c.execute(select(audit_log)).all())
     assert len(rows) == 1
@@ -149,7 +149,7 @@ async def test_deduct_takes_points_and_never_below_zero(chat: Chat, store: Store
     assert refused.text is not None and "below zero" in refused.text
     assert await balance_line(chat, "alice") == "💰 alice, you have 10 points."
     done = await chat.say("boss", "/deduct @alice 4 spam")
-    assert done.text == "➖ 4 points were deducted from alice for: spam. New balance: 6."
+    assert done.text == "➖ 4 points were deducted from alice (@alice) for: spam. New balance: 6."
     actions = store.read_now(lambda c: c.execute(select(audit_log.c.action)).scalars().all())
     assert actions == ["deduct"]
 
@@ -214,7 +214,7 @@ async def test_award_goes_to_whoever_holds_the_handle_now(chat: Chat) -> None:
     fields = {f: getattr(newcomer, f) for f in newcomer.__slots__}
     await chat.deliver(type(newcomer)(**{**fields, "actor": actor}))
     said = await chat.say("boss", "/award @bob 50 welcome")
-    assert said.text is not None and said.text.startswith("🎁 Robert received 50 points")
+    assert said.text is not None and said.text.startswith("🎁 Robert (@bob) received 50 points")
 
 
 async def test_an_event_without_a_name_keeps_the_members_name_and_handle(chat: Chat) -> None:
@@ -226,7 +226,7 @@ async def test_an_event_without_a_name_keeps_the_members_name_and_handle(chat: C
     )
     await chat.deliver(nameless)
     awarded = await chat.say("boss", "/award @alice 5")
-    assert awarded.text is not None and "alice received 5 points" in awarded.text
+    assert awarded.text is not None and "alice (@alice) received 5 points" in awarded.text
 
 
 async def test_award_resolves_the_handle_on_the_platform_it_is_typed_on(

@@ -119,12 +119,12 @@ SAMPLES: Mapping[str, list[dict[str, Any]]] = {
     "points/adjust_usage": [{"command": "award", "limit": 1000}],
     "points/amount_out_of_range": [{"limit": 1000}],
     "points/awarded": [
-        {"target": HOSTILE, "amount": 5, "note": HOSTILE, "balance": 1005},
-        {"target": HOSTILE, "amount": 1, "note": "", "balance": 1},
+        {"target": HOSTILE, "handle": HOSTILE, "amount": 5, "note": HOSTILE, "balance": 1005},
+        {"target": HOSTILE, "handle": "@bob", "amount": 1, "note": "", "balance": 1},
     ],
     "points/deducted": [
-        {"target": HOSTILE, "amount": 5, "note": HOSTILE, "balance": 1005},
-        {"target": HOSTILE, "amount": 1, "note": "", "balance": 0},
+        {"target": HOSTILE, "handle": HOSTILE, "amount": 5, "note": HOSTILE, "balance": 1005},
+        {"target": HOSTILE, "handle": "@bob", "amount": 1, "note": "", "balance": 0},
     ],
     "points/insufficient": [{"balance": 3, "amount": 1000}],
     "points/me": [

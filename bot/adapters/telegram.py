@@ -263,9 +263,14 @@ class TelegramAdapter:
             log.error("telegram send failed", extra={"chat_id": chat_id, "error": str(error)})
 
     async def _send_poll(self, chat_id: int, poll: PollSpec) -> bool:
+        # Poll text is shown as typed, less what the renderer keeps off every screen (control
+        # and invisible characters); a poll that no longer fits goes out as text with buttons.
+        question, options = plain_text(poll.question), [plain_text(o) for o in poll.options]
+        if not question.strip() or len(set(options)) != len(options) or "" in options:
+            return False
         message = await self._optional(
             "sendPoll",
-            self.bot.send_poll(chat_id, poll.question, list(poll.options), is_anonymous=False),
+            self.bot.send_poll(chat_id, question, options, is_anonymous=False),
         )
         if message is None or message.poll is None:
             return False  # the caller falls back to text with buttons
