@@ -189,7 +189,9 @@ def test_plural_follows_the_locales_rules(
 async def test_one_point_is_said_in_the_singular(chat: Chat) -> None:
     await chat.say("alice", "hi")
     awarded = await chat.say("boss", "/award @alice 1 thanks")
-    assert awarded.text is not None and "alice (@alice) received 1 point for: thanks." in awarded.text
+    assert (
+        awarded.text is not None and "alice (@alice) received 1 point for: thanks." in awarded.text
+    )
     checked = await chat.say("alice", "/checkin")
     assert checked.text is not None and "Streak: 1 day ·" in checked.text
     me = await chat.say("alice", "/points")

@@ -244,7 +244,7 @@ def test_every_template_has_a_sample_context() -> None:
 
 
 @pytest.mark.parametrize("platform", sorted(SHOWN_BY))
-@pytest.mark.parametrize("reply", _cases())
+@pytest.mark.parametrize("reply", list(_cases()))
 def test_members_see_exactly_the_intended_text(platform: str, reply: Reply) -> None:
     intended = PLAIN.render(reply)
     renderer, shown_by = SHOWN_BY[platform]
@@ -255,7 +255,7 @@ def test_members_see_exactly_the_intended_text(platform: str, reply: Reply) -> N
     assert utf16_len(shown) <= TEXT_LIMIT
 
 
-@pytest.mark.parametrize("reply", _cases())
+@pytest.mark.parametrize("reply", list(_cases()))
 def test_user_text_is_shown_once_as_typed(reply: Reply) -> None:
     source = (TEMPLATES / reply.locale / f"{reply.template}.j2").read_text(encoding="utf-8")
     # The renderer's own environment: it knows the filters the templates use.
