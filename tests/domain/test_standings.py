@@ -45,10 +45,10 @@ def test_among_equals_the_oldest_member_comes_first(
     assert [s.member_id for s in standings.top(conn, community.id)] == [older.id, newer.id]
 
 
-def test_among_equals_a_linked_member_counts_from_their_first_account(
+def test_a_linked_member_shares_the_rank_of_their_equals(
     conn: Connection, community: Community, join: Join
 ) -> None:
-    """Linking keeps the earliest joining time as the member's own (members.created_at)."""
+    """Tied members share a rank whichever account a link kept; among them, by member number."""
     on_discord = join("alice", "discord", at=local(1))
     bob = join("bob", "telegram", at=local(2))
     on_telegram = join("alice", "telegram", at=local(3))
@@ -67,7 +67,8 @@ def test_among_equals_a_linked_member_counts_from_their_first_account(
     give(conn, on_telegram, 30)
     give(conn, bob, 30)
     board = standings.top(conn, community.id)
-    assert [(s.display_name, s.rank) for s in board] == [("Alice", 1), ("Bob", 1)]
+    assert sorted((s.display_name, s.rank) for s in board) == [("Alice", 1), ("Bob", 1)]
+    assert [s.member_id for s in board] == sorted(s.member_id for s in board)
 
 
 def test_members_without_points_are_not_on_the_leaderboard(
