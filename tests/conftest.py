@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -108,9 +108,9 @@ def clock() -> Clock:
     return Clock(T0)
 
 
-@pytest.fixture
-def dispatcher(store: Store, clock: Clock) -> Dispatcher:
-    """The dispatcher with every feature router, as bot/app.py wires it."""
+def make_dispatcher(store: Store, clock: Callable[[], datetime]) -> Dispatcher:
+    """The dispatcher with every feature router and the test community's admins, as
+    bot/app.py wires it."""
     from bot.app import ROUTERS
 
     return Dispatcher(
@@ -121,6 +121,12 @@ def dispatcher(store: Store, clock: Clock) -> Dispatcher:
         access=parse_config(TEST_COMMUNITY)[0].access,
         clock=clock,
     )
+
+
+@pytest.fixture
+def dispatcher(store: Store, clock: Clock) -> Dispatcher:
+    """The dispatcher over the test store, on the test's clock."""
+    return make_dispatcher(store, clock)
 
 
 @pytest.fixture

@@ -27,7 +27,7 @@ from handlers.types import AccountRef, ChatRef, Event, EventKind
 from loyalty.ledger import ledger_sum
 from storage.schema import accounts, balances, ledger, members
 from storage.store import Store
-from tests.conftest import T0, TEST_COMMUNITY
+from tests.conftest import T0, TEST_COMMUNITY, make_dispatcher
 
 CHAT = ChatRef("test", "group-1", title="group-1")
 PEOPLE = 30
@@ -41,16 +41,7 @@ def _event(event_id: str, user: str, text: str, *, handle: str | None = None) ->
 
 
 def _dispatcher(store: Store) -> Dispatcher:
-    from bot.app import ROUTERS
-
-    return Dispatcher(
-        store,
-        ROUTERS,
-        default_community="acme",
-        default_locale="en",
-        access=parse_config(TEST_COMMUNITY)[0].access,
-        clock=lambda: T0,
-    )
+    return make_dispatcher(store, lambda: T0)
 
 
 def _open_group(store: Store) -> None:
