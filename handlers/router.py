@@ -227,10 +227,20 @@ class Dispatcher:
         # A group's own admins count once the group is adopted: otherwise whoever adds the bot
         # to a group of their own would be an admin of the brand's community.
         vouched = place.adopted or event.chat.trusted
-        group_admin = actor.is_platform_admin and self._access.platform_admins
+        group_admin = bool(actor.is_platform_admin) and self._access.platform_admins
         is_admin = listed or (group_admin and vouched)
+        # Only a platform that was asked and could not answer leaves this open, and only where
+        # its answer would count: refuse to guess rather than refuse a real admin.
+        unsure = actor.is_platform_admin is None and self._access.platform_admins and vouched
         context = Context(
-            conn, event, community, member, is_admin, listed, self.visible_commands(is_admin)
+            conn,
+            event,
+            community,
+            member,
+            is_admin,
+            listed,
+            self.visible_commands(is_admin),
+            admin_unknown=unsure and not is_admin,
         )
         reply = self._run(context, route)
         if reply.template == "common/admins_only" and group_admin and not vouched:
@@ -258,6 +268,11 @@ class Dispatcher:
             return Reply("common/unknown_command", {"command": event.command or ""})
         # A refused button press concerns the presser alone, not everyone in the group.
         refusal = Visibility.PRIVATE if event.kind is EventKind.BUTTON else Visibility.CHAT
+        if route.admin and ctx.admin_unknown:
+            # Nothing is done: they are asked to try again.
+            return Reply(
+                "common/admin_check_failed", {"command": route.command}, visibility=refusal
+            )
         if route.admin and not ctx.is_admin:
             return Reply("common/admins_only", {"command": route.command}, visibility=refusal)
         if route.personal and ctx.acting_member is None:

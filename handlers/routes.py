@@ -30,6 +30,8 @@ class Context:
     # Named in community.toml's admins (not only a group's own admin).
     listed_admin: bool
     commands: tuple[str, ...]
+    # The platform could not say whether the actor is an admin here, and it would matter.
+    admin_unknown: bool = False
 
     @property
     def now(self) -> datetime:

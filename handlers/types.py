@@ -29,7 +29,9 @@ class AccountRef:
     user_id: str
     display_name: str
     username: str | None = None
-    is_platform_admin: bool = False
+    # Whether the platform calls them an admin of this chat; None when it was asked and could
+    # not say (a failed Telegram getChatMember): the core then refuses to guess.
+    is_platform_admin: bool | None = False
     # Speaks for a chat rather than as a person (a Telegram anonymous group admin, a channel
     # posting into a group): never a member, never earns; admin commands still work where the
     # platform vouches for them (is_platform_admin).

@@ -6,7 +6,10 @@ would make them an admin of the brand's community, able to award themselves poin
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from handlers.router import Dispatcher
+from handlers.types import Event
 from tests.harness import Chat, Clock
 
 
@@ -56,3 +59,29 @@ async def test_a_member_without_group_rights_stays_refused_after_adoption(
     await group.say("boss", "/settings")
     refused = await group.say("alice", "/award @alice 5")
     assert refused.text is not None and "for community admins only" in refused.text
+
+
+async def test_when_the_platform_cannot_say_who_is_admin_the_core_does_not_guess(
+    dispatcher: Dispatcher, clock: Clock
+) -> None:
+    group = strangers_group(dispatcher, clock)
+    await group.say("alice", "hi")
+    await group.say("boss", "/settings")  # adopted: mallory's platform admin rights count
+
+    def unknown(text: str) -> Event:
+        event = group.event("mallory", text)
+        return replace(event, actor=replace(event.actor, is_platform_admin=None))
+
+    asked = await group.deliver(unknown("/award @alice 5"))
+    assert asked.outcome.reply is not None
+    assert asked.outcome.reply.template == "common/admin_check_failed"
+    help_ = await group.deliver(unknown("/help"))
+    assert help_.outcome.reply is not None and help_.outcome.reply.context["is_admin"] is False
+    points = await group.say("alice", "/points")
+    assert points.text is not None and "0 points" in points.text
+    # A listed admin needs no answer from the platform.
+    listed = group.event("boss", "/award @alice 5")
+    listed = replace(listed, actor=replace(listed.actor, is_platform_admin=None))
+    awarded = await group.deliver(listed)
+    assert awarded.outcome.reply is not None
+    assert awarded.outcome.reply.template == "points/awarded"

@@ -52,7 +52,6 @@ ALERT_LIMIT = 200  # Telegram's limit for answerCallbackQuery text
 BUTTON_DATA_LIMIT = 64  # bytes of callback_data
 # Telegram's language codes for the menus, per locale of ours.
 MENU_LANGUAGES = {"en": "en", "zh_CN": "zh"}
-ADMIN_CHECK_FAILED = "common/admin_check_failed"
 
 
 def _transient(error: BaseException) -> bool:
@@ -153,29 +152,15 @@ class TelegramAdapter:
         first = incoming.events[0] if incoming.events else None
         if incoming.wants_admin_check and first and self._dispatcher.asks_who_is_admin(first):
             # Only for commands whose answer depends on it: a check-in needs no round trip.
+            # None (Telegram could not say) goes to the core, which knows whether it matters:
+            # a listed admin needs no answer, a member asking /help gets the members' list.
             is_admin = await self._is_admin(int(first.chat.chat_id), int(first.actor.user_id))
-            if is_admin is None:
-                await self._unchecked(update, incoming, first)
-                return
             incoming = with_admin(incoming, is_admin)
         for event in incoming.events:
             outcome = await self._dispatcher.handle(event)
             await self._answer(event, incoming, outcome)
         if not incoming.events or not all(event.from_inbox for event in incoming.events):
             await self._dispatcher.drop_arrival(inbox_id(update.update_id))
-
-    async def _unchecked(self, update: Update, incoming: Incoming, event: Event) -> None:
-        """Telegram could not say whether the actor is an admin: taking them for a member would
-        refuse a real admin (or show them the wrong /help), so nothing is done, they are told
-        to try again, and the update leaves the inbox (the retry is a message of its own)."""
-        reply = Reply(
-            ADMIN_CHECK_FAILED,
-            {"command": event.command or ""},
-            locale=self._default_locale,
-            visibility=Visibility.PRIVATE,  # a pressed button gets it as an alert
-        )
-        await self._dispatcher.drop_arrival(inbox_id(update.update_id))
-        await self._answer(event, incoming, Outcome(reply))
 
     async def _is_admin(self, chat_id: int, user_id: int) -> bool | None:
         """Whether Telegram says the user is an admin of the chat; None when it could not say."""

@@ -107,8 +107,9 @@ def read_update(
     return Incoming(update.update_id, (vote,))
 
 
-def with_admin(incoming: Incoming, is_admin: bool) -> Incoming:
-    """The same update, with the platform's answer to "is the actor an admin here?"."""
+def with_admin(incoming: Incoming, is_admin: bool | None) -> Incoming:
+    """The same update, with the platform's answer to "is the actor an admin here?" (None:
+    Telegram could not say)."""
     events = tuple(
         replace(event, actor=replace(event.actor, is_platform_admin=is_admin))
         for event in incoming.events
