@@ -49,6 +49,9 @@ class EventKind(StrEnum):
     VOTE = "vote"
     # Someone joined the group: the actor is the newcomer.
     JOINED = "joined"
+    # A message was edited after it was sent. Nothing is run for it (an edit is no command),
+    # but what it now shows publicly still counts: a /link code in it is spent.
+    EDITED = "edited"
 
 
 @dataclass(frozen=True, slots=True)
