@@ -3,11 +3,13 @@ other, merges the two accounts' members into one: balance, ledger, streak and vo
 
 from __future__ import annotations
 
+import re
 import secrets
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, delete, func, select, update
+from sqlalchemy import Connection, bindparam, delete, func, select, update
 
 from community import audit
 from community.communities import Community
@@ -39,6 +41,8 @@ _PLAIN_REFERENCES = (
 )
 # No 0/O or 1/I: a code is read on one screen and typed on another.
 _ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+_IN_ALPHABET = frozenset(_ALPHABET)
+_NOT_CODE = re.compile("[^A-Z0-9]")
 CODE_LENGTH = 8
 
 
@@ -70,8 +74,37 @@ class Linked:
 
 
 def normalize_code(text: str) -> str:
-    """How a typed code is compared: upper case, without spaces or dashes."""
-    return "".join(ch for ch in text.upper() if ch not in " -\u3000")[:16]
+    """How a typed code is compared: full-width folded, upper case, letters and digits only."""
+    return _NOT_CODE.sub("", unicodedata.normalize("NFKC", text).upper())[:16]
+
+
+def codes_in(text: str) -> set[str]:
+    """Every code that could be read in `text`: each run of CODE_LENGTH of its letters and
+    digits (full-width folded, case, spaces and punctuation ignored) drawn from the alphabet.
+    "my code: ab cd-ef gh" shows ABCDEFGH as surely as "ABCDEFGH" does."""
+    letters = _NOT_CODE.sub("", unicodedata.normalize("NFKC", text).upper())
+    return {
+        letters[start : start + CODE_LENGTH]
+        for start in range(len(letters) - CODE_LENGTH + 1)
+        if _IN_ALPHABET.issuperset(letters[start : start + CODE_LENGTH])
+    }
+
+
+_SPEND = (
+    delete(link_codes)
+    .where(link_codes.c.code.in_(bindparam("codes", expanding=True)))
+    .returning(link_codes.c.code)
+)
+
+
+def spend_codes_shown(conn: Connection, text: str) -> bool:
+    """Every code that `text` shows where others read it stops working at once, whatever its
+    community: anyone there could redeem it privately and take the member's points. True when
+    a code was spent."""
+    candidates = codes_in(text)
+    if not candidates:
+        return False
+    return bool(conn.execute(_SPEND, {"codes": sorted(candidates)}).all())
 
 
 def issue_code(
@@ -93,16 +126,6 @@ def issue_code(
         },
     )
     return LinkCode(code, expires_at)
-
-
-def spend_code(conn: Connection, community: Community, code: str) -> None:
-    """A code that was shown where others can read it (typed into a group) stops working at
-    once: anyone there could redeem it privately and take the member's points."""
-    conn.execute(
-        delete(link_codes).where(
-            link_codes.c.code == normalize_code(code), link_codes.c.community_id == community.id
-        )
-    )
 
 
 def check_code(
@@ -157,6 +180,13 @@ def redeem_code(
     else's code would hand over their points, hence `check_code` and a confirmation first.
     """
     pending = check_code(conn, community, member_id=member_id, platform=platform, code=code, at=at)
+    # Claim the code before merging: of two redeeming it at once (two processes on one
+    # PostgreSQL database), the second waits here and then finds it gone.
+    claimed = conn.execute(
+        delete(link_codes).where(link_codes.c.code == pending.code).returning(link_codes.c.code)
+    ).first()
+    if claimed is None:
+        raise UserError("link/bad_code")
     keeper = pending.member_id
     merge_members(conn, community, keep=keeper, absorb=member_id, at=at, account=account)
     return Linked(keeper, ledger.balance(conn, keeper), tuple(_platforms(conn, keeper)))

@@ -9,20 +9,11 @@ from handlers.types import Choice, EventKind, Reply
 router = Router()
 
 
-def _typed_in_public(ctx: Context) -> Reply:
-    """/link typed where others read the answer. A code typed there is spent at once: anyone
-    in the group could redeem it privately and take the member's points."""
-    if not ctx.event.args:
-        return Reply("common/private_only", {"command": "link"})
-    words = ctx.event.args
-    for typed in {words[0], "".join(words[:2])}:  # "ABCDEFGH confirm" or "ABCD EFGH"
-        linking.spend_code(ctx.conn, ctx.community, typed)
-    return Reply("link/spent_in_public")
-
-
-@router.command("link", private=True, in_public=_typed_in_public)
+@router.command("link", private=True)
 def link(ctx: Context) -> Reply:
-    """/link shows a one-time code; /link CODE on the other platform joins the two accounts."""
+    """/link shows a one-time code; /link CODE on the other platform joins the two accounts.
+    Both only where the asker alone reads the answer (a code shown in public is spent by the
+    dispatcher before any route runs)."""
     words = ctx.event.args
     platform = ctx.event.actor.platform
     if not words:

@@ -26,6 +26,7 @@ from community.events import (
     pending_arrivals,
     settle_arrival,
 )
+from community.linking import spend_codes_shown
 from community.members import Member, identify
 from community.polls import attach_native, poll_by_native
 from handlers.parsing import normalize_word
@@ -178,6 +179,8 @@ class Dispatcher:
         await self._store.write(attach_native, poll_id, native_id=native_id, message_id=message_id)
 
     def _route(self, event: Event) -> Route | None:
+        if event.kind is EventKind.EDITED:
+            return None  # an edit runs nothing: an edited "签到" is no second check-in
         if event.kind in (EventKind.COMMAND, EventKind.BUTTON) and event.command:
             # "/签到" means the same as the plain word.
             return self._commands.get(event.command) or self._words.get(event.command)
@@ -220,6 +223,11 @@ class Dispatcher:
         if listed and deliberate and not place.adopted and not event.chat.private:
             adopt_chat(conn, platform=event.chat.platform, chat_id=event.chat.chat_id, at=now)
             place = replace(place, adopted=True)
+        # Whatever it was meant as, text everyone here reads (an edit too) spends any /link
+        # code it shows; the spend is said where it was what the message was about.
+        exposed = not event.private_reply and spend_codes_shown(conn, event.text)
+        if exposed and (route is None or route.command == "link"):
+            return Outcome(Reply("link/spent_in_public", locale=community.locale))
         if route is None and (event.kind not in _ASKING or not event.addressed):
             # Nobody asked this bot anything: a chat message, or a command in a group that
             # is for another bot there ("/ban x").
@@ -278,16 +286,13 @@ class Dispatcher:
         if route.personal and ctx.acting_member is None:
             # Points belong to people: an anonymous admin or a channel earns nothing.
             return Reply("common/post_as_yourself", {"command": route.command}, visibility=refusal)
-        handler = route.handler
         if route.private and not event.private_reply:
-            if route.in_public is None:
-                return Reply("common/private_only", {"command": route.command})
-            handler = route.in_public
+            return Reply("common/private_only", {"command": route.command})
         try:
             # A savepoint, so a refusal half-way through leaves nothing behind, while the
             # event itself (and the member's first contact) still counts as handled.
             with savepoint(ctx.conn):
-                reply = handler(ctx)
+                reply = route.handler(ctx)
         except UserError as refusal:
             reply = Reply(refusal.key, refusal.context)
         if route.private and event.private_reply:

@@ -79,9 +79,6 @@ class Route:
     shows_admin: bool = False
     # Acts as or for the member (earns, shows their points): refused to anonymous actors.
     personal: bool = True
-    # A private route typed where everyone reads the answer runs this instead (None: it says
-    # where to ask).
-    in_public: Handler | None = None
 
 
 class Router:
@@ -101,7 +98,6 @@ class Router:
         hidden: bool = False,
         shows_admin: bool = False,
         personal: bool | None = None,
-        in_public: Handler | None = None,
     ) -> Callable[[Handler], Handler]:
         """Register the decorated function as the handler of /name (and of `words`). Admin
         commands are not `personal` unless they say so; member commands are."""
@@ -117,7 +113,6 @@ class Router:
                 hidden,
                 shows_admin,
                 personal=not admin if personal is None else personal,
-                in_public=in_public,
             )
             self.routes.append(route)
             return handler

@@ -137,6 +137,11 @@ class Chat:
         )
         return await self.deliver(event)
 
+    async def edits(self, who: str, text: str) -> Said:
+        """`who` edits one of their messages here to read `text`."""
+        event = Event(self.new_id(), self.ref(), self.actor(who), self.now, EventKind.EDITED, text)
+        return await self.deliver(replace(event, private_reply=self.private))
+
     async def joins(self, who: str) -> Said:
         """`who` joins this group."""
         event = Event(self.new_id(), self.ref(), self.actor(who), self.now, EventKind.JOINED, "")

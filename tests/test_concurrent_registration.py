@@ -325,3 +325,38 @@ async def test_one_member_voting_on_two_bots_at_once_is_paid_once(bots: tuple[Bo
     paid = sorted(books.balances[books.accounts[p]] for p in PEOPLE_NAMES)
     assert paid == [2] * PEOPLE
     assert books.balances == books.sums
+
+
+async def test_one_link_code_redeemed_on_two_bots_at_once_links_once(
+    bots: tuple[Bot, Bot],
+) -> None:
+    first, second = bots
+
+    def private(platform: str, user: str, text: str, event_id: str, *, button: bool) -> Event:
+        chat = ChatRef(platform, f"dm-{user}", title=user, private=True)
+        actor = AccountRef(platform, user, user.title(), username=user)
+        event = event_from_text(
+            event_id=event_id, chat=chat, actor=actor, text=text, occurred_at=T0
+        )
+        kind = EventKind.BUTTON if button else event.kind
+        return replace(event, kind=kind, private_reply=True)
+
+    for round_ in range(5):
+        shown = await first.dispatcher.handle(
+            private("telegram", f"victim{round_}", "/link", f"test:c{round_}", button=False)
+        )
+        assert shown.reply is not None and shown.reply.template == "link/code"
+        code = shown.reply.context["code"]
+        line = f"/link {code} confirm"
+        one = private("discord", f"a{round_}", line, f"test:a{round_}", button=True)
+        other = private("discord", f"b{round_}", line, f"test:b{round_}", button=True)
+        done_first, done_second = await _at_once([(first, [one]), (second, [other])])
+        assert sorted(_templates(done_first + done_second)) == ["link/bad_code", "link/done"]
+    doubled = first.store.read_now(
+        lambda conn: conn.execute(
+            select(accounts.c.member_id, accounts.c.platform)
+            .group_by(accounts.c.member_id, accounts.c.platform)
+            .having(func.count() > 1)
+        ).all()
+    )
+    assert doubled == []

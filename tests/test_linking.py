@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -290,14 +291,82 @@ async def test_a_code_typed_in_a_group_is_spent_so_nobody_reading_it_can_redeem_
         assert said.outcome.reply is not None
         assert said.outcome.reply.template == "link/bad_code"
     assert snapshot(store)[3:] == before[3:]  # no ledger entry, check-in or audit line
-    # Typed with "confirm" or split in two, it is spent just the same.
-    for typed in ("{code} confirm", "{head} {tail}"):
-        fresh = await code_for(chat, "alice")
-        line = typed.format(code=fresh, head=fresh[:4], tail=fresh[4:])
-        await discord.say("alice", f"/link {line}")
-        refused = await enter(dm(discord), "alice", fresh)
-        assert refused.outcome.reply is not None
-        assert refused.outcome.reply.template == "link/bad_code"
+
+
+def _full_width(text: str) -> str:
+    return "".join(chr(ord(ch) + 0xFEE0) if ch.isalnum() else ch for ch in text)
+
+
+@pytest.mark.parametrize(
+    ("shown", "how"),
+    [
+        ("/link {code} confirm", "with confirm"),
+        ("/link {a} {b}", "in two pieces"),
+        ("/link {c1} {c2} {c3} {c4}", "in four pieces"),
+        ("/link {a} - {b}", "with a dash"),
+        ("/link code: {code}", "after a word"),
+        ("/link {code}!", "with punctuation"),
+        ("/link {lower}", "in lower case"),
+        ("/link {wide}", "in full-width letters"),
+        ("/link@OtherBot {code}", "to another bot"),
+        ("my link code is {code}, don't tell anyone", "in a plain message"),
+        ("{a}\u200b{b}", "with an invisible character"),
+    ],
+)
+async def test_a_code_shown_in_a_group_in_any_form_is_spent(
+    chat: Chat, discord: Chat, shown: str, how: str
+) -> None:
+    code = await code_for(chat, "alice")
+    text = shown.format(
+        code=code,
+        a=code[:4],
+        b=code[4:],
+        c1=code[:2],
+        c2=code[2:4],
+        c3=code[4:6],
+        c4=code[6:],
+        lower=code.lower(),
+        wide=_full_width(code),
+    )
+    said = await discord.say("alice", text)
+    assert said.outcome.reply is not None, how
+    assert said.outcome.reply.template == "link/spent_in_public", how
+    thief = await enter(dm(discord), "mallory", code)
+    assert thief.outcome.reply is not None
+    assert thief.outcome.reply.template == "link/bad_code", how
+
+
+async def test_a_code_is_spent_wherever_it_shows_in_public(
+    chat: Chat, discord: Chat, dispatcher: Dispatcher, clock: Clock
+) -> None:
+    # A group of another community, an edit that reveals it, an anonymous sender.
+    code = await code_for(chat, "alice")
+    elsewhere = Chat(dispatcher, clock, platform="discord", chat_id="vip-group", trusted=True)
+    await elsewhere.say("mod", "/settings community vip")
+    assert (await elsewhere.say("alice", f"/link {code}")).outcome.reply.template == (  # type: ignore[union-attr]
+        "link/spent_in_public"
+    )
+    code = await code_for(chat, "alice")
+    edited = await discord.edits("alice", f"oops: {code}")
+    assert edited.outcome.reply is not None
+    assert edited.outcome.reply.template == "link/spent_in_public"
+    code = await code_for(chat, "alice")
+    as_chat = discord.event("-100", f"/link {code}")
+    as_chat = replace(as_chat, actor=replace(as_chat.actor, anonymous=True))
+    spent = await discord.deliver(as_chat)
+    assert spent.outcome.reply is not None
+    assert spent.outcome.reply.template == "link/spent_in_public"
+    for late in (code,):
+        refused = await enter(dm(discord), "mallory", late)
+        assert refused.outcome.reply.template == "link/bad_code"  # type: ignore[union-attr]
+
+
+async def test_a_wrong_code_typed_in_a_group_is_not_said_to_be_spent(discord: Chat) -> None:
+    said = await discord.say("alice", "/link ABCDEFGH")
+    assert said.outcome.reply is not None
+    assert said.outcome.reply.template == "common/private_only"
+    plain = await discord.say("alice", "see you at ABCDEFGH street")
+    assert plain.outcome.reply is None
 
 
 async def test_a_merge_that_fails_half_way_changes_nothing(

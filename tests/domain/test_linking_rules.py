@@ -158,13 +158,23 @@ def test_a_code_works_once(desk: Desk, join: Join, alice: tuple[Member, Member])
     assert desk.refusal(join("mallory", "discord"), code).key == "link/bad_code"
 
 
-def test_a_spent_code_stops_working_at_once(
-    desk: Desk, conn: Connection, community: Community, alice: tuple[Member, Member]
+def test_a_code_shown_in_public_stops_working_at_once(
+    desk: Desk, conn: Connection, alice: tuple[Member, Member]
 ) -> None:
     on_telegram, on_discord = alice
     code = desk.show(on_telegram).code
-    linking.spend_code(conn, community, code.lower())
+    assert linking.spend_codes_shown(conn, f"my code is {code[:4].lower()} - {code[4:]}!")
+    assert not linking.spend_codes_shown(conn, code)  # spent already: nothing left to spend
     assert desk.refusal(on_discord, code).key == "link/bad_code"
+
+
+def test_text_shows_a_code_in_every_run_of_its_letters_and_digits() -> None:
+    assert linking.codes_in("ab-cd ef gh") == {"ABCDEFGH"}
+    assert linking.codes_in("ＡＢＣＤＥＦＧＨ") == {"ABCDEFGH"}
+    assert linking.codes_in("ABCDEFGHJ") == {"ABCDEFGH", "BCDEFGHJ"}
+    # 0, 1, O and I are never in a code (they are read as each other).
+    assert linking.codes_in("ABCDEFG0") == set()
+    assert linking.codes_in("签到") == set() and linking.codes_in("/checkin") == set()
 
 
 def test_a_code_entered_on_the_platform_it_was_shown_on_is_refused(desk: Desk, join: Join) -> None:
