@@ -31,7 +31,7 @@ class Community:
 
 
 _CHAT_COMMUNITY = (
-    select(communities, groups.c.adopted_at)
+    select(communities, groups.c.adopted_by)
     .join(groups, groups.c.community_id == communities.c.id)
     .where(groups.c.platform == bindparam("platform"), groups.c.chat_id == bindparam("chat_id"))
 )
@@ -138,27 +138,30 @@ def move_chat(
 
 @dataclass(frozen=True, slots=True)
 class ChatPlace:
-    """Where a chat stands: its community, and whether a listed admin has adopted it."""
+    """Where a chat stands: its community, and which listed admin adopted it (if any)."""
 
     community: Community
-    adopted: bool
+    # The account ("telegram:12345") that adopted the group. An adoption counts only while
+    # that account is still listed: delisting an admin also ends what they vouched for.
+    adopted_by: str | None
 
 
 _ADOPT = (
     update(groups)
-    .where(
-        groups.c.platform == bindparam("b_platform"),
-        groups.c.chat_id == bindparam("b_chat"),
-        groups.c.adopted_at.is_(None),
-    )
-    .values(adopted_at=bindparam("b_at"))
+    .where(groups.c.platform == bindparam("b_platform"), groups.c.chat_id == bindparam("b_chat"))
+    .values(adopted_at=bindparam("b_at"), adopted_by=bindparam("b_by"))
 )
 
 
-def adopt_chat(conn: Connection, *, platform: str, chat_id: str, at: datetime) -> None:
+def adopt_chat(
+    conn: Connection, *, platform: str, chat_id: str, adopter: str, at: datetime
+) -> None:
     """A listed community admin ran an admin command here: from now on the group's own admins
-    count too. The first adoption's time stays."""
-    conn.execute(_ADOPT, {"b_platform": platform, "b_chat": fit_text(chat_id, 64), "b_at": at})
+    count too, for as long as `adopter` stays listed."""
+    conn.execute(
+        _ADOPT,
+        {"b_platform": platform, "b_chat": fit_text(chat_id, 64), "b_at": at, "b_by": adopter},
+    )
 
 
 def rename_chat(conn: Connection, platform: str, old_chat_id: str, new_chat_id: str) -> None:
@@ -187,7 +190,7 @@ def community_for_chat(
     chat = {"platform": platform, "chat_id": chat_id}
     row = conn.execute(_CHAT_COMMUNITY, chat).first()
     if row is not None:
-        return ChatPlace(_community(row), row.adopted_at is not None)
+        return ChatPlace(_community(row), row.adopted_by)
     default = community_by_slug(conn, default_slug)
     if default is None:
         raise LookupError(f"default community {default_slug!r} does not exist")
@@ -203,7 +206,7 @@ def community_for_chat(
         },
     )
     row = conn.execute(_CHAT_COMMUNITY, chat).one()
-    return ChatPlace(_community(row), row.adopted_at is not None)
+    return ChatPlace(_community(row), row.adopted_by)
 
 
 def _community(row: Any) -> Community:

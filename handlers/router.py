@@ -193,7 +193,7 @@ class Dispatcher:
             # A native vote names only its poll; the poll knows its community.
             poll = poll_by_native(conn, event.chat.platform, event.poll_ref)
             found = None if poll is None else community_by_id(conn, poll.community_id)
-            return None if found is None else ChatPlace(found, adopted=False)
+            return None if found is None else ChatPlace(found, adopted_by=None)
         return community_for_chat(
             conn,
             platform=event.chat.platform,
@@ -216,13 +216,17 @@ class Dispatcher:
         community, actor = place.community, event.actor
         # Someone speaking for a chat (an anonymous admin, a channel) is nobody's member.
         member = None if actor.anonymous else self._identify(conn, community, event)
+        account = f"{actor.platform}:{actor.user_id}"
         listed = self._access.lists(actor.platform, actor.user_id)
         # Adoption is deliberate: a listed admin running an admin command here (/settings).
-        # Chatting, voting or being added to a stranger's group vouches for nobody.
+        # Chatting, voting or being added to a stranger's group vouches for nobody, and an
+        # adoption ends when its adopter is no longer listed.
+        adopted = place.adopted_by is not None and place.adopted_by in self._access.admins
         deliberate = event.kind in _ASKING and route is not None and route.admin
-        if listed and deliberate and not place.adopted and not event.chat.private:
-            adopt_chat(conn, platform=event.chat.platform, chat_id=event.chat.chat_id, at=now)
-            place = replace(place, adopted=True)
+        if listed and deliberate and not adopted and not event.chat.private:
+            chat = event.chat
+            adopt_chat(conn, platform=chat.platform, chat_id=chat.chat_id, adopter=account, at=now)
+            adopted = True
         # Whatever it was meant as, text everyone here reads (an edit too) spends any /link
         # code it shows; the spend is said where it was what the message was about.
         exposed = not event.private_reply and spend_codes_shown(conn, event.text)
@@ -234,7 +238,7 @@ class Dispatcher:
             return Outcome(None)
         # A group's own admins count once the group is adopted: otherwise whoever adds the bot
         # to a group of their own would be an admin of the brand's community.
-        vouched = place.adopted or event.chat.trusted
+        vouched = adopted or event.chat.trusted
         group_admin = bool(actor.is_platform_admin) and self._access.platform_admins
         is_admin = listed or (group_admin and vouched)
         # Only a platform that was asked and could not answer leaves this open, and only where

@@ -59,6 +59,8 @@ groups = Table(
     # When a listed community admin first used the bot here. Until then the group's own admins
     # are not community admins: anyone can add the bot to a group they own.
     Column("adopted_at", UtcDateTime, nullable=True),
+    # Who adopted it ("telegram:12345"): the adoption counts while that account is listed.
+    Column("adopted_by", String(100), nullable=True),
     UniqueConstraint("platform", "chat_id", name="uq_groups_platform_chat"),
 )
 

@@ -175,3 +175,32 @@ def test_a_bad_entry_is_reported_naming_the_file_and_the_entry(
         build_app(settings)
     assert str(raised.value).startswith(f"{file}: {says}")
     assert "validation error" not in str(raised.value)
+
+
+async def test_delisting_the_adopter_ends_the_adoption_so_group_owners_lose_their_rights(
+    deployment: tuple[Path, Settings],
+) -> None:
+    file, settings = deployment
+    file.write_text(EVERY_FIELD.replace("platform_admins = false", ""), encoding="utf-8")
+    with running(settings) as app:
+        group = Chat(app.dispatcher, Clock(), platform="telegram", admins={"42", "77"})
+        await group.say("42", "/settings")  # listed, and the group's own admin: adopts it
+        owner = await group.say("77", "/award @77 5")
+        assert owner.outcome.reply is not None
+        assert owner.outcome.reply.template == "points/awarded"
+    file.write_text(
+        EVERY_FIELD.replace("platform_admins = false", "").replace(
+            '"telegram:42"', '"telegram:43"'
+        ),
+        encoding="utf-8",
+    )
+    with running(settings) as app:
+        group = Chat(app.dispatcher, Clock(), platform="telegram", admins={"42", "77"})
+        for who in ("42", "77"):
+            refused = await group.say(who, "/award @77 5")
+            assert refused.outcome.reply is not None
+            assert refused.outcome.reply.template == "common/group_not_adopted", who
+        await group.say("43", "/settings")  # a listed admin adopts it again
+        again = await group.say("77", "/award @77 5")
+        assert again.outcome.reply is not None
+        assert again.outcome.reply.template == "points/awarded"
