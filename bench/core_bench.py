@@ -49,7 +49,7 @@ from storage.schema import balances, checkins, ledger
 from storage.store import Store
 
 COMMUNITY = """
-admins = ["bench:admin"]
+admins = ["console:admin"]
 [community]
 slug = "bench"
 name = "Bench Community"
@@ -65,8 +65,8 @@ max_award = 1000
 # 09:00 in Shanghai; each simulated day's events fall between 09:00 and 21:00 local time.
 T0 = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
 DAY_SPAN = timedelta(hours=12)
-CHAT = ChatRef("bench", "group-1", title="Bench group")
-ADMIN = AccountRef("bench", "admin", "Admin", username="admin")
+CHAT = ChatRef("console", "group-1", title="Bench group")
+ADMIN = AccountRef("console", "admin", "Admin", username="admin")
 # Shares of the events after registration; /award is the admin's.
 MIX = {"checkin": 0.50, "me": 0.15, "points": 0.15, "top": 0.12, "award": 0.08}
 WORD_SHARE = 0.3  # of check-ins typed as the plain word 签到 instead of /checkin
@@ -100,7 +100,7 @@ class RunResult:
 
 
 def member(i: int) -> AccountRef:
-    return AccountRef("bench", f"m{i}", f"Member {i}", username=f"m{i}")
+    return AccountRef("console", f"m{i}", f"Member {i}", username=f"m{i}")
 
 
 def build_workload(members: int, events: int, seed: int = 42) -> Workload:

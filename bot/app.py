@@ -136,7 +136,8 @@ async def serve(adapters: Sequence[Adapter], stop: asyncio.Event) -> None:
 def load_community_file(path: Path) -> tuple[CommunityConfig, str]:
     """Read and check community.toml; StartupError names the file and the problem in one line."""
     try:
-        text = path.read_text(encoding="utf-8")
+        # utf-8-sig: Windows Notepad starts a UTF-8 file with a byte order mark.
+        text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as error:
         reason = error.strerror if isinstance(error, OSError) else "not UTF-8 text"
         raise StartupError(f"{path}: cannot read community file: {reason}") from error

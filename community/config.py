@@ -3,13 +3,25 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import tomllib
+from collections.abc import Callable
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 LOCALES = ("en", "zh_CN")
+# What an account id looks like on each platform the bot serves: Telegram and Discord number
+# their users; a console user is the :as name, lower-cased, without spaces.
+_NUMBER = re.compile(r"[1-9][0-9]{0,19}")
+ACCOUNT_IDS: dict[str, Callable[[str], bool]] = {
+    "telegram": lambda user_id: _NUMBER.fullmatch(user_id) is not None,
+    "discord": lambda user_id: _NUMBER.fullmatch(user_id) is not None,
+    "console": lambda name: (
+        0 < len(name) <= 64 and name == name.casefold() and not any(ch.isspace() for ch in name)
+    ),
+}
 
 
 class ConfigError(ValueError):
@@ -71,10 +83,16 @@ class Access(_Strict):
     @field_validator("admins")
     @classmethod
     def _platform_ids(cls, admins: tuple[str, ...]) -> tuple[str, ...]:
+        # An entry that can never match would leave the operator without rights and no word
+        # of why: each must be an account id as /me shows it.
         for admin in admins:
             platform, _, user_id = admin.partition(":")
-            if not platform or not user_id or admin != admin.strip():
-                raise ValueError(f"admin {admin!r} should look like 'telegram:12345'")
+            fits = ACCOUNT_IDS.get(platform)
+            if fits is None or not fits(user_id):
+                raise ValueError(
+                    f"admin {admin!r} is no account id: use 'telegram:12345', 'discord:67890'"
+                    " or 'console:name' (lower case), as /me shows it"
+                )
         return admins
 
     def lists(self, platform: str, user_id: str) -> bool:

@@ -28,7 +28,7 @@ TELEGRAM_OWNER = 1000
 DISCORD_OWNER = 1000
 
 TEST_COMMUNITY = f"""
-admins = ["test:boss", "telegram:{TELEGRAM_OWNER}", "discord:{DISCORD_OWNER}"]
+admins = ["console:boss", "telegram:{TELEGRAM_OWNER}", "discord:{DISCORD_OWNER}"]
 [community]
 slug = "acme"
 name = "Acme Fans"

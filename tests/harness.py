@@ -56,7 +56,7 @@ class Chat:
     dispatcher: Dispatcher
     clock: Clock = field(default_factory=Clock)
     chat_id: str = "group-1"
-    platform: str = "test"
+    platform: str = "console"
     admins: set[str] = field(default_factory=set)
     private: bool = False
     # An ordinary group: its platform admins count only once a listed admin adopted it.

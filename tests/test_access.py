@@ -154,8 +154,13 @@ async def test_an_admin_removed_from_the_file_loses_rights_in_every_community_at
 @pytest.mark.parametrize(
     ("line", "says"),
     [
-        ('admins = ["nocolon"]', "admins: admin 'nocolon' should look like 'telegram:12345'"),
-        ('admins = ["telegram:1", " discord:2"]', "admins: admin ' discord:2' should look like"),
+        ('admins = ["nocolon"]', "admins: admin 'nocolon' is no account id: use 'telegram:12345'"),
+        ('admins = ["telegram:1", " discord:2"]', "admins: admin ' discord:2' is no account id"),
+        ('admins = ["telegram:@alice"]', "admins: admin 'telegram:@alice' is no account id"),
+        ('admins = ["Telegram:1000"]', "admins: admin 'Telegram:1000' is no account id"),
+        ('admins = ["telegram: 1000"]', "admins: admin 'telegram: 1000' is no account id"),
+        ('admins = ["tg:1000"]', "admins: admin 'tg:1000' is no account id"),
+        ('admins = ["console:Admin"]', "admins: admin 'console:Admin' is no account id"),
         ('admins = "telegram:1"', "admins: Input should be a list, not 'telegram:1'"),
         ('platform_admins = "yes"', "platform_admins: Input should be a valid boolean, not 'yes'"),
         ("[checkin]\npoints = true", "checkin.points: Input should be a valid integer, not True"),
@@ -204,3 +209,12 @@ async def test_delisting_the_adopter_ends_the_adoption_so_group_owners_lose_thei
         again = await group.say("77", "/award @77 5")
         assert again.outcome.reply is not None
         assert again.outcome.reply.template == "points/awarded"
+
+
+async def test_a_community_file_saved_with_a_byte_order_mark_is_read(
+    deployment: tuple[Path, Settings],
+) -> None:
+    file, settings = deployment
+    file.write_bytes(b"\xef\xbb\xbf" + EVERY_FIELD.encode())  # what Windows Notepad writes
+    with running(settings) as app:
+        assert app.community.slug == "every-field"

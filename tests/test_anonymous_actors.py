@@ -53,11 +53,11 @@ async def test_an_anonymous_admin_of_an_adopted_group_runs_admin_commands_audite
     await chat.say("boss", "/settings")  # a listed admin adopts the group
     awarded = await chat.deliver(anonymous(chat, "/award @alice 5 thanks", admin=True))
     assert template(awarded) == "points/awarded"
-    assert ledger_state(store, "test", "alice") == (5, 5)
+    assert ledger_state(store, "console", "alice") == (5, 5)
     row = store.read_now(
         lambda c: c.execute(select(audit_log).where(audit_log.c.action == "award")).one()
     )
-    assert row.actor_member_id is None and row.details["by"] == "test:-100777"
+    assert row.actor_member_id is None and row.details["by"] == "console:-100777"
     poll = await chat.deliver(anonymous(chat, "/poll Tea? | Yes | No", admin=True))
     assert template(poll) == "polls/posted"
     helped = await chat.deliver(anonymous(chat, "/help", admin=True))

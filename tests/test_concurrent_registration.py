@@ -29,14 +29,14 @@ from storage.schema import accounts, balances, ledger, members
 from storage.store import Store
 from tests.conftest import T0, TEST_COMMUNITY, make_dispatcher
 
-CHAT = ChatRef("test", "group-1", title="group-1")
+CHAT = ChatRef("console", "group-1", title="group-1")
 PEOPLE = 30
 # A unit of work that fails only ever answers this; racing must never produce it.
 FAILED = "common/internal_error"
 
 
 def _event(event_id: str, user: str, text: str, *, handle: str | None = None) -> Event:
-    actor = AccountRef("test", user, user.title(), username=handle or user)
+    actor = AccountRef("console", user, user.title(), username=handle or user)
     return event_from_text(event_id=event_id, chat=CHAT, actor=actor, text=text, occurred_at=T0)
 
 

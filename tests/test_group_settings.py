@@ -79,8 +79,8 @@ async def test_moving_a_group_to_a_new_community_copies_the_rules_and_is_audited
     rows = store.read_now(lambda c: c.execute(select(audit_log)).all())
     assert [r.action for r in rows] == ["group_moved"]
     assert rows[0].details == {
-        "by": "test:boss",
-        "chat": "test:group-1",
+        "by": "console:boss",
+        "chat": "console:group-1",
         "to_community": "vip-club",
         "created": True,
     }
@@ -132,8 +132,8 @@ async def test_after_a_move_the_group_earns_in_the_new_community_only(
     assert me.text is not None and "not checked in yet today" in me.text
     top = await chat.say("bob", "/top")
     assert top.text is not None and top.text.startswith("🏆 Top members of vip")
-    assert ledger_state(store, "test", "alice", "acme") == (10, 10)
-    assert ledger_state(store, "test", "alice", "vip") == (15, 15)
+    assert ledger_state(store, "console", "alice", "acme") == (10, 10)
+    assert ledger_state(store, "console", "alice", "vip") == (15, 15)
 
 
 async def test_bad_community_names_are_refused_and_move_nothing(chat: Chat, store: Store) -> None:

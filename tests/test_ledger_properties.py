@@ -100,7 +100,7 @@ def member_points(conn: Connection, community_id: int, user_ids: list[str]) -> d
     rows = conn.execute(
         select(accounts.c.platform_user_id, accounts.c.member_id).where(
             accounts.c.community_id == community_id,
-            accounts.c.platform == "test",
+            accounts.c.platform == "console",
             accounts.c.platform_user_id.in_(user_ids),
         )
     ).all()

@@ -111,9 +111,9 @@ async def test_linking_merges_balance_history_and_accounts(
     absorbed = member_id(store, "discord", "alice")
     said = await link(chat, discord, "alice")
     assert said.text == (
-        "✅ Linked! Your accounts on discord and test are now one member. Balance: 70 points."
+        "✅ Linked! Your accounts on console and discord are now one member. Balance: 70 points."
     )
-    kept = member_id(store, "test", "alice")
+    kept = member_id(store, "console", "alice")
     assert kept is not None and member_id(store, "discord", "alice") == kept
     assert await points(chat, "alice") == "💰 alice, you have 70 points."
     assert await points(discord, "alice") == "💰 alice, you have 70 points."
@@ -151,7 +151,7 @@ async def test_a_day_checked_in_on_both_platforms_counts_once_in_the_streak(
     await link(chat, discord, "alice")
     me = await discord.say("alice", "/me")
     assert me.text is not None and "Streak: 2 days" in me.text and "Points: 30" in me.text
-    assert ledger_state(store, "test", "alice") == (30, 30)
+    assert ledger_state(store, "console", "alice") == (30, 30)
 
 
 async def test_votes_follow_the_merge_and_a_poll_counts_the_member_once(
@@ -180,7 +180,7 @@ async def test_admin_actions_of_the_absorbed_account_follow_the_merge(
     await discord.say(str(DISCORD_OWNER), "/award @mod 7 helping")
     said = await link(chat, discord, "mod")
     assert said.text is not None and "Balance: 7 points" in said.text
-    kept = member_id(store, "test", "mod")
+    kept = member_id(store, "console", "mod")
     rows = store.read_now(lambda c: c.execute(select(audit_log).order_by(audit_log.c.id)).all())
     assert [r.action for r in rows] == ["award", "poll_open", "award", "link"]
     assert rows[0].actor_member_id == rows[1].actor_member_id == kept
@@ -259,7 +259,7 @@ async def test_code_entered_on_its_own_platform_is_refused(chat: Chat, store: St
     await chat.say("bob", "/checkin")
     before = snapshot(store)
     other = await enter(dm(chat), "bob", code)
-    assert other.text == "This code was made on test. Enter it on your other platform, not on test."
+    assert other.text == "This code was made on console. Enter it on your other platform, not on console."
     own = await enter(dm(chat), "alice", code)
     assert own.text is not None and own.text.startswith("This code is yours")
     assert snapshot(store) == before
@@ -397,7 +397,7 @@ async def test_entering_a_code_only_asks_and_merges_nothing_until_confirmed(
     await discord.say("alice", "/checkin")
     before = snapshot(store)
     asked = await dm(discord).say("alice", f"/link {code}")
-    assert asked.text is not None and "joins you to mallory on test" in asked.text
+    assert asked.text is not None and "joins you to mallory on console" in asked.text
     assert snapshot(store) == before  # talked into typing it, alice still has her own points
     assert await points(discord, "alice") == "💰 alice, you have 10 points."
 

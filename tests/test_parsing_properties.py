@@ -31,8 +31,8 @@ AT = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
 KNOWN = {route.command for router in ROUTERS for route in router.routes} | {
     word for router in ROUTERS for route in router.routes for word in route.words
 }
-CHAT = ChatRef("test", "group-1", title="group-1")
-ACTOR = AccountRef("test", "42", "alice", username="alice")
+CHAT = ChatRef("console", "group-1", title="group-1")
+ACTOR = AccountRef("console", "42", "alice", username="alice")
 
 command_name = st.from_regex(r"[A-Za-z0-9_]{1,32}", fullmatch=True)
 bot_name = st.from_regex(r"[A-Za-z0-9_]{1,64}", fullmatch=True)
@@ -273,7 +273,7 @@ display_name = st.one_of(any_text, st.text(min_size=190, max_size=260))
 
 
 def account(user_id: str, name: str, username: str | None) -> AccountRef:
-    return AccountRef("test", user_id, name, username=username)
+    return AccountRef("console", user_id, name, username=username)
 
 
 async def send(

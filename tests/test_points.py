@@ -81,7 +81,7 @@ async def test_admin_award_moves_points_and_is_audited(chat: Chat, store: Store)
     assert len(rows) == 1
     assert rows[0].action == "award"
     assert rows[0].details == {
-        "by": "test:boss",
+        "by": "console:boss",
         "amount": 50,
         "note": "great photo",
         "balance": 50,
@@ -210,7 +210,7 @@ async def test_award_goes_to_whoever_holds_the_handle_now(chat: Chat) -> None:
     await chat.deliver(old)
     # Another account takes the handle @bob (the first one renamed itself on the platform).
     newcomer = chat.event("robert", "/start")
-    actor = type(newcomer.actor)("test", "robert", "Robert", username="bob")
+    actor = type(newcomer.actor)("console", "robert", "Robert", username="bob")
     fields = {f: getattr(newcomer, f) for f in newcomer.__slots__}
     await chat.deliver(type(newcomer)(**{**fields, "actor": actor}))
     said = await chat.say("boss", "/award @bob 50 welcome")
@@ -222,7 +222,7 @@ async def test_an_event_without_a_name_keeps_the_members_name_and_handle(chat: C
     # A platform that could not say who this is this time (a failed lookup) sends no name.
     nameless = replace(
         chat.event("alice", "hello"),
-        actor=AccountRef("test", "alice", "", username=None),
+        actor=AccountRef("console", "alice", "", username=None),
     )
     await chat.deliver(nameless)
     awarded = await chat.say("boss", "/award @alice 5")
@@ -242,6 +242,6 @@ async def test_award_resolves_the_handle_on_the_platform_it_is_typed_on(
     paid = await chat.say("boss", "/award @bob 50")
     assert paid.outcome.reply is not None
     assert paid.outcome.reply.context["handle"] == "@bob"
-    assert paid.outcome.reply.context["platform"] == "test"
-    assert ledger_state(store, "test", "bob") == (50, 50)
+    assert paid.outcome.reply.context["platform"] == "console"
+    assert ledger_state(store, "console", "bob") == (50, 50)
     assert ledger_state(store, "discord", "bob") == (0, 0)

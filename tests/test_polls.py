@@ -73,7 +73,7 @@ async def test_first_vote_earns_points_once_and_changing_it_earns_nothing(
     assert changed.text == "🗳 Your vote on “Best flavour?”: Yuzu."
     again = await chat.press("alice", posted.button(0))
     assert again.text == "🗳 Your vote on “Best flavour?”: Mango."
-    assert ledger_state(store, "test", "alice") == (2, 2)
+    assert ledger_state(store, "console", "alice") == (2, 2)
     assert len(rows(store, votes)) == 1
 
 
@@ -84,8 +84,8 @@ async def test_each_poll_pays_its_own_first_vote(chat: Chat, store: Store) -> No
     said = await chat.press("alice", two.button(1))
     assert said.text is not None and said.text.endswith("+2 points (balance 4).")
     await chat.press("bob", two.button(0))
-    assert ledger_state(store, "test", "alice") == (4, 4)
-    assert ledger_state(store, "test", "bob") == (2, 2)
+    assert ledger_state(store, "console", "alice") == (4, 4)
+    assert ledger_state(store, "console", "bob") == (2, 2)
 
 
 async def test_redelivered_button_press_counts_once(chat: Chat, store: Store) -> None:
@@ -93,7 +93,7 @@ async def test_redelivered_button_press_counts_once(chat: Chat, store: Store) ->
     pressed = await chat.press("alice", posted.button(0))
     again = await chat.deliver(pressed.event)
     assert again.outcome.duplicate and again.text is None
-    assert ledger_state(store, "test", "alice") == (2, 2)
+    assert ledger_state(store, "console", "alice") == (2, 2)
 
 
 async def test_native_vote_finds_its_poll_and_earns_once(
@@ -105,7 +105,7 @@ async def test_native_vote_finds_its_poll_and_earns_once(
     assert voted.text == "🗳 Your vote on “Best flavour?”: Lychee. +2 points (balance 2)."
     changed = await chat.vote_natively("alice", "tg-5001", [2])
     assert changed.text == "🗳 Your vote on “Best flavour?”: Yuzu."
-    assert ledger_state(store, "test", "alice") == (2, 2)
+    assert ledger_state(store, "console", "alice") == (2, 2)
     results = await chat.say("boss", "/closepoll")
     assert results.outcome.reply is not None and results.outcome.reply.ends_poll == "77"
     assert results.text is not None and "Yuzu — 1 (100%)" in results.text
@@ -114,7 +114,7 @@ async def test_native_vote_finds_its_poll_and_earns_once(
 async def test_native_vote_in_a_poll_we_never_posted_is_ignored(chat: Chat, store: Store) -> None:
     said = await chat.vote_natively("alice", "someone-elses-poll", [0])
     assert said.outcome.reply is None
-    assert member_id(store, "test", "alice") is None
+    assert member_id(store, "console", "alice") is None
 
 
 async def test_withdrawn_native_vote_keeps_its_points_and_is_not_counted(
@@ -130,7 +130,7 @@ async def test_withdrawn_native_vote_keeps_its_points_and_is_not_counted(
     await chat.vote_natively("alice", "tg-5001", [])
     results = await chat.say("boss", "/closepoll")
     assert results.text is not None and results.text.endswith("0 voters.")
-    assert ledger_state(store, "test", "alice") == (2, 2)
+    assert ledger_state(store, "console", "alice") == (2, 2)
 
 
 async def test_a_withdrawal_without_an_earlier_vote_earns_nothing(
@@ -140,7 +140,7 @@ async def test_a_withdrawal_without_an_earlier_vote_earns_nothing(
     await chat.say("boss", POLL)
     await dispatcher.poll_posted(1, native_id="tg-5001", message_id="77")
     await chat.vote_natively("alice", "tg-5001", [])
-    assert ledger_state(store, "test", "alice") == (0, 0)
+    assert ledger_state(store, "console", "alice") == (0, 0)
     voted = await chat.vote_natively("alice", "tg-5001", [0])
     assert voted.text is not None and voted.text.endswith("+2 points (balance 2).")
 
@@ -188,8 +188,8 @@ async def test_votes_after_closing_are_refused_and_pay_nothing(
     assert native.text == "The poll “Best flavour?” is closed."
     change = await chat.press("alice", posted.button(1))
     assert change.text == "The poll “Best flavour?” is closed."
-    assert ledger_state(store, "test", "bob") == (0, 0)
-    assert ledger_state(store, "test", "carol") == (0, 0)
+    assert ledger_state(store, "console", "bob") == (0, 0)
+    assert ledger_state(store, "console", "carol") == (0, 0)
     assert len(rows(store, votes)) == 1
 
 
@@ -205,7 +205,7 @@ async def test_button_for_an_option_the_poll_lacks_is_refused(chat: Chat, store:
     await chat.say("boss", POLL)
     said = await chat.press("alice", "/vote 1 3")
     assert said.text == "That option is not in this poll."
-    assert rows(store, votes) == [] and ledger_state(store, "test", "alice") == (0, 0)
+    assert rows(store, votes) == [] and ledger_state(store, "console", "alice") == (0, 0)
 
 
 async def test_unknown_button_command_is_a_stale_button(chat: Chat) -> None:

@@ -74,4 +74,4 @@ def join(conn: Connection, community: Community) -> Join:
 @pytest.fixture
 def boss(join: Join) -> Actor:
     """An admin of the community (listed as test:boss), as actions record them."""
-    return Actor(join("boss", "test").id, "test:boss")
+    return Actor(join("boss", "console").id, "console:boss")

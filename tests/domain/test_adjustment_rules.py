@@ -74,7 +74,7 @@ def test_an_award_writes_an_audit_line_naming_the_actor_and_the_target(
             "award",
             boss.member_id,
             alice.id,
-            {"by": "test:boss", "amount": 50, "note": "great photo", "balance": 50},
+            {"by": "console:boss", "amount": 50, "note": "great photo", "balance": 50},
             local(1, 10),
         )
     ]

@@ -122,7 +122,7 @@ def test_opening_a_poll_fixes_its_points_and_is_audited(
     assert (row.action, row.actor_member_id, row.details) == (
         "poll_open",
         boss.member_id,
-        {"by": "test:boss", "poll_id": poll.id, "question": "Tea or coffee?"},
+        {"by": "console:boss", "poll_id": poll.id, "question": "Tea or coffee?"},
     )
 
 
