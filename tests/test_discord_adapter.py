@@ -17,6 +17,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 from discord import app_commands
+from sqlalchemy import func, select
 
 from bot.adapters.discord import DiscordAdapter, DiscordOptions
 from bot.adapters.discord_events import discord_markdown
@@ -25,6 +26,8 @@ from bot.adapters.splitting import DISCORD_LIMIT
 from bot.rendering import Renderer
 from handlers.router import Dispatcher, Outcome
 from handlers.types import Event, EventKind, Reply
+from storage.schema import checkins, link_codes
+from storage.store import Store
 from tests.conftest import DISCORD_OWNER
 from tests.fakes.discord_api import (
     APP_ID,
@@ -157,6 +160,11 @@ class CoreWatch:
 @pytest.fixture
 def watch(dispatcher: Dispatcher, monkeypatch: pytest.MonkeyPatch) -> CoreWatch:
     return CoreWatch(dispatcher, monkeypatch)
+
+
+def count_rows(store: Store, table: Any) -> int:
+    query = select(func.count()).select_from(table)
+    return int(store.read_now(lambda conn: conn.execute(query).scalar_one()))
 
 
 def calls_to(fake: FakeDiscord, method: str, path: str) -> list[int]:
@@ -386,6 +394,64 @@ async def test_dm_is_a_private_chat(fake: FakeDiscord, adapter: DiscordAdapter) 
     await fake.send_message(dm, ALICE, "/points")
     answer = await said_in_channel(fake, dm, 0)
     assert "you have 0 points" in (answer.content or "")
+
+
+async def test_an_edit_runs_nothing_but_a_link_code_edited_in_is_spent_at_once(
+    fake: FakeDiscord, adapter: DiscordAdapter, watch: CoreWatch, store: Store
+) -> None:
+    [shown] = await slash(fake, ALICE, "link")
+    assert shown.ephemeral
+    found = re.search(r"link code: (\w+)", shown.content or "")
+    assert found is not None
+    code = found[1]
+    posted = await fake.send_message(CHANNEL, ALICE, "https://acme.example/daily")
+    await watch.until(lambda: f"discord:{posted}" in {e.event_id for e in watch.handled})
+    before = len(fake.messages)
+    # Its link unfurling into an embed is no edit; then it is edited to the check-in word,
+    # then to show the code: an edit is no command, but what it shows is read.
+    await fake.unfurl_links(posted)
+    await fake.edit_message(posted, "签到")
+    await fake.edit_message(posted, f"my code is <@{BOB}> {code}")
+    spent = await said_in_channel(fake, CHANNEL, before)
+    assert "no longer works" in (spent.content or "")
+    assert no_pings(spent)
+    reply = [c for c in fake.calls if c.method == "POST" and c.path.endswith("/messages")][-1]
+    assert int(reply.json["message_reference"]["message_id"]) == posted
+
+    def edits() -> list[Event]:
+        return [e for e in watch.handled if e.kind is EventKind.EDITED]
+
+    await watch.until(lambda: len(edits()) == 2)
+    # Mentions read as @handles, as in messages; each edit is an event of its own.
+    shown_text = {"签到", f"my code is @bob {code}"}
+    assert {edit.text for edit in edits()} == shown_text
+    assert all(edit.command is None for edit in edits())
+    ids = {edit.event_id for edit in edits()}
+    assert len(ids) == 2 and all(i.startswith(f"discord:edit:{posted}:") for i in ids)
+    assert count_rows(store, checkins) == 0 and count_rows(store, link_codes) == 0
+    assert [m.kind for m in fake.messages[before:]] == ["channel"]
+
+
+async def test_an_edit_that_reads_as_a_command_is_not_run(
+    fake: FakeDiscord, adapter: DiscordAdapter, watch: CoreWatch, store: Store
+) -> None:
+    dm = fake.open_dm(ALICE)
+    posted = await fake.send_message(dm, ALICE, "hi")
+    await watch.until(lambda: f"discord:{posted}" in {e.event_id for e in watch.handled})
+    await fake.edit_message(posted, "/checkin https://acme.example")
+    await fake.unfurl_links(posted)  # after the edit: the same edit again, handled once
+
+    def edits() -> list[Event]:
+        return [e for e in watch.handled if e.kind is EventKind.EDITED]
+
+    await watch.until(lambda: len(edits()) == 2)
+    [points] = await slash(fake, ALICE, "points")
+    assert "you have 0 points" in (points.content or "")
+    edit, again = edits()
+    assert edit.chat.private and edit.private_reply and edit.command is None
+    assert again.event_id == edit.event_id
+    assert count_rows(store, checkins) == 0
+    assert [m.kind for m in fake.messages if m.where == dm] == []
 
 
 # Buttons and polls ---------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from discord.state import ConnectionState
 from bot.adapters.discord import INTENTS
 from bot.adapters.discord_events import (
     button_event,
+    edited_event,
     interaction_chat,
     joined_event,
     message_event,
@@ -38,6 +39,7 @@ GUILD, BOT_ID = 1041234567890120001, 1181234567890120100
 ALICE_ID, MOD_ID = 401234567890120011, 401234567890120012
 T = 1574227987660800000  # the recorded messages' snowflakes count up from this one
 AT = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)  # ... which Discord made at this time
+EDITED_AT = "2026-11-23T01:01:00.000000+00:00"  # the recorded edits' edited_timestamp
 
 SERVER = ChatRef("discord", str(GUILD), title="Acme Fans")
 ALICE_DM = ChatRef("discord", f"dm:{ALICE_ID}", title="alice", private=True)
@@ -67,6 +69,17 @@ def read_message(state: ConnectionState[Any], name: str) -> Event | None:
     message = discord.Message(state=state, channel=channel, data=data)  # type: ignore[arg-type]
     handles = {user.id: user.name for user in message.mentions}
     return message_event(message, handles=handles, bot_username="communitybot", bot_id=BOT_ID)
+
+
+def read_edit(state: ConnectionState[Any], name: str) -> Event | None:
+    """A MESSAGE_UPDATE as the adapter reads it from on_raw_message_edit: discord.py builds the
+    updated message from the payload (no cache needed) and hands both over."""
+    data = recorded(name)
+    channel, _ = state._get_guild_channel(data)
+    message = discord.Message(state=state, channel=channel, data=data)  # type: ignore[arg-type]
+    raw = discord.RawMessageUpdateEvent(data=data, message=message)
+    handles = {user.id: user.name for user in message.mentions}
+    return edited_event(raw, handles=handles, bot_id=BOT_ID)
 
 
 def interaction(state: ConnectionState[Any], name: str) -> discord.Interaction[Any]:
@@ -154,6 +167,43 @@ def test_an_image_is_attached_as_a_photo(state: ConnectionState[Any]) -> None:
     event = read_message(state, "message_with_attachment")
     url = recorded("message_with_attachment")["attachments"][0]["url"]
     assert event == typed(9, SERVER, ALICE, "打卡", attachments=(f"photo:{url}",))
+
+
+# Edits ---------------------------------------------------------------------------------------
+
+
+def edit(number: int, chat: ChatRef, actor: AccountRef, text: str, **fields: Any) -> Event:
+    """The event an edit of the `number`th recorded message is: what it now shows, at the time
+    it was edited, never a command."""
+    at = datetime.fromisoformat(EDITED_AT)
+    key = f"discord:edit:{T + number}:{EDITED_AT}"
+    return Event(key, chat, actor, at, EventKind.EDITED, text, **fields)
+
+
+def test_an_edited_message_is_an_edit_with_handles_and_no_command(
+    state: ConnectionState[Any],
+) -> None:
+    event = read_edit(state, "message_update")
+    text = "/checkin thanks @mod, my code is K7QM 3XPA"
+    assert event == edit(1, SERVER, ALICE, text)
+    assert event is not None and event.command is None and event.args == ()
+
+
+def test_an_edit_in_a_dm_is_private_and_addressed(state: ConnectionState[Any]) -> None:
+    event = read_edit(state, "message_update_dm")
+    assert event == edit(7, ALICE_DM, ALICE, "/points", addressed=True, private_reply=True)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        # Links unfurling into embeds send MESSAGE_UPDATE too, with no edit time: no edit.
+        "message_update_embeds",
+        "message_update_from_bot",
+    ],
+)
+def test_what_is_no_persons_edit_gives_no_event(state: ConnectionState[Any], name: str) -> None:
+    assert read_edit(state, name) is None
 
 
 # Interactions --------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -12,7 +13,7 @@ from sqlalchemy import func, select
 from bot.adapters.telegram import TelegramAdapter, TelegramOptions
 from handlers.router import Dispatcher
 from handlers.types import Reply
-from storage.schema import checkins, inbox, ledger, votes
+from storage.schema import checkins, inbox, ledger, link_codes, processed_events, votes
 from storage.store import Store
 from tests.conftest import TELEGRAM_OWNER
 from tests.fakes.telegram_api import FakeTelegram
@@ -307,6 +308,7 @@ async def test_webhook_mode_checks_the_secret_and_handles_a_redelivery_once(
     try:
         (hook,) = tg.calls_to("setWebhook")
         assert hook.params["secret_token"] == "s3cret"
+        assert "edited_message" in hook.params["allowed_updates"]
         update = {"update_id": 77, **tg.message(group(tg), user(tg, ALICE, "Alice"), "/checkin")}
         url = f"http://127.0.0.1:{unused_tcp_port}/telegram"
         async with aiohttp.ClientSession() as http:
@@ -412,3 +414,52 @@ async def test_a_channel_posting_into_the_group_is_no_member_and_no_admin(
     assert "as yourself" in hint
     assert "admins only" in refused
     assert count_rows(store, checkins) == 0 and count_rows(store, ledger) == 0
+
+
+def handled(store: Store, event_id: str) -> bool:
+    """Whether the core has handled the event (it records every handled event's id)."""
+    found = select(processed_events.c.event_id).where(processed_events.c.event_id == event_id)
+    return store.read_now(lambda conn: conn.execute(found).first()) is not None
+
+
+async def test_an_edit_runs_nothing_but_a_link_code_edited_in_is_spent_at_once(
+    tg: FakeTelegram, adapter: TelegramAdapter, store: Store
+) -> None:
+    alice = user(tg, ALICE, "Alice")
+    tg.push_message(tg.private_chat(alice), alice, "/link")
+    (shown,) = await said(tg, chat_id=ALICE)
+    found = re.search(r"link code: (\w+)", shown)
+    assert found is not None
+    code = found[1]
+    posted = tg.message(group(tg), alice, "good morning")
+    tg.push_update(posted)
+    message_id = posted["message"]["message_id"]
+    # Edited to the check-in word, then to show the code: an edit is no command, but what it
+    # shows is read (one chat's updates are handled in order).
+    checkin_edit = tg.push_edited_message(group(tg), message_id, "签到")
+    code_edit = tg.push_edited_message(group(tg), message_id, f"my code is {code}")
+    (spent,) = await said(tg)
+    assert "no longer works" in spent
+    quote = tg.calls_to("sendMessage")[-1].params["reply_parameters"]
+    assert quote["message_id"] == message_id  # the answer quotes the edited message
+    for update_id in (checkin_edit, code_edit):
+        assert handled(store, f"telegram:{update_id}")
+    assert count_rows(store, checkins) == 0
+    assert count_rows(store, link_codes) == 0
+    await tg.wait_for(lambda t: count_rows(store, inbox) == 0)
+    allowed = tg.calls_to("getUpdates")[0].params["allowed_updates"]
+    assert "edited_message" in allowed
+
+
+async def test_an_edit_that_reads_as_a_command_is_not_run(
+    tg: FakeTelegram, adapter: TelegramAdapter, store: Store
+) -> None:
+    alice = user(tg, ALICE, "Alice")
+    posted = tg.message(group(tg), alice, "hi")
+    tg.push_update(posted)
+    edit = tg.push_edited_message(group(tg), posted["message"]["message_id"], "/checkin")
+    tg.push_message(group(tg), alice, "/points")  # answered after the edit was handled
+    (points,) = await said(tg)
+    assert "0 points" in points
+    assert handled(store, f"telegram:{edit}")
+    assert count_rows(store, checkins) == 0 and len(tg.texts(GROUP)) == 1

@@ -20,6 +20,7 @@ RECORDED = Path(__file__).parent / "recorded" / "telegram"
 BOT_ID, BOT_USERNAME = 999000, "community_bot"
 NOW = datetime(2026, 11, 23, 1, 0, 5, tzinfo=UTC)  # when a button press or vote is read
 SENT = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)  # the recorded messages' date
+EDITED_AT = datetime(2026, 11, 23, 1, 1, tzinfo=UTC)  # the recorded edits' edit_date
 
 GROUP = ChatRef("telegram", "-1001234567890", title="Acme Fans")
 ALICE = AccountRef("telegram", "111111111", "Alice Wang", username="alice")
@@ -220,9 +221,66 @@ def test_a_captioned_photo_is_a_message_with_its_largest_size_attached() -> None
     )
 
 
+def edit(update_id: int, chat: ChatRef, actor: AccountRef, text: str, **fields: Any) -> Event:
+    """The event a recorded edit is: what the message now shows, at the time it was edited,
+    never a command (kept in the inbox until handled, like every message)."""
+    return Event(
+        f"telegram:{update_id}",
+        chat,
+        actor,
+        EDITED_AT,
+        EventKind.EDITED,
+        text,
+        from_inbox=True,
+        **fields,
+    )
+
+
+def test_an_edited_message_is_an_edit_showing_its_new_text() -> None:
+    event, incoming = only_event("edited_message")
+    assert event == edit(815000023, GROUP, ALICE, "签到!!")
+    # Answered (if at all) as a reply to the edited message; no admin rights matter.
+    assert incoming == Incoming(815000023, (event,), message_id=4401)
+
+
+def test_an_edit_that_now_reads_as_a_command_for_this_bot_is_still_no_command() -> None:
+    event, incoming = only_event("edited_command_replying_to_bot")
+    assert event == edit(815000024, GROUP, ALICE, "/checkin@community_bot", addressed=True)
+    assert event.command is None and event.args == () and event.arg_text == ""
+    assert incoming.message_id == 4406 and not incoming.wants_admin_check
+
+
+def test_an_edit_in_a_private_chat_can_be_answered_privately() -> None:
+    event, _ = only_event("edited_private_message")
+    chat = ChatRef("telegram", "111111111", title="Alice Wang", private=True)
+    assert event == edit(815000025, chat, ALICE, "/link", addressed=True, private_reply=True)
+
+
+def test_an_edited_caption_is_the_text_and_the_photo_stays_attached() -> None:
+    event, incoming = only_event("edited_caption")
+    photo = ("photo:AgACAgUAAxkBAAIBZ2aLarge",)
+    assert event == edit(815000026, GROUP, ALICE, "my code: K7QM 3XPA", attachments=photo)
+    assert incoming.message_id == 4417
+
+
+@pytest.mark.parametrize(
+    ("name", "update_id", "actor", "text"),
+    [
+        ("edited_by_anonymous_admin", 815000027, ANONYMOUS_ADMIN, "签到"),
+        ("edited_on_behalf_of_channel", 815000028, CHANNEL, "/award @acmenews 5"),
+    ],
+)
+def test_an_edit_by_someone_speaking_for_a_chat_is_that_chats(
+    name: str, update_id: int, actor: AccountRef, text: str
+) -> None:
+    event, incoming = only_event(name)
+    assert event == edit(update_id, GROUP, actor, text)
+    assert not incoming.wants_admin_check
+
+
 @pytest.mark.parametrize(
     "name",
-    ["channel_post", "group_migrated_notice", "message_from_another_bot", "edited_message"],
+    ["channel_post", "group_migrated_notice", "message_from_another_bot", "edited_by_another_bot"],
 )
 def test_what_the_bot_does_not_act_on_gives_no_events(name: str) -> None:
     incoming = read(name)

@@ -2,8 +2,10 @@
 
 Slash commands carry the core's command names, each with one optional `text` option for its
 arguments; plain channel messages (签到, "/checkin" typed as text) go through the same parsing as
-every platform. Buttons are answered from the raw interaction by their custom_id (a command line),
-never from discord.py's view store, so they keep working after a restart.
+every platform. An edited message goes to the core as an edit, which runs nothing but reads what
+the message now shows (a /link code edited in is spent). Buttons are answered from the raw
+interaction by their custom_id (a command line), never from discord.py's view store, so they keep
+working after a restart.
 
 Polls are posted as Discord's native polls; their votes arrive as bare gateway events with
 nothing to answer, so the voter's "+N points" goes unsaid (as on Telegram). A poll Discord cannot
@@ -29,6 +31,7 @@ from bot.adapters.discord_events import (
     PLATFORM,
     button_event,
     discord_markdown,
+    edited_event,
     event_id,
     interaction_chat,
     joined_event,
@@ -44,7 +47,7 @@ from bot.adapters.discord_polls import NativePolls
 from bot.adapters.failure import Failure, TokenRefused
 from bot.rendering import Renderer, plain_text
 from handlers.router import Dispatcher
-from handlers.types import Reply
+from handlers.types import Event, Reply
 
 log = logging.getLogger(__name__)
 
@@ -112,6 +115,8 @@ class DiscordAdapter:
         handlers: dict[str, Callable[..., Coroutine[Any, Any, None]]] = {
             "on_ready": self._on_ready,
             "on_message": self._on_message,
+            # Raw: edits of messages sent before a restart (or out of the cache) count too.
+            "on_raw_message_edit": self._on_message_edit,
             "on_interaction": self._on_interaction,
             "on_member_join": self._on_member_join,
             "on_raw_poll_vote_add": self._on_vote_add,
@@ -222,6 +227,9 @@ class DiscordAdapter:
     async def _on_message(self, message: discord.Message) -> None:
         await self._guarded(event_id(message.id), self._message(message))
 
+    async def _on_message_edit(self, raw: discord.RawMessageUpdateEvent) -> None:
+        await self._guarded(f"{PLATFORM}:edit:{raw.message_id}", self._edited(raw))
+
     async def _on_interaction(self, interaction: discord.Interaction[Any]) -> None:
         await self._guarded(event_id(interaction.id), self._interaction(interaction))
 
@@ -259,8 +267,23 @@ class DiscordAdapter:
             bot_username=user.name if user is not None else None,
             bot_id=user.id if user is not None else None,
         )
-        if event is None:
+        if event is not None:
+            await self._handle_message(message, event)
+
+    async def _edited(self, raw: discord.RawMessageUpdateEvent) -> None:
+        """An edited message: the core reads what it now shows (and runs nothing for it); its
+        answer, if any, replies to the edited message."""
+        message = raw.message
+        if message.author.bot:
             return
+        self._people.saw(message.author, *message.mentions)
+        handles = {user.id: user.name for user in message.mentions}
+        user = self.client.user
+        event = edited_event(raw, handles=handles, bot_id=user.id if user is not None else None)
+        if event is not None:
+            await self._handle_message(message, event)
+
+    async def _handle_message(self, message: discord.Message, event: Event) -> None:
         outcome = await self._dispatcher.handle(event)
         if outcome.reply is not None:
             reference = message.to_reference(fail_if_not_exists=False)

@@ -1,12 +1,13 @@
-"""What passes between discord.py and the core, without I/O: messages, interactions, joins and
-poll votes in as platform-neutral Events, and the escaping of what goes out. The adapter looks up
-what needs the network (the usernames behind <@id> mentions, who voted) and passes it in."""
+"""What passes between discord.py and the core, without I/O: messages (and their edits),
+interactions, joins and poll votes in as platform-neutral Events, and the escaping of what goes
+out. The adapter looks up what needs the network (the usernames behind <@id> mentions, who voted)
+and passes it in."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -84,6 +85,75 @@ def message_event(
     """The event a message in a channel or DM is; None for what the bot does not act on
     (bots, itself included, webhooks, system messages, empty messages). It is addressed to the
     bot when it mentions the bot or replies to one of its messages."""
+    shown = _shown(message, handles)
+    if shown is None:
+        return None
+    event = event_from_text(
+        event_id=event_id(message.id),
+        chat=shown.chat,
+        actor=shown.actor,
+        text=shown.text,
+        occurred_at=message.created_at,
+        bot_username=bot_username,
+    )
+    # In a DM only the sender reads the answer; in a channel everybody does.
+    return replace(
+        event,
+        attachments=shown.attachments,
+        private_reply=shown.chat.private,
+        addressed=event.addressed or (bot_id is not None and _speaks_to(message, bot_id)),
+    )
+
+
+def edited_event(
+    raw: discord.RawMessageUpdateEvent,
+    *,
+    handles: Mapping[int, str],
+    bot_id: int | None = None,
+) -> Event | None:
+    """The event an edit of a message is: what the message now shows, never run as a command
+    (an edit runs nothing). None for what is no edit of its words by a person: bots, webhooks,
+    system messages, and updates without content or without an edit time (Discord also sends
+    MESSAGE_UPDATE when links unfurl into embeds, or a message is pinned).
+
+    Each edit is an event of its own (its edit time tells it apart); a later update that leaves
+    the edit time as it was (embeds resolving after the edit) has the same id, and changes
+    nothing a second time."""
+    data: Mapping[str, Any] = raw.data
+    stamp = data.get("edited_timestamp")
+    message = raw.message
+    if "content" not in data or not stamp or message.edited_at is None:
+        return None
+    shown = _shown(message, handles)
+    if shown is None:
+        return None
+    chat = shown.chat
+    return Event(
+        f"{PLATFORM}:edit:{message.id}:{stamp}",
+        chat,
+        shown.actor,
+        message.edited_at,
+        EventKind.EDITED,
+        shown.text,
+        attachments=shown.attachments,
+        private_reply=chat.private,
+        addressed=chat.private or (bot_id is not None and _speaks_to(message, bot_id)),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Shown:
+    """What a person's message shows, where and by whom, as the core reads it."""
+
+    chat: ChatRef
+    actor: AccountRef
+    text: str  # mentions of known users as @username
+    attachments: tuple[str, ...]
+
+
+def _shown(message: discord.Message, handles: Mapping[int, str]) -> _Shown | None:
+    """None for what the bot does not act on: bots (itself included), webhooks, system
+    messages, messages outside any chat it can tell, empty messages."""
     author = message.author
     if author.bot or message.webhook_id is not None or message.type not in _USER_MESSAGES:
         return None
@@ -94,21 +164,8 @@ def message_event(
     attachments = tuple(_attachment(item) for item in message.attachments)
     if not text.strip() and not attachments:
         return None
-    event = event_from_text(
-        event_id=event_id(message.id),
-        chat=chat,
-        actor=account_ref(author, is_admin=not chat.private and manages_guild(author)),
-        text=text,
-        occurred_at=message.created_at,
-        bot_username=bot_username,
-    )
-    # In a DM only the sender reads the answer; in a channel everybody does.
-    return replace(
-        event,
-        attachments=attachments,
-        private_reply=chat.private,
-        addressed=event.addressed or (bot_id is not None and _speaks_to(message, bot_id)),
-    )
+    actor = account_ref(author, is_admin=not chat.private and manages_guild(author))
+    return _Shown(chat, actor, text, attachments)
 
 
 def _speaks_to(message: discord.Message, user_id: int) -> bool:

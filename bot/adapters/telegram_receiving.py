@@ -33,7 +33,9 @@ from handlers.router import Dispatcher
 
 log = logging.getLogger(__name__)
 
-ALLOWED_UPDATES = ("message", "callback_query", "poll_answer")
+# What getUpdates fetches and setWebhook asks Telegram to post. edited_message: a message edited
+# to show something else (a /link code) still counts for what it shows.
+ALLOWED_UPDATES = ("message", "edited_message", "callback_query", "poll_answer")
 # Webhook mode has no getUpdates to notice a revoked token (Telegram just stops calling): a
 # getMe this often does.
 TOKEN_CHECK_SECONDS = 300.0

@@ -76,10 +76,13 @@ def _account(
 def read_update(
     update: Update, *, bot_username: str, bot_id: int, now: datetime
 ) -> Incoming | None:
-    """The events in an update; None for updates the bot does not act on (edits, bots, ...)."""
+    """The events in an update; None for updates the bot does not act on (bots, service
+    messages, ...)."""
     event_id = inbox_id(update.update_id)
     if update.message is not None:
         return _message(update.update_id, event_id, update.message, bot_username, bot_id)
+    if update.edited_message is not None:
+        return _edited(update.update_id, event_id, update.edited_message, bot_id)
     if update.callback_query is not None:
         return _button(update.update_id, event_id, update.callback_query, bot_username, now)
     answer = update.poll_answer
@@ -125,9 +128,8 @@ def _message(
         return Incoming(
             update_id, (), migrated=(str(message.migrate_from_chat_id), str(message.chat.id))
         )
-    user = message.from_user
-    speaks_for = message.sender_chat
-    if user is None or (user.is_bot and speaks_for is None):
+    actor = _sender(message)
+    if actor is None:
         return None
     chat = chat_ref(message.chat)
     if message.new_chat_members:
@@ -148,12 +150,6 @@ def _message(
     attachments = _attachments(message)
     if not text and not attachments:
         return None
-    if speaks_for is not None:
-        # An anonymous admin writes as the group itself (Telegram vouches that they are an
-        # admin); anyone else with a sender_chat posts as a channel, which is nobody's admin.
-        actor = chat_account(speaks_for, is_admin=speaks_for.id == message.chat.id)
-    else:
-        actor = account_ref(user)
     event = event_from_text(
         event_id=event_id,
         chat=chat,
@@ -172,6 +168,46 @@ def _message(
     # Only a person can be looked up: a chat speaking is an admin exactly when it is the group.
     asks = event.kind is EventKind.COMMAND and not chat.private and not actor.anonymous
     return Incoming(update_id, (event,), message_id=message.message_id, wants_admin_check=asks)
+
+
+def _edited(update_id: int, event_id: str, message: Message, bot_id: int) -> Incoming | None:
+    """A message edited after it was sent: what it now shows, never parsed as a command (an
+    edit runs nothing). Each edit comes as an update of its own, so its update id is its id."""
+    actor = _sender(message)
+    if actor is None:
+        return None
+    text = message.text or message.caption or ""
+    attachments = _attachments(message)
+    if not text and not attachments:
+        return None
+    chat = chat_ref(message.chat)
+    event = Event(
+        event_id,
+        chat,
+        actor,
+        message.edit_date or message.date,
+        EventKind.EDITED,
+        text,
+        attachments=attachments,
+        private_reply=chat.private,
+        addressed=chat.private or _replies_to(message, bot_id),
+        from_inbox=True,
+    )
+    return Incoming(update_id, (event,), message_id=message.message_id)
+
+
+def _sender(message: Message) -> AccountRef | None:
+    """Who a message is from as the core sees them; None for bots (and service messages
+    without a sender)."""
+    user = message.from_user
+    speaks_for = message.sender_chat
+    if user is None or (user.is_bot and speaks_for is None):
+        return None
+    if speaks_for is not None:
+        # An anonymous admin writes as the group itself (Telegram vouches that they are an
+        # admin); anyone else with a sender_chat posts as a channel, which is nobody's admin.
+        return chat_account(speaks_for, is_admin=speaks_for.id == message.chat.id)
+    return account_ref(user)
 
 
 def _button(

@@ -5,7 +5,8 @@ inside ``with fake.patch_discord():``. GUILD_CREATE is only sent at IDENTIFY, so
 Clients should pass ``guild_ready_timeout=0.05`` (on_ready fires that long after the last
 GUILD_CREATE; the default is 2 s) and enable ``Intents.members`` to cache members other than the
 bot. Like Discord, guild message content is blanked for clients without ``message_content``, the
-bot's own visible messages are echoed back as MESSAGE_CREATE (deletions as MESSAGE_DELETE), and
+bot's own visible messages are echoed back as MESSAGE_CREATE (deletions as MESSAGE_DELETE), a
+user's edit (``edit_message``) comes as MESSAGE_UPDATE with the whole message, and
 ``member_join`` reaches only clients with the ``members`` intent. Messages may carry a native poll
 (checked against Discord's limits); ``poll_vote`` votes in one (sent only to clients with the
 polls intents), and ``POST .../polls/{id}/expire`` ends it.
@@ -357,7 +358,7 @@ class FakeDiscord:
             payload = data
             if sess.intents & need != need:
                 continue
-            if event == "MESSAGE_CREATE":
+            if event in ("MESSAGE_CREATE", "MESSAGE_UPDATE"):
                 mentioned = any(int(u["id"]) == BOT_ID for u in data["mentions"])
                 privileged = mentioned or not guild_id or data["author"]["id"] == str(BOT_ID)
                 if not sess.intents & MESSAGE_CONTENT and not privileged:
@@ -457,6 +458,26 @@ class FakeDiscord:
                 msg["mentions"].append(replied["author"])
         await self.dispatch("MESSAGE_CREATE", msg)
         return int(msg["id"])
+
+    async def edit_message(self, message_id: int, content: str) -> None:
+        """The author of user message ``message_id`` edits it to say ``content``: Discord sends
+        MESSAGE_UPDATE with the whole message as it now is (mentions read anew) and a new
+        ``edited_timestamp``."""
+        msg = self._stored[message_id]
+        if msg["author"]["id"] == str(BOT_ID):
+            raise ValueError("edit the bot's own messages through the REST API")
+        guild_id = msg.get("guild_id")
+        msg["content"] = content
+        msg["mentions"] = self._mentions(content, self.guilds[int(guild_id)] if guild_id else None)
+        msg["edited_timestamp"] = _now()
+        await self.dispatch("MESSAGE_UPDATE", msg)
+
+    async def unfurl_links(self, message_id: int) -> None:
+        """Discord resolves the links in message ``message_id`` into embeds: MESSAGE_UPDATE
+        again, but no edit (``edited_timestamp`` stays as it was)."""
+        msg = self._stored[message_id]
+        msg["embeds"] = [{"type": "link", "url": "https://example.com", "title": "Example"}]
+        await self.dispatch("MESSAGE_UPDATE", msg)
 
     async def member_join(
         self, guild_id: int, user_id: int, username: str, *, global_name: str | None = None
@@ -583,10 +604,7 @@ class FakeDiscord:
         mid, gid = self.snowflake(), self.channels[channel_id].get("guild_id")
         guild = self.guilds[int(gid)] if gid else None
         content = body.get("content") or ""
-        mentions = [
-            {**self.users[u], **({"member": self._member(guild, u, False)} if guild else {})}
-            for u in dict.fromkeys(int(x) for x in MENTION_RE.findall(content)) if u in self.users
-        ]  # fmt: skip
+        mentions = self._mentions(content, guild)
         msg: Json = {
             "id": str(mid), "channel_id": str(channel_id), "author": self.users[author_id],
             "content": content, "timestamp": _now(), "edited_timestamp": None, "tts": False,
@@ -613,6 +631,13 @@ class FakeDiscord:
             msg["webhook_id"] = msg["application_id"] = str(APP_ID)
         self._stored[mid] = msg
         return msg
+
+    def _mentions(self, content: str, guild: _Guild | None) -> list[Json]:
+        """The users ``content`` mentions as <@id>, as a message carries them."""
+        return [
+            {**self.users[u], **({"member": self._member(guild, u, False)} if guild else {})}
+            for u in dict.fromkeys(int(x) for x in MENTION_RE.findall(content)) if u in self.users
+        ]  # fmt: skip
 
     def _record(self, kind: str, where: int, msg: Json, body: Json, *, new: bool = False) -> None:
         """Record a send (flags as the message ends up); echo new visible ones like Discord."""

@@ -1,10 +1,11 @@
 """A fake Telegram Bot API server that the real python-telegram-bot talks to over a local socket.
 
 Usage: ``async with FakeTelegram() as tg:`` then ``Bot(token, base_url=tg.base_url)``. Push updates
-with ``tg.push_message(...)`` etc.; read what the bot did from ``tg.calls``. Written from the Bot
-API docs: the ``{"ok": ...}`` envelope, long-polled ``getUpdates`` confirmed by ``offset``, HTML
-validation like Telegram's, 429 with ``retry_after``. Limits: no files are stored, MarkdownV2 is
-not validated, no webhook delivery, no inline mode.
+with ``tg.push_message(...)`` (a user's later edit of it: ``tg.push_edited_message(...)``) etc.;
+read what the bot did from ``tg.calls``. Written from the Bot API docs: the ``{"ok": ...}``
+envelope, long-polled ``getUpdates`` confirmed by ``offset`` and filtered by ``allowed_updates``,
+HTML validation like Telegram's, 429 with ``retry_after``. Limits: no files are stored, MarkdownV2
+is not validated, no webhook delivery, no inline mode.
 """
 
 from __future__ import annotations
@@ -700,6 +701,22 @@ class FakeTelegram:
             fields["sender_chat"] = sender_chat
         return {"message": self._store(chat, user, **fields)}
 
+    def edited_message(self, chat: JSON, message_id: int, text: str) -> JSON:
+        """An ``edited_message`` update: the sender of message ``message_id`` changed its text
+        (its caption, for a photo or document) to ``text``. Telegram sends the whole message as
+        it now is, with ``edit_date``, under a fresh update id."""
+        message = self.messages[(chat["id"], message_id)]
+        if message["from"]["id"] == BOT_ID:
+            raise ValueError("the bot's own edits are not sent to it")
+        media = "caption" in message or "text" not in message
+        field, entities_key = ("caption", "caption_entities") if media else ("text", "entities")
+        message[field] = text
+        message.pop(entities_key, None)
+        if entities := command_entities(text):
+            message[entities_key] = entities
+        message["edit_date"] = max(int(time.time()), message["date"] + 1)
+        return {"edited_message": copy.deepcopy(message)}
+
     @staticmethod
     def anonymous_admin() -> JSON:
         """GroupAnonymousBot: the sender Telegram shows for an admin who posts as the group."""
@@ -770,6 +787,9 @@ class FakeTelegram:
 
     def push_message(self, chat: JSON, user: JSON, text: str, **kw: Any) -> int:
         return self.push_update(self.message(chat, user, text, **kw))
+
+    def push_edited_message(self, chat: JSON, message_id: int, text: str) -> int:
+        return self.push_update(self.edited_message(chat, message_id, text))
 
     def push_photo_message(self, chat: JSON, user: JSON, caption: str | None = None) -> int:
         return self.push_update(self.photo_message(chat, user, caption))
