@@ -166,7 +166,7 @@ class Dispatcher:
         return await self._store.write(pending_arrivals, platform)
 
     async def drop_arrival(self, event_id: str) -> None:
-        """Forget a kept update that asks nothing of the core (an edit, a bot's message)."""
+        """Forget a kept update that asks nothing of the core (a bot's message, a service note)."""
         await self._store.write(settle_arrival, event_id)
 
     async def chat_moved(self, platform: str, *, old_chat_id: str, new_chat_id: str) -> None:
