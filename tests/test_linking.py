@@ -259,7 +259,9 @@ async def test_code_entered_on_its_own_platform_is_refused(chat: Chat, store: St
     await chat.say("bob", "/checkin")
     before = snapshot(store)
     other = await enter(dm(chat), "bob", code)
-    assert other.text == "This code was made on console. Enter it on your other platform, not on console."
+    assert other.text == (
+        "This code was made on console. Enter it on your other platform, not on console."
+    )
     own = await enter(dm(chat), "alice", code)
     assert own.text is not None and own.text.startswith("This code is yours")
     assert snapshot(store) == before
