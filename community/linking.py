@@ -90,11 +90,10 @@ def codes_in(text: str) -> set[str]:
     }
 
 
-_SPEND = (
-    delete(link_codes)
-    .where(link_codes.c.code.in_(bindparam("codes", expanding=True)))
-    .returning(link_codes.c.code)
-)
+# Live codes are few (one per member, for minutes): reading them all is cheaper than an IN
+# list, whose statement SQLAlchemy would compile anew for every message.
+_LIVE_CODES = select(link_codes.c.code)
+_SPEND = delete(link_codes).where(link_codes.c.code == bindparam("b_code"))
 
 
 def spend_codes_shown(conn: Connection, text: str) -> bool:
@@ -104,7 +103,10 @@ def spend_codes_shown(conn: Connection, text: str) -> bool:
     candidates = codes_in(text)
     if not candidates:
         return False
-    return bool(conn.execute(_SPEND, {"codes": sorted(candidates)}).all())
+    shown = candidates.intersection(conn.execute(_LIVE_CODES).scalars())
+    for code in shown:
+        conn.execute(_SPEND, {"b_code": code})
+    return bool(shown)
 
 
 def issue_code(
