@@ -189,3 +189,13 @@ def find_by_handle(
         _BY_HANDLE, {"community": community_id, "handle": key, "platform": platform}
     ).first()
     return None if row is None else Member(row.id, community_id, row.display_name)
+
+
+def find_by_account(
+    conn: Connection, *, community_id: int, platform: str, user_id: str
+) -> Member | None:
+    """The member behind a platform account; None when the bot has never seen it. Unlike
+    `identify`, being looked up is no sign of life: nothing is registered or touched."""
+    account = {"community": community_id, "platform": platform, "user_id": fit_text(user_id, 64)}
+    row = conn.execute(_ACCOUNT, account).first()
+    return None if row is None else Member(row.id, community_id, row.display_name)

@@ -2,44 +2,109 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from community import adjustments, members
+from community.members import Member
 from handlers.parsing import parse_amount
 from handlers.routes import Context, Router
-from handlers.types import Reply
+from handlers.text import strip_invisible
+from handlers.types import AccountRef, Event, Reply
 
 router = Router()
 
 
 @router.command("award", admin=True)
 def award(ctx: Context) -> Reply:
-    """/award @member N reason — add points."""
+    """/award @member N reason (or N reason, replying to the member) — add points."""
     return _adjust(ctx, sign=1)
 
 
 @router.command("deduct", admin=True)
 def deduct(ctx: Context) -> Reply:
-    """/deduct @member N reason — take points away."""
+    """/deduct @member N reason (or N reason, replying to the member) — take points away."""
     return _adjust(ctx, sign=-1)
+
+
+@dataclass(frozen=True, slots=True)
+class _Aim:
+    """Whom a command names, and the words after it."""
+
+    handle: str | None  # typed: "@bob"
+    account: AccountRef | None  # given by the platform: a reply's author, a text mention
+    rest: str
+
+
+def _aim(event: Event) -> _Aim | None:
+    """Who the command is about. Whatever is typed first wins: a mention's words or a handle;
+    a reply's author only when the command starts with an amount ("/award 50 thanks")."""
+    text = event.arg_text
+    for mention in event.mentions:
+        shown = strip_invisible(mention.shown).strip()
+        after = text[len(shown) :]
+        if shown and text.startswith(shown) and (not after or after[0].isspace()):
+            return _Aim(None, mention.account, after.strip())
+    parts = text.split(None, 1)
+    if not parts:
+        return None
+    if event.target is not None and parse_amount(parts[0]) is not None:
+        return _Aim(None, event.target, text)
+    return _Aim(parts[0], None, parts[1] if len(parts) > 1 else "")
+
+
+def _member(ctx: Context, aim: _Aim) -> tuple[Member, str] | Reply:
+    """The member aimed at and how the answer names them beyond doubt; else the refusal."""
+    account = aim.account
+    if account is None:
+        handle = aim.handle or ""
+        found = members.find_by_handle(
+            ctx.conn, community_id=ctx.community.id, handle=handle, platform=ctx.event.chat.platform
+        )
+        if found is None:
+            return Reply("points/unknown_member", {"handle": handle})
+        return found, f"@{members.username_key(handle)}"
+    if account.anonymous or account.is_bot:
+        # A channel, a group speaking through an anonymous admin, a bot: nobody to pay.
+        return Reply("points/not_a_person", {"name": account.display_name, "bot": account.is_bot})
+    found = members.find_by_account(
+        ctx.conn, community_id=ctx.community.id, platform=account.platform, user_id=account.user_id
+    )
+    if found is None:
+        # The platform vouches for this account (unlike a typed handle, which names whoever
+        # holds it), and a group's quiet members are exactly who a reply reaches (Telegram
+        # shows the bot only commands): they become members now rather than being refused.
+        found = members.identify(
+            ctx.conn,
+            community_id=ctx.community.id,
+            platform=account.platform,
+            user_id=account.user_id,
+            display_name=account.display_name,
+            username=account.username,
+            at=ctx.now,
+        )
+    if account.username:
+        return found, f"@{members.username_key(account.username)}"
+    # No handle to name them by: their account id, as /me shows it.
+    return found, f"{account.platform}:{account.user_id}"
 
 
 def _adjust(ctx: Context, sign: int) -> Reply:
     command = "award" if sign > 0 else "deduct"
-    parts = ctx.event.arg_text.split(None, 2)
     usage = Reply(
         "points/adjust_usage", {"command": command, "limit": ctx.community.rules.points.max_award}
     )
-    if len(parts) < 2:
+    aim = _aim(ctx.event)
+    if aim is None:
         return usage
-    handle, amount_text = parts[0], parts[1]
-    amount = parse_amount(amount_text)
+    parts = aim.rest.split(None, 1)
+    amount = parse_amount(parts[0]) if parts else None
     if amount is None:
         return usage
-    target = members.find_by_handle(
-        ctx.conn, community_id=ctx.community.id, handle=handle, platform=ctx.event.chat.platform
-    )
-    if target is None:
-        return Reply("points/unknown_member", {"handle": handle})
-    note = adjustments.clean_note(parts[2] if len(parts) > 2 else "")
+    found = _member(ctx, aim)
+    if isinstance(found, Reply):
+        return found
+    target, handle = found
+    note = adjustments.clean_note(parts[1] if len(parts) > 1 else "")
     posting = adjustments.adjust(
         ctx.conn,
         ctx.community,
@@ -55,7 +120,7 @@ def _adjust(ctx: Context, sign: int) -> Reply:
         {
             "target": target.display_name,
             # The handle as this platform knows it: whom it paid, beyond doubt.
-            "handle": f"@{members.username_key(handle)}",
+            "handle": handle,
             "platform": ctx.event.chat.platform,
             "amount": amount,
             "note": note,

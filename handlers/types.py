@@ -36,6 +36,18 @@ class AccountRef:
     # posting into a group): never a member, never earns; admin commands still work where the
     # platform vouches for them (is_platform_admin).
     anonymous: bool = False
+    # A bot's account (another bot in the group, when a command points at its message): never
+    # a member, never paid.
+    is_bot: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Mention:
+    """A person named in a message by the platform's own link rather than a typed @handle (a
+    Telegram text_mention of someone without a username): the words shown, and whose they are."""
+
+    shown: str
+    account: AccountRef
 
 
 class EventKind(StrEnum):
@@ -81,6 +93,14 @@ class Event:
     # The adapter kept this event in the inbox before acknowledging it to the platform; the
     # unit of work that handles it removes it from there.
     from_inbox: bool = False
+    # The account a command points at without a typed handle: the author of the message it
+    # replies to (Telegram), a member picked in a platform's own picker. It may be a bot or
+    # speak for a chat (`anonymous`): handlers that act on members refuse those.
+    target: AccountRef | None = None
+    # People linked in the command's text by the platform (Telegram text_mention). The text and
+    # args stay as typed, so one parser reads every platform and the console; a handler that
+    # expects a member where a mention's shown words stand takes the mention's account.
+    mentions: tuple[Mention, ...] = ()
 
 
 class Visibility(StrEnum):

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from typing import TypedDict, Unpack
 
 from sqlalchemy import select
 
 from bot.rendering import Renderer, plain_text
 from handlers.parsing import event_from_button, event_from_text
 from handlers.router import Dispatcher, Outcome
-from handlers.types import AccountRef, ChatRef, Event, EventKind
+from handlers.types import AccountRef, ChatRef, Event, EventKind, Mention
 from loyalty.ledger import balance, ledger_sum
 from storage.schema import accounts, communities
 from storage.store import Store
@@ -33,6 +34,16 @@ class Said:
         """The command the reply's button number `index` (from 0) sends when pressed."""
         assert self.outcome.reply is not None, "the bot did not answer"
         return self.outcome.reply.choices[index].command
+
+
+class Sending(TypedDict, total=False):
+    """How a message is sent: its event id (a redelivery repeats one), the author of the
+    message it replies to, and the words in it the platform links to people (a Telegram
+    text_mention). People are named as members of the chat's platform, or given whole."""
+
+    event_id: str | None
+    replying_to: str | AccountRef | None
+    mentioning: Mapping[str, str | AccountRef]
 
 
 @dataclass
@@ -96,21 +107,31 @@ class Chat:
         """A fresh event id on this platform."""
         return f"{self.platform}:{next(_ids)}"
 
-    def event(self, who: str, text: str, *, event_id: str | None = None) -> Event:
-        """The event a member's message becomes."""
+    def event(self, who: str, text: str, **how: Unpack[Sending]) -> Event:
+        """The event a member's message becomes. `replying_to` is the author of the message it
+        replies to; `mentioning` maps words in the text to the people the platform linked
+        them to (a Telegram text_mention). Names are members' accounts on this platform."""
         event = event_from_text(
-            event_id=event_id or self.new_id(),
+            event_id=how.get("event_id") or self.new_id(),
             chat=self.ref(),
             actor=self.actor(who),
             text=text,
             occurred_at=self.now,
         )
-        return replace(event, private_reply=self.private)
+        replying_to = how.get("replying_to")
+        target = None if replying_to is None else self._account(replying_to)
+        mentioning = how.get("mentioning", {})
+        mentions = tuple(Mention(shown, self._account(whom)) for shown, whom in mentioning.items())
+        return replace(event, private_reply=self.private, target=target, mentions=mentions)
 
-    async def say(self, who: str, text: str, *, event_id: str | None = None) -> Said:
-        """`who` sends `text`; returns what the bot answered."""
-        event = self.event(who, text, event_id=event_id)
-        return await self.deliver(event)
+    def _account(self, whom: str | AccountRef) -> AccountRef:
+        # As a platform names someone else: whether they are an admin is never asked.
+        return replace(self.actor(whom), is_platform_admin=False) if isinstance(whom, str) else whom
+
+    async def say(self, who: str, text: str, **how: Unpack[Sending]) -> Said:
+        """`who` sends `text` (as a reply to `replying_to`'s message, if given); returns what
+        the bot answered."""
+        return await self.deliver(self.event(who, text, **how))
 
     async def press(self, who: str, command: str) -> Said:
         """`who` presses a button whose data is the command line `command` (e.g. "/vote 1 0")."""

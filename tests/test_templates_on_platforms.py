@@ -147,6 +147,7 @@ SAMPLES: Mapping[str, list[dict[str, Any]]] = {
             "account": "discord:456",
         },
     ],
+    "points/not_a_person": [{"name": HOSTILE, "bot": True}, {"name": HOSTILE, "bot": False}],
     "points/points": [
         {"name": HOSTILE, "balance": 1010, "entries": _ENTRIES},
         {"name": HOSTILE, "balance": 0, "entries": []},
