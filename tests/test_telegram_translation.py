@@ -112,7 +112,8 @@ def test_a_command_replying_to_the_bot_is_addressed() -> None:
 
 def test_a_command_replying_to_a_member_is_not_addressed() -> None:
     event, _ = only_event("reply_to_member")
-    assert event == command(815000007, GROUP, BOSS, "/ban", "ban", "")
+    # It points at the member replied to (tests/test_telegram_targeting.py): the core decides.
+    assert event == command(815000007, GROUP, BOSS, "/ban", "ban", "", target=ALICE)
 
 
 def test_a_forum_topic_the_bot_opened_does_not_address_every_message_in_it() -> None:

@@ -6,10 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from telegram import CallbackQuery, Chat, Message, Update, User
+from telegram import CallbackQuery, Chat, Message, MessageEntity, Update, User
 
 from handlers.parsing import event_from_button, event_from_text
-from handlers.types import AccountRef, ChatRef, Event, EventKind
+from handlers.types import AccountRef, ChatRef, Event, EventKind, Mention
 
 PLATFORM = "telegram"
 
@@ -44,7 +44,8 @@ def chat_ref(chat: Chat) -> ChatRef:
 
 def account_ref(user: User, *, is_admin: bool = False) -> AccountRef:
     """A Telegram user as the core sees them."""
-    return _account(user.id, user.full_name or user.username, user.username, is_admin)
+    name = user.full_name or user.username
+    return _account(user.id, name, user.username, is_admin, is_bot=user.is_bot)
 
 
 def chat_account(chat: Chat, *, is_admin: bool) -> AccountRef:
@@ -62,6 +63,7 @@ def _account(
     is_admin: bool,
     *,
     anonymous: bool = False,
+    is_bot: bool = False,
 ) -> AccountRef:
     return AccountRef(
         PLATFORM,
@@ -70,6 +72,7 @@ def _account(
         username=username,
         is_platform_admin=is_admin,
         anonymous=anonymous,
+        is_bot=is_bot,
     )
 
 
@@ -165,6 +168,10 @@ def _message(
         from_inbox=True,
         addressed=event.addressed or _replies_to(message, bot_id),
     )
+    if event.kind is EventKind.COMMAND:
+        # Whom the command points at without a typed handle (an admin's "/award 50" replying
+        # to Bob's message, "/award Bob 50" with Bob linked): the core decides what it means.
+        event = replace(event, target=_replied_author(message, bot_id), mentions=_mentions(message))
     # Only a person can be looked up: a chat speaking is an admin exactly when it is the group.
     asks = event.kind is EventKind.COMMAND and not chat.private and not actor.anonymous
     return Incoming(update_id, (event,), message_id=message.message_id, wants_admin_check=asks)
@@ -233,13 +240,48 @@ def _button(
     )
 
 
-def _replies_to(message: Message, bot_id: int) -> bool:
-    """Whether a message answers one of the bot's. In a forum every message of a topic "replies"
-    to the topic's opening notice, which says nothing about whom it is meant for."""
+def _replied(message: Message) -> Message | None:
+    """The message this one answers, if any. In a forum every message of a topic "replies" to
+    the topic's opening notice, which says nothing about whom it is meant for: no reply."""
     replied = message.reply_to_message
-    if replied is None or replied.from_user is None or replied.forum_topic_created is not None:
-        return False
-    return replied.from_user.id == bot_id
+    if replied is None or replied.forum_topic_created is not None:
+        return None
+    if message.is_topic_message and replied.message_id == message.message_thread_id:
+        return None  # the topic's header, however Telegram happens to describe it
+    return replied
+
+
+def _replies_to(message: Message, bot_id: int) -> bool:
+    """Whether a message answers one of the bot's."""
+    replied = _replied(message)
+    return replied is not None and replied.from_user is not None and replied.from_user.id == bot_id
+
+
+def _replied_author(message: Message, bot_id: int) -> AccountRef | None:
+    """Who wrote the message a command replies to: a chat for a channel post or an anonymous
+    admin's message (Telegram's stand-in user is nobody), another bot as a bot. A reply to this
+    bot addresses it and points at nobody."""
+    replied = _replied(message)
+    if replied is None:
+        return None
+    if replied.sender_chat is not None:
+        return chat_account(replied.sender_chat, is_admin=False)
+    user = replied.from_user
+    if user is None or user.id == bot_id:
+        return None
+    return account_ref(user)
+
+
+def _mentions(message: Message) -> tuple[Mention, ...]:
+    """People linked in the text by Telegram (text_mention: members without a @username), with
+    the words shown for them (Telegram counts offsets in UTF-16; PTB cuts them right)."""
+    kinds: list[str | None] = [MessageEntity.TEXT_MENTION]
+    found = message.parse_entities(kinds) if message.text else message.parse_caption_entities(kinds)
+    return tuple(
+        Mention(shown, account_ref(entity.user))
+        for entity, shown in sorted(found.items(), key=lambda item: item[0].offset)
+        if entity.user is not None
+    )
 
 
 def _attachments(message: Message) -> tuple[str, ...]:
