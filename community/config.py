@@ -18,10 +18,13 @@ _NUMBER = re.compile(r"[1-9][0-9]{0,19}")
 ACCOUNT_IDS: dict[str, Callable[[str], bool]] = {
     "telegram": lambda user_id: _NUMBER.fullmatch(user_id) is not None,
     "discord": lambda user_id: _NUMBER.fullmatch(user_id) is not None,
-    "console": lambda name: (
-        0 < len(name) <= 64 and name == name.casefold() and not any(ch.isspace() for ch in name)
-    ),
+    "console": lambda name: 0 < len(name.strip()) <= 64,
 }
+
+
+def console_account_id(name: str) -> str:
+    """A console user's id, as `:as NAME` makes it and /me shows it: the name, case-folded."""
+    return name.strip().casefold()
 
 
 class ConfigError(ValueError):
@@ -85,15 +88,19 @@ class Access(_Strict):
     def _platform_ids(cls, admins: tuple[str, ...]) -> tuple[str, ...]:
         # An entry that can never match would leave the operator without rights and no word
         # of why: each must be an account id as /me shows it.
+        listed = []
         for admin in admins:
             platform, _, user_id = admin.partition(":")
             fits = ACCOUNT_IDS.get(platform)
             if fits is None or not fits(user_id):
                 raise ValueError(
                     f"admin {admin!r} is no account id: use 'telegram:12345', 'discord:67890'"
-                    " or 'console:name' (lower case), as /me shows it"
+                    " or 'console:name', as /me shows it"
                 )
-        return admins
+            # "console:Big Boss" is who `:as Big Boss` is, whatever the case.
+            console = platform == "console"
+            listed.append(f"console:{console_account_id(user_id)}" if console else admin)
+        return tuple(listed)
 
     def lists(self, platform: str, user_id: str) -> bool:
         """Whether this account is named in the admins list."""

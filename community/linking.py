@@ -109,6 +109,18 @@ def spend_codes_shown(conn: Connection, text: str) -> bool:
     return bool(shown)
 
 
+def spend_member_codes(conn: Connection, member_id: int) -> bool:
+    """The member's live codes stop working (what the bot told them privately went public,
+    and the platform does not say what it was). True when one was spent."""
+    return bool(
+        conn.execute(
+            delete(link_codes)
+            .where(link_codes.c.member_id == member_id)
+            .returning(link_codes.c.code)
+        ).all()
+    )
+
+
 def issue_code(
     conn: Connection, community: Community, *, member_id: int, platform: str, at: datetime
 ) -> LinkCode:

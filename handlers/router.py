@@ -26,7 +26,7 @@ from community.events import (
     pending_arrivals,
     settle_arrival,
 )
-from community.linking import spend_codes_shown
+from community.linking import spend_codes_shown, spend_member_codes
 from community.members import Member, identify
 from community.polls import attach_native, poll_by_native
 from handlers.parsing import normalize_word
@@ -227,9 +227,10 @@ class Dispatcher:
             chat = event.chat
             adopt_chat(conn, platform=chat.platform, chat_id=chat.chat_id, adopter=account, at=now)
             adopted = True
-        # Whatever it was meant as, text everyone here reads (an edit too) spends any /link
-        # code it shows; the spend is said where it was what the message was about.
-        exposed = not event.private_reply and spend_codes_shown(conn, event.text)
+        # Whatever it was meant as, text everyone here reads (an edit, a quote, a forward, a
+        # public answer's echo) spends any /link code it shows; the spend is said where it was
+        # what the message was about.
+        exposed = self._in_public(event, route) and self._spend_shown_codes(conn, event, member)
         if exposed and (route is None or route.command == "link"):
             return Outcome(Reply("link/spent_in_public", locale=community.locale))
         if route is None and (event.kind not in _ASKING or not event.addressed):
@@ -258,6 +259,20 @@ class Dispatcher:
         if reply.template == "common/admins_only" and group_admin and not vouched:
             reply = replace(reply, template="common/group_not_adopted")
         return Outcome(replace(reply, locale=community.locale))
+
+    @staticmethod
+    def _in_public(event: Event, route: Route | None) -> bool:
+        """Whether others read what the event says: anything in a group, except a private
+        command answered where only the asker sees it (a Discord slash /link)."""
+        answered_privately = route is not None and route.private and event.private_reply
+        return not event.chat.private and not answered_privately
+
+    @staticmethod
+    def _spend_shown_codes(conn: Connection, event: Event, member: Member | None) -> bool:
+        spent = spend_codes_shown(conn, f"{event.text}\n{event.quoted}")
+        if event.shows_private_chat and member is not None:
+            spent = spend_member_codes(conn, member.id) or spent
+        return spent
 
     def _identify(self, conn: Connection, community: Community, event: Event) -> Member:
         actor = event.actor

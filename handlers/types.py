@@ -80,6 +80,13 @@ class Event:
     args: tuple[str, ...] = ()
     arg_text: str = ""
     attachments: tuple[str, ...] = ()
+    # Text the message shows from elsewhere (a Telegram quote, a Discord forward): never a
+    # command, but it is made public as much as the message's own words are.
+    quoted: str = ""
+    # The message shows a message of the actor's private chat with the bot whose text the
+    # platform does not pass on (Telegram's reply in another chat, without a quote): whatever
+    # the bot told them there privately may now be public.
+    shows_private_chat: bool = False
     # Whether the adapter can answer this one person privately (a private chat, a Discord
     # interaction answered ephemerally). Commands that show secrets need it.
     private_reply: bool = False

@@ -160,7 +160,7 @@ async def test_an_admin_removed_from_the_file_loses_rights_in_every_community_at
         ('admins = ["Telegram:1000"]', "admins: admin 'Telegram:1000' is no account id"),
         ('admins = ["telegram: 1000"]', "admins: admin 'telegram: 1000' is no account id"),
         ('admins = ["tg:1000"]', "admins: admin 'tg:1000' is no account id"),
-        ('admins = ["console:Admin"]', "admins: admin 'console:Admin' is no account id"),
+        ('admins = ["console: "]', "admins: admin 'console: ' is no account id"),
         ('admins = "telegram:1"', "admins: Input should be a list, not 'telegram:1'"),
         ('platform_admins = "yes"', "platform_admins: Input should be a valid boolean, not 'yes'"),
         ("[checkin]\npoints = true", "checkin.points: Input should be a valid integer, not True"),
@@ -218,3 +218,9 @@ async def test_a_community_file_saved_with_a_byte_order_mark_is_read(
     file.write_bytes(b"\xef\xbb\xbf" + EVERY_FIELD.encode())  # what Windows Notepad writes
     with running(settings) as app:
         assert app.community.slug == "every-field"
+
+
+@pytest.mark.parametrize("entry", ["console:Big Boss", "console:big boss", "console: BIG BOSS "])
+def test_a_console_admin_is_listed_as_the_console_names_them(entry: str) -> None:
+    config, _ = parse_config(f'admins = ["{entry}"]')
+    assert config.access.lists("console", "big boss")

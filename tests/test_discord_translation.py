@@ -265,3 +265,10 @@ def test_a_newcomer_joins_the_server_they_joined(state: ConnectionState[Any]) ->
     newbie = AccountRef("discord", data["user"]["id"], "Newbie", username="newbie")
     key = f"discord:joined:{GUILD}:{newbie.user_id}:{int(AT.timestamp())}"
     assert event == Event(key, SERVER, newbie, AT, EventKind.JOINED, "")
+
+
+def test_a_forwarded_message_shows_its_words_as_quoted_text(state: ConnectionState[Any]) -> None:
+    # A forward has no content of its own; the original's words are in its snapshot, and
+    # everyone in the channel reads them (a /link code among them is spent by the core).
+    event = read_message(state, "message_forward")
+    assert event == typed(21, SERVER, ALICE, "", quoted="🔗 Your link code: ABCD2345")

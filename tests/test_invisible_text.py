@@ -9,6 +9,7 @@ from bot.rendering import Renderer, plain_text, telegram_html
 from handlers.parsing import normalize_word, parse_command
 from handlers.text import strip_invisible
 from handlers.types import Reply
+from tests.harness import Chat
 
 # The review's finds beyond bidi controls and zero-width spaces.
 HIDDEN = [
@@ -20,7 +21,6 @@ HIDDEN = [
     "\u2800",  # braille pattern blank
     "\U000e0041",  # tag letter A
     "\u2063",  # invisible separator
-    "\u180e",  # Mongolian vowel separator
     "\ufff0",  # unassigned, default ignorable
 ]
 
@@ -60,3 +60,23 @@ def test_a_line_separator_cannot_start_a_fake_line_of_the_leaderboard() -> None:
 def test_emoji_keep_their_joiners_and_variation_selectors() -> None:
     for emoji in ("👨\u200d👩\u200d👧", "❤\ufe0f", "🏳\ufe0f\u200d🌈"):
         assert strip_invisible(emoji) == emoji
+
+
+def test_real_text_keeps_what_it_needs_to_look_right() -> None:
+    england = "🏴\U000e0067\U000e0062\U000e0065\U000e006e\U000e0067\U000e007f"
+    scotland = "🏴\U000e0067\U000e0062\U000e0073\U000e0063\U000e0074\U000e007f"
+    assert strip_invisible(f"{england} England") == f"{england} England"
+    assert strip_invisible(england + scotland) != "🏴🏴"
+    assert strip_invisible("葛\U000e0100飾") == "葛\U000e0100飾"  # a kanji's variant
+    assert strip_invisible("ᠠ\u180bᠳ") == "ᠠ\u180bᠳ"  # Mongolian shaping
+    # Tag characters outside a flag still carry text no one sees.
+    assert strip_invisible(f"{england} hi\U000e0041\U000e0042") == f"{england} hi"
+
+
+async def test_flag_only_poll_options_are_three_options(chat: Chat) -> None:
+    england = "🏴\U000e0067\U000e0062\U000e0065\U000e006e\U000e0067\U000e007f"
+    scotland = "🏴\U000e0067\U000e0062\U000e0073\U000e0063\U000e0074\U000e007f"
+    wales = "🏴\U000e0067\U000e0062\U000e0077\U000e006c\U000e0073\U000e007f"
+    said = await chat.say("boss", f"/poll Which flag? | {england} | {scotland} | {wales}")
+    assert said.outcome.reply is not None and said.outcome.reply.poll is not None
+    assert said.outcome.reply.poll.options == (england, scotland, wales)

@@ -433,3 +433,33 @@ def test_every_column_that_points_at_a_member_is_merged() -> None:
     }
     plain = {(c.table.name, c.name) for c in linking._PLAIN_REFERENCES}
     assert pointing == plain | by_hand, "a new reference to members must be merged by /link"
+
+
+async def test_a_code_quoted_or_forwarded_into_a_group_is_spent(chat: Chat, discord: Chat) -> None:
+    code = await code_for(chat, "alice")
+    forwarded = replace(discord.event("alice", ""), quoted=f"🔗 Your link code: {code}")
+    said = await discord.deliver(forwarded)
+    assert said.outcome.reply is not None
+    assert said.outcome.reply.template == "link/spent_in_public"
+    assert (await enter(dm(discord), "mallory", code)).outcome.reply.template == "link/bad_code"  # type: ignore[union-attr]
+
+
+async def test_a_reply_showing_the_private_chat_with_the_bot_spends_the_members_codes(
+    chat: Chat, discord: Chat
+) -> None:
+    # Telegram's "reply in another chat" shows the private message it answers, but passes
+    # on no text: whatever code the bot gave that member privately is spent.
+    code = await code_for(chat, "alice")
+    reply = replace(chat.event("alice", "what do I do with this?"), shows_private_chat=True)
+    said = await chat.deliver(reply)
+    assert said.outcome.reply is not None
+    assert said.outcome.reply.template == "link/spent_in_public"
+    assert (await enter(dm(discord), "mallory", code)).outcome.reply.template == "link/bad_code"  # type: ignore[union-attr]
+
+
+async def test_a_public_slash_answer_spends_a_code_it_echoes(chat: Chat, discord: Chat) -> None:
+    # A Discord slash command can be answered privately, but /poll answers everyone.
+    code = await code_for(chat, "alice")
+    slash = replace(discord.event("mod", f"/poll Which one? | {code} | other"), private_reply=True)
+    await discord.deliver(slash)
+    assert (await enter(dm(discord), "mallory", code)).outcome.reply.template == "link/bad_code"  # type: ignore[union-attr]

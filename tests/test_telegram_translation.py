@@ -286,3 +286,22 @@ def test_an_edit_by_someone_speaking_for_a_chat_is_that_chats(
 def test_what_the_bot_does_not_act_on_gives_no_events(name: str) -> None:
     incoming = read(name)
     assert incoming is None or incoming.events == ()
+
+
+def test_a_quote_from_another_chat_is_shown_text_and_no_command() -> None:
+    event, _ = only_event("reply_in_another_chat_with_quote")
+    assert event == message(
+        815000060,
+        GROUP,
+        ALICE,
+        "what do I do with this?",
+        quoted="Your link code: XU3KJNH2",
+        shows_private_chat=True,
+    )
+
+
+def test_a_reply_showing_the_private_chat_with_the_bot_says_so() -> None:
+    # Telegram passes on none of the shown message's text; the core spends what the bot told
+    # Alice privately.
+    event, _ = only_event("reply_in_another_chat_without_quote")
+    assert event == message(815000061, GROUP, ALICE, "look", shows_private_chat=True)

@@ -17,6 +17,7 @@ from typing import TextIO
 from zoneinfo import ZoneInfo
 
 from bot.rendering import Renderer
+from community.config import console_account_id
 from handlers.parsing import event_from_text
 from handlers.router import Dispatcher
 from handlers.types import AccountRef, ChatRef, Reply
@@ -151,7 +152,7 @@ class ConsoleAdapter:
 
     def _user_id(self) -> str:
         # The console's "platform user id" is the name, case-insensitive, within the id limit.
-        return self._member.casefold()[:NAME_LIMIT]
+        return console_account_id(self._member)[:NAME_LIMIT]
 
     def _set_time(self, argument: str) -> None:
         try:

@@ -100,6 +100,7 @@ def message_event(
     return replace(
         event,
         attachments=shown.attachments,
+        quoted=shown.forwarded,
         private_reply=shown.chat.private,
         addressed=event.addressed or (bot_id is not None and _speaks_to(message, bot_id)),
     )
@@ -136,6 +137,7 @@ def edited_event(
         EventKind.EDITED,
         shown.text,
         attachments=shown.attachments,
+        quoted=shown.forwarded,
         private_reply=chat.private,
         addressed=chat.private or (bot_id is not None and _speaks_to(message, bot_id)),
     )
@@ -149,6 +151,8 @@ class _Shown:
     actor: AccountRef
     text: str  # mentions of known users as @username
     attachments: tuple[str, ...]
+    # A forwarded message's words: shown to everyone here, though no command of this one.
+    forwarded: str = ""
 
 
 def _shown(message: discord.Message, handles: Mapping[int, str]) -> _Shown | None:
@@ -162,10 +166,12 @@ def _shown(message: discord.Message, handles: Mapping[int, str]) -> _Shown | Non
         return None
     text = with_handles(message.content, handles)
     attachments = tuple(_attachment(item) for item in message.attachments)
-    if not text.strip() and not attachments:
+    # A forward (one click) carries the original's words in its snapshots, not its content.
+    forwarded = "\n".join(snapshot.content for snapshot in message.message_snapshots)
+    if not text.strip() and not attachments and not forwarded.strip():
         return None
     actor = account_ref(author, is_admin=not chat.private and manages_guild(author))
-    return _Shown(chat, actor, text, attachments)
+    return _Shown(chat, actor, text, attachments, forwarded)
 
 
 def _speaks_to(message: discord.Message, user_id: int) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
 
 from telegram import CallbackQuery, Chat, Message, MessageEntity, Update, User
 
@@ -151,7 +152,7 @@ def _message(
         return Incoming(update_id, joined) if joined else None
     text = message.text or message.caption or ""
     attachments = _attachments(message)
-    if not text and not attachments:
+    if not text and not attachments and not _shows_elsewhere(message, actor):
         return None
     event = event_from_text(
         event_id=event_id,
@@ -167,6 +168,7 @@ def _message(
         private_reply=chat.private,
         from_inbox=True,
         addressed=event.addressed or _replies_to(message, bot_id),
+        **_shown_from_elsewhere(message, actor),
     )
     if event.kind is EventKind.COMMAND:
         # Whom the command points at without a typed handle (an admin's "/award 50" replying
@@ -185,7 +187,7 @@ def _edited(update_id: int, event_id: str, message: Message, bot_id: int) -> Inc
         return None
     text = message.text or message.caption or ""
     attachments = _attachments(message)
-    if not text and not attachments:
+    if not text and not attachments and not _shows_elsewhere(message, actor):
         return None
     chat = chat_ref(message.chat)
     event = Event(
@@ -199,8 +201,30 @@ def _edited(update_id: int, event_id: str, message: Message, bot_id: int) -> Inc
         private_reply=chat.private,
         addressed=chat.private or _replies_to(message, bot_id),
         from_inbox=True,
+        **_shown_from_elsewhere(message, actor),
     )
     return Incoming(update_id, (event,), message_id=message.message_id)
+
+
+def _shown_from_elsewhere(message: Message, actor: AccountRef) -> dict[str, Any]:
+    """What a message shows of another one, for the core to treat as made public: the text it
+    quotes, and whether it replies to the sender's private chat with the bot ("reply in
+    another chat" shows that message in the group, though Telegram passes on none of its
+    text)."""
+    quote = message.quote.text if message.quote is not None else ""
+    elsewhere = message.external_reply
+    private = (
+        elsewhere is not None
+        and elsewhere.chat is not None
+        and elsewhere.chat.type == Chat.PRIVATE
+        and str(elsewhere.chat.id) == actor.user_id
+    )
+    return {"quoted": quote, "shows_private_chat": private}
+
+
+def _shows_elsewhere(message: Message, actor: AccountRef) -> bool:
+    shown = _shown_from_elsewhere(message, actor)
+    return bool(shown["quoted"] or shown["shows_private_chat"])
 
 
 def _sender(message: Message) -> AccountRef | None:
