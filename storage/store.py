@@ -45,13 +45,14 @@ class _Job:
 
 def lost_a_race(error: BaseException) -> bool:
     """Whether `error` says another transaction got there first (a unique key it took, a
-    deadlock, SQLite busy past its timeout), so that running again can succeed."""
+    deadlock, a serialization failure), so that running again can succeed. SQLite's "database
+    is locked" is not: its busy timeout has waited already, and waiting again would hold the
+    one writer for as long once more."""
     if isinstance(error, IntegrityError):
         return True
     if not isinstance(error, DBAPIError):
         return False
-    state = getattr(error.orig, "sqlstate", None)
-    return state in _RETRYABLE_SQLSTATES or "database is locked" in str(error.orig)
+    return getattr(error.orig, "sqlstate", None) in _RETRYABLE_SQLSTATES
 
 
 class StoreClosedError(RuntimeError):
