@@ -91,11 +91,22 @@ class Renderer:
 
     def describe(self, locale: str, command: str) -> str:
         """A command's one-line description (help/_commands.j2), for platform command menus."""
+        return self._macro(locale, "help/_commands", "describe", command)
+
+    def param_label(self, locale: str, command: str, param: str) -> str:
+        """What a command's parameter is called in `locale` (help/_params.j2); "" if unnamed."""
+        return self._macro(locale, "help/_params", "label", f"{command}.{param}")
+
+    def param_description(self, locale: str, command: str, param: str) -> str:
+        """What a command's parameter means, in one line (help/_params.j2)."""
+        return self._macro(locale, "help/_params", "describe", f"{command}.{param}")
+
+    def _macro(self, locale: str, name: str, macro: str, key: str) -> str:
         try:
-            template = self._env.get_template(f"{locale}/help/_commands.j2")
+            template = self._env.get_template(f"{locale}/{name}.j2")
         except TemplateNotFound:
-            template = self._env.get_template(f"{FALLBACK_LOCALE}/help/_commands.j2")
-        return str(template.module.describe(command)).strip()  # type: ignore[attr-defined]
+            template = self._env.get_template(f"{FALLBACK_LOCALE}/{name}.j2")
+        return str(getattr(template.module, macro)(key)).strip()
 
     # Taking the eval context stops Jinja from finalizing constant expressions ({{ "a*b" }})
     # at compile time, where it would HTML-escape them first and the platform's escaping never.

@@ -7,20 +7,29 @@ from dataclasses import dataclass
 from community import adjustments, members
 from community.members import Member
 from handlers.parsing import parse_amount
-from handlers.routes import Context, Router
+from handlers.routes import Context, Param, ParamKind, Router
 from handlers.text import strip_invisible
 from handlers.types import AccountRef, Event, Reply
 
 router = Router()
 
 
-@router.command("award", admin=True)
+# /award @member AMOUNT [reason]: the same three for /deduct. The amount's limit is the
+# community's max_award.
+ADJUST_PARAMS = (
+    Param("member", ParamKind.MEMBER),
+    Param("amount", ParamKind.INTEGER, minimum=1, maximum=lambda rules: rules.points.max_award),
+    Param("reason", ParamKind.TEXT, required=False),
+)
+
+
+@router.command("award", admin=True, params=ADJUST_PARAMS)
 def award(ctx: Context) -> Reply:
     """/award @member N reason (or N reason, replying to the member) — add points."""
     return _adjust(ctx, sign=1)
 
 
-@router.command("deduct", admin=True)
+@router.command("deduct", admin=True, params=ADJUST_PARAMS)
 def deduct(ctx: Context) -> Reply:
     """/deduct @member N reason (or N reason, replying to the member) — take points away."""
     return _adjust(ctx, sign=-1)

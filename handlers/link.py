@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from community import linking
-from handlers.routes import Context, Router
+from handlers.routes import Context, Param, ParamKind, Router
 from handlers.types import Choice, EventKind, Reply
 
 router = Router()
 
 
-@router.command("link", private=True)
+@router.command("link", private=True, params=(Param("code", ParamKind.TEXT, required=False),))
 def link(ctx: Context) -> Reply:
     """/link shows a one-time code; /link CODE on the other platform joins the two accounts.
     Both only where the asker alone reads the answer (a code shown in public is spent by the

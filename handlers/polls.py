@@ -6,7 +6,7 @@ from typing import Any
 
 from community import polls
 from handlers.parsing import parse_number
-from handlers.routes import Context, Router
+from handlers.routes import Context, Param, ParamKind, Router
 from handlers.types import Choice, EventKind, PollSpec, Reply, Visibility
 from loyalty.errors import UserError
 from storage.sql import savepoint
@@ -16,7 +16,7 @@ router = Router()
 _GONE = Reply("polls/gone", visibility=Visibility.PRIVATE)
 
 
-@router.command("poll", admin=True)
+@router.command("poll", admin=True, params=(Param("question", ParamKind.TEXT),))
 def poll(ctx: Context) -> Reply:
     """/poll Question? | option | option ... — open a poll in this chat."""
     opened = polls.open_poll(
@@ -39,7 +39,7 @@ def poll(ctx: Context) -> Reply:
     )
 
 
-@router.command("closepoll", admin=True)
+@router.command("closepoll", admin=True, params=(Param("poll", ParamKind.POLL, required=False),))
 def close(ctx: Context) -> Reply:
     """/closepoll [poll number] — close the newest open poll here (or that one) and count it."""
     chat = ctx.event.chat
@@ -70,7 +70,12 @@ def close(ctx: Context) -> Reply:
     )
 
 
-@router.command("vote", hidden=True, private=True)
+@router.command(
+    "vote",
+    hidden=True,
+    private=True,
+    params=(Param("poll", ParamKind.POLL), Param("option", ParamKind.INTEGER, minimum=0)),
+)
 def vote_button(ctx: Context) -> Reply:
     """What a poll's button sends: /vote POLL OPTION. It counts only from the poll's own chat:
     poll numbers are easy to guess, and a vote typed in a private chat must not reach a poll

@@ -6,11 +6,13 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import Connection
 
 from community.audit import Actor
 from community.communities import Community
+from community.config import Rules
 from community.members import Member
 from handlers.parsing import normalize_word
 from handlers.types import Event, EventKind, Reply
@@ -63,6 +65,38 @@ class Context:
 Handler = Callable[[Context], Reply]
 
 
+class ParamKind(StrEnum):
+    """What a command's parameter holds, so each platform can offer the right input for it: a
+    member picker, a number field with its limits, a list to choose from, free text."""
+
+    MEMBER = "member"
+    INTEGER = "integer"
+    TEXT = "text"
+    CHOICE = "choice"
+    # An open poll of this chat, by number (platforms with autocomplete list the live ones).
+    POLL = "poll"
+
+
+@dataclass(frozen=True, slots=True)
+class Param:
+    """One parameter of a command, declared once next to its handler. Typed text reads the
+    parameters in order, separated by spaces; the last TEXT takes the rest of the line. Names
+    are ASCII (Discord's option names); what they are called and mean in each language comes
+    from templates/<locale>/help/_params.j2."""
+
+    name: str
+    kind: ParamKind
+    required: bool = True
+    minimum: int | None = None
+    # The largest value: a number, or read from the community's rules (e.g. max_award).
+    maximum: int | Callable[[Rules], int] | None = None
+    choices: tuple[str, ...] = ()
+
+    def most(self, rules: Rules) -> int | None:
+        """The largest value this parameter takes under `rules`."""
+        return self.maximum(rules) if callable(self.maximum) else self.maximum
+
+
 @dataclass(frozen=True, slots=True)
 class Route:
     """A command, who may use it, and the plain words that mean the same."""
@@ -79,6 +113,9 @@ class Route:
     shows_admin: bool = False
     # Acts as or for the member (earns, shows their points): refused to anonymous actors.
     personal: bool = True
+    # What follows the command, in order: the one declaration that platforms' inputs, their
+    # command menus and /help are made from.
+    params: tuple[Param, ...] = ()
 
 
 class Router:
@@ -98,6 +135,7 @@ class Router:
         hidden: bool = False,
         shows_admin: bool = False,
         personal: bool | None = None,
+        params: Sequence[Param] = (),
     ) -> Callable[[Handler], Handler]:
         """Register the decorated function as the handler of /name (and of `words`). Admin
         commands are not `personal` unless they say so; member commands are."""
@@ -113,6 +151,7 @@ class Router:
                 hidden,
                 shows_admin,
                 personal=not admin if personal is None else personal,
+                params=tuple(params),
             )
             self.routes.append(route)
             return handler

@@ -6,7 +6,7 @@ import re
 
 from community import audit
 from community.communities import community_by_slug, move_chat
-from handlers.routes import Context, Router
+from handlers.routes import Context, Param, ParamKind, Router
 from handlers.types import Reply
 
 router = Router()
@@ -14,7 +14,14 @@ router = Router()
 _SLUG = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 
 
-@router.command("settings", admin=True)
+@router.command(
+    "settings",
+    admin=True,
+    params=(
+        Param("setting", ParamKind.CHOICE, required=False, choices=("community",)),
+        Param("value", ParamKind.TEXT, required=False),
+    ),
+)
 def settings(ctx: Context) -> Reply:
     """/settings shows them; /settings community NAME moves this group to community NAME."""
     args = ctx.event.args
