@@ -30,6 +30,16 @@ def _help_context(ctx: Context) -> dict[str, object]:
     return {
         "name": ctx.display_name,
         "community": ctx.community.name,
-        "commands": list(ctx.commands),
+        # Each with its parameters as declared: the template names them in its language.
+        "commands": [
+            {
+                "name": route.command,
+                "params": [
+                    {"key": f"{route.command}.{p.name}", "required": p.required}
+                    for p in route.params
+                ],
+            }
+            for route in ctx.commands
+        ],
         "is_admin": ctx.is_admin,
     }

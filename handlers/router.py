@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, select
 
 from community.communities import (
     ChatPlace,
@@ -33,7 +33,8 @@ from handlers.parsing import normalize_word
 from handlers.routes import Context, Route, Router
 from handlers.types import Event, EventKind, Reply, Visibility
 from loyalty.errors import UserError
-from storage.sql import savepoint
+from storage.schema import groups, polls
+from storage.sql import fit_text, savepoint
 from storage.store import Store
 
 log = logging.getLogger(__name__)
@@ -42,6 +43,7 @@ log = logging.getLogger(__name__)
 PRUNE_EVERY = timedelta(hours=1)
 # Events in which someone asks the bot something, and so always get an answer.
 _ASKING = (EventKind.COMMAND, EventKind.BUTTON)
+OPEN_POLLS_LISTED = 25  # Discord's autocomplete shows this many choices
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,9 +88,7 @@ class Dispatcher:
         # What /help lists, worked out once rather than on every event.
         self._visible = {
             admin: tuple(
-                r.command
-                for r in self._commands.values()
-                if not r.hidden and (admin or not r.admin)
+                r for r in self._commands.values() if not r.hidden and (admin or not r.admin)
             )
             for admin in (False, True)
         }
@@ -143,7 +143,7 @@ class Dispatcher:
             return
         log.info("old event ids forgotten", extra={"count": forgotten})
 
-    def visible_commands(self, is_admin: bool) -> tuple[str, ...]:
+    def visible_commands(self, is_admin: bool) -> tuple[Route, ...]:
         """The commands an actor may use, in registration order."""
         return self._visible[is_admin]
 
@@ -177,6 +177,13 @@ class Dispatcher:
     async def poll_posted(self, poll_id: int, *, native_id: str, message_id: str) -> None:
         """Tie a poll to the platform's own poll, so that its native votes find it."""
         await self._store.write(attach_native, poll_id, native_id=native_id, message_id=message_id)
+
+    async def open_polls(
+        self, platform: str, chat_id: str, *, limit: int = OPEN_POLLS_LISTED
+    ) -> list[tuple[int, str]]:
+        """The polls still open in a chat, newest first, as (number, question): what a
+        platform offers to pick from (Discord's autocomplete). Read without the writer."""
+        return await self._store.read(_open_polls, platform, chat_id, limit)
 
     def _route(self, event: Event) -> Route | None:
         if event.kind is EventKind.EDITED:
@@ -325,3 +332,25 @@ class Dispatcher:
             # to ask instead (what was done stays done).
             return Reply("common/private_only", {"command": route.command})
         return reply
+
+
+def _open_polls(conn: Connection, platform: str, chat_id: str, limit: int) -> list[tuple[int, str]]:
+    """The open polls of a chat that belong to its community now (as /closepoll finds them)."""
+    chat_id = fit_text(chat_id, 64)
+    rows = conn.execute(
+        select(polls.c.id, polls.c.question)
+        .join(
+            groups,
+            (groups.c.platform == polls.c.platform)
+            & (groups.c.chat_id == polls.c.chat_id)
+            & (groups.c.community_id == polls.c.community_id),
+        )
+        .where(
+            polls.c.platform == platform,
+            polls.c.chat_id == chat_id,
+            polls.c.closed_at.is_(None),
+        )
+        .order_by(polls.c.id.desc())
+        .limit(limit)
+    )
+    return [(row.id, row.question) for row in rows]

@@ -31,7 +31,7 @@ class Context:
     is_admin: bool
     # Named in community.toml's admins (not only a group's own admin).
     listed_admin: bool
-    commands: tuple[str, ...]
+    commands: tuple[Route, ...]
     # The platform could not say whether the actor is an admin here, and it would matter.
     admin_unknown: bool = False
 

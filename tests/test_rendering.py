@@ -51,13 +51,16 @@ async def test_help_descriptions_are_escaped_once_for_admins_and_members(
     escape, shown_by = PLATFORMS[platform]
     text = shown_by(Renderer(escape).render(replace(said.outcome.reply, locale=locale)))
     poll = {
-        "en": "/poll — Question | option | option — start a poll (admin)",
-        "zh_CN": "/poll —— 问题 | 选项 | 选项 —— 发起投票（管理员）",
+        "en": "/poll <question> — start a poll: Question? | option | option (admin)",
+        "zh_CN": "/poll <问题> —— 发起投票：问题？| 选项 | 选项（管理员）",
     }[locale]
     checkin = {"en": "/checkin — daily check-in (or just say 签到 / 打卡)", "zh_CN": "/checkin ——"}
     assert checkin[locale] in text
     assert (poll in text) == (who == "boss")
     assert "\\" not in text and "&amp;" not in text and "&lt;" not in text
+    # Parameters as declared, named in the chat's language.
+    award = {"en": "/award <member> <amount> [reason] —", "zh_CN": "/award <成员> <积分> [原因] ——"}
+    assert (award[locale] in text) == (who == "boss")
 
 
 @pytest.mark.parametrize("platform", sorted(PLATFORMS))

@@ -38,9 +38,14 @@ INVISIBLE = set(
 LOCALES = sorted(p.name for p in TEMPLATES.iterdir() if p.is_dir())
 
 
-def _commands(admin: bool) -> list[str]:
+def _commands(admin: bool) -> list[dict[str, Any]]:
     return [
-        route.command
+        {
+            "name": route.command,
+            "params": [
+                {"key": f"{route.command}.{p.name}", "required": p.required} for p in route.params
+            ],
+        }
         for router in ROUTERS
         for route in router.routes
         if not route.hidden and (admin or not route.admin)
