@@ -98,6 +98,8 @@ def build_adapters(settings: Settings, app: App) -> list[Adapter]:
                     sharded=settings.discord_sharded,
                 ),
                 default_locale=app.community.locale,
+                # Its limits bound the slash commands' number fields (/award up to max_award).
+                rules=app.community.rules,
             )
         )
     return adapters

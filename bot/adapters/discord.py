@@ -1,9 +1,12 @@
 """The Discord adapter: discord.py 2.7 on the shared event loop.
 
-Slash commands carry the core's command names, each with one optional `text` option for its
-arguments; plain channel messages (签到, "/checkin" typed as text) go through the same parsing as
-every platform. An edited message goes to the core as an edit, which runs nothing but reads what
-the message now shows (a /link code edited in is spent). Buttons are answered from the raw
+Slash commands carry the core's command names, each with typed options made from the command's
+declared parameters (a user picker for a member, a number field within the community's limits,
+choices, autocomplete for open polls), read back into the command line the core parses; the
+single `text` option older versions synced is still read. Plain channel messages (签到,
+"/checkin" typed as text) go through the same parsing as every platform. An edited message goes
+to the core as an edit, which runs nothing but reads what the message now shows (a /link code
+edited in is spent). Buttons are answered from the raw
 interaction by their custom_id (a command line), never from discord.py's view store, so they keep
 working after a restart.
 
@@ -33,20 +36,24 @@ from bot.adapters.discord_events import (
     discord_markdown,
     edited_event,
     event_id,
+    focused_option,
     interaction_chat,
     joined_event,
     message_event,
     slash_event,
+    slash_line,
     slash_name,
-    slash_text,
     vote_event,
 )
-from bot.adapters.discord_menu import CommandDescriptions, slash_command
+from bot.adapters.discord_menu import CommandDescriptions, option_names, slash_command
 from bot.adapters.discord_people import People
 from bot.adapters.discord_polls import NativePolls
 from bot.adapters.failure import Failure, TokenRefused
+from bot.adapters.splitting import shorten
 from bot.rendering import Renderer, plain_text
+from community.config import Rules
 from handlers.router import Dispatcher
+from handlers.routes import Param, ParamKind
 from handlers.types import Event, Reply
 
 log = logging.getLogger(__name__)
@@ -59,6 +66,8 @@ MEMBERS_INTENT = "members"
 GUILD_READY_TIMEOUT = 2.0  # discord.py's wait for more GUILD_CREATEs before on_ready
 STOP_GRACE = 10.0  # seconds stop() lets running handlers finish
 AUTHENTICATION_FAILED = 4004  # the gateway's close code for a token it does not accept
+AUTOCOMPLETE_LIMIT = 25  # choices Discord shows for an autocompleted option
+CHOICE_NAME_LIMIT = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +96,7 @@ class DiscordAdapter:
         options: DiscordOptions,
         *,
         default_locale: str,
+        rules: Rules | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         members_intent: bool = False,
         guild_ready_timeout: float = GUILD_READY_TIMEOUT,
@@ -110,8 +120,14 @@ class DiscordAdapter:
             guild_ready_timeout=guild_ready_timeout,
         )
         self.tree = _SyncOnlyTree(self.client)
-        for name, _ in dispatcher.command_menu():
-            self.tree.add_command(slash_command(name, self._plain, default_locale))
+        # The default community's limits (e.g. /award's max_award) bound the number fields.
+        limits = rules if rules is not None else Rules()
+        # Per command: its declared parameters, and which parameter each option name stands for.
+        self._params: dict[str, tuple[tuple[Param, ...], dict[str, Param]]] = {}
+        for route in dispatcher.visible_commands(is_admin=True):
+            self.tree.add_command(slash_command(route, self._plain, default_locale, limits))
+            names = option_names(route, self._plain, default_locale)
+            self._params[route.command] = (route.params, names)
         handlers: dict[str, Callable[..., Coroutine[Any, Any, None]]] = {
             "on_ready": self._on_ready,
             "on_message": self._on_message,
@@ -322,13 +338,43 @@ class DiscordAdapter:
         self._people.saw(interaction.user)
         chat = interaction_chat(interaction)
         if interaction.type is discord.InteractionType.application_command:
-            text = await self._people.with_handles(interaction, slash_text(interaction))
-            event = slash_event(interaction, name=slash_name(interaction), text=text, chat=chat)
+            name = slash_name(interaction)
+            line = slash_line(interaction, *self._params.get(name, ((), {})))
+            # Mentions typed into a text option arrive as <@id>: written as @username.
+            text = await self._people.with_handles(interaction, line.text)
+            event = slash_event(
+                interaction, name=name, text=text, chat=chat, mentions=line.mentions
+            )
         elif interaction.type is discord.InteractionType.component:
             event = button_event(interaction, chat=chat)
+        elif interaction.type is discord.InteractionType.autocomplete:
+            await self._autocomplete(interaction)
+            return
         else:
-            return  # autocomplete, modals: the bot offers none
+            return  # modals: the bot offers none
         await self._answers.interaction(interaction, event)
+
+    async def _autocomplete(self, interaction: discord.Interaction[Any]) -> None:
+        """Choices for the option being typed: a poll option lists this chat's open polls
+        (those matching what is typed so far); anything else gets none."""
+        _, names = self._params.get(slash_name(interaction), ((), {}))
+        focused = focused_option(interaction)
+        param = names.get(focused[0]) if focused is not None else None
+        choices: list[app_commands.Choice[int]] = []
+        if focused is not None and param is not None and param.kind is ParamKind.POLL:
+            typed = focused[1].lstrip("#＃").casefold()
+            chat = interaction_chat(interaction)
+            for number, question in await self._dispatcher.open_polls(PLATFORM, chat.chat_id):
+                shown = shorten(" ".join(f"#{number} {question}".split()), CHOICE_NAME_LIMIT)
+                if typed in str(number) or typed in question.casefold():
+                    choices.append(app_commands.Choice(name=shown, value=number))
+        try:
+            await interaction.response.autocomplete(choices[:AUTOCOMPLETE_LIMIT])
+        except discord.HTTPException as error:
+            log.warning(
+                "discord autocomplete answer refused",
+                extra={"event_id": event_id(interaction.id), "status": error.status},
+            )
 
 
 def gave_up(error: BaseException | None) -> BaseException:

@@ -15,13 +15,16 @@ import discord
 
 from bot.rendering import plain_text
 from handlers.parsing import event_from_button, event_from_text
-from handlers.types import AccountRef, ChatRef, Event, EventKind
+from handlers.routes import Param, ParamKind
+from handlers.types import AccountRef, ChatRef, Event, EventKind, Mention
 
 PLATFORM = "discord"
 # <@123> and the older nickname form <@!123>; ids are snowflakes (at most 20 digits).
 MENTION = re.compile(r"<@!?(\d{1,20})>")
 MENTION_LOOKUPS = 10  # most distinct mentions in one message that are looked up by the adapter
-TEXT_OPTION = "text"  # the one string option every slash command takes
+# The one string option every slash command took before commands declared their parameters:
+# Discord keeps sending it for commands an older version synced.
+TEXT_OPTION = "text"
 _PING = re.compile(r"@(everyone|here)")
 # What a user's message may be: ordinary text, or a reply to another message.
 _USER_MESSAGES = (discord.MessageType.default, discord.MessageType.reply)
@@ -228,6 +231,75 @@ def slash_text(interaction: discord.Interaction[Any]) -> str:
     return str(chosen["value"]).strip() if chosen is not None else ""
 
 
+@dataclass(frozen=True, slots=True)
+class SlashLine:
+    """What a slash command's options say, as the core reads a typed command: the words after
+    the command, and the accounts picked for its member options (each shown as @username)."""
+
+    text: str
+    mentions: tuple[Mention, ...] = ()
+
+
+def slash_line(
+    interaction: discord.Interaction[Any],
+    declared: Sequence[Param] = (),
+    names: Mapping[str, Param] | None = None,
+) -> SlashLine:
+    """The command line a slash command's options stand for: its declared parameters in order
+    (`names` maps each option name to its parameter), a member as @username with the account
+    Discord resolved for it, a number as its digits, text as given. A command that sends none
+    of them (one synced by an older version, with its single text option) gives that text."""
+    data: Mapping[str, Any] = interaction.data or {}
+    options: Sequence[Mapping[str, Any]] = data.get("options") or ()
+    given: dict[str, Any] = {}
+    for option in options:
+        param = (names or {}).get(str(option.get("name", "")))
+        if param is not None and option.get("value") is not None:
+            given[param.name] = option["value"]
+    if not given:
+        return SlashLine(slash_text(interaction))
+    resolved: Mapping[str, Any] = data.get("resolved") or {}
+    words: list[str] = []
+    mentions: list[Mention] = []
+    for param in declared:
+        if param.name not in given:
+            continue
+        value = str(given[param.name]).strip()
+        account = resolved_account(resolved, value) if param.kind is ParamKind.MEMBER else None
+        if account is not None and account.username:
+            shown = f"@{account.username}"
+            words.append(shown)
+            mentions.append(Mention(shown, account))
+        elif param.kind is ParamKind.MEMBER:
+            # Not resolved (Discord always resolves a user option): the adapter looks it up.
+            words.append(f"<@{value}>" if value.isdecimal() else value)
+        elif value:
+            words.append(value)
+    return SlashLine(" ".join(words), tuple(mentions))
+
+
+def resolved_account(resolved: Mapping[str, Any], user_id: str) -> AccountRef | None:
+    """The account Discord resolved for a user option: its username, and the name the server
+    shows (nickname, display name, username)."""
+    users: Mapping[str, Mapping[str, Any]] = resolved.get("users") or {}
+    user = users.get(user_id)
+    if not user or not user.get("username"):
+        return None
+    members: Mapping[str, Mapping[str, Any]] = resolved.get("members") or {}
+    account = payload_account({**members.get(user_id, {}), "user": user})
+    return replace(account, is_bot=bool(user.get("bot")))
+
+
+def focused_option(interaction: discord.Interaction[Any]) -> tuple[str, str] | None:
+    """The option an autocomplete interaction asks choices for, and what is typed in it."""
+    data: Mapping[str, Any] = interaction.data or {}
+    options: Sequence[Mapping[str, Any]] = data.get("options") or ()
+    found = next((o for o in options if o.get("focused")), None)
+    if found is None:
+        return None
+    return str(found.get("name", "")), str(found.get("value", "")).strip()
+
+
 def resolved_handles(interaction: discord.Interaction[Any]) -> dict[int, str]:
     """Usernames Discord resolved with an interaction (for user options; mentions typed into a
     text option usually come without them, and the adapter looks those up)."""
@@ -242,9 +314,15 @@ def resolved_handles(interaction: discord.Interaction[Any]) -> dict[int, str]:
 
 
 def slash_event(
-    interaction: discord.Interaction[Any], *, name: str, text: str, chat: ChatRef
+    interaction: discord.Interaction[Any],
+    *,
+    name: str,
+    text: str,
+    chat: ChatRef,
+    mentions: tuple[Mention, ...] = (),
 ) -> Event:
-    """The event a slash command is: `/name text`, answered to the user alone when asked."""
+    """The event a slash command is: `/name text`, answered to the user alone when asked; the
+    members picked in its options go along as mentions, so exactly those accounts are meant."""
     line = f"/{name} {text}".strip()
     return Event(
         event_id(interaction.id),
@@ -260,6 +338,7 @@ def slash_event(
         # Interactions can be answered ephemerally, so secrets may be shown.
         private_reply=True,
         addressed=True,  # a slash command picked from this bot's own menu
+        mentions=mentions,
     )
 
 

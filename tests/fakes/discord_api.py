@@ -9,7 +9,10 @@ bot's own visible messages are echoed back as MESSAGE_CREATE (deletions as MESSA
 user's edit (``edit_message``) comes as MESSAGE_UPDATE with the whole message, and
 ``member_join`` reaches only clients with the ``members`` intent. Messages may carry a native poll
 (checked against Discord's limits); ``poll_vote`` votes in one (sent only to clients with the
-polls intents), and ``POST .../polls/{id}/expire`` ends it.
+polls intents), and ``POST .../polls/{id}/expire`` ends it. Synced commands are checked the way
+Discord checks them (names, descriptions, option order, limits) and kept in ``commands``; a slash
+command may pick users (``users``: options of type 6, resolved like Discord resolves them), and
+``autocomplete`` asks for an option's choices (answered with callback type 8).
 """
 
 from __future__ import annotations
@@ -46,6 +49,12 @@ BLANKED = {"content": "", "embeds": [], "attachments": [], "components": []}  # 
 Json = dict[str, Any]
 Reply = tuple[int, Any]  # (HTTP status, JSON body, or None for an empty 204)
 Opts = dict[str, str | int] | None
+# Discord's rules for command and option names, and the locales it takes localizations in.
+NAME_RE = re.compile(r"[-_\w]{1,32}")
+LOCALES = {"id", "da", "de", "en-GB", "en-US", "es-ES", "es-419", "fr", "hr", "it", "lt", "hu",
+           "nl", "no", "pl", "pt-BR", "ro", "fi", "sv-SE", "vi", "tr", "cs", "el", "bg", "ru",
+           "uk", "hi", "th", "zh-CN", "ja", "zh-TW", "ko"}  # fmt: skip
+NUMERIC_OPTIONS, CHOICE_OPTIONS = {4, 10}, {3, 4, 10}  # integer, number; string too for choices
 
 
 @dataclass
@@ -151,6 +160,36 @@ def _invalid(body: Json, *, need_any: bool = True) -> Reply | None:
     keys = ("content", "embeds", "components", "attachments", "sticker_ids", "poll")
     if need_any and not any(body.get(k) for k in keys):
         return _error(400, 50006, "Cannot send an empty message")
+    return None
+
+
+def _bad_command(cmd: Json) -> str | None:
+    """What Discord would refuse in a slash command's definition; None when it takes it."""
+    options: list[Json] = cmd.get("options") or []
+    named = [(item.get("name") or "", item.get("name_localizations") or {})
+             for item in (cmd, *options)]  # fmt: skip
+    texts = [cmd.get("description") or "", *(o.get("description") or "" for o in options)]
+    for item in (cmd, *options):
+        texts += (item.get("description_localizations") or {}).values()
+    for name, localized in named:
+        for word in (name, *localized.values()):
+            if not NAME_RE.fullmatch(word) or word.lower() != word:
+                return f"bad name {word!r}"
+        if set(localized) - LOCALES:
+            return f"unknown locales {sorted(set(localized) - LOCALES)}"
+    if any(not 1 <= len(text) <= 100 for text in texts):
+        return "a description is not 1 to 100 characters"
+    if len(options) > 25 or len({o["name"] for o in options}) != len(options):
+        return "more than 25 options, or two of one name"
+    required = [bool(o.get("required")) for o in options]
+    if required != sorted(required, reverse=True):
+        return "a required option after an optional one"
+    for o in options:
+        limits = "min_value" in o or "max_value" in o
+        if (limits and o["type"] not in NUMERIC_OPTIONS) or (
+            o.get("choices") and (o["type"] not in CHOICE_OPTIONS or o.get("autocomplete"))
+        ):
+            return f"option {o['name']!r} cannot have these fields"
     return None
 
 
@@ -508,18 +547,58 @@ class FakeDiscord:
         await self.dispatch(f"MESSAGE_POLL_VOTE_{'REMOVE' if remove else 'ADD'}", data)
 
     async def slash_command(
-        self, guild_id: int | None, channel_id: int, user_id: int, name: str, options: Opts = None
-    ) -> FakeInteraction:
-        """A user runs ``/name``; ``data.id`` is the synced command's id when there is one."""
-        synced = self.commands.get(guild_id, []) + self.commands.get(None, [])
-        cmd = next((c for c in synced if c["name"] == name), {})
+        self, guild_id: int | None, channel_id: int, user_id: int, name: str, options: Opts = None,
+        users: dict[str, int] | None = None,
+    ) -> FakeInteraction:  # fmt: skip
+        """A user runs ``/name``; ``data.id`` is the synced command's id when there is one.
+        ``users`` are user options (name -> user id): Discord sends the id as the value and the
+        user (and, in a server, their member) in ``data.resolved``."""
+        data = self._command_data(guild_id, name)
+        types = {bool: 5, int: 4, float: 10, str: 3}
+        picked = [{"name": k, "type": 6, "value": str(v)} for k, v in (users or {}).items()]
+        opts = picked + [
+            {"name": k, "type": types[type(v)], "value": v} for k, v in (options or {}).items()
+        ]
+        data.update({"options": opts} if opts else {})
+        if users:
+            ids = set(users.values())
+            resolved: Json = {"users": {str(u): self.users[u] for u in ids}}
+            guild = self.guilds.get(guild_id or 0)
+            if guild is not None:
+                resolved["members"] = {
+                    str(u): {**self._member(guild, u, with_user=False),
+                             "permissions": str(self.permissions(guild.id, u))}
+                    for u in ids if u in guild.members
+                }  # fmt: skip
+            data["resolved"] = resolved
+        return await self._interact(2, guild_id, channel_id, user_id, data)
+
+    async def autocomplete(
+        self, guild_id: int | None, channel_id: int, user_id: int, name: str, focused: str,
+        typed: str = "", options: Opts = None,
+    ) -> FakeInteraction:  # fmt: skip
+        """A user types ``typed`` into the option ``focused`` of ``/name``: an interaction of
+        type 4, its focused option's value a string whatever the option's type (as Discord
+        sends it). The bot answers with callback type 8 and its choices."""
+        data = self._command_data(guild_id, name)
+        synced = next((c for c in self._synced(guild_id) if c["name"] == name), {})
+        kinds = {o["name"]: o["type"] for o in synced.get("options", [])}
+        opts: list[Json] = [{"name": k, "type": 3 if isinstance(v, str) else 4, "value": v}
+                            for k, v in (options or {}).items()]  # fmt: skip
+        opts.append({"name": focused, "type": kinds.get(focused, 3), "value": typed,
+                     "focused": True})  # fmt: skip
+        data["options"] = opts
+        return await self._interact(4, guild_id, channel_id, user_id, data)
+
+    def _synced(self, guild_id: int | None) -> list[Json]:
+        return self.commands.get(guild_id, []) + self.commands.get(None, [])
+
+    def _command_data(self, guild_id: int | None, name: str) -> Json:
+        cmd = next((c for c in self._synced(guild_id) if c["name"] == name), {})
         data: Json = {"id": cmd.get("id", str(self.snowflake())), "name": name, "type": 1}
         if "guild_id" in cmd:
             data["guild_id"] = cmd["guild_id"]  # the tree finds guild commands by this
-        types = {bool: 5, int: 4, float: 10, str: 3}
-        opts = [{"name": k, "type": types[type(v)], "value": v} for k, v in (options or {}).items()]
-        data.update({"options": opts} if opts else {})
-        return await self._interact(2, guild_id, channel_id, user_id, data)
+        return data
 
     async def press_button(
         self, guild_id: int | None, channel_id: int, user_id: int, custom_id: str,
@@ -718,6 +797,10 @@ class FakeDiscord:
         key = int(m["g"]) if m["g"] else None
         if call.method == "GET":
             return 200, self.commands.get(key, [])
+        for cmd in call.json or []:
+            if (bad := _bad_command(cmd)) is not None:
+                err = {"code": "APPLICATION_COMMAND_INVALID", "message": bad}
+                return _error(400, 50035, "Invalid Form Body", errors={"_errors": [err]})
         ids = {c["name"]: c["id"] for c in self.commands.get(key, [])}  # re-syncs keep ids
         self.commands[key] = [
             {"type": 1, "description": "", "options": [], "default_member_permissions": None,
@@ -738,6 +821,12 @@ class FakeDiscord:
         rtype, data = body.get("type"), body.get("data") or {}
         if rtype in (4, 7) and (bad := _invalid(data, need_any=rtype == 4)):
             return bad
+        if (rtype == 8) != (inter.type == 4):  # autocomplete is answered with choices only
+            return _error(400, 40043, "Interaction response type not valid for this interaction")
+        choices = data.get("choices") or []
+        if rtype == 8 and (len(choices) > 25 or any(
+            not 1 <= len(c.get("name") or "") <= 100 for c in choices)):  # fmt: skip
+            return _error(400, 50035, "Invalid Form Body", errors={"choices": {"_errors": []}})
         inter.responses.append(body)
         msg = self._stored.get(inter.message_id or 0) if rtype == 7 else None
         if rtype in (4, 5):  # a new message; for 5 an empty "thinking" one (flag 128)
