@@ -28,11 +28,12 @@ from bot.adapters.discord_events import (
     joined_event,
     message_event,
     slash_event,
+    slash_line,
     slash_name,
-    slash_text,
     vote_event,
 )
-from handlers.types import AccountRef, ChatRef, Event, EventKind
+from handlers.adjust import ADJUST_PARAMS
+from handlers.types import AccountRef, ChatRef, Event, EventKind, Mention
 
 RECORDED = Path(__file__).parent / "recorded" / "discord"
 GUILD, BOT_ID = 1041234567890120001, 1181234567890120100
@@ -88,10 +89,17 @@ def interaction(state: ConnectionState[Any], name: str) -> discord.Interaction[A
 
 def read_slash(state: ConnectionState[Any], name: str) -> Event:
     """An application command as the adapter reads it, before it resolves <@id> mentions in
-    the text option (that takes the network)."""
+    text (that takes the network). /award's options are its declared ones; the other
+    commands' recordings send the single text option of older versions."""
     used = interaction(state, name)
+    declared = ADJUST_PARAMS if slash_name(used) == "award" else ()
+    line = slash_line(used, declared, {p.name: p for p in declared})
     return slash_event(
-        used, name=slash_name(used), text=slash_text(used), chat=interaction_chat(used)
+        used,
+        name=slash_name(used),
+        text=line.text,
+        chat=interaction_chat(used),
+        mentions=line.mentions,
     )
 
 
@@ -231,6 +239,20 @@ def test_a_slash_command_is_addressed_and_can_be_answered_privately(
     line = f"/{command_name} {rest}".strip()
     expected = command(number, chat, actor, line, command_name, rest)
     assert read_slash(state, name) == replace(expected, addressed=True, private_reply=True)
+
+
+def test_typed_options_are_read_in_declared_order_and_the_picked_member_goes_along(
+    state: ConnectionState[Any],
+) -> None:
+    # Filled in as reason, member, amount; read as /award's parameters are declared. The
+    # member picked is @alice in the text, and her very account (with the server's nickname)
+    # as the mention that stands there, so the core pays exactly her.
+    rest = "@alice 50 great photo"
+    expected = command(25, SERVER, MOD, f"/award {rest}", "award", rest)
+    picked = AccountRef("discord", str(ALICE_ID), "Ali", username="alice")
+    assert read_slash(state, "interaction_slash_award_options") == replace(
+        expected, addressed=True, private_reply=True, mentions=(Mention("@alice", picked),)
+    )
 
 
 def test_a_button_press_sends_its_command_line_to_the_presser_alone(

@@ -292,3 +292,46 @@ async def test_a_revoked_token_closes_the_gateway_with_4004_and_rest_answers_401
     with pytest.raises(discord.LoginFailure):
         await again.login("fake-token")
     await again.close()
+
+
+async def test_user_options_autocomplete_and_refused_definitions(
+    fake: FakeDiscord, start_bot: Starter
+) -> None:
+    bot = await start_bot()
+
+    @bot.tree.command(description="Gives points")
+    async def give(
+        interaction: discord.Interaction, member: discord.User, amount: app_commands.Range[int, 1]
+    ) -> None:
+        await interaction.response.send_message(f"{member.name} ({member.id}) {amount}")
+
+    @give.autocomplete("amount")
+    async def amounts(
+        interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[int]]:
+        return [app_commands.Choice(name=f"five ({current})", value=5)]
+
+    await bot.tree.sync()
+    # A user option: the id as its value, the user resolved alongside (discord.py reads it).
+    inter = await fake.slash_command(
+        GUILD, CHANNEL, ADMIN, "give", {"amount": 5}, users={"member": USER}
+    )
+    assert (await fake.wait_for_message()).content == f"bob ({USER}) 5"
+    assert inter.payload["data"]["options"][0] == {"name": "member", "type": 6, "value": str(USER)}
+    # Autocomplete: the focused option's value is what is typed, a string; choices come back.
+    asked = await fake.autocomplete(GUILD, CHANNEL, ADMIN, "give", "amount", "5")
+    await fake.wait_for(lambda: bool(asked.responses))
+    assert asked.responses == [{"type": 8, "data": {"choices": [{"name": "five (5)", "value": 5}]}}]
+    # Discord's checks on definitions: a name with capitals, a required option after an
+    # optional one, limits on a text option.
+    option = {"name": "x", "description": "x", "type": 3}
+    bad = [
+        {"name": "Give", "description": "x"},
+        {"name": "give", "description": "x",
+         "options": [option, {**option, "name": "y", "required": True}]},
+        {"name": "give", "description": "x", "options": [{**option, "min_value": 1}]},
+    ]  # fmt: skip
+    for command in bad:
+        with pytest.raises(discord.HTTPException) as refused:
+            await bot.http.bulk_upsert_global_commands(APP_ID, payload=[command])
+        assert (refused.value.status, refused.value.code) == (400, 50035)
