@@ -13,7 +13,7 @@ from community import audit
 from community.communities import Community
 from loyalty import ledger
 from loyalty.errors import UserError
-from storage.schema import polls, votes
+from storage.schema import groups, polls, votes
 from storage.sql import fit_text
 
 MAX_OPTIONS = 10  # Telegram's limit for native polls; Discord buttons fit five per row
@@ -170,6 +170,30 @@ def latest_open_poll(
         .limit(1)
     ).first()
     return None if row is None else _poll(row)
+
+
+def open_polls_of_chat(
+    conn: Connection, platform: str, chat_id: str, limit: int
+) -> list[tuple[int, str]]:
+    """The open polls of a chat that belong to its community now (as /closepoll finds them),
+    newest first, as (number, question)."""
+    rows = conn.execute(
+        select(polls.c.id, polls.c.question)
+        .join(
+            groups,
+            (groups.c.platform == polls.c.platform)
+            & (groups.c.chat_id == polls.c.chat_id)
+            & (groups.c.community_id == polls.c.community_id),
+        )
+        .where(
+            polls.c.platform == platform,
+            polls.c.chat_id == fit_text(chat_id, 64),
+            polls.c.closed_at.is_(None),
+        )
+        .order_by(polls.c.id.desc())
+        .limit(limit)
+    )
+    return [(row.id, row.question) for row in rows]
 
 
 def native_message_of(conn: Connection, poll_id: int) -> str | None:

@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
 from community.communities import (
     ChatPlace,
@@ -28,13 +28,12 @@ from community.events import (
 )
 from community.linking import spend_codes_shown, spend_member_codes
 from community.members import Member, identify
-from community.polls import attach_native, poll_by_native
+from community.polls import attach_native, open_polls_of_chat, poll_by_native
 from handlers.parsing import normalize_word
 from handlers.routes import Context, Route, Router
 from handlers.types import Event, EventKind, Reply, Visibility
 from loyalty.errors import UserError
-from storage.schema import groups, polls
-from storage.sql import fit_text, savepoint
+from storage.sql import savepoint
 from storage.store import Store
 
 log = logging.getLogger(__name__)
@@ -183,7 +182,7 @@ class Dispatcher:
     ) -> list[tuple[int, str]]:
         """The polls still open in a chat, newest first, as (number, question): what a
         platform offers to pick from (Discord's autocomplete). Read without the writer."""
-        return await self._store.read(_open_polls, platform, chat_id, limit)
+        return await self._store.read(open_polls_of_chat, platform, chat_id, limit)
 
     def _route(self, event: Event) -> Route | None:
         if event.kind is EventKind.EDITED:
@@ -332,25 +331,3 @@ class Dispatcher:
             # to ask instead (what was done stays done).
             return Reply("common/private_only", {"command": route.command})
         return reply
-
-
-def _open_polls(conn: Connection, platform: str, chat_id: str, limit: int) -> list[tuple[int, str]]:
-    """The open polls of a chat that belong to its community now (as /closepoll finds them)."""
-    chat_id = fit_text(chat_id, 64)
-    rows = conn.execute(
-        select(polls.c.id, polls.c.question)
-        .join(
-            groups,
-            (groups.c.platform == polls.c.platform)
-            & (groups.c.chat_id == polls.c.chat_id)
-            & (groups.c.community_id == polls.c.community_id),
-        )
-        .where(
-            polls.c.platform == platform,
-            polls.c.chat_id == chat_id,
-            polls.c.closed_at.is_(None),
-        )
-        .order_by(polls.c.id.desc())
-        .limit(limit)
-    )
-    return [(row.id, row.question) for row in rows]
