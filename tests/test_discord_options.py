@@ -1,7 +1,8 @@
 """Slash commands with typed options, against the fake Discord: what is synced (a user picker for
 a member, a number field within the community's limits, choices, autocomplete, localized names
 and descriptions, admin commands hidden from members by default), how a filled-in command reaches
-the core, and the open polls autocomplete offers."""
+the core, and the open polls autocomplete offers; and the user context menu "Award points",
+whose form is /award for the member right-clicked."""
 
 from __future__ import annotations
 
@@ -32,6 +33,7 @@ from tests.test_discord_adapter import (
 )
 
 MANAGE_GUILD = 1 << 5
+MENU = "Award points"
 # The option type Discord shows for each kind of parameter.
 OPTION_TYPES = {
     ParamKind.MEMBER: 6,
@@ -60,7 +62,8 @@ async def adapter(fake: FakeDiscord, dispatcher: Dispatcher) -> AsyncIterator[Di
 
 
 def synced(fake: FakeDiscord) -> dict[str, Json]:
-    return {command["name"]: command for command in fake.commands[None]}
+    """The slash commands synced (type 1; user context menus are type 2)."""
+    return {command["name"]: command for command in fake.commands[None] if command["type"] == 1}
 
 
 async def pick(
@@ -217,3 +220,107 @@ async def test_autocomplete_lists_the_open_polls_and_none_once_closed(
     assert [c["value"] for c in await choices(fake, "closepoll", "poll")] == [dinner]
     await pick(fake, MOD, "closepoll", users={}, poll=dinner)
     assert await choices(fake, "closepoll", "poll") == []
+
+
+# The user context menu "Award points" ---------------------------------------------------------
+
+
+def menus(fake: FakeDiscord) -> dict[str, Json]:
+    return {c["name"]: c for c in fake.commands[None] if c.get("type") == 2}
+
+
+async def right_click(fake: FakeDiscord, user: int, target: int, name: str = MENU) -> Json:
+    """`user` right-clicks `target` → Apps → `name`; returns the modal the bot opened."""
+    inter = await fake.user_command(GUILD, CHANNEL, user, name, target)
+    await fake.wait_for(lambda: bool(inter.responses))
+    [response] = inter.responses
+    assert response["type"] == 9
+    modal: Json = response["data"]
+    return modal
+
+
+async def submit(fake: FakeDiscord, user: int, modal: Json, **values: str) -> SentMessage:
+    """`user` fills in the modal and submits it; returns the bot's answer."""
+    inter: FakeInteraction = await fake.submit_modal(
+        GUILD, CHANNEL, user, modal["custom_id"], values
+    )
+    [answer] = await answers(fake, inter)
+    return answer
+
+
+async def test_the_menu_is_synced_for_manage_server_with_a_chinese_name(
+    fake: FakeDiscord, adapter: DiscordAdapter
+) -> None:
+    menu = menus(fake)[MENU]
+    assert menu["default_member_permissions"] == MANAGE_GUILD
+    assert menu["name_localizations"] == {"zh-CN": "奖励积分"}
+    assert (menu["description"], menu["options"]) == ("", [])
+    assert menu["dm_permission"] is False  # in servers only
+
+
+async def test_a_chinese_community_names_the_menu_in_chinese(
+    fake: FakeDiscord, dispatcher: Dispatcher
+) -> None:
+    async with serving(fake, dispatcher, locale="zh_CN"):
+        menu = menus(fake)["奖励积分"]
+        assert menu["name_localizations"] == {"en-US": MENU, "en-GB": MENU}
+
+
+async def test_right_clicking_a_member_opens_a_form_for_the_amount_and_the_reason(
+    fake: FakeDiscord, adapter: DiscordAdapter
+) -> None:
+    modal = await right_click(fake, MOD, BOB)
+    assert modal["custom_id"] == f"award-form:{BOB}"
+    assert modal["title"].startswith(f"{MENU} · ")
+    amount, reason = modal["components"]
+    assert (amount["type"], amount["label"]) == (18, "Amount")
+    assert amount["description"] == "how many points"
+    assert amount["component"]["custom_id"] == "amount"
+    assert (amount["component"]["style"], amount["component"]["required"]) == (1, True)
+    assert reason["label"] == "Reason"
+    assert reason["component"]["custom_id"] == "reason"
+    assert (reason["component"]["style"], reason["component"]["required"]) == (2, False)
+
+
+async def test_submitting_50_thanks_pays_exactly_the_member_right_clicked(
+    fake: FakeDiscord, adapter: DiscordAdapter
+) -> None:
+    await slash(fake, BOB, "checkin")  # bob: 10 points
+    await slash(fake, ALICE, "checkin")  # alice: 10 points
+    modal = await right_click(fake, MOD, BOB)
+    done = await submit(fake, MOD, modal, amount="50", reason="thanks")
+    assert "received 50 points for: thanks. New balance: 60" in (done.content or "")
+    assert "@bob" in (done.content or "")
+    assert not done.ephemeral  # /award is answered in the channel, as the slash command is
+    [bob] = await slash(fake, BOB, "points")
+    assert "you have 60 points" in (bob.content or "")
+    [alice] = await slash(fake, ALICE, "points")
+    assert "you have 10 points" in (alice.content or "")
+
+
+async def test_a_bad_amount_is_refused_and_changes_nothing(
+    fake: FakeDiscord, adapter: DiscordAdapter
+) -> None:
+    await slash(fake, BOB, "checkin")  # bob: 10 points
+    modal = await right_click(fake, MOD, BOB)
+    for amount in ("lots", "0", "50 thanks"):
+        refused = await submit(fake, MOD, modal, amount=amount, reason="thanks")
+        assert "Usage: /award @member AMOUNT [reason]" in (refused.content or ""), amount
+    too_many = await submit(fake, MOD, modal, amount="1001")
+    assert "received" not in (too_many.content or "")
+    # Only admins award, whichever way they ask.
+    not_admin = await submit(fake, ALICE, modal, amount="5")
+    assert "for community admins only" in (not_admin.content or "")
+    [bob] = await slash(fake, BOB, "points")
+    assert "you have 10 points" in (bob.content or "")
+
+
+async def test_a_member_who_left_before_the_form_was_sent_is_refused(
+    fake: FakeDiscord, adapter: DiscordAdapter
+) -> None:
+    await slash(fake, BOB, "checkin")
+    modal = await right_click(fake, MOD, BOB)
+    await fake.member_leave(GUILD, BOB)
+    refused = await submit(fake, MOD, modal, amount="50", reason="thanks")
+    assert f"can't find \\<@{BOB}> in this community" in (refused.content or "")
+    assert "received" not in (refused.content or "")

@@ -335,3 +335,45 @@ async def test_user_options_autocomplete_and_refused_definitions(
         with pytest.raises(discord.HTTPException) as refused:
             await bot.http.bulk_upsert_global_commands(APP_ID, payload=[command])
         assert (refused.value.status, refused.value.code) == (400, 50035)
+
+
+async def test_user_commands_modals_and_their_submits(
+    fake: FakeDiscord, start_bot: Starter
+) -> None:
+    bot = await start_bot()
+    submitted: list[dict[str, str | None]] = []
+
+    class Thanks(discord.ui.Modal, title="Thank a member"):
+        words = discord.ui.Label(text="Why", component=discord.ui.TextInput(custom_id="why"))
+
+        async def on_submit(self, interaction: discord.Interaction) -> None:
+            assert isinstance(self.words.component, discord.ui.TextInput)
+            submitted.append({"why": self.words.component.value})
+            await interaction.response.send_message("thanked", ephemeral=True)
+
+    @bot.tree.context_menu(name="Thank them")
+    async def thank(interaction: discord.Interaction, member: discord.User) -> None:
+        await interaction.response.send_modal(Thanks(custom_id=f"thanks:{member.id}"))
+
+    await bot.tree.sync()
+    [menu] = [c for c in fake.commands[None] if c["type"] == 2]
+    assert (menu["name"], menu["description"]) == ("Thank them", "")
+    # A right-click: discord.py finds the menu and its target, and opens the modal.
+    inter = await fake.user_command(GUILD, CHANNEL, ADMIN, "Thank them", USER)
+    await fake.wait_for(lambda: bool(inter.responses))
+    [response] = inter.responses
+    assert response["type"] == 9
+    assert response["data"]["custom_id"] == f"thanks:{USER}"
+    [label] = response["data"]["components"]
+    assert (label["type"], label["label"], label["component"]["custom_id"]) == (18, "Why", "why")
+    # The submit reaches the modal's on_submit with what was typed; it is answered.
+    done = await fake.submit_modal(GUILD, CHANNEL, ADMIN, f"thanks:{USER}", {"why": "kind"})
+    assert (await fake.wait_for_message()).ephemeral
+    assert submitted == [{"why": "kind"}]
+    assert done.payload["type"] == 5
+    # Discord refuses a context menu with a description or a name over 32 characters.
+    bad = [{"name": "x" * 33, "type": 2}, {"name": "Thank", "type": 2, "description": "x"}]
+    for command in bad:
+        with pytest.raises(discord.HTTPException) as refused:
+            await bot.http.bulk_upsert_global_commands(APP_ID, payload=[command])
+        assert (refused.value.status, refused.value.code) == (400, 50035)

@@ -10,6 +10,10 @@ edited in is spent). Buttons are answered from the raw
 interaction by their custom_id (a command line), never from discord.py's view store, so they keep
 working after a restart.
 
+Right-click a member → Apps → "Award points" opens a form (amount, reason); what is submitted
+is /award for exactly that member (looked up again: one who left is refused like a typed
+/award naming nobody), answered as the slash command is.
+
 Polls are posted as Discord's native polls; their votes arrive as bare gateway events with
 nothing to answer, so the voter's "+N points" goes unsaid (as on Telegram). A poll Discord cannot
 show natively (an option over 55 characters), or refuses, goes out as text with one button per
@@ -37,15 +41,27 @@ from bot.adapters.discord_events import (
     edited_event,
     event_id,
     focused_option,
+    form_target,
+    form_values,
     interaction_chat,
     joined_event,
+    menu_target,
     message_event,
     slash_event,
     slash_line,
     slash_name,
     vote_event,
 )
-from bot.adapters.discord_menu import CommandDescriptions, option_names, slash_command
+from bot.adapters.discord_menu import (
+    AWARD_COMMAND,
+    AWARD_FORM,
+    MENU_LOCALES,
+    CommandDescriptions,
+    award_form,
+    award_menu,
+    option_names,
+    slash_command,
+)
 from bot.adapters.discord_people import People
 from bot.adapters.discord_polls import NativePolls
 from bot.adapters.failure import Failure, TokenRefused
@@ -54,7 +70,7 @@ from bot.rendering import Renderer, plain_text
 from community.config import Rules
 from handlers.router import Dispatcher
 from handlers.routes import Param, ParamKind
-from handlers.types import Event, Reply
+from handlers.types import Event, Mention, Reply
 
 log = logging.getLogger(__name__)
 
@@ -128,6 +144,10 @@ class DiscordAdapter:
             self.tree.add_command(slash_command(route, self._plain, default_locale, limits))
             names = option_names(route, self._plain, default_locale)
             self._params[route.command] = (route.params, names)
+        if AWARD_COMMAND in self._params:
+            self.tree.add_command(award_menu(self._plain, default_locale))
+        # Discord's locales of the people using the menus, as ours (for the form's words).
+        self._locales = {theirs: ours for ours, both in MENU_LOCALES.items() for theirs in both}
         handlers: dict[str, Callable[..., Coroutine[Any, Any, None]]] = {
             "on_ready": self._on_ready,
             "on_message": self._on_message,
@@ -338,6 +358,9 @@ class DiscordAdapter:
         self._people.saw(interaction.user)
         chat = interaction_chat(interaction)
         if interaction.type is discord.InteractionType.application_command:
+            if menu_target(interaction) is not None:  # a user command (right-click a member)
+                await self._open_award_form(interaction)
+                return
             name = slash_name(interaction)
             line = slash_line(interaction, *self._params.get(name, ((), {})))
             # Mentions typed into a text option arrive as <@id>: written as @username.
@@ -350,9 +373,51 @@ class DiscordAdapter:
         elif interaction.type is discord.InteractionType.autocomplete:
             await self._autocomplete(interaction)
             return
+        elif interaction.type is discord.InteractionType.modal_submit:
+            found = await self._award_event(interaction)
+            if found is None:
+                return  # no form of this version's
+            event = found
         else:
-            return  # modals: the bot offers none
+            return
         await self._answers.interaction(interaction, event)
+
+    async def _open_award_form(self, interaction: discord.Interaction[Any]) -> None:
+        """The award menu used on a member: the form asking how many points, and why, in the
+        user's language when we have it."""
+        target = menu_target(interaction)
+        if target is None or AWARD_COMMAND not in self._params:
+            return
+        locale = self._locales.get(interaction.locale, self._default_locale)
+        try:
+            await interaction.response.send_modal(award_form(self._plain, locale, *target))
+        except discord.HTTPException as error:
+            log.warning(
+                "discord award form refused",
+                extra={"event_id": event_id(interaction.id), "status": error.status},
+            )
+
+    async def _award_event(self, interaction: discord.Interaction[Any]) -> Event | None:
+        """A submitted award form as the /award it stands for: the member its custom_id names
+        (their account, as a picked member's), the amount (one word: "50 thanks" there is no
+        number) and the reason. A member no longer in the server is named by id, and the core
+        refuses that as it refuses any unknown member."""
+        target = form_target(interaction, AWARD_FORM)
+        if target is None:
+            return None
+        values = form_values(interaction)
+        amount = "".join(values.get("amount", "").split())
+        reason = " ".join(values.get("reason", "").split())
+        guild_id = interaction.guild_id
+        account = await self._people.member(guild_id, target) if guild_id is not None else None
+        mentions: tuple[Mention, ...] = ()
+        shown = f"<@{target}>"
+        if account is not None and account.username:
+            shown = f"@{account.username}"
+            mentions = (Mention(shown, account),)
+        text = " ".join(word for word in (shown, amount, reason) if word)
+        chat = interaction_chat(interaction)
+        return slash_event(interaction, name=AWARD_COMMAND, text=text, chat=chat, mentions=mentions)
 
     async def _autocomplete(self, interaction: discord.Interaction[Any]) -> None:
         """Choices for the option being typed: a poll option lists this chat's open polls

@@ -27,6 +27,8 @@ PLACEHOLDER_DONE = "🔒"  # what a "thinking…" message says when the answer w
 CUSTOM_ID_LIMIT = 100
 LABEL_LIMIT = 80
 BUTTONS_LIMIT = 25  # five rows of five
+# Interactions answered as a command is: a slash command, and a submitted form (which is one).
+COMMANDS = (discord.InteractionType.application_command, discord.InteractionType.modal_submit)
 
 
 class Answers:
@@ -58,9 +60,9 @@ class Answers:
         await asyncio.wait({handling}, timeout=max(0.0, self._defer_after - max(age, 0.0)))
         deferred = not handling.done() and await self._defer(interaction, event)
         reply = (await handling).reply
-        # A deferred slash command shows "thinking…" in the channel; the first follow-up takes
-        # that message's place, and its visibility.
-        placeholder = deferred and interaction.type is discord.InteractionType.application_command
+        # A deferred slash command (or form) shows "thinking…" in the channel; the first
+        # follow-up takes that message's place, and its visibility.
+        placeholder = deferred and interaction.type in COMMANDS
         if reply is None:
             # A redelivered interaction: its first delivery has been answered.
             if placeholder:
@@ -92,7 +94,7 @@ class Answers:
             await self._polls.end(reply.ends_poll)
 
     async def _defer(self, interaction: discord.Interaction[Any], event: Event) -> bool:
-        if interaction.type is discord.InteractionType.application_command:
+        if interaction.type in COMMANDS:
             # Public: most answers are (a private one removes the placeholder first).
             call = interaction.response.defer(thinking=True)
         else:

@@ -342,6 +342,45 @@ def slash_event(
     )
 
 
+def menu_target(interaction: discord.Interaction[Any]) -> tuple[int, str] | None:
+    """Whom a user context menu was used on: their id and the name the server shows (from what
+    Discord resolved with the interaction); None for any other command."""
+    data: Mapping[str, Any] = interaction.data or {}
+    target = str(data.get("target_id") or "")
+    if data.get("type") != discord.AppCommandType.user.value or not target.isdecimal():
+        return None
+    account = resolved_account(data.get("resolved") or {}, target)
+    return int(target), account.display_name if account is not None else target
+
+
+def form_values(interaction: discord.Interaction[Any]) -> dict[str, str]:
+    """What was typed into a submitted form, by each field's custom_id (fields in labels, or in
+    the action rows older forms used)."""
+    data: Mapping[str, Any] = interaction.data or {}
+    found: dict[str, str] = {}
+
+    def walk(components: Sequence[Mapping[str, Any]]) -> None:
+        for component in components:
+            custom_id, value = component.get("custom_id"), component.get("value")
+            if isinstance(custom_id, str) and isinstance(value, str):
+                found.setdefault(custom_id, value)
+            walk(component.get("components") or ())
+            inner = component.get("component")
+            walk([inner] if isinstance(inner, Mapping) else ())
+
+    walk(data.get("components") or ())
+    return found
+
+
+def form_target(interaction: discord.Interaction[Any], prefix: str) -> int | None:
+    """The member id a submitted form's custom_id carries after `prefix`; None for another
+    form."""
+    data: Mapping[str, Any] = interaction.data or {}
+    custom_id = str(data.get("custom_id") or "")
+    target = custom_id.removeprefix(prefix)
+    return int(target) if custom_id.startswith(prefix) and target.isdecimal() else None
+
+
 def button_event(interaction: discord.Interaction[Any], *, chat: ChatRef) -> Event:
     """The event a pressed button is: its custom_id is the command line it sends."""
     custom_id = interaction.data.get("custom_id", "") if interaction.data else ""

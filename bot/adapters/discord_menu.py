@@ -2,7 +2,10 @@
 declared parameters (Route.params) — a user picker for a member, a number field with its limits,
 a list of choices, autocomplete for a poll, text for the rest —, named and described in the
 community's locale (help/_params.j2) and translated into the others Discord shows. Admin
-commands are shown by default only to members with Manage Server."""
+commands are shown by default only to members with Manage Server.
+
+And the user context menu "Award points" (right-click a member, Apps): a form asking /award's
+amount and reason, its custom_id naming the member, which the adapter reads back as /award."""
 
 from __future__ import annotations
 
@@ -19,6 +22,7 @@ from bot.adapters.splitting import shorten
 from bot.rendering import Renderer
 from community.config import Rules
 from handlers.routes import Param, ParamKind, Route
+from handlers.types import Reply
 
 DESCRIPTION_LIMIT = 100
 # Discord's locales for the command descriptions, per locale of ours.
@@ -34,6 +38,19 @@ ADMIN_PERMISSIONS = discord.Permissions(manage_guild=True)
 _NAME = re.compile(r"[-_\w]{1,32}")
 
 SlashCallback = Callable[..., Coroutine[Any, Any, None]]
+
+# The user context menu that awards points, and the form it opens: the command it stands for,
+# the form's custom_id before the member's id, the template naming both, and the fields (those of
+# the command's parameters).
+AWARD_COMMAND = "award"
+AWARD_FORM = "award-form:"
+AWARD_MENU_TEMPLATE = "discord/_award_menu"
+AWARD_FIELDS = ("amount", "reason")
+MENU_NAME_LIMIT = 32
+TITLE_LIMIT = 45  # a form's title
+FIELD_LABEL_LIMIT = 45
+AMOUNT_LENGTH = 12  # characters a typed amount may have (the core checks the number itself)
+REASON_LENGTH = 200  # what the core keeps of a reason
 
 
 def slash_command(
@@ -101,6 +118,48 @@ def command_description(renderer: Renderer, locale: str, command: str) -> str:
     return shorten(renderer.describe(locale, command) or f"/{command}", DESCRIPTION_LIMIT)
 
 
+def menu_name(renderer: Renderer, locale: str) -> str:
+    """The award menu's name in `locale` (Discord: 1 to 32 characters, any case, spaces)."""
+    words = " ".join(renderer.render(Reply(AWARD_MENU_TEMPLATE, {}, locale)).split())
+    return words[:MENU_NAME_LIMIT] or AWARD_COMMAND
+
+
+def award_menu(renderer: Renderer, locale: str) -> app_commands.ContextMenu:
+    """Right-click a member → Apps → "Award points", named in `locale` (the translator adds
+    the others), shown by default to Manage Server as /award is; only in servers."""
+    name = locale_str(menu_name(renderer, locale), menu=AWARD_COMMAND)
+    menu = app_commands.ContextMenu(name=name, callback=_award_target)
+    menu.default_permissions = ADMIN_PERMISSIONS
+    menu.guild_only = True
+    return menu
+
+
+def award_form(renderer: Renderer, locale: str, target_id: int, target: str) -> discord.ui.Modal:
+    """The form the award menu opens for one member (`target`, their shown name): the amount
+    (required) and the reason (optional), labelled and described as /award's options are."""
+    title = shorten(f"{menu_name(renderer, locale)} · {' '.join(target.split())}", TITLE_LIMIT)
+    form = discord.ui.Modal(title=title, custom_id=f"{AWARD_FORM}{target_id}", timeout=None)
+    for param in AWARD_FIELDS:
+        label = renderer.param_label(locale, AWARD_COMMAND, param) or param
+        required = param == "amount"
+        field: discord.ui.TextInput[Any] = discord.ui.TextInput(
+            custom_id=param,
+            style=discord.TextStyle.short if required else discord.TextStyle.paragraph,
+            required=required,
+            max_length=AMOUNT_LENGTH if required else REASON_LENGTH,
+        )
+        form.add_item(
+            discord.ui.Label(
+                text=shorten(label[:1].upper() + label[1:], FIELD_LABEL_LIMIT),
+                description=option_description(renderer, locale, AWARD_COMMAND, param),
+                component=field,
+            )
+        )
+    # Answered from the raw interaction, never from discord.py's view store (as buttons are).
+    form.stop()
+    return form
+
+
 class CommandDescriptions(app_commands.Translator):
     """Slash command descriptions, option names and option descriptions in every locale we
     have templates for (help/_commands.j2, help/_params.j2)."""
@@ -116,6 +175,9 @@ class CommandDescriptions(app_commands.Translator):
         ours = self._ours.get(locale)
         if ours is None or ours == self._default:
             return None  # the command's own words are in the default locale
+        location = context.location
+        if string.extras.get("menu") and location is TranslationContextLocation.command_name:
+            return menu_name(self._renderer, ours)
         command = string.extras.get("command")
         if not command:
             return None
@@ -166,6 +228,10 @@ def _annotation(param: Param, rules: Rules) -> Any:
             return int
         return app_commands.Range[int, least, most]
     return str
+
+
+async def _award_target(interaction: discord.Interaction[Any], member: discord.User) -> None:
+    """The shape of the award menu (a user command); never called: the adapter answers it."""
 
 
 async def _autocomplete(

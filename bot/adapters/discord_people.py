@@ -8,6 +8,7 @@ import contextlib
 import logging
 from collections import Counter
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from typing import Any
 
 import discord
@@ -87,6 +88,23 @@ class People:
         name = str(fetched["user"]["username"])
         self._usernames[user_id] = name
         return name
+
+    async def member(self, guild_id: int, user_id: int) -> AccountRef | None:
+        """A member of a server as the core sees them, asked of Discord unless cached (briefly:
+        this runs inside an interaction's 3 seconds); None when they are not (or no longer) in
+        it, or Discord does not say."""
+        guild = self._client.get_guild(guild_id)
+        cached = guild.get_member(user_id) if guild is not None else None
+        if cached is not None:
+            return replace(account_ref(cached), is_bot=cached.bot)
+        try:
+            data: Any = await asyncio.wait_for(
+                self._client.http.get_member(guild_id, user_id), LOOKUP_TIMEOUT
+            )
+        except (discord.HTTPException, TimeoutError):
+            return None
+        self._usernames[user_id] = str(data["user"]["username"])
+        return replace(payload_account(data), is_bot=bool(data["user"].get("bot")))
 
     async def voter(self, guild_id: int | None, user_id: int) -> AccountRef:
         """Who voted: from discord.py's cache, else asked of Discord once (and remembered),

@@ -12,7 +12,10 @@ user's edit (``edit_message``) comes as MESSAGE_UPDATE with the whole message, a
 polls intents), and ``POST .../polls/{id}/expire`` ends it. Synced commands are checked the way
 Discord checks them (names, descriptions, option order, limits) and kept in ``commands``; a slash
 command may pick users (``users``: options of type 6, resolved like Discord resolves them), and
-``autocomplete`` asks for an option's choices (answered with callback type 8).
+``autocomplete`` asks for an option's choices (answered with callback type 8). User commands
+(context menus) are synced and checked too; ``user_command`` right-clicks a member, which may be
+answered with a modal (callback type 9, checked and kept in ``responses``), and ``submit_modal``
+sends what was typed into one (MODAL_SUBMIT, type 5).
 """
 
 from __future__ import annotations
@@ -164,7 +167,9 @@ def _invalid(body: Json, *, need_any: bool = True) -> Reply | None:
 
 
 def _bad_command(cmd: Json) -> str | None:
-    """What Discord would refuse in a slash command's definition; None when it takes it."""
+    """What Discord would refuse in a command's definition; None when it takes it."""
+    if cmd.get("type", 1) in (2, 3):
+        return _bad_menu(cmd)
     options: list[Json] = cmd.get("options") or []
     named = [(item.get("name") or "", item.get("name_localizations") or {})
              for item in (cmd, *options)]  # fmt: skip
@@ -190,6 +195,38 @@ def _bad_command(cmd: Json) -> str | None:
             o.get("choices") and (o["type"] not in CHOICE_OPTIONS or o.get("autocomplete"))
         ):
             return f"option {o['name']!r} cannot have these fields"
+    return None
+
+
+def _bad_menu(cmd: Json) -> str | None:
+    """What Discord refuses in a context menu's (user or message command's) definition: names
+    of 1-32 characters (any case, spaces allowed), no description, no options."""
+    localized = cmd.get("name_localizations") or {}
+    if any(not 1 <= len(word) <= 32 for word in (cmd.get("name") or "", *localized.values())):
+        return "a context menu name is not 1 to 32 characters"
+    if set(localized) - LOCALES:
+        return f"unknown locales {sorted(set(localized) - LOCALES)}"
+    if cmd.get("description") or cmd.get("options"):
+        return "a context menu takes no description or options"
+    return None
+
+
+def _bad_modal(data: Json) -> str | None:
+    """What Discord refuses in a modal (response type 9): a custom_id of 1-100 characters, a
+    title of 1-45, 1 to 5 labels (type 18, text 1-45) each holding a text input (type 4) with
+    a custom_id."""
+    custom_id, title = data.get("custom_id") or "", data.get("title") or ""
+    labels: list[Json] = data.get("components") or []
+    if not 1 <= len(custom_id) <= 100 or not 1 <= len(title) <= 45 or not 1 <= len(labels) <= 5:
+        return "a modal's custom_id, title or number of components is out of bounds"
+    for label in labels:
+        field = label.get("component") or {}
+        if label.get("type") != 18 or not 1 <= len(label.get("label") or "") <= 45:
+            return "a modal component is no label of 1 to 45 characters"
+        if field.get("type") != 4 or not field.get("custom_id") or field.get("label"):
+            return "a label holds no text input with a custom_id (and no label of its own)"
+        if len(label.get("description") or "") > 100:
+            return "a label's description is over 100 characters"
     return None
 
 
@@ -324,6 +361,13 @@ class FakeDiscord:
         self._add_user(user_id, username, global_name)
         guild = self.guilds[guild_id]
         guild.members[user_id] = [int(guild.roles[1]["id"])] if manage_guild else []
+
+    async def member_leave(self, guild_id: int, user_id: int) -> None:
+        """``user_id`` leaves the server: no longer its member (REST says 10007 Unknown
+        Member), then GUILD_MEMBER_REMOVE."""
+        del self.guilds[guild_id].members[user_id]
+        data = {"guild_id": str(guild_id), "user": self.users[user_id]}
+        await self.dispatch("GUILD_MEMBER_REMOVE", data)
 
     def open_dm(self, user_id: int) -> int:
         """The id of the DM channel (type 1) with ``user_id``, created on first use."""
@@ -561,16 +605,7 @@ class FakeDiscord:
         ]
         data.update({"options": opts} if opts else {})
         if users:
-            ids = set(users.values())
-            resolved: Json = {"users": {str(u): self.users[u] for u in ids}}
-            guild = self.guilds.get(guild_id or 0)
-            if guild is not None:
-                resolved["members"] = {
-                    str(u): {**self._member(guild, u, with_user=False),
-                             "permissions": str(self.permissions(guild.id, u))}
-                    for u in ids if u in guild.members
-                }  # fmt: skip
-            data["resolved"] = resolved
+            data["resolved"] = self._resolved(guild_id, set(users.values()))
         return await self._interact(2, guild_id, channel_id, user_id, data)
 
     async def autocomplete(
@@ -589,6 +624,47 @@ class FakeDiscord:
                      "focused": True})  # fmt: skip
         data["options"] = opts
         return await self._interact(4, guild_id, channel_id, user_id, data)
+
+    async def user_command(
+        self, guild_id: int | None, channel_id: int, user_id: int, name: str, target_id: int
+    ) -> FakeInteraction:
+        """A user right-clicks ``target_id`` → Apps → ``name``: an interaction of type 2 whose
+        data is of type 2 (a user command), with ``target_id`` and the target resolved (user,
+        and member in a server) as Discord sends it. The bot may answer with a modal (9)."""
+        cmd = next((c for c in self._synced(guild_id)
+                    if c["name"] == name and c.get("type") == 2), {})  # fmt: skip
+        data: Json = {"id": cmd.get("id", str(self.snowflake())), "name": name, "type": 2,
+                      "target_id": str(target_id)}  # fmt: skip
+        data.update({"guild_id": cmd["guild_id"]} if "guild_id" in cmd else {})
+        data["resolved"] = self._resolved(guild_id, {target_id})
+        return await self._interact(2, guild_id, channel_id, user_id, data)
+
+    async def submit_modal(
+        self, guild_id: int | None, channel_id: int, user_id: int, custom_id: str,
+        values: dict[str, str],
+    ) -> FakeInteraction:  # fmt: skip
+        """A user submits the modal ``custom_id`` with ``values`` (text input custom_id ->
+        what was typed): MODAL_SUBMIT (type 5), each input inside its label (type 18), as
+        Discord sends a modal made of labels."""
+        components = [
+            {"type": 18, "id": index * 2 + 1,
+             "component": {"type": 4, "id": index * 2 + 2, "custom_id": key, "value": value}}
+            for index, (key, value) in enumerate(values.items())
+        ]  # fmt: skip
+        data = {"custom_id": custom_id, "components": components}
+        return await self._interact(5, guild_id, channel_id, user_id, data)
+
+    def _resolved(self, guild_id: int | None, ids: set[int]) -> Json:
+        """Users (and, in a server, their members with permissions) as Discord resolves them."""
+        resolved: Json = {"users": {str(u): self.users[u] for u in ids}}
+        guild = self.guilds.get(guild_id or 0)
+        if guild is not None:
+            resolved["members"] = {
+                str(u): {**self._member(guild, u, with_user=False),
+                         "permissions": str(self.permissions(guild.id, u))}
+                for u in ids if u in guild.members
+            }  # fmt: skip
+        return resolved
 
     def _synced(self, guild_id: int | None) -> list[Json]:
         return self.commands.get(guild_id, []) + self.commands.get(None, [])
@@ -821,8 +897,13 @@ class FakeDiscord:
         rtype, data = body.get("type"), body.get("data") or {}
         if rtype in (4, 7) and (bad := _invalid(data, need_any=rtype == 4)):
             return bad
-        if (rtype == 8) != (inter.type == 4):  # autocomplete is answered with choices only
+        if (rtype == 8) != (inter.type == 4) or (rtype == 9 and inter.type not in (2, 3)):
+            # Autocomplete is answered with choices only; a modal opens from a command or a
+            # component, never from a modal (or autocomplete).
             return _error(400, 40043, "Interaction response type not valid for this interaction")
+        if rtype == 9 and (bad := _bad_modal(data)) is not None:
+            err = {"code": "COMPONENT_INVALID", "message": bad}
+            return _error(400, 50035, "Invalid Form Body", errors={"data": {"_errors": [err]}})
         choices = data.get("choices") or []
         if rtype == 8 and (len(choices) > 25 or any(
             not 1 <= len(c.get("name") or "") <= 100 for c in choices)):  # fmt: skip
