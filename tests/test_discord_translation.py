@@ -22,15 +22,17 @@ from discord.state import ConnectionState
 
 from bot.adapters.discord import INTENTS
 from bot.adapters.discord_events import (
-    button_event,
     edited_event,
-    interaction_chat,
     joined_event,
     message_event,
+    vote_event,
+)
+from bot.adapters.discord_interactions import (
+    button_event,
+    interaction_chat,
     slash_event,
     slash_line,
     slash_name,
-    vote_event,
 )
 from handlers.adjust import ADJUST_PARAMS
 from handlers.types import AccountRef, ChatRef, Event, EventKind, Mention

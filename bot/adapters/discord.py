@@ -36,28 +36,26 @@ from discord import app_commands
 from bot.adapters.discord_answers import DEFER_AFTER, NO_MENTIONS, Answers
 from bot.adapters.discord_events import (
     PLATFORM,
-    button_event,
     discord_markdown,
     edited_event,
     event_id,
-    focused_option,
-    form_target,
-    form_values,
-    interaction_chat,
     joined_event,
-    menu_target,
     message_event,
+    vote_event,
+)
+from bot.adapters.discord_inputs import Inputs
+from bot.adapters.discord_interactions import (
+    button_event,
+    interaction_chat,
+    menu_target,
     slash_event,
     slash_line,
     slash_name,
-    vote_event,
 )
 from bot.adapters.discord_menu import (
     AWARD_COMMAND,
-    AWARD_FORM,
     MENU_LOCALES,
     CommandDescriptions,
-    award_form,
     award_menu,
     option_names,
     slash_command,
@@ -65,12 +63,11 @@ from bot.adapters.discord_menu import (
 from bot.adapters.discord_people import People
 from bot.adapters.discord_polls import NativePolls
 from bot.adapters.failure import Failure, TokenRefused
-from bot.adapters.splitting import shorten
 from bot.rendering import Renderer, plain_text
 from community.config import Rules
 from handlers.router import Dispatcher
-from handlers.routes import Param, ParamKind
-from handlers.types import Event, Mention, Reply
+from handlers.routes import Param
+from handlers.types import Event, Reply
 
 log = logging.getLogger(__name__)
 
@@ -82,8 +79,6 @@ MEMBERS_INTENT = "members"
 GUILD_READY_TIMEOUT = 2.0  # discord.py's wait for more GUILD_CREATEs before on_ready
 STOP_GRACE = 10.0  # seconds stop() lets running handlers finish
 AUTHENTICATION_FAILED = 4004  # the gateway's close code for a token it does not accept
-AUTOCOMPLETE_LIMIT = 25  # choices Discord shows for an autocompleted option
-CHOICE_NAME_LIMIT = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,6 +162,14 @@ class DiscordAdapter:
         self._busy: set[asyncio.Task[Any]] = set()
         self._failure = Failure()
         self._people = People(self.client)
+        self._inputs = Inputs(
+            dispatcher,
+            self._people,
+            self._plain,
+            default_locale=default_locale,
+            params=self._params,
+            locales=self._locales,
+        )
         self._answers = Answers(
             dispatcher,
             NativePolls(self.client, dispatcher),
@@ -359,7 +362,7 @@ class DiscordAdapter:
         chat = interaction_chat(interaction)
         if interaction.type is discord.InteractionType.application_command:
             if menu_target(interaction) is not None:  # a user command (right-click a member)
-                await self._open_award_form(interaction)
+                await self._inputs.open_award_form(interaction)
                 return
             name = slash_name(interaction)
             line = slash_line(interaction, *self._params.get(name, ((), {})))
@@ -371,75 +374,16 @@ class DiscordAdapter:
         elif interaction.type is discord.InteractionType.component:
             event = button_event(interaction, chat=chat)
         elif interaction.type is discord.InteractionType.autocomplete:
-            await self._autocomplete(interaction)
+            await self._inputs.autocomplete(interaction)
             return
         elif interaction.type is discord.InteractionType.modal_submit:
-            found = await self._award_event(interaction)
+            found = await self._inputs.award_event(interaction)
             if found is None:
                 return  # no form of this version's
             event = found
         else:
             return
         await self._answers.interaction(interaction, event)
-
-    async def _open_award_form(self, interaction: discord.Interaction[Any]) -> None:
-        """The award menu used on a member: the form asking how many points, and why, in the
-        user's language when we have it."""
-        target = menu_target(interaction)
-        if target is None or AWARD_COMMAND not in self._params:
-            return
-        locale = self._locales.get(interaction.locale, self._default_locale)
-        try:
-            await interaction.response.send_modal(award_form(self._plain, locale, *target))
-        except discord.HTTPException as error:
-            log.warning(
-                "discord award form refused",
-                extra={"event_id": event_id(interaction.id), "status": error.status},
-            )
-
-    async def _award_event(self, interaction: discord.Interaction[Any]) -> Event | None:
-        """A submitted award form as the /award it stands for: the member its custom_id names
-        (their account, as a picked member's), the amount (one word: "50 thanks" there is no
-        number) and the reason. A member no longer in the server is named by id, and the core
-        refuses that as it refuses any unknown member."""
-        target = form_target(interaction, AWARD_FORM)
-        if target is None:
-            return None
-        values = form_values(interaction)
-        amount = "".join(values.get("amount", "").split())
-        reason = " ".join(values.get("reason", "").split())
-        guild_id = interaction.guild_id
-        account = await self._people.member(guild_id, target) if guild_id is not None else None
-        mentions: tuple[Mention, ...] = ()
-        shown = f"<@{target}>"
-        if account is not None and account.username:
-            shown = f"@{account.username}"
-            mentions = (Mention(shown, account),)
-        text = " ".join(word for word in (shown, amount, reason) if word)
-        chat = interaction_chat(interaction)
-        return slash_event(interaction, name=AWARD_COMMAND, text=text, chat=chat, mentions=mentions)
-
-    async def _autocomplete(self, interaction: discord.Interaction[Any]) -> None:
-        """Choices for the option being typed: a poll option lists this chat's open polls
-        (those matching what is typed so far); anything else gets none."""
-        _, names = self._params.get(slash_name(interaction), ((), {}))
-        focused = focused_option(interaction)
-        param = names.get(focused[0]) if focused is not None else None
-        choices: list[app_commands.Choice[int]] = []
-        if focused is not None and param is not None and param.kind is ParamKind.POLL:
-            typed = focused[1].lstrip("#＃").casefold()
-            chat = interaction_chat(interaction)
-            for number, question in await self._dispatcher.open_polls(PLATFORM, chat.chat_id):
-                shown = shorten(" ".join(f"#{number} {question}".split()), CHOICE_NAME_LIMIT)
-                if typed in str(number) or typed in question.casefold():
-                    choices.append(app_commands.Choice(name=shown, value=number))
-        try:
-            await interaction.response.autocomplete(choices[:AUTOCOMPLETE_LIMIT])
-        except discord.HTTPException as error:
-            log.warning(
-                "discord autocomplete answer refused",
-                extra={"event_id": event_id(interaction.id), "status": error.status},
-            )
 
 
 def gave_up(error: BaseException | None) -> BaseException:

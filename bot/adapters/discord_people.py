@@ -19,8 +19,10 @@ from bot.adapters.discord_events import (
     account_ref,
     mentioned_ids,
     payload_account,
-    resolved_handles,
     with_handles,
+)
+from bot.adapters.discord_interactions import (
+    resolved_handles,
 )
 from handlers.types import AccountRef
 
