@@ -116,6 +116,16 @@ async def test_commands_menus_are_published_per_locale_at_start(
     assert any("签到" in command["description"] for command in zh_member_menu)
 
 
+async def test_the_menus_list_what_help_lists_for_members_and_for_admins(
+    tg: FakeTelegram, adapter: TelegramAdapter, dispatcher: Dispatcher
+) -> None:
+    # One declaration of the commands: Telegram's menus and /help come from the same routes.
+    for call in tg.calls_to("setMyCommands"):
+        admins = "scope" in call.params
+        menu = [command["command"] for command in call.params["commands"]]
+        assert menu == [route.command for route in dispatcher.visible_commands(admins)]
+
+
 async def test_a_member_cannot_award_but_a_chat_admin_of_an_adopted_group_can(
     tg: FakeTelegram, adapter: TelegramAdapter, store: Store
 ) -> None:
