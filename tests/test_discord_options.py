@@ -324,3 +324,25 @@ async def test_a_member_who_left_before_the_form_was_sent_is_refused(
     refused = await submit(fake, MOD, modal, amount="50", reason="thanks")
     assert f"can't find \\<@{BOB}> in this community" in (refused.content or "")
     assert "received" not in (refused.content or "")
+
+
+async def test_picking_someone_who_is_not_in_the_server_pays_nobody(
+    fake: FakeDiscord, adapter: DiscordAdapter
+) -> None:
+    # Discord's user option takes any user; one who left (or never joined) is refused as the
+    # award form refuses them, not registered and paid (found by the review).
+    await slash(fake, BOB, "checkin")  # bob: 10 points
+    await fake.member_leave(GUILD, BOB)
+    answer = await pick(fake, MOD, "award", users={"member": BOB}, amount=5)
+    assert "can't find" in (answer.content or "") and "received" not in (answer.content or "")
+
+
+async def test_an_amount_of_two_numbers_is_refused_not_run_together(
+    fake: FakeDiscord, adapter: DiscordAdapter
+) -> None:
+    await slash(fake, BOB, "checkin")  # bob: 10 points
+    modal = await right_click(fake, MOD, BOB)
+    refused = await submit(fake, MOD, modal, amount="10 5", reason="")
+    assert "received" not in (refused.content or "")
+    [bob] = await slash(fake, BOB, "points")
+    assert "you have 10 points" in (bob.content or "")

@@ -162,3 +162,11 @@ async def test_a_reply_award_to_a_bot_or_a_channel_post_is_refused_and_changes_n
     assert member_id(store, "telegram", str(HELPER_ID)) is None
     assert member_id(store, "telegram", "-1009") is None
     assert count_rows(store, members) == 2  # the owner and Boss, who spoke
+
+
+def test_a_text_mention_in_the_reason_names_nobody_the_command_is_for() -> None:
+    # Mallory named herself "@alice": linked in the reason, she must not take over the
+    # @alice typed first (found by the review: she was paid instead of alice).
+    event, _ = only_event("text_mention_in_the_reason")
+    assert event.mentions == ()
+    assert event.arg_text == "@alice 50 for helping 🌟 @alice"

@@ -367,7 +367,7 @@ class DiscordAdapter:
             name = slash_name(interaction)
             line = slash_line(interaction, *self._params.get(name, ((), {})))
             # Mentions typed into a text option arrive as <@id>: written as @username.
-            text = await self._people.with_handles(interaction, line.text)
+            text = await self._people.with_handles(interaction, line.text, line.strangers)
             event = slash_event(
                 interaction, name=name, text=text, chat=chat, mentions=line.mentions
             )

@@ -78,7 +78,9 @@ class Inputs:
         if target is None:
             return None
         values = form_values(interaction)
-        amount = "".join(values.get("amount", "").split())
+        # One word: "10 5" must not become 105 (nor 10 with "5" as the reason): "10_5" is no
+        # number, and the core answers it with the usage, as it does "50 thanks".
+        amount = "_".join(values.get("amount", "").split())
         reason = " ".join(values.get("reason", "").split())
         guild_id = interaction.guild_id
         account = await self._people.member(guild_id, target) if guild_id is not None else None

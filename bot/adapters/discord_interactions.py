@@ -61,6 +61,9 @@ class SlashLine:
 
     text: str
     mentions: tuple[Mention, ...] = ()
+    # Users picked who are not in this server (Discord's user option takes anyone): they stay
+    # <@id>, which the core refuses as it refuses an unknown member, as the award form does.
+    strangers: frozenset[int] = frozenset()
 
 
 def slash_line(
@@ -82,14 +85,26 @@ def slash_line(
     if not given:
         return SlashLine(slash_text(interaction))
     resolved: Mapping[str, Any] = data.get("resolved") or {}
+    members: Mapping[str, Any] = resolved.get("members") or {}
+    in_server = interaction.guild_id is not None
     words: list[str] = []
     mentions: list[Mention] = []
+    strangers: set[int] = set()
     for param in declared:
         if param.name not in given:
             continue
         value = str(given[param.name]).strip()
         account = resolved_account(resolved, value) if param.kind is ParamKind.MEMBER else None
-        if account is not None and account.username:
+        if (
+            account is not None
+            and in_server
+            and value not in members
+            and value.isascii()
+            and value.isdecimal()
+        ):
+            strangers.add(int(value))  # not (or no longer) in this server
+            words.append(f"<@{value}>")
+        elif account is not None and account.username:
             shown = f"@{account.username}"
             words.append(shown)
             mentions.append(Mention(shown, account))
@@ -98,7 +113,7 @@ def slash_line(
             words.append(f"<@{value}>" if value.isdecimal() else value)
         elif value:
             words.append(value)
-    return SlashLine(" ".join(words), tuple(mentions))
+    return SlashLine(" ".join(words), tuple(mentions), frozenset(strangers))
 
 
 def resolved_account(resolved: Mapping[str, Any], user_id: str) -> AccountRef | None:

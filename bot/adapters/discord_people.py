@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 import logging
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection
 from dataclasses import replace
 from typing import Any
 
@@ -50,12 +50,15 @@ class People:
         for user in users:
             self._usernames[user.id] = user.name
 
-    async def with_handles(self, interaction: discord.Interaction[Any], text: str) -> str:
-        """The slash text with <@id> mentions written as @username, which the core understands."""
-        wanted = mentioned_ids(text)
+    async def with_handles(
+        self, interaction: discord.Interaction[Any], text: str, keep: Collection[int] = ()
+    ) -> str:
+        """The slash text with <@id> mentions written as @username, which the core understands;
+        those of `keep` (users picked who are not in the server) stay as they are."""
+        wanted = [user_id for user_id in mentioned_ids(text) if user_id not in keep]
         if not wanted:
             return text
-        handles = resolved_handles(interaction)
+        handles = {u: n for u, n in resolved_handles(interaction).items() if u not in keep}
         missing = [user_id for user_id in wanted if user_id not in handles]
         # Together, not one after another: this runs inside the interaction's 3 seconds.
         names = await asyncio.gather(

@@ -297,14 +297,26 @@ def _replied_author(message: Message, bot_id: int) -> AccountRef | None:
 
 
 def _mentions(message: Message) -> tuple[Mention, ...]:
-    """People linked in the text by Telegram (text_mention: members without a @username), with
-    the words shown for them (Telegram counts offsets in UTF-16; PTB cuts them right)."""
-    kinds: list[str | None] = [MessageEntity.TEXT_MENTION]
+    """The person linked by Telegram (a text_mention: a member without a @username) where a
+    command's first argument stands, with the words shown for them. One linked further on (in
+    the reason) names nobody the command is for: whoever picks their own first name can be
+    linked there. Offsets are UTF-16 code units, as Telegram counts them."""
+    kinds: list[str | None] = [MessageEntity.TEXT_MENTION, MessageEntity.BOT_COMMAND]
     found = message.parse_entities(kinds) if message.text else message.parse_caption_entities(kinds)
+    text = message.text or message.caption or ""
+    commands = [e for e in found if e.type == MessageEntity.BOT_COMMAND and e.offset == 0]
+    if not commands:
+        return ()
+    units = text.encode("utf-16-le")
+    after_command = units[: commands[0].length * 2].decode("utf-16-le", errors="ignore")
+    rest = text[len(after_command) :]
+    first_argument = after_command + rest[: len(rest) - len(rest.lstrip())]
+    at = len(first_argument.encode("utf-16-le")) // 2
+    linked = MessageEntity.TEXT_MENTION
     return tuple(
         Mention(shown, account_ref(entity.user))
-        for entity, shown in sorted(found.items(), key=lambda item: item[0].offset)
-        if entity.user is not None
+        for entity, shown in found.items()
+        if entity.type == linked and entity.user is not None and entity.offset == at
     )
 
 
