@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from community import adjustments, members
 from community.members import Member
+from handlers.arguments import BadArgument, read_arguments
 from handlers.parsing import parse_amount
 from handlers.routes import Context, Param, ParamKind, Router
 from handlers.text import strip_invisible
@@ -105,15 +106,19 @@ def _adjust(ctx: Context, sign: int) -> Reply:
     aim = _aim(ctx.event)
     if aim is None:
         return usage
-    parts = aim.rest.split(None, 1)
-    amount = parse_amount(parts[0]) if parts else None
-    if amount is None:
+    # The member is whom _aim found (a platform's pick, a handle, a reply); the amount and the
+    # reason are read by their declaration. max_award is adjustments.adjust's to check (after
+    # the member is known, so an unknown member is said first), as for every other caller.
+    try:
+        given = read_arguments(ADJUST_PARAMS[1:], aim.rest, rules=None)
+    except BadArgument:
         return usage
+    amount = given.numbers["amount"]
     found = _member(ctx, aim)
     if isinstance(found, Reply):
         return found
     target, handle = found
-    note = adjustments.clean_note(parts[1] if len(parts) > 1 else "")
+    note = adjustments.clean_note(given.get("reason") or "")
     posting = adjustments.adjust(
         ctx.conn,
         ctx.community,

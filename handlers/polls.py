@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from community import polls
-from handlers.parsing import parse_number
+from handlers.arguments import BadArgument, read_arguments
 from handlers.routes import Context, Param, ParamKind, Router
 from handlers.types import Choice, EventKind, PollSpec, Reply, Visibility
 from loyalty.errors import UserError
@@ -39,16 +39,20 @@ def poll(ctx: Context) -> Reply:
     )
 
 
-@router.command("closepoll", admin=True, params=(Param("poll", ParamKind.POLL, required=False),))
+CLOSEPOLL_PARAMS = (Param("poll", ParamKind.POLL, required=False),)
+VOTE_PARAMS = (Param("poll", ParamKind.POLL), Param("option", ParamKind.INTEGER, minimum=0))
+
+
+@router.command("closepoll", admin=True, params=CLOSEPOLL_PARAMS)
 def close(ctx: Context) -> Reply:
     """/closepoll [poll number] — close the newest open poll here (or that one) and count it."""
     chat = ctx.event.chat
-    wanted = ctx.event.args[0].lstrip("#＃") if ctx.event.args else ""
-    if wanted:
-        number = parse_number(wanted)
-        if number is None or len(ctx.event.args) > 1:
-            return Reply("polls/close_usage")
-        found = polls.poll_by_id(ctx.conn, ctx.community.id, number)
+    try:
+        wanted = read_arguments(CLOSEPOLL_PARAMS, ctx.event.arg_text, ctx.community.rules)
+    except BadArgument:
+        return Reply("polls/close_usage")
+    if "poll" in wanted.numbers:
+        found = polls.poll_by_id(ctx.conn, ctx.community.id, wanted.numbers["poll"])
     else:
         found = polls.latest_open_poll(
             ctx.conn, ctx.community.id, platform=chat.platform, chat_id=chat.chat_id
@@ -74,18 +78,17 @@ def close(ctx: Context) -> Reply:
     "vote",
     hidden=True,
     private=True,
-    params=(Param("poll", ParamKind.POLL), Param("option", ParamKind.INTEGER, minimum=0)),
+    params=VOTE_PARAMS,
 )
 def vote_button(ctx: Context) -> Reply:
     """What a poll's button sends: /vote POLL OPTION. It counts only from the poll's own chat:
     poll numbers are easy to guess, and a vote typed in a private chat must not reach a poll
     in a group the voter is not in."""
-    args = ctx.event.args
-    numbers = [parse_number(arg, max_digits=18) for arg in args]
-    if len(numbers) != 2 or None in numbers:
+    try:
+        pressed = read_arguments(VOTE_PARAMS, ctx.event.arg_text, ctx.community.rules)
+    except BadArgument:
         return _GONE
-    poll_id, option = numbers
-    assert poll_id is not None and option is not None
+    poll_id, option = pressed.numbers["poll"], pressed.numbers["option"]
     found = polls.poll_by_id(ctx.conn, ctx.community.id, poll_id)
     if found is None:
         return _GONE

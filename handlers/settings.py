@@ -6,6 +6,7 @@ import re
 
 from community import audit
 from community.communities import community_by_slug, move_chat
+from handlers.arguments import BadArgument, read_arguments
 from handlers.routes import Context, Param, ParamKind, Router
 from handlers.types import Reply
 
@@ -14,18 +15,21 @@ router = Router()
 _SLUG = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 
 
-@router.command(
-    "settings",
-    admin=True,
-    params=(
-        Param("setting", ParamKind.CHOICE, required=False, choices=("community",)),
-        Param("value", ParamKind.TEXT, required=False),
-    ),
+SETTINGS_PARAMS = (
+    Param("setting", ParamKind.CHOICE, required=False, choices=("community",)),
+    Param("value", ParamKind.TEXT, required=False),
 )
+
+
+@router.command("settings", admin=True, params=SETTINGS_PARAMS)
 def settings(ctx: Context) -> Reply:
     """/settings shows them; /settings community NAME moves this group to community NAME."""
-    args = ctx.event.args
-    if not args:
+    try:
+        given = read_arguments(SETTINGS_PARAMS, ctx.event.arg_text, ctx.community.rules)
+    except BadArgument:
+        return Reply("settings/usage")
+    setting, value = given.get("setting"), given.get("value")
+    if setting is None:
         return Reply(
             "settings/show",
             {
@@ -37,11 +41,11 @@ def settings(ctx: Context) -> Reply:
                 "vote_points": ctx.community.rules.polls.vote_points,
             },
         )
-    if args[0].casefold() != "community" or len(args) != 2:
+    if value is None:
         return Reply("settings/usage")
-    slug = args[1].casefold()
+    slug = value.casefold()
     if not _SLUG.fullmatch(slug):
-        return Reply("settings/bad_slug", {"slug": args[1][:64]})
+        return Reply("settings/bad_slug", {"slug": value[:64]})
     if ctx.event.chat.private:
         return Reply("settings/groups_only")
     previous = ctx.community

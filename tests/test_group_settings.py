@@ -143,7 +143,7 @@ async def test_bad_community_names_are_refused_and_move_nothing(chat: Chat, stor
         ("community 品牌", "“品牌” can't be a community name"),
         ("community " + "a" * 65, "“" + "a" * 64 + "” can't be a community name"),
         ("community", "Usage: /settings, or /settings community NAME"),
-        ("community two words", "Usage: /settings"),
+        ("community two words", "“two words” can't be a community name"),
         ("timezone UTC", "Usage: /settings"),
     ):
         said = await chat.say("boss", f"/settings {args}")
