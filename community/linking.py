@@ -75,14 +75,19 @@ class Linked:
 
 def normalize_code(text: str) -> str:
     """How a typed code is compared: full-width folded, upper case, letters and digits only."""
-    return _NOT_CODE.sub("", unicodedata.normalize("NFKC", text).upper())[:16]
+    return _code_letters(text)[:16]
+
+
+def _code_letters(text: str) -> str:
+    # Full-width folded (NFKC), upper case, without spaces, dashes or punctuation.
+    return _NOT_CODE.sub("", unicodedata.normalize("NFKC", text).upper())
 
 
 def codes_in(text: str) -> set[str]:
     """Every code that could be read in `text`: each run of CODE_LENGTH of its letters and
     digits (full-width folded, case, spaces and punctuation ignored) drawn from the alphabet.
     "my code: ab cd-ef gh" shows ABCDEFGH as surely as "ABCDEFGH" does."""
-    letters = _NOT_CODE.sub("", unicodedata.normalize("NFKC", text).upper())
+    letters = _code_letters(text)
     return {
         letters[start : start + CODE_LENGTH]
         for start in range(len(letters) - CODE_LENGTH + 1)

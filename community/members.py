@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, bindparam, delete, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 
 from loyalty import ledger
 from storage.schema import accounts, members
-from storage.sql import fit_text, insert_if_absent, lock_until_commit
+from storage.sql import fit_text, lock_until_commit
 
 # Seen-times feed activity analytics; minute precision is plenty and saves a write per message.
 _SEEN_RESOLUTION = timedelta(minutes=5)
@@ -62,7 +62,7 @@ _RELEASE_HANDLE = (
     .values(username_key=None)
 )
 _NEW_MEMBER = insert(members).returning(members.c.id)
-_FORGET_MEMBER = delete(members).where(members.c.id == bindparam("member"))
+_NEW_ACCOUNT = insert(accounts)
 _BY_HANDLE = (
     select(members.c.id, members.c.display_name)
     .join(accounts, accounts.c.member_id == members.c.id)
@@ -99,13 +99,11 @@ def identify(
     account = {"community": community_id, "platform": platform, "user_id": user_id}
     row = conn.execute(_ACCOUNT, account).first()
     if row is None:
+        # Another bot on this database registering them at the same moment makes the account's
+        # unique key fail here; the store runs this unit of work again, and it finds theirs.
         if handle is not None:
             _claim_handle(conn, community_id, platform, user_id, handle)
-        member = _register(conn, community_id, platform, user_id, name or user_id, handle, at)
-        if member is not None:
-            return member
-        # Another bot on this database registered them at the same moment: theirs is the member.
-        row = conn.execute(_ACCOUNT, account).one()
+        return _register(conn, community_id, platform, user_id, name or user_id, handle, at)
     if not name:
         # The platform told us nothing about them this time: keep what we know.
         name, handle = row.account_name, row.username_key
@@ -144,18 +142,14 @@ def _register(
     name: str,
     handle: str | None,
     at: datetime,
-) -> Member | None:
-    """A new member with this account and a zero balance; None when another transaction
-    registered the account first (its row is committed by then, and readable)."""
+) -> Member:
+    """A new member with this account and a zero balance."""
     member_id = conn.execute(
         _NEW_MEMBER,
         {"community_id": community_id, "display_name": name, "created_at": at, "last_seen_at": at},
     ).scalar_one()
-    # The account is the get-or-create: its unique key decides who registered the person, and
-    # on PostgreSQL a rival's uncommitted row makes this wait for its outcome.
-    created = insert_if_absent(
-        conn,
-        accounts,
+    conn.execute(
+        _NEW_ACCOUNT,
         {
             "community_id": community_id,
             "member_id": member_id,
@@ -166,10 +160,6 @@ def _register(
             "created_at": at,
         },
     )
-    if not created:
-        # The member row made for them would belong to nobody.
-        conn.execute(_FORGET_MEMBER, {"member": member_id})
-        return None
     ledger.open_account(conn, community_id=community_id, member_id=member_id, at=at)
     return Member(member_id, community_id, name)
 

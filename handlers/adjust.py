@@ -95,7 +95,7 @@ def _member(ctx: Context, aim: _Aim) -> tuple[Member, str] | Reply:
     if account.username:
         return found, f"@{members.username_key(account.username)}"
     # No handle to name them by: their account id, as /me shows it.
-    return found, f"{account.platform}:{account.user_id}"
+    return found, account.key
 
 
 def _adjust(ctx: Context, sign: int) -> Reply:

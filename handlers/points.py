@@ -25,7 +25,7 @@ def me(ctx: Context) -> Reply:
             "rank": standings.rank_of(ctx.conn, ctx.community.id, balance),
             "community": ctx.community.name,
             # What to put in community.toml's admins list to make this account an admin.
-            "account": f"{ctx.event.actor.platform}:{ctx.event.actor.user_id}",
+            "account": ctx.event.actor.key,
         },
     )
 

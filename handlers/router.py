@@ -222,7 +222,6 @@ class Dispatcher:
         community, actor = place.community, event.actor
         # Someone speaking for a chat (an anonymous admin, a channel) is nobody's member.
         member = None if actor.anonymous else self._identify(conn, community, event)
-        account = f"{actor.platform}:{actor.user_id}"
         listed = self._access.lists(actor.platform, actor.user_id)
         # Adoption is deliberate: a listed admin running an admin command here (/settings).
         # Chatting, voting or being added to a stranger's group vouches for nobody, and an
@@ -231,7 +230,9 @@ class Dispatcher:
         deliberate = event.kind in _ASKING and route is not None and route.admin
         if listed and deliberate and not adopted and not event.chat.private:
             chat = event.chat
-            adopt_chat(conn, platform=chat.platform, chat_id=chat.chat_id, adopter=account, at=now)
+            adopt_chat(
+                conn, platform=chat.platform, chat_id=chat.chat_id, adopter=actor.key, at=now
+            )
             adopted = True
         # Whatever it was meant as, text everyone here reads (an edit, a quote, a forward, a
         # public answer's echo) spends any /link code it shows; the spend is said where it was

@@ -50,9 +50,8 @@ class Context:
     @property
     def actor(self) -> Actor:
         """Who acted, for the audit log: their member (if any) and platform account."""
-        account = self.event.actor
         member_id = None if self.acting_member is None else self.acting_member.id
-        return Actor(member_id, f"{account.platform}:{account.user_id}")
+        return Actor(member_id, self.event.actor.key)
 
     @property
     def display_name(self) -> str:

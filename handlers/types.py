@@ -40,6 +40,11 @@ class AccountRef:
     # a member, never paid.
     is_bot: bool = False
 
+    @property
+    def key(self) -> str:
+        """The account as community.toml's admins list and /me name it: "telegram:12345"."""
+        return f"{self.platform}:{self.user_id}"
+
 
 @dataclass(frozen=True, slots=True)
 class Mention:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, bindparam, func, select, update
+from sqlalchemy import Connection, bindparam, func, insert, select, update
 
 from loyalty.errors import UserError
 from storage.schema import balances, ledger
@@ -30,6 +30,7 @@ class Entry:
     created_at: datetime
 
 
+_OPEN = insert(balances)
 _CREDIT = (
     update(balances)
     .where(balances.c.member_id == bindparam("b_member"))
@@ -49,12 +50,9 @@ _SUM = select(func.coalesce(func.sum(ledger.c.delta), 0)).where(
 
 
 def open_account(conn: Connection, *, community_id: int, member_id: int, at: datetime) -> None:
-    """Give a new member a zero balance, so every later post is a plain UPDATE; a balance
-    already open (opened by another transaction at the same moment) is left as it is."""
-    insert_if_absent(
-        conn,
-        balances,
-        {"member_id": member_id, "community_id": community_id, "points": 0, "updated_at": at},
+    """Give a new member a zero balance, so every later post is a plain UPDATE."""
+    conn.execute(
+        _OPEN, {"member_id": member_id, "community_id": community_id, "points": 0, "updated_at": at}
     )
 
 
