@@ -54,7 +54,6 @@ from bot.adapters.discord_interactions import (
 )
 from bot.adapters.discord_menu import (
     AWARD_COMMAND,
-    MENU_LOCALES,
     CommandDescriptions,
     award_menu,
     option_names,
@@ -141,8 +140,6 @@ class DiscordAdapter:
             self._params[route.command] = (route.params, names)
         if AWARD_COMMAND in self._params:
             self.tree.add_command(award_menu(self._plain, default_locale))
-        # Discord's locales of the people using the menus, as ours (for the form's words).
-        self._locales = {theirs: ours for ours, both in MENU_LOCALES.items() for theirs in both}
         handlers: dict[str, Callable[..., Coroutine[Any, Any, None]]] = {
             "on_ready": self._on_ready,
             "on_message": self._on_message,
@@ -168,7 +165,6 @@ class DiscordAdapter:
             self._plain,
             default_locale=default_locale,
             params=self._params,
-            locales=self._locales,
         )
         self._answers = Answers(
             dispatcher,

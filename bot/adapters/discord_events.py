@@ -52,6 +52,7 @@ def account_ref(user: discord.abc.User, *, is_admin: bool = False) -> AccountRef
         user.display_name or user.name,
         username=user.name,
         is_platform_admin=is_admin,
+        is_bot=user.bot,
     )
 
 
@@ -255,7 +256,9 @@ def payload_account(data: Mapping[str, Any]) -> AccountRef:
     user: Mapping[str, Any] = data.get("user") or data
     name = str(user["username"])
     shown = data.get("nick") or user.get("global_name") or name
-    return AccountRef(PLATFORM, str(user["id"]), str(shown), username=name)
+    return AccountRef(
+        PLATFORM, str(user["id"]), str(shown), username=name, is_bot=bool(user.get("bot"))
+    )
 
 
 def _attachment(item: discord.Attachment) -> str:

@@ -20,7 +20,7 @@ from bot.adapters.discord_interactions import (
     slash_event,
     slash_name,
 )
-from bot.adapters.discord_menu import AWARD_COMMAND, AWARD_FORM, award_form
+from bot.adapters.discord_menu import AWARD_COMMAND, AWARD_FORM, OUR_LOCALES, award_form
 from bot.adapters.discord_people import People
 from bot.adapters.splitting import shorten
 from bot.rendering import Renderer
@@ -45,14 +45,12 @@ class Inputs:
         *,
         default_locale: str,
         params: Mapping[str, tuple[tuple[Param, ...], dict[str, Param]]],
-        locales: Mapping[discord.Locale, str],
     ) -> None:
         self._dispatcher = dispatcher
         self._people = people
         self._plain = plain
         self._default_locale = default_locale
         self._params = params
-        self._locales = locales
 
     async def open_award_form(self, interaction: discord.Interaction[Any]) -> None:
         """The award menu used on a member: the form asking how many points, and why, in the
@@ -60,7 +58,7 @@ class Inputs:
         target = menu_target(interaction)
         if target is None or AWARD_COMMAND not in self._params:
             return
-        locale = self._locales.get(interaction.locale, self._default_locale)
+        locale = OUR_LOCALES.get(interaction.locale, self._default_locale)
         try:
             await interaction.response.send_modal(award_form(self._plain, locale, *target))
         except discord.HTTPException as error:

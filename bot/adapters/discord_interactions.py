@@ -5,7 +5,7 @@ with the accounts Discord resolved for its member options."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import discord
@@ -124,8 +124,7 @@ def resolved_account(resolved: Mapping[str, Any], user_id: str) -> AccountRef | 
     if not user or not user.get("username"):
         return None
     members: Mapping[str, Mapping[str, Any]] = resolved.get("members") or {}
-    account = payload_account({**members.get(user_id, {}), "user": user})
-    return replace(account, is_bot=bool(user.get("bot")))
+    return payload_account({**members.get(user_id, {}), "user": user})
 
 
 def focused_option(interaction: discord.Interaction[Any]) -> tuple[str, str] | None:

@@ -30,6 +30,10 @@ MENU_LOCALES: Mapping[str, tuple[discord.Locale, ...]] = {
     "en": (discord.Locale.american_english, discord.Locale.british_english),
     "zh_CN": (discord.Locale.chinese,),
 }
+# The other way round: our locale for each of Discord's (the words of menus and forms).
+OUR_LOCALES: Mapping[discord.Locale, str] = {
+    theirs: ours for ours, both in MENU_LOCALES.items() for theirs in both
+}
 # Who sees an admin command by default (server admins can allow others per command in Server
 # Settings → Integrations); the core still checks every use.
 ADMIN_PERMISSIONS = discord.Permissions(manage_guild=True)
@@ -167,7 +171,7 @@ class CommandDescriptions(app_commands.Translator):
     def __init__(self, renderer: Renderer, default_locale: str) -> None:
         self._renderer = renderer
         self._default = default_locale
-        self._ours = {theirs: ours for ours, locales in MENU_LOCALES.items() for theirs in locales}
+        self._ours = OUR_LOCALES
 
     async def translate(
         self, string: locale_str, locale: discord.Locale, context: TranslationContextTypes

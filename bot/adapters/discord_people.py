@@ -8,7 +8,6 @@ import contextlib
 import logging
 from collections import Counter
 from collections.abc import AsyncIterator, Collection
-from dataclasses import replace
 from typing import Any
 
 import discord
@@ -101,7 +100,7 @@ class People:
         guild = self._client.get_guild(guild_id)
         cached = guild.get_member(user_id) if guild is not None else None
         if cached is not None:
-            return replace(account_ref(cached), is_bot=cached.bot)
+            return account_ref(cached)
         try:
             data: Any = await asyncio.wait_for(
                 self._client.http.get_member(guild_id, user_id), LOOKUP_TIMEOUT
@@ -109,7 +108,7 @@ class People:
         except (discord.HTTPException, TimeoutError):
             return None
         self._usernames[user_id] = str(data["user"]["username"])
-        return replace(payload_account(data), is_bot=bool(data["user"].get("bot")))
+        return payload_account(data)
 
     async def voter(self, guild_id: int | None, user_id: int) -> AccountRef:
         """Who voted: from discord.py's cache, else asked of Discord once (and remembered),

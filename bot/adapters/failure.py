@@ -24,11 +24,6 @@ class Failure:
             self._error = error
             self._happened.set()
 
-    @property
-    def error(self) -> BaseException | None:
-        """Why the adapter stopped, if it did."""
-        return self._error
-
     async def wait(self) -> BaseException:
         """Wait until the adapter cannot go on and return why; never returns while all is well."""
         await self._happened.wait()
