@@ -152,7 +152,8 @@ def _message(
         return Incoming(update_id, joined) if joined else None
     text = message.text or message.caption or ""
     attachments = _attachments(message)
-    if not text and not attachments and not _shows_elsewhere(message, actor):
+    elsewhere = _shown_from_elsewhere(message, actor)
+    if not text and not attachments and not any(elsewhere.values()):
         return None
     event = event_from_text(
         event_id=event_id,
@@ -168,7 +169,7 @@ def _message(
         private_reply=chat.private,
         from_inbox=True,
         addressed=event.addressed or _replies_to(message, bot_id),
-        **_shown_from_elsewhere(message, actor),
+        **elsewhere,
     )
     if event.kind is EventKind.COMMAND:
         # Whom the command points at without a typed handle (an admin's "/award 50" replying
@@ -187,7 +188,8 @@ def _edited(update_id: int, event_id: str, message: Message, bot_id: int) -> Inc
         return None
     text = message.text or message.caption or ""
     attachments = _attachments(message)
-    if not text and not attachments and not _shows_elsewhere(message, actor):
+    elsewhere = _shown_from_elsewhere(message, actor)
+    if not text and not attachments and not any(elsewhere.values()):
         return None
     chat = chat_ref(message.chat)
     event = Event(
@@ -201,7 +203,7 @@ def _edited(update_id: int, event_id: str, message: Message, bot_id: int) -> Inc
         private_reply=chat.private,
         addressed=chat.private or _replies_to(message, bot_id),
         from_inbox=True,
-        **_shown_from_elsewhere(message, actor),
+        **elsewhere,
     )
     return Incoming(update_id, (event,), message_id=message.message_id)
 
@@ -220,11 +222,6 @@ def _shown_from_elsewhere(message: Message, actor: AccountRef) -> dict[str, Any]
         and str(elsewhere.chat.id) == actor.user_id
     )
     return {"quoted": quote, "shows_private_chat": private}
-
-
-def _shows_elsewhere(message: Message, actor: AccountRef) -> bool:
-    shown = _shown_from_elsewhere(message, actor)
-    return bool(shown["quoted"] or shown["shows_private_chat"])
 
 
 def _sender(message: Message) -> AccountRef | None:
