@@ -7,7 +7,7 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, bindparam, delete, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
 
 from community.config import CommunityConfig, ConfigError, Rules
 from storage.schema import communities, groups, polls
@@ -31,7 +31,13 @@ class Community:
 
 
 _CHAT_COMMUNITY = (
-    select(communities, groups.c.adopted_by)
+    select(
+        communities,
+        groups.c.adopted_by,
+        groups.c.posting_channel,
+        groups.c.refusals,
+        groups.c.inactive_since,
+    )
     .join(groups, groups.c.community_id == communities.c.id)
     .where(groups.c.platform == bindparam("platform"), groups.c.chat_id == bindparam("chat_id"))
 )
@@ -144,23 +150,54 @@ class ChatPlace:
     # The account ("telegram:12345") that adopted the group. An adoption counts only while
     # that account is still listed: delisting an admin also ends what they vouched for.
     adopted_by: str | None
+    # Where the group's posts go when the chat is not itself a channel (a Discord server).
+    posting_channel: str | None = None
+    # The platform refused messages to it lately (see community.outbox.mark_failed).
+    refused: bool = False
 
 
 _ADOPT = (
     update(groups)
     .where(groups.c.platform == bindparam("b_platform"), groups.c.chat_id == bindparam("b_chat"))
-    .values(adopted_at=bindparam("b_at"), adopted_by=bindparam("b_by"))
+    .values(
+        adopted_at=bindparam("b_at"),
+        adopted_by=bindparam("b_by"),
+        posting_channel=func.coalesce(groups.c.posting_channel, bindparam("b_channel")),
+    )
 )
 
 
 def adopt_chat(
-    conn: Connection, *, platform: str, chat_id: str, adopter: str, at: datetime
+    conn: Connection,
+    *,
+    platform: str,
+    chat_id: str,
+    adopter: str,
+    at: datetime,
+    channel: str | None = None,
 ) -> None:
     """A listed community admin ran an admin command here: from now on the group's own admins
-    count too, for as long as `adopter` stays listed."""
+    count too, for as long as `adopter` stays listed. A group that is not itself a channel (a
+    Discord server) gets `channel`, where this happened, as its posting channel unless it has
+    one already."""
     conn.execute(
         _ADOPT,
-        {"b_platform": platform, "b_chat": fit_text(chat_id, 64), "b_at": at, "b_by": adopter},
+        {
+            "b_platform": platform,
+            "b_chat": fit_text(chat_id, 64),
+            "b_at": at,
+            "b_by": adopter,
+            "b_channel": fit_text(channel, 64) if channel else None,
+        },
+    )
+
+
+def set_posting_channel(conn: Connection, platform: str, chat_id: str, channel: str) -> None:
+    """Posts to this group go to `channel` from now on (/settings channel, run in it)."""
+    conn.execute(
+        update(groups)
+        .where(groups.c.platform == platform, groups.c.chat_id == fit_text(chat_id, 64))
+        .values(posting_channel=fit_text(channel, 64))
     )
 
 
@@ -183,14 +220,22 @@ def rename_chat(conn: Connection, platform: str, old_chat_id: str, new_chat_id: 
 
 
 def community_for_chat(
-    conn: Connection, *, platform: str, chat_id: str, title: str, default_slug: str, at: datetime
+    conn: Connection,
+    *,
+    platform: str,
+    chat_id: str,
+    title: str,
+    default_slug: str,
+    at: datetime,
+    private: bool = False,
 ) -> ChatPlace:
-    """The community a chat belongs to; a chat seen for the first time joins the default one."""
+    """The community a chat belongs to; a chat seen for the first time joins the default one
+    (a private chat too: it is where members talk to the bot, never a broadcast's target)."""
     chat_id = fit_text(chat_id, 64)
     chat = {"platform": platform, "chat_id": chat_id}
     row = conn.execute(_CHAT_COMMUNITY, chat).first()
     if row is not None:
-        return ChatPlace(_community(row), row.adopted_by)
+        return _place(row)
     default = community_by_slug(conn, default_slug)
     if default is None:
         raise LookupError(f"default community {default_slug!r} does not exist")
@@ -203,10 +248,15 @@ def community_for_chat(
             "community_id": default.id,
             "title": fit_text(title, 200),
             "created_at": at,
+            "private": private,
         },
     )
-    row = conn.execute(_CHAT_COMMUNITY, chat).one()
-    return ChatPlace(_community(row), row.adopted_by)
+    return _place(conn.execute(_CHAT_COMMUNITY, chat).one())
+
+
+def _place(row: Any) -> ChatPlace:
+    refused = bool(row.refusals) or row.inactive_since is not None
+    return ChatPlace(_community(row), row.adopted_by, row.posting_channel, refused)
 
 
 def _community(row: Any) -> Community:

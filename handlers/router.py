@@ -16,19 +16,13 @@ from community.communities import (
     adopt_chat,
     community_by_id,
     community_for_chat,
-    rename_chat,
 )
 from community.config import Access
-from community.events import (
-    first_sighting,
-    forget_old_events,
-    keep_arrivals,
-    pending_arrivals,
-    settle_arrival,
-)
+from community.events import first_sighting, forget_old_events, settle_arrival
 from community.linking import spend_codes_shown, spend_member_codes
 from community.members import Member, identify
-from community.polls import attach_native, open_polls_of_chat, poll_by_native
+from community.outbox import Kind, enqueue, heard_from
+from community.polls import poll_by_native
 from handlers.parsing import normalize_word
 from handlers.routes import Context, Route, Router
 from handlers.types import Event, EventKind, Reply, Visibility
@@ -42,7 +36,9 @@ log = logging.getLogger(__name__)
 PRUNE_EVERY = timedelta(hours=1)
 # Events in which someone asks the bot something, and so always get an answer.
 _ASKING = (EventKind.COMMAND, EventKind.BUTTON)
-OPEN_POLLS_LISTED = 25  # Discord's autocomplete shows this many choices
+# How long an answer the adapter gives inline (a Discord interaction, the console) is kept back
+# from the sender: past it, the adapter is taken to have died, and the sender sends it instead.
+INLINE_HOLD = timedelta(seconds=30)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +47,8 @@ class Outcome:
 
     reply: Reply | None
     duplicate: bool = False
+    # The reply's message in the outbox, for an adapter that answers inline to mark delivered.
+    queued: tuple[int, ...] = ()
 
 
 class Dispatcher:
@@ -65,8 +63,11 @@ class Dispatcher:
         default_locale: str,
         access: Access,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        queued: Callable[[str], None] = lambda platform: None,
     ) -> None:
         self._store = store
+        # Told the platform whenever a unit of work queued messages for it: its sender wakes.
+        self._queued = queued
         self._access = access
         self._clock = clock
         self._pruned_at: datetime | None = None
@@ -109,7 +110,9 @@ class Dispatcher:
                 await self._give_up(event)
             if route is None and event.kind not in _ASKING:
                 return Outcome(None)  # nobody asked the bot anything
-            return Outcome(Reply("common/internal_error", locale=self._default_locale))
+            return await self._apologize(event, now)
+        if outcome.queued:
+            self._queued(event.chat.platform)
         log.info(
             "event handled",
             extra={
@@ -129,6 +132,24 @@ class Dispatcher:
             await self._store.write(settle_arrival, event.event_id)
         except Exception:
             log.exception("failed event stays in the inbox", extra={"event_id": event.event_id})
+
+    async def _apologize(self, event: Event, now: datetime) -> Outcome:
+        """Say it failed (the member may try again), through the outbox like any answer."""
+        sorry = Reply("common/internal_error", locale=self._default_locale)
+        try:
+            outcome = await self._store.write(self._queue_apology, event, sorry, now)
+        except Exception:
+            log.exception("the apology was not queued", extra={"event_id": event.event_id})
+            return Outcome(sorry)
+        self._queued(event.chat.platform)
+        return outcome
+
+    def _queue_apology(self, conn: Connection, event: Event, sorry: Reply, now: datetime) -> Outcome:
+        place = self._place(conn, event)
+        if place is None:
+            return Outcome(sorry)
+        sorry = replace(sorry, locale=place.community.locale)
+        return Outcome(sorry, queued=self._queue(conn, event, place, sorry, now))
 
     async def _prune(self, now: datetime) -> None:
         if self._pruned_at is not None and now - self._pruned_at < PRUNE_EVERY:
@@ -156,34 +177,6 @@ class Dispatcher:
         """Every listed command and whether it is for admins: what platforms show in menus."""
         return tuple((r.command, r.admin) for r in self._commands.values() if not r.hidden)
 
-    async def keep_arrivals(self, platform: str, arrivals: Sequence[tuple[str, str]]) -> None:
-        """Durably keep fetched platform updates before the platform is told they arrived."""
-        await self._store.write(keep_arrivals, platform, arrivals, self._clock())
-
-    async def pending_arrivals(self, platform: str) -> list[tuple[str, str]]:
-        """Updates kept before a crash and not handled yet."""
-        return await self._store.write(pending_arrivals, platform)
-
-    async def drop_arrival(self, event_id: str) -> None:
-        """Forget a kept update that asks nothing of the core (a bot's message, a service note)."""
-        await self._store.write(settle_arrival, event_id)
-
-    async def chat_moved(self, platform: str, *, old_chat_id: str, new_chat_id: str) -> None:
-        """The platform gave a chat a new id (a Telegram group became a supergroup): its
-        community, adoption and polls go with it."""
-        await self._store.write(rename_chat, platform, old_chat_id, new_chat_id)
-
-    async def poll_posted(self, poll_id: int, *, native_id: str, message_id: str) -> None:
-        """Tie a poll to the platform's own poll, so that its native votes find it."""
-        await self._store.write(attach_native, poll_id, native_id=native_id, message_id=message_id)
-
-    async def open_polls(
-        self, platform: str, chat_id: str, *, limit: int = OPEN_POLLS_LISTED
-    ) -> list[tuple[int, str]]:
-        """The polls still open in a chat, newest first, as (number, question): what a
-        platform offers to pick from (Discord's autocomplete). Read without the writer."""
-        return await self._store.read(open_polls_of_chat, platform, chat_id, limit)
-
     def _route(self, event: Event) -> Route | None:
         if event.kind is EventKind.EDITED:
             return None  # an edit runs nothing: an edited "签到" is no second check-in
@@ -207,6 +200,7 @@ class Dispatcher:
             title=event.chat.title,
             default_slug=self._default_community,
             at=event.occurred_at,
+            private=event.chat.private,
         )
 
     def _unit_of_work(
@@ -219,6 +213,55 @@ class Dispatcher:
         place = self._place(conn, event)
         if place is None:
             return Outcome(None)  # a vote in a poll we never posted: nothing to count
+        if place.refused and event.kind is not EventKind.VOTE:
+            heard_from(conn, event.chat.platform, event.chat.chat_id)  # reachable again
+        reply = self._decide(conn, event, route, place, now)
+        if reply is None:
+            return Outcome(None)
+        return Outcome(reply, queued=self._queue(conn, event, place, reply, now))
+
+    @staticmethod
+    def _queue(
+        conn: Connection, event: Event, place: ChatPlace, reply: Reply, now: datetime
+    ) -> tuple[int, ...]:
+        """Write the answer to the outbox, in this unit of work: a crash after the commit
+        loses nothing. A private answer to something done in a group goes to the asker's
+        private chat; a native vote names no chat, and its answer goes nowhere."""
+        if event.kind is EventKind.VOTE:
+            return ()
+        chat, actor = event.chat, event.actor
+        group = None if chat.private else chat.chat_id
+        hold = INLINE_HOLD if event.answered_inline else timedelta()
+        if reply.visibility is Visibility.PRIVATE and not chat.private:
+            kind, target, quote = Kind.DIRECT, actor.user_id, None
+        else:
+            # A Discord server is no channel: the answer goes where it was asked, else (a
+            # newcomer's welcome) to the server's posting channel.
+            kind, quote = Kind.REPLY, event.message_id or None
+            target = event.channel_id or place.posting_channel or chat.chat_id
+        message_id = enqueue(
+            conn,
+            community_id=place.community.id,
+            platform=chat.platform,
+            chat_id=target,
+            kind=kind,
+            reply=reply,
+            at=now,
+            group_chat_id=group,
+            reply_to=quote,
+            recipient=actor.display_name,
+            hold=hold,
+        )
+        return (message_id,)
+
+    def _decide(
+        self,
+        conn: Connection,
+        event: Event,
+        route: Route | None,
+        place: ChatPlace,
+        now: datetime,
+    ) -> Reply | None:
         community, actor = place.community, event.actor
         # Someone speaking for a chat (an anonymous admin, a channel) is nobody's member.
         member = None if actor.anonymous else self._identify(conn, community, event)
@@ -231,7 +274,12 @@ class Dispatcher:
         if listed and deliberate and not adopted and not event.chat.private:
             chat = event.chat
             adopt_chat(
-                conn, platform=chat.platform, chat_id=chat.chat_id, adopter=actor.key, at=now
+                conn,
+                platform=chat.platform,
+                chat_id=chat.chat_id,
+                adopter=actor.key,
+                at=now,
+                channel=event.channel_id or None,
             )
             adopted = True
         # Whatever it was meant as, text everyone here reads (an edit, a quote, a forward, a
@@ -239,11 +287,11 @@ class Dispatcher:
         # what the message was about.
         exposed = self._in_public(event, route) and self._spend_shown_codes(conn, event, member)
         if exposed and (route is None or route.command == "link"):
-            return Outcome(Reply("link/spent_in_public", locale=community.locale))
+            return Reply("link/spent_in_public", locale=community.locale)
         if route is None and (event.kind not in _ASKING or not event.addressed):
             # Nobody asked this bot anything: a chat message, or a command in a group that
             # is for another bot there ("/ban x").
-            return Outcome(None)
+            return None
         # A group's own admins count once the group is adopted: otherwise whoever adds the bot
         # to a group of their own would be an admin of the brand's community.
         vouched = adopted or event.chat.trusted
@@ -265,7 +313,7 @@ class Dispatcher:
         reply = self._run(context, route)
         if reply.template == "common/admins_only" and group_admin and not vouched:
             reply = replace(reply, template="common/group_not_adopted")
-        return Outcome(replace(reply, locale=community.locale))
+        return replace(reply, locale=community.locale)
 
     @staticmethod
     def _in_public(event: Event, route: Route | None) -> bool:

@@ -8,6 +8,22 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+# What the core says is a community value (a broadcast has no event): re-exported here, where
+# handlers have always found it.
+from community.messages import Choice, PollSpec, Reply, Visibility
+
+__all__ = [
+    "AccountRef",
+    "ChatRef",
+    "Choice",
+    "Event",
+    "EventKind",
+    "Mention",
+    "PollSpec",
+    "Reply",
+    "Visibility",
+]
+
 
 @dataclass(frozen=True, slots=True)
 class ChatRef:
@@ -113,42 +129,11 @@ class Event:
     # args stay as typed, so one parser reads every platform and the console; a handler that
     # expects a member where a mention's shown words stand takes the mention's account.
     mentions: tuple[Mention, ...] = ()
-
-
-class Visibility(StrEnum):
-    """Where a reply should be seen."""
-
-    CHAT = "chat"
-    PRIVATE = "private"
-
-
-@dataclass(frozen=True, slots=True)
-class Choice:
-    """A button under a reply. Pressing it sends `command` (e.g. "/vote 3 1") as the presser."""
-
-    label: str  # template name of the button's words
-    command: str
-    context: Mapping[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True, slots=True)
-class PollSpec:
-    """A poll to post natively where the platform has polls, as buttons where it has not."""
-
-    poll_id: int
-    question: str
-    options: tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class Reply:
-    """What to answer: a template name and its context; the renderer turns it into words."""
-
-    template: str
-    context: Mapping[str, Any] = field(default_factory=dict)
-    locale: str = "en"
-    choices: tuple[Choice, ...] = ()
-    visibility: Visibility = Visibility.CHAT
-    poll: PollSpec | None = None
-    # The platform poll this reply ends (native id as stored when it was posted), if any.
-    ends_poll: str | None = None
+    # Where the answer goes, as the platform addresses it: the message to quote, and the
+    # channel when the chat is not itself one (a Discord server's channel); "" means the chat.
+    message_id: str = ""
+    channel_id: str = ""
+    # The adapter answers this one itself the moment it is handled (a Discord interaction, a
+    # Telegram button's alert, the console): the outbox keeps the answer back for a while,
+    # and sends it the ordinary way only if the adapter never said it was delivered.
+    answered_inline: bool = False

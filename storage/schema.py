@@ -9,6 +9,7 @@ from __future__ import annotations
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Column,
     Date,
     ForeignKey,
@@ -19,6 +20,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 
 from storage.types import Id, UtcDateTime
@@ -61,6 +63,15 @@ groups = Table(
     Column("adopted_at", UtcDateTime, nullable=True),
     # Who adopted it ("telegram:12345"): the adoption counts while that account is listed.
     Column("adopted_by", String(100), nullable=True),
+    # Where posts to this group go when the group is not itself a channel (a Discord guild: the
+    # channel it was adopted in, or moved with /settings channel).
+    Column("posting_channel", String(64), nullable=True),
+    # A member's private chat with the bot: it belongs to a community, but is no group to post to.
+    Column("private", Boolean, nullable=False, server_default=false()),
+    # Refusals in a row (the bot was removed, the chat is gone); at the limit the group is
+    # inactive, skipped by broadcasts, until anything is heard from it again.
+    Column("refusals", Integer, nullable=False, server_default="0"),
+    Column("inactive_since", UtcDateTime, nullable=True),
     UniqueConstraint("platform", "chat_id", name="uq_groups_platform_chat"),
 )
 
@@ -206,4 +217,45 @@ inbox = Table(
     Column("platform", String(16), nullable=False),
     Column("payload", Text, nullable=False),
     Column("received_at", UtcDateTime, nullable=False),
+)
+
+
+outbox = Table(
+    # Every message the bot sends, written in the unit of work of its cause and drained by one
+    # sender per platform within that platform's limits.
+    "outbox",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("community_id", Id, ForeignKey("communities.id"), nullable=False),
+    Column("platform", String(16), nullable=False),
+    # The platform's own address: a Telegram chat, a Discord channel, "dm:<user id>".
+    Column("chat_id", String(64), nullable=False),
+    # The community's group it is for (a Discord guild), for refusals and broadcasts.
+    Column("group_chat_id", String(64), nullable=True),
+    Column("kind", String(16), nullable=False),
+    Column("reply_to", String(64), nullable=True),
+    Column("edits", String(64), nullable=True),
+    Column("payload", JSON, nullable=False),
+    # Who it answers, by name: a merged message of a busy group names each asker.
+    Column("recipient", String(200), nullable=False, server_default=""),
+    # Written at most once per key (a broadcast per group, a scheduled post per firing).
+    Column("key", String(200), nullable=True, unique=True),
+    Column("state", String(12), nullable=False, server_default="pending"),
+    Column("not_before", UtcDateTime, nullable=False),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("sent_at", UtcDateTime, nullable=True),
+    Column("sent_ids", String(200), nullable=True),
+    Column("failure", String(300), nullable=True),
+    Index("ix_outbox_pending", "platform", "state", "not_before"),
+)
+
+delivery_leases = Table(
+    # Which process drains a platform's outbox; it keeps renewing its lease, and another takes
+    # over once it expires, so the platform's limits hold for the deployment.
+    "delivery_leases",
+    metadata,
+    Column("platform", String(16), primary_key=True),
+    Column("holder", String(100), nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
 )

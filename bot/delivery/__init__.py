@@ -1,0 +1,1 @@
+"""Delivery: the outbox drained per platform, within its limits, through its Messenger."""

@@ -1,0 +1,54 @@
+"""What the core says: a reply's words (a template and its context), its buttons, its poll.
+
+A value the whole core shares: handlers return it, broadcasts and scheduled posts write it to
+the outbox, every platform's messenger renders and sends it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class Visibility(StrEnum):
+    """Where a reply should be seen."""
+
+    CHAT = "chat"
+    PRIVATE = "private"
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """A button under a reply. Pressing it sends `command` (e.g. "/vote 3 1") as the presser."""
+
+    label: str  # template name of the button's words
+    command: str
+    context: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class PollSpec:
+    """A poll to post natively where the platform has polls, as buttons where it has not."""
+
+    poll_id: int
+    question: str
+    options: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """What to answer: a template name and its context; the renderer turns it into words."""
+
+    template: str
+    context: Mapping[str, Any] = field(default_factory=dict)
+    locale: str = "en"
+    choices: tuple[Choice, ...] = ()
+    visibility: Visibility = Visibility.CHAT
+    poll: PollSpec | None = None
+    # The platform poll this reply ends (native id as stored when it was posted), if any.
+    ends_poll: str | None = None
+    # A one-line template saying the same about the asker ("Alice +10, day 3"): when a busy
+    # group's answers are merged into one message, each answer is its line.
+    line: str | None = None

@@ -1,0 +1,386 @@
+"""The outbox: every message the bot sends, written in the unit of work of its cause.
+
+A reply, a post to a group, a direct message, an edit, the end of a poll: each is a row here
+before anything reaches a platform, so a crash between the commit and the send loses nothing.
+One sender per platform drains the rows (bot/delivery), within the platform's limits, and marks
+each delivered, postponed or failed. Rows hold the template and its context, not words: they
+are rendered when sent, in the community's language of that moment.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import Connection, and_, bindparam, delete, insert, or_, select, update
+
+from community.messages import Choice, PollSpec, Reply, Visibility
+from storage.schema import communities, delivery_leases, groups, outbox
+from storage.sql import fit_text, insert_if_absent
+
+
+class Kind(StrEnum):
+    """What a message is, for the platform: how it is sent and how it degrades."""
+
+    REPLY = "reply"  # an answer in the chat that asked (quoting the asking message)
+    POST = "post"  # a message of the bot's own in a group: a broadcast, a scheduled post
+    DIRECT = "direct"  # to one member privately
+    EDIT = "edit"  # new words for a message the bot posted before (else posted anew)
+    END_POLL = "end_poll"  # close a native poll the bot posted
+
+
+class State(StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """One message to send, as read from the outbox, its words in the community's locale."""
+
+    id: int
+    community_id: int
+    platform: str
+    chat_id: str
+    kind: Kind
+    reply: Reply
+    group_chat_id: str | None = None
+    reply_to: str | None = None
+    edits: str | None = None
+    recipient: str = ""
+    attempts: int = 0
+
+    @property
+    def private(self) -> bool:
+        """Whether it goes to one person's private chat (its own, gentler limit)."""
+        return self.kind is Kind.DIRECT or self.reply.visibility is Visibility.PRIVATE
+
+
+# Codec ---------------------------------------------------------------------------------------
+
+
+def _plain(value: Any) -> Any:
+    """A context value as JSON: dates as ISO text, tuples and sets as lists."""
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_plain(v) for v in value]
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return str(value)
+
+
+def encode_reply(reply: Reply) -> dict[str, Any]:
+    """A reply as the outbox keeps it (JSON); its locale is chosen when it is sent."""
+    payload: dict[str, Any] = {"template": reply.template, "context": _plain(reply.context)}
+    if reply.choices:
+        payload["choices"] = [
+            {"label": c.label, "command": c.command, "context": _plain(c.context)}
+            for c in reply.choices
+        ]
+    if reply.visibility is not Visibility.CHAT:
+        payload["visibility"] = reply.visibility.value
+    if reply.poll is not None:
+        poll = reply.poll
+        payload["poll"] = {"id": poll.poll_id, "question": poll.question, "options": poll.options}
+    if reply.ends_poll:
+        payload["ends_poll"] = reply.ends_poll
+    if reply.line:
+        payload["line"] = reply.line
+    return payload
+
+
+def decode_reply(payload: Mapping[str, Any], locale: str) -> Reply:
+    """The reply written by encode_reply, in `locale`."""
+    poll = payload.get("poll")
+    return Reply(
+        payload["template"],
+        payload.get("context") or {},
+        locale=locale,
+        choices=tuple(
+            Choice(c["label"], c["command"], c.get("context") or {})
+            for c in payload.get("choices", ())
+        ),
+        visibility=Visibility(payload.get("visibility", Visibility.CHAT.value)),
+        poll=None
+        if poll is None
+        else PollSpec(poll["id"], poll["question"], tuple(poll["options"])),
+        ends_poll=payload.get("ends_poll"),
+        line=payload.get("line"),
+    )
+
+
+# Writing -------------------------------------------------------------------------------------
+
+_INSERT = insert(outbox)
+
+
+def enqueue(
+    conn: Connection,
+    *,
+    community_id: int,
+    platform: str,
+    chat_id: str,
+    kind: Kind,
+    reply: Reply,
+    at: datetime,
+    group_chat_id: str | None = None,
+    reply_to: str | None = None,
+    edits: str | None = None,
+    recipient: str = "",
+    hold: timedelta = timedelta(),
+) -> int:
+    """Write one message to send; `hold` keeps the sender off it for a while (the adapter that
+    holds a live Discord interaction answers through it first). Returns its id."""
+    values = _row(community_id, platform, chat_id, kind, reply, at, group_chat_id, recipient)
+    values |= {"reply_to": reply_to, "edits": edits, "not_before": at + hold}
+    return int(conn.execute(_INSERT.returning(outbox.c.id), values).scalar_one())
+
+
+def _row(
+    community_id: int,
+    platform: str,
+    chat_id: str,
+    kind: Kind,
+    reply: Reply,
+    at: datetime,
+    group_chat_id: str | None,
+    recipient: str,
+) -> dict[str, Any]:
+    return {
+        "community_id": community_id,
+        "platform": platform,
+        "chat_id": chat_id,
+        "group_chat_id": group_chat_id,
+        "kind": kind.value,
+        "reply_to": None,
+        "edits": None,
+        "payload": encode_reply(reply),
+        "recipient": fit_text(recipient, 200),
+        "key": None,
+        "state": State.PENDING.value,
+        "not_before": at,
+        "attempts": 0,
+        "created_at": at,
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class Broadcast:
+    """What a broadcast wrote: messages queued, and groups it could not reach."""
+
+    queued: int
+    inactive: int  # groups that refused the bot lately: skipped until they speak again
+    no_channel: int  # Discord servers with no posting channel yet
+
+
+def broadcast(
+    conn: Connection, community_id: int, reply: Reply, *, key: str, at: datetime
+) -> Broadcast:
+    """One post per group of the community, on every platform, each rendered in that group's
+    language when sent. `key` names this broadcast: written again (a retried job, a repeated
+    event) it queues nothing twice."""
+    rows = conn.execute(
+        select(
+            groups.c.platform,
+            groups.c.chat_id,
+            groups.c.posting_channel,
+            groups.c.inactive_since,
+        ).where(groups.c.community_id == community_id, groups.c.private.is_(False))
+    ).all()
+    queued = inactive = no_channel = 0
+    for row in rows:
+        if row.inactive_since is not None:
+            inactive += 1
+            continue
+        # A Discord group is a server: it is posted to in its posting channel.
+        target = row.posting_channel if row.platform == "discord" else row.chat_id
+        if not target:
+            no_channel += 1
+            continue
+        values = _row(community_id, row.platform, target, Kind.POST, reply, at, row.chat_id, "")
+        values["key"] = fit_text(f"{key}:{row.platform}:{row.chat_id}", 200)
+        queued += insert_if_absent(conn, outbox, values)
+    return Broadcast(queued, inactive, no_channel)
+
+
+# Draining ------------------------------------------------------------------------------------
+
+_DUE = (
+    select(outbox, communities.c.locale)
+    .join(communities, communities.c.id == outbox.c.community_id)
+    .where(
+        outbox.c.platform == bindparam("platform"),
+        outbox.c.state == State.PENDING.value,
+        outbox.c.not_before <= bindparam("now"),
+    )
+    .order_by(outbox.c.id)
+    .limit(bindparam("limit"))
+)
+
+
+def due(conn: Connection, platform: str, now: datetime, limit: int) -> list[Outgoing]:
+    """The platform's messages ready to send, oldest first."""
+    found = conn.execute(_DUE, {"platform": platform, "now": now, "limit": limit})
+    return [
+        Outgoing(
+            id=row.id,
+            community_id=row.community_id,
+            platform=row.platform,
+            chat_id=row.chat_id,
+            kind=Kind(row.kind),
+            reply=decode_reply(row.payload, row.locale),
+            group_chat_id=row.group_chat_id,
+            reply_to=row.reply_to,
+            edits=row.edits,
+            recipient=row.recipient,
+            attempts=row.attempts,
+        )
+        for row in found
+    ]
+
+
+def next_due(conn: Connection, platform: str) -> datetime | None:
+    """When the platform's earliest pending message may be sent (None: nothing pending)."""
+    return conn.execute(
+        select(outbox.c.not_before)
+        .where(outbox.c.platform == platform, outbox.c.state == State.PENDING.value)
+        .order_by(outbox.c.not_before)
+        .limit(1)
+    ).scalar()
+
+
+_SENT = (
+    update(outbox)
+    .where(outbox.c.id == bindparam("message_id"), outbox.c.state == State.PENDING.value)
+    .values(state=State.SENT.value, sent_at=bindparam("at"), sent_ids=bindparam("sent_ids"))
+)
+_HEARD = (
+    update(groups)
+    .where(
+        groups.c.platform == bindparam("group_platform"),
+        groups.c.chat_id == bindparam("group_chat"),
+        or_(groups.c.refusals > 0, groups.c.inactive_since.is_not(None)),
+    )
+    .values(refusals=0, inactive_since=None)
+)
+
+
+def mark_sent(
+    conn: Connection, sent: Sequence[tuple[Outgoing, Sequence[str]]], at: datetime
+) -> None:
+    """The platform accepted these (with the ids it gave the posted messages)."""
+    if not sent:
+        return
+    conn.execute(
+        _SENT,
+        [
+            {"message_id": m.id, "at": at, "sent_ids": fit_text(",".join(ids), 200)}
+            for m, ids in sent
+        ],
+    )
+    accepted = {(m.platform, m.group_chat_id) for m, _ in sent if m.group_chat_id}
+    for platform, chat in accepted:
+        conn.execute(_HEARD, {"group_platform": platform, "group_chat": chat})
+
+
+def mark_delivered(conn: Connection, message_ids: Sequence[int], at: datetime) -> None:
+    """An adapter answered these itself (a Discord interaction, the console), by their ids."""
+    if message_ids:
+        conn.execute(_SENT, [{"message_id": i, "at": at, "sent_ids": ""} for i in message_ids])
+
+
+def release_hold(conn: Connection, message_ids: Sequence[int], at: datetime) -> None:
+    """An adapter that kept these back to answer inline leaves them to the sender after all."""
+    if message_ids:
+        conn.execute(
+            update(outbox)
+            .where(outbox.c.id.in_(message_ids), outbox.c.state == State.PENDING.value)
+            .values(not_before=at)
+        )
+
+
+def postpone(conn: Connection, message: Outgoing, until: datetime) -> None:
+    """Try again at `until` (a network error, a 5xx): one more attempt counted."""
+    conn.execute(
+        update(outbox)
+        .where(outbox.c.id == message.id, outbox.c.state == State.PENDING.value)
+        .values(not_before=until, attempts=outbox.c.attempts + 1)
+    )
+
+
+def mark_failed(
+    conn: Connection, message: Outgoing, reason: str, at: datetime, *, refusals_to_idle: int
+) -> bool:
+    """The platform refused for good (removed from the group, blocked, chat gone): never tried
+    again. Its group counts one more refusal in a row; True when that made it inactive."""
+    conn.execute(
+        update(outbox)
+        .where(outbox.c.id == message.id, outbox.c.state == State.PENDING.value)
+        .values(state=State.FAILED.value, failure=fit_text(reason, 300), sent_at=at)
+    )
+    if not message.group_chat_id:
+        return False
+    where = and_(groups.c.platform == message.platform, groups.c.chat_id == message.group_chat_id)
+    conn.execute(update(groups).where(where).values(refusals=groups.c.refusals + 1))
+    went_idle = conn.execute(
+        update(groups)
+        .where(where, groups.c.inactive_since.is_(None), groups.c.refusals >= refusals_to_idle)
+        .values(inactive_since=at)
+        .returning(groups.c.id)
+    ).first()
+    return went_idle is not None
+
+
+def heard_from(conn: Connection, platform: str, chat_id: str) -> None:
+    """A group spoke: whatever it refused before, it is reachable again."""
+    conn.execute(_HEARD, {"group_platform": platform, "group_chat": chat_id})
+
+
+def forget_delivered(conn: Connection, before: datetime) -> int:
+    """Drop sent and failed messages older than `before`; returns how many."""
+    gone = conn.execute(
+        delete(outbox).where(outbox.c.state != State.PENDING.value, outbox.c.sent_at < before)
+    )
+    return int(gone.rowcount or 0)
+
+
+# Leases --------------------------------------------------------------------------------------
+
+
+def take_lease(
+    conn: Connection, platform: str, holder: str, now: datetime, ttl: timedelta
+) -> bool:
+    """Hold (or keep holding) the right to drain `platform` until now + ttl; False while
+    another process holds an unexpired lease. Several processes on one database thus send
+    within one set of limits."""
+    expires = now + ttl
+    if insert_if_absent(
+        conn, delivery_leases, {"platform": platform, "holder": holder, "expires_at": expires}
+    ):
+        return True
+    taken = conn.execute(
+        update(delivery_leases)
+        .where(
+            delivery_leases.c.platform == platform,
+            or_(delivery_leases.c.holder == holder, delivery_leases.c.expires_at < now),
+        )
+        .values(holder=holder, expires_at=expires)
+        .returning(delivery_leases.c.platform)
+    ).first()
+    return taken is not None
+
+
+def release_lease(conn: Connection, platform: str, holder: str) -> None:
+    """Give the lease up at a clean stop, so another process need not wait for it to expire."""
+    conn.execute(
+        delete(delivery_leases).where(
+            delivery_leases.c.platform == platform, delivery_leases.c.holder == holder
+        )
+    )
