@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
@@ -13,10 +13,13 @@ from typing import Protocol
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from bot.delivery.messenger import Limits, Messenger, Rate
+from bot.delivery.sender import Sender, SenderSettings
 from bot.settings import Settings
 from community.communities import Community, apply_config
 from community.config import CommunityConfig, ConfigError, parse_config
 from handlers import adjust, checkin, help, link, points, polls, settings
+from handlers.ports import Chats, Deliveries, Inbox, Polls
 from handlers.router import Dispatcher
 from handlers.routes import Router
 from storage import migrate
@@ -41,12 +44,30 @@ class StartupError(Exception):
 
 
 @dataclass(slots=True)
+class Ports:
+    """The adapters' doors into the store, besides the dispatcher."""
+
+    inbox: Inbox
+    chats: Chats
+    polls: Polls
+    deliveries: Deliveries
+
+
+@dataclass(slots=True)
 class App:
-    """A running core: the store, the dispatcher and the default community."""
+    """A running core: the store, the dispatcher, the ports and the default community."""
 
     store: Store
     dispatcher: Dispatcher
     community: Community
+    ports: Ports
+    # The running senders by platform: a unit of work that queued messages wakes its platform's.
+    senders: dict[str, Sender] = field(default_factory=dict)
+
+    def wake(self, platform: str) -> None:
+        sender = self.senders.get(platform)
+        if sender is not None:
+            sender.wake()
 
     def close(self) -> None:
         """Finish pending writes and release the database."""
@@ -54,7 +75,12 @@ class App:
 
 
 class Adapter(Protocol):
-    """A chat platform connection: started and stopped by `serve`."""
+    """A chat platform connection: started and stopped by `serve`; its messenger sends the
+    outbox's messages on its platform."""
+
+    @property
+    def messenger(self) -> Messenger:
+        """How this platform is sent to (usable once started)."""
 
     async def start(self) -> None:
         """Connect and start receiving."""
@@ -105,9 +131,44 @@ def build_adapters(settings: Settings, app: App) -> list[Adapter]:
     return adapters
 
 
-async def serve(adapters: Sequence[Adapter], stop: asyncio.Event) -> None:
-    """Run every adapter on this one event loop until `stop` is set, or until one of them
-    fails for good (then its error is raised, after every adapter was stopped in reverse)."""
+def sender_settings(settings: Settings) -> SenderSettings:
+    return SenderSettings(
+        poll_seconds=settings.delivery_poll_seconds,
+        lease_seconds=settings.delivery_lease_seconds,
+        refusals_to_idle=settings.delivery_refusals_to_idle,
+        max_attempts=settings.delivery_max_attempts,
+        merge_lines=settings.delivery_merge_lines,
+        keep_days=settings.delivery_keep_days,
+    )
+
+
+def platform_limits(settings: Settings) -> dict[str, Limits]:
+    """Each platform's flood limits as the operator set them (defaults: the platforms' own)."""
+    return {
+        "telegram": Limits(
+            overall=Rate(settings.telegram_messages_per_second, 1),
+            group=Rate(settings.telegram_group_messages_per_minute, 60),
+            private=Rate(settings.telegram_private_messages_per_second, 1),
+            group_burst=settings.telegram_group_burst,
+        ),
+        "discord": Limits(
+            overall=Rate(settings.discord_requests_per_second, 1),
+            group=Rate(settings.discord_channel_messages_per_5s, 5),
+            private=Rate(settings.discord_channel_messages_per_5s, 5),
+        ),
+    }
+
+
+async def serve(
+    adapters: Sequence[Adapter],
+    stop: asyncio.Event,
+    *,
+    app: App | None = None,
+    settings: SenderSettings | None = None,
+) -> None:
+    """Run every adapter on this one event loop, each with a sender draining its outbox, until
+    `stop` is set or one of them fails for good (then its error is raised). Stopping stops the
+    senders first (what is unsent stays in the outbox), then the adapters in reverse."""
     started: list[Adapter] = []
     watchers: list[asyncio.Task[BaseException]] = []
     stopping = asyncio.ensure_future(stop.wait())
@@ -117,6 +178,10 @@ async def serve(adapters: Sequence[Adapter], stop: asyncio.Event) -> None:
             await adapter.start()
             started.append(adapter)
             watchers.append(asyncio.ensure_future(adapter.failed()))
+            if app is not None:
+                sender = Sender(adapter.messenger, app.ports.deliveries, settings)
+                app.senders[sender.platform] = sender
+                sender.start()
         log.info("serving", extra={"adapters": len(started)})
         done, _ = await asyncio.wait([stopping, *watchers], return_when=asyncio.FIRST_COMPLETED)
         for watcher in watchers:
@@ -126,6 +191,10 @@ async def serve(adapters: Sequence[Adapter], stop: asyncio.Event) -> None:
     finally:
         for task in (stopping, *watchers):
             task.cancel()
+        if app is not None:
+            for sender in list(app.senders.values()):
+                await sender.stop()
+            app.senders.clear()
         for adapter in reversed(started):
             try:
                 await adapter.stop()
@@ -174,15 +243,23 @@ def build_app(settings: Settings, *, now: datetime | None = None) -> App:
     except Exception as error:
         store.close()
         raise StartupError(f"database {where}: {first_line(error)}") from error
+    senders: dict[str, Sender] = {}
+
+    def wake(platform: str) -> None:
+        if platform in senders:
+            senders[platform].wake()
+
     dispatcher = Dispatcher(
         store,
         ROUTERS,
         default_community=community.slug,
         default_locale=community.locale,
         access=config.access,
+        queued=wake,
     )
+    ports = Ports(Inbox(store), Chats(store), Polls(store), Deliveries(store))
     log.info("core ready", extra={"community": community.slug, "database": where})
-    return App(store, dispatcher, community)
+    return App(store, dispatcher, community, ports, senders)
 
 
 def safe_url(url: str) -> str:

@@ -13,7 +13,16 @@ from pydantic import ValidationError
 
 from bot import logs
 from bot.adapters.console import run_console
-from bot.app import App, StartupError, build_adapters, build_app, first_line, safe_url, serve
+from bot.app import (
+    App,
+    StartupError,
+    build_adapters,
+    build_app,
+    first_line,
+    safe_url,
+    sender_settings,
+    serve,
+)
 from bot.rendering import Renderer, plain_text
 from bot.settings import Settings
 from storage import migrate as migrations
@@ -101,6 +110,7 @@ def run(config: ConfigOption = None) -> None:
             Renderer(plain_text),
             locale=app.community.locale,
             timezone=app.community.timezone,
+            deliveries=app.ports.deliveries,
         )
         asyncio.run(adapter.run())
     except KeyboardInterrupt:
@@ -117,7 +127,9 @@ def _serve_platforms(settings: Settings, app: App) -> None:
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
-        await serve(build_adapters(settings, app), stop)
+        await serve(
+            build_adapters(settings, app), stop, app=app, settings=sender_settings(settings)
+        )
 
     try:
         asyncio.run(main())

@@ -80,6 +80,7 @@ class Renderer:
         )
         self._env.filters["num"] = number
         self._env.filters["plural"] = self._plural
+        self._env.globals["say"] = self._say
 
     def render(self, reply: Reply) -> str:
         """The reply's text in its locale, falling back to English for a missing template."""
@@ -117,6 +118,14 @@ class Renderer:
         # Safe: escaped just now, by the platform's own escaping.
         escaped = self._escape(value if isinstance(value, str) else str(value))
         return Markup(escaped)  # noqa: S704
+
+    @pass_context
+    def _say(self, context: Context, template: str, values: dict[str, Any]) -> Markup:
+        """`{{ say(name, values) }}`: another template's words, in this template's language and
+        escaping (a merged message made of answers' one-line forms)."""
+        locale = (context.name or FALLBACK_LOCALE).partition("/")[0]
+        text = self.render(Reply(template, values, locale=locale))
+        return Markup(text)  # noqa: S704 (rendered just now, escaped by the platform's escaping)
 
     @pass_context
     def _plural(self, context: Context, count: Any, *, other: str, **forms: str) -> str:

@@ -40,6 +40,20 @@ class Settings(BaseSettings):
     default_locale: Literal["en", "zh_CN"] = "en"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_file: Path | None = None
+    # Delivery (README, "Delivery"): how the outbox is drained. The platforms' own flood limits,
+    # kept by the senders for the whole deployment (one process drains a platform at a time).
+    telegram_messages_per_second: int = Field(default=30, ge=1)
+    telegram_group_messages_per_minute: int = Field(default=20, ge=1)
+    telegram_private_messages_per_second: int = Field(default=1, ge=1)
+    telegram_group_burst: int = Field(default=5, ge=1)
+    discord_requests_per_second: int = Field(default=50, ge=1)
+    discord_channel_messages_per_5s: int = Field(default=5, ge=1)
+    delivery_poll_seconds: float = Field(default=1.0, gt=0, le=60)
+    delivery_lease_seconds: float = Field(default=15.0, ge=1, le=600)
+    delivery_refusals_to_idle: int = Field(default=3, ge=1)
+    delivery_max_attempts: int = Field(default=12, ge=1)
+    delivery_merge_lines: int = Field(default=50, ge=2, le=200)
+    delivery_keep_days: int = Field(default=7, ge=1)
 
     @field_validator("*", mode="before")
     @classmethod

@@ -38,7 +38,12 @@ def check_in(conn: Connection, community: Community, member_id: int, at: datetim
     day = community.local_day(at)
     latest = _latest_up_to(conn, member_id, day)
     if latest is not None and latest[0] == day:
-        raise UserError("checkin/already_done", streak=latest[1], tomorrow=day + timedelta(days=1))
+        raise UserError(
+            "checkin/already_done",
+            line="checkin/already_done_line",
+            streak=latest[1],
+            tomorrow=day + timedelta(days=1),
+        )
     continues = latest is not None and latest[0] == day - timedelta(days=1)
     streak = latest[1] + 1 if continues and latest is not None else 1
     points, bonus = community.rules.checkin.points_for(streak)

@@ -354,9 +354,7 @@ def forget_delivered(conn: Connection, before: datetime) -> int:
 # Leases --------------------------------------------------------------------------------------
 
 
-def take_lease(
-    conn: Connection, platform: str, holder: str, now: datetime, ttl: timedelta
-) -> bool:
+def take_lease(conn: Connection, platform: str, holder: str, now: datetime, ttl: timedelta) -> bool:
     """Hold (or keep holding) the right to drain `platform` until now + ttl; False while
     another process holds an unexpired lease. Several processes on one database thus send
     within one set of limits."""

@@ -26,4 +26,6 @@ def checkin(ctx: Context) -> Reply:
             "days_to_bonus": days_to_bonus,
             "balance": result.balance,
         },
+        # In a busy group, merged with the others' check-ins: "✅ Alice +10 · 3 days".
+        line="checkin/done_line",
     )

@@ -144,7 +144,9 @@ class Dispatcher:
         self._queued(event.chat.platform)
         return outcome
 
-    def _queue_apology(self, conn: Connection, event: Event, sorry: Reply, now: datetime) -> Outcome:
+    def _queue_apology(
+        self, conn: Connection, event: Event, sorry: Reply, now: datetime
+    ) -> Outcome:
         place = self._place(conn, event)
         if place is None:
             return Outcome(sorry)
@@ -162,6 +164,11 @@ class Dispatcher:
             log.exception("forgetting old event ids failed")
             return
         log.info("old event ids forgotten", extra={"count": forgotten})
+
+    @property
+    def store(self) -> Store:
+        """The store it runs units of work in (what the ports beside it are built on)."""
+        return self._store
 
     def visible_commands(self, is_admin: bool) -> tuple[Route, ...]:
         """The commands an actor may use, in registration order."""
@@ -368,7 +375,7 @@ class Dispatcher:
             with savepoint(ctx.conn):
                 reply = route.handler(ctx)
         except UserError as refusal:
-            reply = Reply(refusal.key, refusal.context)
+            reply = Reply(refusal.key, refusal.context, line=refusal.line)
         if route.private and event.private_reply:
             reply = replace(reply, visibility=Visibility.PRIVATE)
         elif (

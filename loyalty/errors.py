@@ -8,7 +8,9 @@ from typing import Any
 class UserError(Exception):
     """A request that cannot be done; `key` names the template saying why ("feature/name")."""
 
-    def __init__(self, key: str, **context: Any) -> None:
+    def __init__(self, key: str, *, line: str | None = None, **context: Any) -> None:
         super().__init__(key)
         self.key = key
         self.context = context
+        # The one-line form of the answer, when a busy group's answers are merged (Reply.line).
+        self.line = line

@@ -15,6 +15,7 @@ import pytest
 
 from bot.adapters.console import ConsoleAdapter
 from bot.rendering import Renderer, plain_text
+from handlers.ports import Deliveries
 from handlers.router import Dispatcher
 from tests.conftest import TEST_COMMUNITY
 
@@ -31,6 +32,7 @@ async def run_console(dispatcher: Dispatcher, script: str) -> str:
         stdin=io.StringIO(script),
         stdout=out,
         interactive=False,
+        deliveries=Deliveries(dispatcher.store),
         clock=lambda: datetime(2026, 11, 23, 1, 0, tzinfo=UTC),
     )
     await console.run()

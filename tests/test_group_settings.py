@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from community import checkins
+from handlers.ports import Inbox
 from handlers.router import Dispatcher
 from storage.schema import audit_log, communities, groups
 from storage.store import Store
@@ -176,29 +177,29 @@ async def test_a_newcomer_is_welcomed_in_the_groups_current_community(chat: Chat
 
 
 async def test_a_handled_event_leaves_the_inbox(chat: Chat, dispatcher: Dispatcher) -> None:
-    await dispatcher.keep_arrivals("test", [("test:u900", '{"n": 900}'), ("test:u901", "{}")])
-    assert await dispatcher.pending_arrivals("test") == [
+    await Inbox(dispatcher.store).keep("test", [("test:u900", '{"n": 900}'), ("test:u901", "{}")])
+    assert await Inbox(dispatcher.store).pending("test") == [
         ("test:u900", '{"n": 900}'),
         ("test:u901", "{}"),
     ]
     event = replace(chat.event("alice", "/checkin", event_id="test:u900"), from_inbox=True)
     said = await chat.deliver(event)
     assert said.text is not None and "+10 points" in said.text
-    assert await dispatcher.pending_arrivals("test") == [("test:u901", "{}")]
-    assert await dispatcher.pending_arrivals("discord") == []
+    assert await Inbox(dispatcher.store).pending("test") == [("test:u901", "{}")]
+    assert await Inbox(dispatcher.store).pending("discord") == []
 
 
 async def test_a_redelivered_inbox_event_is_removed_without_paying_twice(
     chat: Chat, dispatcher: Dispatcher
 ) -> None:
     event = replace(chat.event("alice", "/checkin", event_id="test:u900"), from_inbox=True)
-    await dispatcher.keep_arrivals("test", [("test:u900", "{}")])
+    await Inbox(dispatcher.store).keep("test", [("test:u900", "{}")])
     await chat.deliver(event)
     # Fetched again after a crash between handling it and telling the platform.
-    await dispatcher.keep_arrivals("test", [("test:u900", "{}")])
+    await Inbox(dispatcher.store).keep("test", [("test:u900", "{}")])
     again = await chat.deliver(event)
     assert again.outcome.duplicate and again.text is None
-    assert await dispatcher.pending_arrivals("test") == []
+    assert await Inbox(dispatcher.store).pending("test") == []
     assert await first_line(chat, "alice", "/points") == "💰 alice, you have 10 points."
 
 
@@ -206,7 +207,7 @@ async def test_an_event_that_fails_leaves_the_inbox_so_a_retry_cannot_pay_twice(
     chat: Chat, dispatcher: Dispatcher, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     event = replace(chat.event("alice", "/checkin", event_id="test:u900"), from_inbox=True)
-    await dispatcher.keep_arrivals("test", [("test:u900", "{}")])
+    await Inbox(dispatcher.store).keep("test", [("test:u900", "{}")])
 
     def broken(*args: object) -> None:
         raise RuntimeError("disk on fire")
@@ -216,7 +217,7 @@ async def test_an_event_that_fails_leaves_the_inbox_so_a_retry_cannot_pay_twice(
     assert failed.text is not None and failed.text.startswith("Something went wrong")
     # The member was told to try again; replaying this update at the next start as well
     # could pay twice, so it is gone from the inbox.
-    assert await dispatcher.pending_arrivals("test") == []
+    assert await Inbox(dispatcher.store).pending("test") == []
     monkeypatch.undo()
     retried = await chat.say("alice", "/checkin")
     assert retried.text is not None and "+10 points" in retried.text

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Row, Table, select
 
+from handlers.ports import Polls
 from handlers.router import Dispatcher
 from handlers.types import PollSpec, Visibility
 from storage.schema import audit_log, polls, votes
@@ -100,7 +101,7 @@ async def test_native_vote_finds_its_poll_and_earns_once(
     chat: Chat, dispatcher: Dispatcher, store: Store
 ) -> None:
     await chat.say("boss", POLL)
-    await dispatcher.poll_posted(1, native_id="tg-5001", message_id="77")
+    await Polls(dispatcher.store).posted(1, native_id="tg-5001", message_id="77")
     voted = await chat.vote_natively("alice", "tg-5001", [1])
     assert voted.text == "🗳 Your vote on “Best flavour?”: Lychee. +2 points (balance 2)."
     changed = await chat.vote_natively("alice", "tg-5001", [2])
@@ -121,7 +122,7 @@ async def test_withdrawn_native_vote_keeps_its_points_and_is_not_counted(
     chat: Chat, dispatcher: Dispatcher, store: Store
 ) -> None:
     await chat.say("boss", POLL)
-    await dispatcher.poll_posted(1, native_id="tg-5001", message_id="77")
+    await Polls(dispatcher.store).posted(1, native_id="tg-5001", message_id="77")
     await chat.vote_natively("alice", "tg-5001", [0])
     withdrawn = await chat.vote_natively("alice", "tg-5001", [])
     assert withdrawn.text == "🗳 Your vote on “Best flavour?”: withdrawn."
@@ -138,7 +139,7 @@ async def test_a_withdrawal_without_an_earlier_vote_earns_nothing(
 ) -> None:
     # The vote itself was missed (it came before the poll's native id was known).
     await chat.say("boss", POLL)
-    await dispatcher.poll_posted(1, native_id="tg-5001", message_id="77")
+    await Polls(dispatcher.store).posted(1, native_id="tg-5001", message_id="77")
     await chat.vote_natively("alice", "tg-5001", [])
     assert ledger_state(store, "console", "alice") == (0, 0)
     voted = await chat.vote_natively("alice", "tg-5001", [0])
@@ -179,7 +180,7 @@ async def test_votes_after_closing_are_refused_and_pay_nothing(
     chat: Chat, dispatcher: Dispatcher, store: Store
 ) -> None:
     posted = await chat.say("boss", POLL)
-    await dispatcher.poll_posted(1, native_id="tg-5001", message_id="77")
+    await Polls(dispatcher.store).posted(1, native_id="tg-5001", message_id="77")
     await chat.press("alice", posted.button(0))
     await chat.say("boss", "/closepoll")
     late = await chat.press("bob", posted.button(1))
@@ -227,7 +228,7 @@ async def test_closing_a_poll_from_another_chat_does_not_end_a_native_poll_here(
 ) -> None:
     elsewhere = Chat(dispatcher, clock, chat_id="group-2")
     await elsewhere.say("boss", POLL)
-    await dispatcher.poll_posted(1, native_id="tg-5001", message_id="77")
+    await Polls(dispatcher.store).posted(1, native_id="tg-5001", message_id="77")
     # Message 77 of this chat is some other message: stopping it would be wrong.
     closed = await chat.say("boss", "/closepoll 1")
     assert closed.outcome.reply is not None and closed.outcome.reply.ends_poll is None

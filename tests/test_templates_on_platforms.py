@@ -7,6 +7,7 @@ A template without a sample context here fails `test_every_template_has_a_sample
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Iterator, Mapping
 from datetime import date
@@ -18,6 +19,7 @@ from jinja2 import meta
 from bot.adapters.discord_events import discord_markdown
 from bot.app import ROUTERS
 from bot.rendering import TEMPLATES, Renderer, plain_text, telegram_html
+from community.outbox import decode_reply, encode_reply
 from handlers.types import Reply
 from tests.discord_markdown import ActiveMarkdown, visible
 from tests.fakes.telegram_api import TEXT_LIMIT, html_to_plain, utf16_len
@@ -72,6 +74,35 @@ _LEADERS = [  # a tie shares rank 1, so the next is 3: Discord must not renumber
 # contexts its handler passes, one per branch worth seeing.
 SAMPLES: Mapping[str, list[dict[str, Any]]] = {
     "checkin/already_done": [{"streak": 1, "tomorrow": date(2026, 11, 24)}],
+    "checkin/already_done_line": [
+        {"asker": HOSTILE, "streak": 1, "tomorrow": date(2026, 11, 24)},
+        {"asker": HOSTILE, "streak": 12, "tomorrow": date(2026, 11, 24)},
+    ],
+    "checkin/done_line": [
+        {"name": HOSTILE, "points": 30, "streak": 7, "bonus": True, "balance": 1234567},
+        {"name": HOSTILE, "points": 1, "streak": 1, "bonus": False, "balance": 1},
+    ],
+    "delivery/merged": [
+        {
+            "answers": [
+                {
+                    "template": "checkin/done_line",
+                    "context": {
+                        "name": HOSTILE,
+                        "points": 10,
+                        "streak": 2,
+                        "bonus": False,
+                        "balance": 20,
+                        "asker": HOSTILE,
+                    },
+                },
+                {
+                    "template": "checkin/already_done_line",
+                    "context": {"asker": HOSTILE, "streak": 3, "tomorrow": "2026-11-24"},
+                },
+            ]
+        }
+    ],
     "checkin/done": [
         {
             "name": HOSTILE,
@@ -103,6 +134,7 @@ SAMPLES: Mapping[str, list[dict[str, Any]]] = {
     "console/bad_time": [{"value": HOSTILE}],
     "console/banner": [_WHO | {"admin": True}, _WHO | {"admin": False}],
     "console/bye": [{}],
+    "console/outgoing": [{"where": "dm", "chat": HOSTILE}, {"where": "group", "chat": HOSTILE}],
     "console/choice": [{"label": HOSTILE, "command": "/vote 1 0"}],
     "console/meta_help": [{"line": HOSTILE}],
     "console/time_set": [{"time": "2026-11-23 09:00", "timezone": "Asia/Shanghai"}],
@@ -349,3 +381,11 @@ def test_discord_checker_shows_escapes_links_and_lists_as_discord_does() -> None
     assert visible("Top\n1. a\n2. b\n\n3\\. c") == "Top\n1. a\n2. b\n\n3. c"
     assert visible("@\u200beveryone a|b ~x") == "@everyone a|b ~x"
     assert visible("one _ and one * and one ` alone") == "one _ and one * and one ` alone"
+
+
+@pytest.mark.parametrize("reply", list(_cases()))
+def test_a_reply_reads_the_same_after_a_stay_in_the_outbox(reply: Reply) -> None:
+    """Replies wait in the outbox as JSON and are rendered when sent: nothing may change."""
+    kept = decode_reply(json.loads(json.dumps(encode_reply(reply))), reply.locale)
+    for renderer in (Renderer(plain_text), Renderer(telegram_html)):
+        assert renderer.render(kept) == renderer.render(reply)

@@ -16,15 +16,45 @@ from datetime import UTC, datetime, timedelta
 from typing import TextIO
 from zoneinfo import ZoneInfo
 
+from bot.delivery.messenger import Limits, Rate
+from bot.delivery.sender import Sender
 from bot.rendering import Renderer
 from community.config import console_account_id
+from community.outbox import Kind, Outgoing
 from handlers.parsing import event_from_text
+from handlers.ports import Deliveries
 from handlers.router import Dispatcher
 from handlers.types import AccountRef, ChatRef, Reply
 
 PLATFORM = "console"
 NAME_LIMIT = 64  # longest member or group name the console takes
 MIN_YEAR, MAX_YEAR = 1971, 9998
+
+
+NO_LIMIT = Rate(0, 1)
+
+
+class ConsoleMessenger:
+    """Prints what the bot sends elsewhere (a broadcast, a direct message) with where it goes,
+    so a person can watch posts and DMs in `make run`."""
+
+    platform = PLATFORM
+    limits = Limits(overall=NO_LIMIT, group=NO_LIMIT, private=NO_LIMIT)
+
+    def __init__(self, renderer: Renderer, stdout: TextIO) -> None:
+        self._renderer = renderer
+        self._stdout = stdout
+
+    async def send(self, message: Outgoing) -> tuple[str, ...]:
+        where = "dm" if message.kind is Kind.DIRECT else "group"
+        label = self._renderer.render(
+            Reply(
+                "console/outgoing", {"where": where, "chat": message.chat_id}, message.reply.locale
+            )
+        )
+        self._stdout.write(f"{label} {self._renderer.render(message.reply)}\n")
+        self._stdout.flush()
+        return (str(message.id),)
 
 
 class ConsoleAdapter:
@@ -40,9 +70,14 @@ class ConsoleAdapter:
         stdin: TextIO,
         stdout: TextIO,
         interactive: bool,
+        deliveries: Deliveries,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._dispatcher = dispatcher
+        self._deliveries = deliveries
+        # No background sender: the console drains its outbox after each line, so what the bot
+        # posts elsewhere prints right after the answer, before the next prompt.
+        self._sender = Sender(ConsoleMessenger(renderer, stdout), deliveries)
         self._renderer = renderer
         self._locale = locale
         self._timezone = timezone
@@ -113,7 +148,7 @@ class ConsoleAdapter:
         )
         # One person at a terminal, the operator's own chat with the bot: whatever it says is
         # seen by them alone, and every line is meant for it.
-        event = replace(event, private_reply=True, addressed=True)
+        event = replace(event, private_reply=True, addressed=True, answered_inline=True)
         outcome = await self._dispatcher.handle(event)
         if outcome.reply is not None:
             self._write(self._renderer.render(outcome.reply))
@@ -121,6 +156,8 @@ class ConsoleAdapter:
             for choice in outcome.reply.choices:
                 label = self._renderer.render(Reply(choice.label, choice.context, self._locale))
                 self._say("console/choice", {"label": label, "command": choice.command})
+        await self._deliveries.answered(outcome.queued)
+        await self._sender.drain_once()
 
     def _meta(self, line: str) -> bool:
         """Handle a console line; False when the console should stop."""
@@ -194,7 +231,12 @@ def _settle(future: asyncio.Future[str | None], line: str | None) -> None:
 
 
 def run_console(
-    dispatcher: Dispatcher, renderer: Renderer, *, locale: str, timezone: ZoneInfo
+    dispatcher: Dispatcher,
+    renderer: Renderer,
+    *,
+    locale: str,
+    timezone: ZoneInfo,
+    deliveries: Deliveries,
 ) -> ConsoleAdapter:
     """A console on this process's own terminal (or pipe)."""
     interactive = sys.stdin.isatty()
@@ -211,4 +253,5 @@ def run_console(
         stdin=sys.stdin,
         stdout=sys.stdout,
         interactive=interactive,
+        deliveries=deliveries,
     )

@@ -29,7 +29,7 @@ class Limits:
     group_burst: int = 0
 
 
-class RetryLater(Exception):  # noqa: N818 (a signal, not an error)
+class RetryLater(Exception):
     """Not now: the platform said wait (429: `after` is its retry_after) or could not be
     reached (a network error, a 5xx: `after` is None, the sender backs off)."""
 
@@ -42,7 +42,7 @@ class RetryLater(Exception):  # noqa: N818 (a signal, not an error)
         self.whole_platform = whole_platform
 
 
-class Refused(Exception):  # noqa: N818
+class Refused(Exception):
     """Never: the bot was removed from the group, the user blocked it, the chat is gone (403,
     400 chat not found, Discord 10003/50001/50007). Sending it again cannot help."""
 

@@ -22,9 +22,7 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table("groups", schema=None) as batch_op:
         batch_op.add_column(sa.Column("posting_channel", sa.String(length=64), nullable=True))
-        batch_op.add_column(
-            sa.Column("refusals", sa.Integer(), nullable=False, server_default="0")
-        )
+        batch_op.add_column(sa.Column("refusals", sa.Integer(), nullable=False, server_default="0"))
         batch_op.add_column(sa.Column("inactive_since", sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(
             sa.Column("private", sa.Boolean(), nullable=False, server_default=sa.false())

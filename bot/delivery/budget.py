@@ -1,0 +1,93 @@
+"""How many messages a platform takes now: its limits as moving windows (the `limits` library),
+per chat and overall, plus waits a platform ordered (429 retry_after)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from limits import RateLimitItem, RateLimitItemPerSecond
+from limits.storage import MemoryStorage
+from limits.strategies import MovingWindowRateLimiter
+
+from bot.delivery.messenger import Limits, Rate
+
+OVERALL = "*"
+
+
+def _item(rate: Rate) -> RateLimitItem | None:
+    """A moving window of `rate` (None: no limit). `limits` counts whole seconds."""
+    if rate.count <= 0:
+        return None
+    return RateLimitItemPerSecond(rate.count, max(1, round(rate.seconds)))
+
+
+class Budget:
+    """What each chat (and the platform as a whole) may still be sent, by the real clock.
+
+    Moving windows, not leaky buckets: Telegram's "20 a minute in a group" holds for any
+    minute, so a bucket that refills one message every 3 s after a burst of 20 would overrun
+    it. A group's burst is capped separately (`group_burst`), spread over its window.
+    """
+
+    def __init__(self, limits: Limits, clock: Callable[[], float] = time.time) -> None:
+        self._limiter = MovingWindowRateLimiter(MemoryStorage())
+        self._clock = clock
+        self._overall = _item(limits.overall)
+        self._group = _item(limits.group)
+        self._private = _item(limits.private)
+        burst = limits.group_burst
+        self._burst: RateLimitItem | None = None
+        if burst and limits.group.count > burst:
+            # `burst` messages per the share of the window they are worth.
+            share = limits.group.seconds * burst / limits.group.count
+            self._burst = RateLimitItemPerSecond(burst, max(1, round(share)))
+        self._waits: dict[str, float] = {}
+
+    def _items(self, chat: str, private: bool) -> list[RateLimitItem]:
+        found = [self._private] if private else [self._group, self._burst]
+        return [item for item in found if item is not None]
+
+    def room(self, chat: str, *, private: bool) -> int:
+        """How many messages the chat may be sent right now (0: wait; see `wait`)."""
+        if self._waiting(chat) or self._waiting(OVERALL):
+            return 0
+        rooms = [
+            self._limiter.get_window_stats(i, chat).remaining for i in self._items(chat, private)
+        ]
+        if self._overall is not None:
+            rooms.append(self._limiter.get_window_stats(self._overall, OVERALL).remaining)
+        return min(rooms, default=1_000_000)
+
+    def wait(self, chat: str, *, private: bool) -> float:
+        """Seconds until the chat may be sent one more message."""
+        now = self._clock()
+        waits = [self._waits.get(chat, 0.0) - now, self._waits.get(OVERALL, 0.0) - now]
+        for item, key in [(i, chat) for i in self._items(chat, private)] + (
+            [(self._overall, OVERALL)] if self._overall is not None else []
+        ):
+            stats = self._limiter.get_window_stats(item, key)
+            if stats.remaining <= 0:
+                waits.append(stats.reset_time - now)
+        return max(0.0, *waits)
+
+    def spend(self, chat: str, *, private: bool, count: int = 1) -> None:
+        """Count `count` messages sent to the chat (a long text may take several)."""
+        for item in self._items(chat, private):
+            self._limiter.hit(item, chat, cost=count)
+        if self._overall is not None:
+            self._limiter.hit(self._overall, OVERALL, cost=count)
+
+    def hold(self, chat: str | None, seconds: float) -> None:
+        """The platform said wait (a 429): nothing more to `chat` (None: to anyone) until then."""
+        key = OVERALL if chat is None else chat
+        self._waits[key] = max(self._waits.get(key, 0.0), self._clock() + seconds)
+
+    def _waiting(self, key: str) -> bool:
+        until = self._waits.get(key)
+        if until is None:
+            return False
+        if until <= self._clock():
+            del self._waits[key]
+            return False
+        return True

@@ -1,0 +1,243 @@
+"""One platform's sender: drains its outbox within its limits, merges a busy group's answers,
+waits out 429s, backs off on network errors, and gives up on refusals."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import timedelta
+
+from bot.delivery.budget import Budget
+from bot.delivery.messenger import Messenger, Refused, RetryLater
+from community.messages import Reply, Visibility
+from community.outbox import Kind, Outgoing
+from handlers.ports import Deliveries
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class SenderSettings:
+    """How a sender behaves; every number is a setting (bot/settings.py, README)."""
+
+    batch: int = 200  # messages read from the outbox at a time
+    parallel: int = 8  # chats sent to at once
+    poll_seconds: float = 1.0  # how often the outbox is looked at when nobody says so
+    lease_seconds: float = 15.0  # how long a drain lease lasts unrenewed
+    refusals_to_idle: int = 3  # refusals in a row after which a group is inactive
+    max_attempts: int = 12  # network errors/5xx before a message is given up
+    max_backoff_seconds: float = 300.0
+    merge_lines: int = 50  # answers merged into one message at most
+    keep_days: int = 7  # delivered messages are kept this long, then forgotten
+    stop_seconds: float = 3.0  # how long a stop lets sends in flight finish
+
+
+def holder_name() -> str:
+    """This process, as a lease names it."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+class Sender:
+    """Drains one platform's outbox through its Messenger; start() runs it in the background."""
+
+    def __init__(
+        self,
+        messenger: Messenger,
+        deliveries: Deliveries,
+        settings: SenderSettings | None = None,
+        *,
+        holder: str | None = None,
+        budget: Budget | None = None,
+    ) -> None:
+        self._messenger = messenger
+        self._deliveries = deliveries
+        self._settings = settings or SenderSettings()
+        self._holder = holder or holder_name()
+        self._budget = budget or Budget(messenger.limits)
+        self._platform = messenger.platform
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._sending: set[asyncio.Task[None]] = set()
+        self._lease_until = 0.0
+
+    @property
+    def platform(self) -> str:
+        return self._platform
+
+    def wake(self) -> None:
+        """Something was queued: look at the outbox now rather than at the next poll."""
+        self._wake.set()
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(
+            self._run(), name=f"sender-{self._platform}"
+        )
+
+    async def stop(self) -> None:
+        """Stop sending: what is in flight gets `stop_seconds` to finish, the rest stays in the
+        outbox for the next start (a send cut off may go twice: see README, Delivery)."""
+        if self._task is None:
+            return
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+        self._task = None
+        with contextlib.suppress(Exception):
+            await self._deliveries.release(self._platform, self._holder)
+
+    async def _run(self) -> None:
+        cleaned = 0.0
+        loop = asyncio.get_running_loop()
+        while True:
+            pause = self._settings.poll_seconds
+            try:
+                if await self._leading():
+                    pause = await self.drain_once()
+                    if loop.time() - cleaned > 3600:
+                        cleaned = loop.time()
+                        await self._deliveries.forget(timedelta(days=self._settings.keep_days))
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("sender round failed", extra={"platform": self._platform})
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=max(0.01, pause))
+
+    async def _leading(self) -> bool:
+        """Whether this process drains the platform now (renewing its lease as it goes)."""
+        loop = asyncio.get_running_loop()
+        ttl = self._settings.lease_seconds
+        if loop.time() < self._lease_until - ttl * 2 / 3:
+            return True
+        if await self._deliveries.lease(self._platform, self._holder, timedelta(seconds=ttl)):
+            self._lease_until = loop.time() + ttl
+            return True
+        self._lease_until = 0.0
+        return False
+
+    async def drain_once(self) -> float:
+        """Send what the limits allow now; seconds until more could go (the next pause)."""
+        due = await self._deliveries.due(self._platform, self._settings.batch)
+        if not due:
+            return self._settings.poll_seconds
+        by_chat: dict[str, list[Outgoing]] = {}
+        for message in due:
+            by_chat.setdefault(message.chat_id, []).append(message)
+        pause = self._settings.poll_seconds
+        units: list[list[Outgoing]] = []
+        for chat, pending in by_chat.items():
+            private = pending[0].private
+            room = self._budget.room(chat, private=private)
+            if room <= 0:
+                pause = min(pause, self._budget.wait(chat, private=private))
+                continue
+            unit = self._unit(pending, room)
+            self._budget.spend(chat, private=private)
+            units.append(unit)
+            if len(units) >= self._settings.parallel:
+                pause = 0.0
+                break
+            if len(unit) < len(pending):
+                pause = min(pause, self._budget.wait(chat, private=private))
+        if units:
+            await self._send_all(units)
+            pause = 0.0 if len(due) > sum(map(len, units)) else pause
+        return pause
+
+    def _unit(self, pending: list[Outgoing], room: int) -> list[Outgoing]:
+        """What goes next to one chat: its oldest message, or, when the chat has more waiting
+        than its budget allows now, every waiting answer that can be said in one line."""
+        first = pending[0]
+        if len(pending) <= room or not _mergeable(first):
+            return [first]
+        merged = [m for m in pending if _mergeable(m)][: self._settings.merge_lines]
+        return merged if len(merged) > 1 else [first]
+
+    async def _send_all(self, units: Sequence[list[Outgoing]]) -> None:
+        results = await asyncio.gather(*(self._send(unit) for unit in units))
+        sent = [(m, ids) for unit, ids in zip(units, results, strict=True) if ids for m in unit]
+        if sent:
+            await self._deliveries.sent(sent)
+
+    async def _send(self, unit: list[Outgoing]) -> tuple[str, ...] | None:
+        message = unit[0] if len(unit) == 1 else merge(unit)
+        try:
+            ids = await self._messenger.send(message)
+        except RetryLater as later:
+            await self._later(unit, later)
+            return None
+        except Refused as refusal:
+            await self._refused(unit, refusal.reason)
+            return None
+        except Exception as error:
+            # A bug of ours or an error nobody mapped: treated as passing, and logged.
+            log.exception("send failed unexpectedly", extra={"message_id": message.id})
+            await self._later(unit, RetryLater(type(error).__name__))
+            return None
+        if len(ids) > 1:
+            # A long text went as several messages: they count too.
+            self._budget.spend(message.chat_id, private=message.private, count=len(ids) - 1)
+        return ids or ("",)
+
+    async def _later(self, unit: list[Outgoing], later: RetryLater) -> None:
+        first = unit[0]
+        if later.after is not None:
+            # The platform's own wait: nothing more to that chat (or anyone) until then.
+            self._budget.hold(None if later.whole_platform else first.chat_id, later.after)
+            wait = later.after
+        else:
+            if first.attempts + 1 >= self._settings.max_attempts:
+                await self._refused(unit, f"gave up after {first.attempts + 1} tries: {later}")
+                return
+            wait = min(2.0**first.attempts, self._settings.max_backoff_seconds)
+        log.warning(
+            "send postponed",
+            extra={"message_id": first.id, "seconds": wait, "reason": later.reason},
+        )
+        for message in unit:
+            await self._deliveries.retry(message, timedelta(seconds=wait))
+
+    async def _refused(self, unit: list[Outgoing], reason: str) -> None:
+        for message in unit:
+            idle = await self._deliveries.failed(
+                message, reason, refusals_to_idle=self._settings.refusals_to_idle
+            )
+            log.warning(
+                "message refused for good",
+                extra={"message_id": message.id, "chat_id": message.chat_id, "reason": reason},
+            )
+            if idle:
+                log.warning(
+                    "group marked inactive until it speaks again",
+                    extra={"platform": message.platform, "chat_id": message.group_chat_id},
+                )
+
+
+def _mergeable(message: Outgoing) -> bool:
+    """An answer that can be one line of a merged message: plain words, no buttons or poll."""
+    reply = message.reply
+    return (
+        message.kind in (Kind.REPLY, Kind.POST)
+        and reply.line is not None
+        and not reply.choices
+        and reply.poll is None
+        and not reply.ends_poll
+        and reply.visibility is Visibility.CHAT
+    )
+
+
+def merge(unit: Sequence[Outgoing]) -> Outgoing:
+    """Several answers to one chat as one message, each as its one line, naming its asker."""
+    first = unit[0]
+    answers = [
+        {"template": m.reply.line, "context": {**m.reply.context, "asker": m.recipient}}
+        for m in unit
+    ]
+    reply = Reply("delivery/merged", {"answers": answers}, locale=first.reply.locale)
+    return replace(first, kind=Kind.POST, reply=reply, reply_to=None)
