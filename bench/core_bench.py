@@ -36,7 +36,7 @@ from typing import Any
 
 from sqlalchemy import Connection, create_engine, func, select, text
 
-from bot.app import ROUTERS
+from bot.app import build_dispatcher
 from bot.rendering import Renderer, plain_text
 from community.communities import apply_config
 from community.config import parse_config
@@ -162,8 +162,8 @@ def fresh_store(url: str, max_batch: int | None) -> tuple[Store, Dispatcher]:
     store.write_now(
         apply_config, config, digest, default_timezone="UTC", default_locale="en", at=T0
     )
-    dispatcher = Dispatcher(
-        store, ROUTERS, default_community="bench", default_locale="en", access=config.access
+    dispatcher = build_dispatcher(
+        store, access=config.access, default_community="bench", default_locale="en"
     )
     return store, dispatcher
 

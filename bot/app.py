@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,8 +17,16 @@ from bot.delivery.messenger import Limits, Messenger, Rate
 from bot.delivery.sender import Sender, SenderSettings
 from bot.settings import Settings
 from community.communities import Community, apply_config
-from community.config import CommunityConfig, ConfigError, parse_config
+from community.config import Access, CommunityConfig, ConfigError, parse_config
 from handlers import adjust, checkin, help, link, points, polls, settings
+from handlers.pipeline import (
+    AdoptGroup,
+    Authorize,
+    FindPlace,
+    identify_actor,
+    record_event,
+    spend_shown_codes,
+)
 from handlers.ports import Chats, Deliveries, Inbox, Polls
 from handlers.router import Dispatcher
 from handlers.routes import Router
@@ -249,17 +257,47 @@ def build_app(settings: Settings, *, now: datetime | None = None) -> App:
         if platform in senders:
             senders[platform].wake()
 
-    dispatcher = Dispatcher(
+    dispatcher = build_dispatcher(
         store,
-        ROUTERS,
+        access=config.access,
         default_community=community.slug,
         default_locale=community.locale,
-        access=config.access,
         queued=wake,
     )
     ports = Ports(Inbox(store), Chats(store), Polls(store), Deliveries(store))
     log.info("core ready", extra={"community": community.slug, "database": where})
     return App(store, dispatcher, community, ports, senders)
+
+
+def build_dispatcher(
+    store: Store,
+    *,
+    access: Access,
+    default_community: str,
+    default_locale: str,
+    queued: Callable[[str], None] = lambda platform: None,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    routers: Sequence[Router] = ROUTERS,
+) -> Dispatcher:
+    """The dispatcher with every feature's router and a chat event's steps, in order."""
+    find_place = FindPlace(default_community)
+    return Dispatcher(
+        store,
+        routers,
+        steps=(
+            record_event,
+            find_place,
+            identify_actor,
+            AdoptGroup(access),
+            spend_shown_codes,
+            Authorize(access),
+        ),
+        # An event that failed is answered where it happened, and nothing else is done.
+        apology_steps=(find_place,),
+        default_locale=default_locale,
+        clock=clock,
+        queued=queued,
+    )
 
 
 def safe_url(url: str) -> str:

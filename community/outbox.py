@@ -139,7 +139,11 @@ def enqueue(
     """Write one message to send; `hold` keeps the sender off it for a while (the adapter that
     holds a live Discord interaction answers through it first). Returns its id."""
     values = _row(community_id, platform, chat_id, kind, reply, at, group_chat_id, recipient)
-    values |= {"reply_to": reply_to, "edits": edits, "not_before": at + hold}
+    values |= {
+        "reply_to": None if reply_to is None else fit_text(reply_to, 64),
+        "edits": None if edits is None else fit_text(edits, 64),
+        "not_before": at + hold,
+    }
     return int(conn.execute(_INSERT.returning(outbox.c.id), values).scalar_one())
 
 
@@ -156,8 +160,8 @@ def _row(
     return {
         "community_id": community_id,
         "platform": platform,
-        "chat_id": chat_id,
-        "group_chat_id": group_chat_id,
+        "chat_id": fit_text(chat_id, 64),
+        "group_chat_id": None if group_chat_id is None else fit_text(group_chat_id, 64),
         "kind": kind.value,
         "reply_to": None,
         "edits": None,

@@ -4,7 +4,7 @@ a handler is given (the Context of one event)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
@@ -34,6 +34,9 @@ class Context:
     commands: tuple[Route, ...]
     # The platform could not say whether the actor is an admin here, and it would matter.
     admin_unknown: bool = False
+    # Platforms the handler queued messages for besides its answer (a broadcast): their
+    # senders are woken after the commit. Shared with the unit of work.
+    outbox_platforms: set[str] = field(default_factory=set)
 
     @property
     def now(self) -> datetime:

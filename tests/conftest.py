@@ -111,14 +111,13 @@ def clock() -> Clock:
 def make_dispatcher(store: Store, clock: Callable[[], datetime]) -> Dispatcher:
     """The dispatcher with every feature router and the test community's admins, as
     bot/app.py wires it."""
-    from bot.app import ROUTERS
+    from bot.app import build_dispatcher
 
-    return Dispatcher(
+    return build_dispatcher(
         store,
-        ROUTERS,
+        access=parse_config(TEST_COMMUNITY)[0].access,
         default_community="acme",
         default_locale="en",
-        access=parse_config(TEST_COMMUNITY)[0].access,
         clock=clock,
     )
 

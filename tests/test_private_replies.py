@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from bot.app import ROUTERS
+from bot.app import ROUTERS, build_dispatcher
 from community.config import Access
-from handlers.router import Dispatcher
 from handlers.routes import Context, Router
 from handlers.types import Reply, Visibility
 from storage.store import Store
@@ -24,13 +23,13 @@ def my_secret(ctx: Context) -> Reply:
 async def test_a_private_answer_asked_for_in_a_group_says_where_to_ask_instead(
     store: Store, clock: Clock
 ) -> None:
-    dispatcher = Dispatcher(
+    dispatcher = build_dispatcher(
         store,
-        (*ROUTERS, secrets),
+        access=Access(),
         default_community="acme",
         default_locale="en",
-        access=Access(),
         clock=clock,
+        routers=(*ROUTERS, secrets),
     )
     in_group = await Chat(dispatcher, clock).say("alice", "/mysecret")
     assert in_group.outcome.reply is not None
