@@ -18,7 +18,7 @@ from bot.delivery.sender import Sender, SenderSettings
 from bot.settings import Settings
 from community.communities import Community, apply_config
 from community.config import Access, CommunityConfig, ConfigError, parse_config
-from handlers import adjust, checkin, help, link, points, polls, settings
+from handlers import adjust, announce, checkin, help, link, points, polls, settings
 from handlers.pipeline import (
     AdoptGroup,
     Authorize,
@@ -43,6 +43,7 @@ ROUTERS: tuple[Router, ...] = (
     link.router,
     adjust.router,
     polls.router,
+    announce.router,
     settings.router,
 )
 

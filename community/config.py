@@ -62,6 +62,12 @@ class PollRules(_Strict):
     vote_points: int = Field(default=2, ge=0, le=1_000_000)
 
 
+class AnnounceRules(_Strict):
+    """What an admin's /announce may post."""
+
+    max_length: int = Field(default=2000, ge=1, le=3500)
+
+
 class Rules(_Strict):
     """What each community keeps for itself in the database: a community made later by
     `/settings community NEW` starts from a copy."""
@@ -69,6 +75,7 @@ class Rules(_Strict):
     checkin: CheckinRules = Field(default_factory=CheckinRules)
     points: PointsRules = Field(default_factory=PointsRules)
     polls: PollRules = Field(default_factory=PollRules)
+    announce: AnnounceRules = Field(default_factory=AnnounceRules)
 
 
 class Access(_Strict):

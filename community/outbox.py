@@ -182,6 +182,7 @@ class Broadcast:
     queued: int
     inactive: int  # groups that refused the bot lately: skipped until they speak again
     no_channel: int  # Discord servers with no posting channel yet
+    platforms: frozenset[str] = frozenset()  # where messages were queued
 
 
 def broadcast(
@@ -199,6 +200,7 @@ def broadcast(
         ).where(groups.c.community_id == community_id, groups.c.private.is_(False))
     ).all()
     queued = inactive = no_channel = 0
+    platforms: set[str] = set()
     for row in rows:
         if row.inactive_since is not None:
             inactive += 1
@@ -210,8 +212,10 @@ def broadcast(
             continue
         values = _row(community_id, row.platform, target, Kind.POST, reply, at, row.chat_id, "")
         values["key"] = fit_text(f"{key}:{row.platform}:{row.chat_id}", 200)
-        queued += insert_if_absent(conn, outbox, values)
-    return Broadcast(queued, inactive, no_channel)
+        if insert_if_absent(conn, outbox, values):
+            queued += 1
+            platforms.add(row.platform)
+    return Broadcast(queued, inactive, no_channel, frozenset(platforms))
 
 
 # Draining ------------------------------------------------------------------------------------

@@ -1,11 +1,12 @@
-"""/settings: admins see the community's settings and choose which community a group belongs to."""
+"""/settings: admins see the community's settings, choose which community a group belongs to,
+and where a Discord server's posts go."""
 
 from __future__ import annotations
 
 import re
 
 from community import audit
-from community.communities import community_by_slug, move_chat
+from community.communities import community_by_slug, move_chat, set_posting_channel
 from handlers.arguments import BadArgument, read_arguments
 from handlers.routes import Context, Param, ParamKind, Router
 from handlers.types import Reply
@@ -16,7 +17,7 @@ _SLUG = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 
 
 SETTINGS_PARAMS = (
-    Param("setting", ParamKind.CHOICE, required=False, choices=("community",)),
+    Param("setting", ParamKind.CHOICE, required=False, choices=("community", "channel")),
     Param("value", ParamKind.TEXT, required=False),
 )
 
@@ -41,6 +42,8 @@ def settings(ctx: Context) -> Reply:
                 "vote_points": ctx.community.rules.polls.vote_points,
             },
         )
+    if setting == "channel":
+        return _posting_channel(ctx)
     if value is None:
         return Reply("settings/usage")
     slug = value.casefold()
@@ -77,3 +80,24 @@ def settings(ctx: Context) -> Reply:
         "settings/community_moved",
         {"slug": target.slug, "previous": previous.slug, "created": created},
     )
+
+
+def _posting_channel(ctx: Context) -> Reply:
+    """/settings channel, run in a channel of a server: the server's posts go there."""
+    chat = ctx.event.chat
+    if chat.private:
+        return Reply("settings/groups_only")
+    channel = ctx.event.channel_id
+    if not channel or channel == chat.chat_id:
+        return Reply("settings/channel_not_needed")  # a Telegram group is its own channel
+    set_posting_channel(ctx.conn, chat.platform, chat.chat_id, channel)
+    audit.record(
+        ctx.conn,
+        community_id=ctx.community.id,
+        actor=ctx.actor,
+        action="posting_channel_set",
+        at=ctx.now,
+        chat=f"{chat.platform}:{chat.chat_id}",
+        channel=channel,
+    )
+    return Reply("settings/channel_set", {"channel": channel})

@@ -73,6 +73,16 @@ _LEADERS = [  # a tie shares rank 1, so the next is 3: Discord must not renumber
 # Every template (partials, named _*, are rendered through the ones that import them) and the
 # contexts its handler passes, one per branch worth seeing.
 SAMPLES: Mapping[str, list[dict[str, Any]]] = {
+    "announce/post": [{"community": HOSTILE, "text": HOSTILE}],
+    "announce/queued": [
+        {"groups": 1, "inactive": 0, "no_channel": 0},
+        {"groups": 12, "inactive": 1, "no_channel": 2},
+        {"groups": 0, "inactive": 3, "no_channel": 1},
+    ],
+    "announce/too_long": [{"length": 2001, "limit": 2000}],
+    "announce/usage": [{}],
+    "settings/channel_not_needed": [{}],
+    "settings/channel_set": [{"channel": HOSTILE}],
     "checkin/already_done": [{"streak": 1, "tomorrow": date(2026, 11, 24)}],
     "checkin/already_done_line": [
         {"asker": HOSTILE, "streak": 1, "tomorrow": date(2026, 11, 24)},
