@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import uuid
 from pathlib import Path
 from typing import Annotated, NoReturn
 
@@ -25,6 +26,9 @@ from bot.app import (
 )
 from bot.rendering import Renderer, plain_text
 from bot.settings import Settings
+from community import announcements
+from community.audit import Actor
+from handlers.tasks import Tasks, UnknownCommunity
 from storage import migrate as migrations
 
 cli = typer.Typer(
@@ -39,6 +43,8 @@ cli = typer.Typer(
     pretty_exceptions_show_locals=False,
 )
 log = logging.getLogger(__name__)
+# Who the audit log says did what the operator did from the command line.
+OPERATOR = "operator:cli"
 
 ConfigOption = Annotated[
     Path | None,
@@ -142,6 +148,66 @@ def _serve_platforms(settings: Settings, app: App) -> None:
         _fail(f"cannot serve: {message}")
     finally:
         app.close()
+
+
+@cli.command()
+def announce(
+    text: Annotated[str, typer.Argument(help="What to post in every group of the community.")],
+    community: Annotated[
+        str | None,
+        typer.Option(help="The community's short name (default: the one in the community file)."),
+    ] = None,
+    key: Annotated[
+        str | None,
+        typer.Option(
+            help="Names this announcement: run again with the same key, it posts nothing."
+        ),
+    ] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Queue an announcement to every group of a community, as /announce does in a chat.
+
+    The running bot sends it (its senders look at the outbox every DELIVERY_POLL_SECONDS);
+    this command only writes it down, so it works while the bot runs or before it starts.
+    """
+    settings = _settings(config)
+    _logs(settings, settings.log_file)
+    try:
+        app = build_app(settings)
+    except StartupError as error:
+        _fail(str(error))
+    try:
+        slug = community or app.community.slug
+        limit = app.community.rules.announce.max_length
+        if not text.strip() or len(text) > limit:
+            _fail(f"the text must be 1 to {limit} characters (announce.max_length)")
+        name = key or uuid.uuid4().hex
+        outcome = asyncio.run(
+            Tasks(app.store).run(
+                f"cli-announce:{name}",
+                slug,
+                lambda task: announcements.announce(
+                    task.conn,
+                    task.community,
+                    text,
+                    actor=Actor(None, OPERATOR),
+                    key=f"cli:{name}",
+                    at=task.now,
+                ),
+            )
+        )
+    except UnknownCommunity:
+        _fail(f"no community is called {community!r}")
+    finally:
+        app.close()
+    if outcome.result is None:
+        typer.echo("this announcement was queued before; nothing more was queued")
+        return
+    sent = outcome.result
+    typer.echo(
+        f"queued for {sent.queued} group(s); skipped {sent.inactive} inactive group(s) and "
+        f"{sent.no_channel} Discord server(s) without a posting channel"
+    )
 
 
 @cli.command()

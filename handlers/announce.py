@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from community import audit
-from community.outbox import broadcast
+from community import announcements
 from handlers.arguments import BadArgument, read_arguments
 from handlers.routes import Context, Param, ParamKind, Router
 from handlers.types import Reply
@@ -25,21 +24,11 @@ def announce(ctx: Context) -> Reply:
         return Reply("announce/usage")
     if len(text) > limit:
         return Reply("announce/too_long", {"length": len(text), "limit": limit})
-    post = Reply("announce/post", {"text": text, "community": ctx.community.name})
     # Keyed by the event: a redelivered /announce queues nothing twice.
-    sent = broadcast(
-        ctx.conn, ctx.community.id, post, key=f"announce:{ctx.event.event_id}", at=ctx.now
+    sent = announcements.announce(
+        ctx.conn, ctx.community, text, actor=ctx.actor, key=ctx.event.event_id, at=ctx.now
     )
     ctx.outbox_platforms.update(sent.platforms)
-    audit.record(
-        ctx.conn,
-        community_id=ctx.community.id,
-        actor=ctx.actor,
-        action="announced",
-        at=ctx.now,
-        groups=sent.queued,
-        text=text,
-    )
     return Reply(
         "announce/queued",
         {"groups": sent.queued, "inactive": sent.inactive, "no_channel": sent.no_channel},
