@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -63,26 +63,13 @@ class Outgoing:
 # Codec ---------------------------------------------------------------------------------------
 
 
-def _plain(value: Any) -> Any:
-    """A context value as JSON: dates as ISO text, tuples and sets as lists."""
-    if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | set | frozenset):
-        return [_plain(v) for v in value]
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if value is None or isinstance(value, str | int | float | bool):
-        return value
-    return str(value)
-
-
 def encode_reply(reply: Reply) -> dict[str, Any]:
-    """A reply as the outbox keeps it (JSON); its locale is chosen when it is sent."""
-    payload: dict[str, Any] = {"template": reply.template, "context": _plain(reply.context)}
+    """A reply as the outbox keeps it (JSON: dates become ISO text, see storage/engine.py);
+    its locale is chosen when it is sent."""
+    payload: dict[str, Any] = {"template": reply.template, "context": reply.context}
     if reply.choices:
         payload["choices"] = [
-            {"label": c.label, "command": c.command, "context": _plain(c.context)}
-            for c in reply.choices
+            {"label": c.label, "command": c.command, "context": c.context} for c in reply.choices
         ]
     if reply.visibility is not Visibility.CHAT:
         payload["visibility"] = reply.visibility.value
@@ -118,7 +105,7 @@ def decode_reply(payload: Mapping[str, Any], locale: str) -> Reply:
 
 # Writing -------------------------------------------------------------------------------------
 
-_INSERT = insert(outbox)
+_INSERT = insert(outbox).returning(outbox.c.id)  # built once: building costs more than running
 
 
 def enqueue(
@@ -139,12 +126,11 @@ def enqueue(
     """Write one message to send; `hold` keeps the sender off it for a while (the adapter that
     holds a live Discord interaction answers through it first). Returns its id."""
     values = _row(community_id, platform, chat_id, kind, reply, at, group_chat_id, recipient)
-    values |= {
-        "reply_to": None if reply_to is None else fit_text(reply_to, 64),
-        "edits": None if edits is None else fit_text(edits, 64),
-        "not_before": at + hold,
-    }
-    return int(conn.execute(_INSERT.returning(outbox.c.id), values).scalar_one())
+    values["reply_to"] = None if reply_to is None else fit_text(reply_to, 64)
+    values["not_before"] = at + hold
+    if edits is not None:
+        values["edits"] = fit_text(edits, 64)
+    return int(conn.execute(_INSERT, values).scalar_one())
 
 
 def _row(
@@ -164,13 +150,10 @@ def _row(
         "group_chat_id": None if group_chat_id is None else fit_text(group_chat_id, 64),
         "kind": kind.value,
         "reply_to": None,
-        "edits": None,
         "payload": encode_reply(reply),
         "recipient": fit_text(recipient, 200),
-        "key": None,
-        "state": State.PENDING.value,
+        # Pending, no attempts yet: the columns' defaults (fewer values bound per event).
         "not_before": at,
-        "attempts": 0,
         "created_at": at,
     }
 

@@ -21,6 +21,7 @@ from bot.app import ROUTERS
 from bot.rendering import TEMPLATES, Renderer, plain_text, telegram_html
 from community.outbox import decode_reply, encode_reply
 from handlers.types import Reply
+from storage.engine import dump_json
 from tests.discord_markdown import ActiveMarkdown, visible
 from tests.fakes.telegram_api import TEXT_LIMIT, html_to_plain, utf16_len
 
@@ -396,6 +397,6 @@ def test_discord_checker_shows_escapes_links_and_lists_as_discord_does() -> None
 @pytest.mark.parametrize("reply", list(_cases()))
 def test_a_reply_reads_the_same_after_a_stay_in_the_outbox(reply: Reply) -> None:
     """Replies wait in the outbox as JSON and are rendered when sent: nothing may change."""
-    kept = decode_reply(json.loads(json.dumps(encode_reply(reply))), reply.locale)
+    kept = decode_reply(json.loads(dump_json(encode_reply(reply))), reply.locale)
     for renderer in (Renderer(plain_text), Renderer(telegram_html)):
         assert renderer.render(kept) == renderer.render(reply)
