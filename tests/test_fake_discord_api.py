@@ -13,7 +13,7 @@ import discord.webhook.async_
 import pytest
 from discord import app_commands
 
-from tests.fakes.discord_api import APP_ID, BOT_ID, FakeDiscord
+from tests.fakes.discord_api import APP_ID, BOT_ID, FakeDiscord, FakeLimits
 
 GUILD, CHANNEL, OWNER, ADMIN, USER = 5000, 5001, 6000, 6001, 6002
 INTENTS = discord.Intents(guilds=True, messages=True, message_content=True, members=True)
@@ -377,3 +377,95 @@ async def test_user_commands_modals_and_their_submits(
         with pytest.raises(discord.HTTPException) as refused:
             await bot.http.bulk_upsert_global_commands(APP_ID, payload=[command])
         assert (refused.value.status, refused.value.code) == (400, 50035)
+
+
+# Sending as a sender meets it: limits, nonces, refusals, failures ----------------------------
+
+
+async def post_message(
+    http: aiohttp.ClientSession, fake: FakeDiscord, channel: int, **body: Any
+) -> tuple[int, dict[str, str], Any]:
+    """A raw POST of a message, as discord.py sends it; (status, headers, JSON body)."""
+    url = f"{fake.base_url}/api/v10/channels/{channel}/messages"
+    async with http.post(url, json={"content": "hi", **body}) as resp:
+        return resp.status, dict(resp.headers), await resp.json()
+
+
+@pytest.fixture
+async def limited() -> AsyncIterator[FakeDiscord]:
+    """Acme Fans with two channels, Discord's limits kept: 2 messages a channel per 0.2 s, 4
+    requests in all per 0.2 s."""
+    limits = FakeLimits(per_channel=2, channel_seconds=0.2, overall=4, overall_seconds=0.2)
+    async with FakeDiscord(limits=limits) as fake:
+        fake.add_guild(GUILD, "Acme Fans", owner_id=OWNER)
+        fake.add_channel(GUILD, CHANNEL, "general")
+        fake.add_channel(GUILD, CHANNEL + 1, "news")
+        yield fake
+
+
+async def test_limits_answer_429_as_discord_does(limited: FakeDiscord) -> None:
+    async with aiohttp.ClientSession() as http:
+        statuses = [(await post_message(http, limited, CHANNEL))[0] for _ in range(2)]
+        status, headers, body = await post_message(http, limited, CHANNEL)
+        assert statuses == [200, 200] and status == 429
+        assert 0 < body["retry_after"] <= 0.2 and body["global"] is False
+        assert headers["Via"] and headers["X-RateLimit-Scope"] == "user"
+        assert float(headers["Retry-After"]) == body["retry_after"]
+        # Another channel has a bucket of its own; the bot's overall limit holds for all.
+        assert (await post_message(http, limited, CHANNEL + 1))[0] == 200
+        assert (await post_message(http, limited, CHANNEL + 1))[0] == 200
+        status, headers, body = await post_message(http, limited, CHANNEL + 1)
+        assert status == 429 and body["global"] is True
+        assert (headers["X-RateLimit-Global"], headers["X-RateLimit-Scope"]) == ("true", "global")
+    assert (limited.throttled, limited.throttled_global) == (2, 1)
+    assert len(limited.accepted) == 4
+
+
+async def test_a_messages_bucket_is_told_in_its_headers(limited: FakeDiscord) -> None:
+    async with aiohttp.ClientSession() as http:
+        _, first, _ = await post_message(http, limited, CHANNEL)
+        _, second, _ = await post_message(http, limited, CHANNEL)
+    assert (first["X-RateLimit-Limit"], first["X-RateLimit-Remaining"]) == ("2", "1")
+    assert second["X-RateLimit-Remaining"] == "0"
+    assert 0 < float(second["X-RateLimit-Reset-After"]) <= 0.2
+
+
+async def test_a_nonce_enforced_gets_the_first_message_back(fake: FakeDiscord) -> None:
+    async with aiohttp.ClientSession() as http:
+        _, _, first = await post_message(http, fake, CHANNEL, nonce="o1-0", enforce_nonce=True)
+        _, _, again = await post_message(http, fake, CHANNEL, nonce="o1-0", enforce_nonce=True)
+        # Not enforced, or in another channel: a message of its own.
+        _, _, loose = await post_message(http, fake, CHANNEL, nonce="o1-0")
+        fake.add_channel(GUILD, CHANNEL + 1, "news")
+        _, _, other = await post_message(http, fake, CHANNEL + 1, nonce="o1-0", enforce_nonce=True)
+    assert again == first and first["nonce"] == "o1-0"
+    assert len({first["id"], loose["id"], other["id"]}) == 3
+    assert fake.deduplicated == 1
+    assert [(m.channel, m.nonce) for m in fake.accepted] == [
+        (CHANNEL, "o1-0"),
+        (CHANNEL, "o1-0"),
+        (CHANNEL + 1, "o1-0"),
+    ]
+
+
+async def test_a_refused_channel_and_a_failing_one(fake: FakeDiscord) -> None:
+    fake.add_channel(GUILD, CHANNEL + 1, "news")
+    fake.refuse(CHANNEL)
+    fake.fail(CHANNEL + 1, times=2, status=502, accept=True)
+    async with aiohttp.ClientSession() as http:
+        status, _, body = await post_message(http, fake, CHANNEL)
+        assert (status, body["code"], body["message"]) == (403, 50001, "Missing Access")
+        failed = [(await post_message(http, fake, CHANNEL + 1))[0] for _ in range(3)]
+    assert failed == [502, 502, 200]
+    # Posted each time, though the first two answers never said so.
+    assert fake.sent_in(CHANNEL + 1) == ["hi", "hi", "hi"] and fake.sent_in(CHANNEL) == []
+
+
+async def test_interactions_answered_too_late(fake: FakeDiscord, start_bot: Starter) -> None:
+    await start_bot()
+    fake.too_late = True
+    inter = await fake.slash_command(GUILD, CHANNEL, USER, "ping", {"text": "hi"})
+    callback = f"/interactions/{inter.id}/{inter.token}/callback"
+    await fake.wait_for(lambda: any(c.path == callback for c in fake.calls))
+    [call] = [c for c in fake.calls if c.path == callback]
+    assert call.status == 404 and inter.responses == []

@@ -16,6 +16,17 @@ command may pick users (``users``: options of type 6, resolved like Discord reso
 (context menus) are synced and checked too; ``user_command`` right-clicks a member, which may be
 answered with a modal (callback type 9, checked and kept in ``responses``), and ``submit_modal``
 sends what was typed into one (MODAL_SUBMIT, type 5).
+
+Sending, as a bot's sender meets it: with ``limits=FakeLimits()`` the fake keeps Discord's limits
+(5 messages per 5 s per channel as fixed buckets whose state every message's X-RateLimit headers
+tell, 50 requests a second for the bot outside interactions) and answers what exceeds them with a
+429 as Discord does (``retry_after``, ``Via``, ``Retry-After``, the scope), counted in
+``throttled``. Every message the bot posts is kept in ``accepted`` (channel, content, nonce,
+time); a nonce sent with ``enforce_nonce`` again in the same channel within ``NONCE_WINDOW`` gets
+the first message back and posts nothing (counted in ``deduplicated``). ``refuse`` makes a
+channel answer 403 (50001 Missing Access, or another code) from now on; ``fail`` makes its next
+calls answer a 5xx, optionally after posting the message (the answer lost on the way).
+``too_late`` answers every interaction callback 10062 Unknown interaction.
 """
 
 from __future__ import annotations
@@ -58,6 +69,45 @@ LOCALES = {"id", "da", "de", "en-GB", "en-US", "es-ES", "es-419", "fr", "hr", "i
            "nl", "no", "pl", "pt-BR", "ro", "fi", "sv-SE", "vi", "tr", "cs", "el", "bg", "ru",
            "uk", "hi", "th", "zh-CN", "ja", "zh-TW", "ko"}  # fmt: skip
 NUMERIC_OPTIONS, CHOICE_OPTIONS = {4, 10}, {3, 4, 10}  # integer, number; string too for choices
+NONCE_WINDOW = 180.0  # seconds Discord remembers an enforced nonce ("a few minutes")
+REFUSALS = {50001: "Missing Access", 50013: "Missing Permissions",
+            50007: "Cannot send messages to this user"}  # fmt: skip
+CHANNEL_PATH = re.compile(r"/channels/(?P<cid>\d+)(?P<rest>/.*)?$")
+
+
+@dataclass(frozen=True)
+class FakeLimits:
+    """Discord's limits as the fake keeps them; shorter windows keep a test fast."""
+
+    per_channel: int = 5  # messages the bot may post in one channel per window
+    channel_seconds: float = 5.0
+    overall: int = 50  # requests a window for the whole bot (interactions excepted)
+    overall_seconds: float = 1.0
+
+
+@dataclass
+class Accepted:
+    """A message the bot posted (a channel message, an interaction's answer or follow-up)."""
+
+    channel: int
+    message_id: int
+    content: str
+    nonce: str | None
+    at: float  # time.monotonic() when it was taken
+
+
+@dataclass
+class _Bucket:
+    """A fixed window, as Discord's buckets are: ``count`` taken since ``start``."""
+
+    start: float = 0.0
+    count: int = 0
+
+    def left(self, now: float, size: int, seconds: float) -> float:
+        """Seconds until it takes one more (0: now), starting a new window when one ended."""
+        if now - self.start >= seconds:
+            self.start, self.count = now, 0
+        return 0.0 if self.count < size else self.start + seconds - now
 
 
 @dataclass
@@ -246,8 +296,19 @@ def _bad_poll(poll: Json | None) -> tuple[list[str], str] | None:
 class FakeDiscord:
     """Serves /ws (gateway) and /api/v10 (REST) on 127.0.0.1 and records everything."""
 
-    def __init__(self, *, echo_own_messages: bool = True) -> None:
+    def __init__(self, *, echo_own_messages: bool = True, limits: FakeLimits | None = None) -> None:
         self.echo_own_messages = echo_own_messages
+        self.limits = limits  # None: no limit is kept (only throttle() answers 429)
+        self.accepted: list[Accepted] = []
+        self.throttled = 0  # 429s answered, for any reason
+        self.throttled_global = 0  # of which for the bot's overall limit
+        self.deduplicated = 0  # sends answered with an earlier message, by their nonce
+        self.too_late = False  # answers to interactions get 10062, as after Discord's 3 s
+        self._refused: dict[int, int] = {}  # channel -> the error code it answers
+        self._failing: dict[int, tuple[int, int, bool]] = {}  # channel -> (times, status, accept)
+        self._nonces: dict[tuple[int, str], tuple[float, Json]] = {}
+        self._buckets: dict[int, _Bucket] = {}  # channel -> its message bucket
+        self._overall = _Bucket()
         self.calls: list[Call] = []
         self.misses: list[Call] = []  # requests no route matched (answered 404)
         self.messages: list[SentMessage] = []
@@ -400,6 +461,24 @@ class FakeDiscord:
     ) -> None:
         """Answer the next ``times`` matching requests (path after /api/v10) with a 429."""
         self._throttles.append([method.upper(), path_prefix, times, retry_after])
+
+    def refuse(self, channel_id: int, code: int = 50001) -> None:
+        """From now on every call about ``channel_id`` is answered 403 with ``code`` (50001
+        Missing Access: the bot was removed; 50013 Missing Permissions; 50007 a user who takes
+        no DMs, on their DM channel)."""
+        self._refused[channel_id] = code
+
+    def fail(
+        self, channel_id: int, times: int = 1, status: int = 503, *, accept: bool = False
+    ) -> None:
+        """Answer the next ``times`` calls about ``channel_id`` with ``status``; with ``accept``
+        a message is posted first (Discord took it, its answer was lost). discord.py retries
+        500, 502 and 504 itself, after a second's sleep or more; 503 it raises at once."""
+        self._failing[channel_id] = (times, status, accept)
+
+    def sent_in(self, channel_id: int) -> list[str]:
+        """The words of the messages the bot posted in a channel, in order."""
+        return [m.content for m in self.accepted if m.channel == channel_id]
 
     # -- waiting -------------------------------------------------------------------------------
 
@@ -800,6 +879,10 @@ class FakeDiscord:
         content, mentions = body.get("content"), body.get("allowed_mentions")
         shown = (content, components, embeds, msg["flags"], mentions, body.get("poll"))
         self.messages.append(SentMessage(kind, where, int(msg["id"]), *shown))
+        if new:
+            nonce = msg.get("nonce")
+            taken = (int(msg["channel_id"]), int(msg["id"]), content or "", nonce, time.monotonic())
+            self.accepted.append(Accepted(*taken))
         if new and self.echo_own_messages and not msg["flags"] & 64:  # ephemerals: no echo
             self._echoes.append(("MESSAGE_CREATE", msg))
 
@@ -826,18 +909,14 @@ class FakeDiscord:
                      and call.path.startswith(r[1])), None)  # fmt: skip
         if rule is not None:
             rule[2] -= 1
-            # discord.py retries a 429 only when it carries `Via` (else: a Cloudflare ban).
-            headers = {
-                "Via": "1.1 google", "X-RateLimit-Limit": "5", "X-RateLimit-Remaining": "0",
-                "X-RateLimit-Reset": f"{time.time() + rule[3]:.3f}", "X-RateLimit-Scope": "user",
-                "X-RateLimit-Reset-After": f"{rule[3]:.3f}", "X-RateLimit-Bucket": "fake-bucket",
-            }  # fmt: skip
-            call.status, body = 429, {"message": "You are being rate limited.",
-                                      "retry_after": rule[3], "global": False}  # fmt: skip
+            call.status, body, headers = self._too_many(rule[3])
+        elif (limited := self._limited(call)) is not None:
+            call.status, body, headers = limited
         elif self.revoked:
             call.status, body = _error(401, 0, "401: Unauthorized")
         else:
-            call.status, body = self._route(call)
+            call.status, body = self._channel_trouble(call) or self._route(call)
+            headers = self._bucket_headers(call)
         echoes, self._echoes = self._echoes, []
         for event, data in echoes:
             await self.dispatch(event, data)
@@ -847,6 +926,77 @@ class FakeDiscord:
         # Exactly "application/json": discord.py JSON-decodes only on an exact match.
         headers["Content-Type"] = "application/json"
         return web.Response(status=call.status, body=json.dumps(body).encode(), headers=headers)
+
+    def _too_many(
+        self, retry_after: float, *, whole: bool = False
+    ) -> tuple[int, Json, dict[str, str]]:
+        """A 429 as Discord answers it; discord.py sits one out only when it carries `Via`
+        (else it takes it for a Cloudflare ban)."""
+        self.throttled += 1
+        self.throttled_global += whole
+        retry_after = round(retry_after, 3)  # as Discord gives it
+        after = f"{retry_after:.3f}"
+        headers = {"Via": "1.1 google", "Retry-After": after,
+                   "X-RateLimit-Scope": "global" if whole else "user"}  # fmt: skip
+        if whole:
+            headers["X-RateLimit-Global"] = "true"
+        else:
+            headers.update({
+                "X-RateLimit-Limit": "5", "X-RateLimit-Remaining": "0",
+                "X-RateLimit-Reset": f"{time.time() + retry_after:.3f}",
+                "X-RateLimit-Reset-After": after, "X-RateLimit-Bucket": "fake-bucket",
+            })  # fmt: skip
+        body = {"message": "You are being rate limited.", "retry_after": retry_after,
+                "global": whole}  # fmt: skip
+        return 429, body, headers
+
+    def _limited(self, call: Call) -> tuple[int, Json, dict[str, str]] | None:
+        """A 429 for a call over the limits (when kept); else it counts against them."""
+        limits, now = self.limits, time.monotonic()
+        if limits is None or call.path.startswith(("/interactions/", "/webhooks/")):
+            return None  # interactions have limits of their own, not the bot's
+        wait = self._overall.left(now, limits.overall, limits.overall_seconds)
+        if wait > 0:
+            return self._too_many(wait, whole=True)
+        cid = _message_channel(call)
+        if cid is not None:
+            bucket = self._buckets.setdefault(cid, _Bucket())
+            wait = bucket.left(now, limits.per_channel, limits.channel_seconds)
+            if wait > 0:
+                return self._too_many(wait)
+            bucket.count += 1
+        self._overall.count += 1
+        return None
+
+    def _bucket_headers(self, call: Call) -> dict[str, str]:
+        """What Discord tells of a message's bucket, so discord.py waits before it is spent."""
+        cid = _message_channel(call) if self.limits is not None else None
+        if self.limits is None or cid is None or call.status >= 400:
+            return {}
+        bucket, limits = self._buckets[cid], self.limits
+        reset = max(0.0, bucket.start + limits.channel_seconds - time.monotonic())
+        return {
+            "X-RateLimit-Limit": str(limits.per_channel),
+            "X-RateLimit-Remaining": str(max(0, limits.per_channel - bucket.count)),
+            "X-RateLimit-Reset": f"{time.time() + reset:.3f}",
+            "X-RateLimit-Reset-After": f"{reset:.3f}", "X-RateLimit-Bucket": "fake-messages",
+        }  # fmt: skip
+
+    def _channel_trouble(self, call: Call) -> Reply | None:
+        """A refused channel's 403, or a failing one's 5xx (after posting, when asked)."""
+        found = CHANNEL_PATH.match(call.path)
+        cid = int(found["cid"]) if found else 0
+        if cid in self._refused:
+            code = self._refused[cid]
+            return _error(403, code, REFUSALS.get(code, "Forbidden"))
+        if cid not in self._failing:
+            return None
+        times, status, accept = self._failing.pop(cid)
+        if times > 1:
+            self._failing[cid] = (times - 1, status, accept)
+        if accept:
+            self._route(call)
+        return _error(status, 0, f"{status}: Server Error")
 
     def _route(self, call: Call) -> Reply:
         for methods, pattern, handler in self._routes:
@@ -889,7 +1039,7 @@ class FakeDiscord:
 
     def _callback(self, call: Call, m: re.Match[str]) -> Reply:
         inter = self.interactions.get(int(m["iid"]))
-        if inter is None or inter.token != m["token"]:
+        if inter is None or inter.token != m["token"] or self.too_late:
             return _error(404, 10062, "Unknown interaction")
         if inter.responses:
             return _error(400, 40060, "Interaction has already been acknowledged.")
@@ -977,7 +1127,16 @@ class FakeDiscord:
             return _error(404, 10003, "Unknown Channel")
         if bad := _invalid(body):
             return bad
+        nonce = str(body["nonce"]) if body.get("nonce") is not None else None
+        key, now = (cid, nonce or ""), time.monotonic()
+        earlier = self._nonces.get(key) if body.get("enforce_nonce") else None
+        if earlier is not None and now - earlier[0] < NONCE_WINDOW:
+            self.deduplicated += 1
+            return 200, earlier[1]  # the message that nonce posted, not a second one
         msg = self._make_message(cid, BOT_ID, body)
+        if nonce is not None:
+            msg["nonce"] = nonce
+            self._nonces[key] = (now, msg)
         self._record("channel", cid, msg, body, new=True)
         return 200, msg
 
@@ -1035,6 +1194,14 @@ class FakeDiscord:
             return _error(404, 10004, "Unknown Guild")
         known = uid in guild.members
         return (200, self._member(guild, uid)) if known else _error(404, 10007, "Unknown Member")
+
+
+def _message_channel(call: Call) -> int | None:
+    """The channel a call posts a message in (what a channel's message bucket counts)."""
+    found = CHANNEL_PATH.match(call.path)
+    if call.method != "POST" or found is None or found["rest"] != "/messages":
+        return None
+    return int(found["cid"])
 
 
 def _role(role_id: int, name: str, perms: int, position: int) -> Json:
