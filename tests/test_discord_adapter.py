@@ -1,5 +1,6 @@
 """The Discord adapter: the real discord.py against a fake Discord (gateway + REST on 127.0.0.1),
-the real core behind it. Each test reads what a Discord user would see."""
+the real core behind it, and the real sender draining the outbox through the adapter's
+messenger. Each test reads what a Discord user would see."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ import gc
 import logging
 import re
 import warnings
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import discord
@@ -24,11 +26,13 @@ from bot.adapters.discord import DiscordAdapter, DiscordOptions
 from bot.adapters.discord_events import discord_markdown
 from bot.adapters.failure import TokenRefused
 from bot.adapters.splitting import DISCORD_LIMIT
-from bot.rendering import Renderer
+from bot.delivery.messenger import Limits, Rate
+from bot.delivery.sender import Sender, SenderSettings
 from community.config import parse_config
+from handlers.ports import Deliveries, Polls
 from handlers.router import Dispatcher, Outcome
-from handlers.types import Event, EventKind, Reply
-from storage.schema import checkins, link_codes
+from handlers.types import Event, EventKind
+from storage.schema import checkins, link_codes, outbox
 from storage.store import Store
 from tests.conftest import DISCORD_OWNER, TEST_COMMUNITY
 from tests.fakes.discord_api import (
@@ -40,12 +44,16 @@ from tests.fakes.discord_api import (
     FakeInteraction,
     SentMessage,
 )
+from tests.harness import Clock
 
 GUILD, CHANNEL, OWNER = 800_000_000_000_000_001, 800_000_000_000_000_002, 800_000_000_000_000_003
 ALICE, MOD, BOB = 800_000_000_000_000_011, 800_000_000_000_000_012, 800_000_000_000_000_013
 NEWBIE, STRANGER = 800_000_000_000_000_077, 800_000_000_000_000_088  # not in the fixture's server
-NOBODY_CHANNEL = 800_000_000_000_000_099
 TOO_LONG = "x" * 56  # Discord's poll answers hold 55 characters: such a poll gets buttons
+# Discord's limits are the messenger's and the sender's tests' (test_discord_messenger.py); here
+# answers go at once, however many a test asks for.
+UNLIMITED = Limits(overall=Rate(0, 1), group=Rate(0, 1), private=Rate(0, 1))
+SENDING = SenderSettings(poll_seconds=0.02)  # the outbox looked at often: answers come soon
 
 
 @contextlib.asynccontextmanager
@@ -69,38 +77,74 @@ async def fake() -> AsyncIterator[FakeDiscord]:
         yield fake
 
 
-def make_adapter(dispatcher: Dispatcher, *, locale: str = "en", **knobs: Any) -> DiscordAdapter:
+@dataclass(frozen=True)
+class Ports:
+    """The doors into the store the adapter is given, on the test's clock."""
+
+    polls: Polls
+    deliveries: Deliveries
+
+    @classmethod
+    def over(cls, store: Store, clock: Clock) -> Ports:
+        return cls(Polls(store), Deliveries(store, clock))
+
+
+@pytest.fixture
+def ports(store: Store, clock: Clock) -> Ports:
+    return Ports.over(store, clock)
+
+
+def make_adapter(
+    dispatcher: Dispatcher, ports: Ports, *, locale: str = "en", **knobs: Any
+) -> DiscordAdapter:
     """The adapter as bot/app.py builds it: the default community's rules bound its options."""
+    knobs = {"rules": parse_config(TEST_COMMUNITY)[0].rules, "limits": UNLIMITED, **knobs}
     return DiscordAdapter(
         dispatcher,
-        DiscordOptions(token="fake-token"),
+        DiscordOptions(token="fake-token", sharded=knobs.pop("sharded", False)),
+        polls=ports.polls,
+        deliveries=ports.deliveries,
         default_locale=locale,
-        rules=parse_config(TEST_COMMUNITY)[0].rules,
         guild_ready_timeout=0.05,
         **knobs,
     )
 
 
 @contextlib.asynccontextmanager
-async def serving(
-    fake: FakeDiscord, dispatcher: Dispatcher, **knobs: Any
+async def running(
+    dispatcher: Dispatcher, ports: Ports, *, sending: bool = True, **knobs: Any
 ) -> AsyncIterator[DiscordAdapter]:
-    """The adapter, started (logged in, READY, commands synced), then stopped."""
-    adapter = make_adapter(dispatcher, **knobs)
+    """The adapter, started (logged in, READY, commands synced), and its sender draining the
+    outbox through its messenger (as bot/app.py runs them); then both stopped."""
+    adapter = make_adapter(dispatcher, ports, **knobs)
+    sender = Sender(adapter.messenger, ports.deliveries, SENDING)
     await adapter.start()
+    if sending:
+        sender.start()
     try:
-        # The community's listed owner sends /settings in the server, which adopts it: its
-        # Manage Server members count as community admins (in a server nobody listed adopted
-        # they don't).
-        await slash(fake, DISCORD_OWNER, "settings")
         yield adapter
     finally:
+        await sender.stop()
         await adapter.stop()
 
 
+@contextlib.asynccontextmanager
+async def serving(
+    fake: FakeDiscord, dispatcher: Dispatcher, ports: Ports, **knobs: Any
+) -> AsyncIterator[DiscordAdapter]:
+    """The adapter running, in a server the community's listed owner adopted: they send
+    /settings there, after which its Manage Server members count as community admins (in a
+    server nobody listed adopted they don't)."""
+    async with running(dispatcher, ports, **knobs) as adapter:
+        await slash(fake, DISCORD_OWNER, "settings")
+        yield adapter
+
+
 @pytest.fixture
-async def adapter(fake: FakeDiscord, dispatcher: Dispatcher) -> AsyncIterator[DiscordAdapter]:
-    async with serving(fake, dispatcher) as adapter:
+async def adapter(
+    fake: FakeDiscord, dispatcher: Dispatcher, ports: Ports
+) -> AsyncIterator[DiscordAdapter]:
+    async with serving(fake, dispatcher, ports) as adapter:
         yield adapter
 
 
@@ -145,14 +189,19 @@ def callbacks(fake: FakeDiscord, inter: FakeInteraction) -> list[dict[str, Any]]
 
 class CoreWatch:
     """What the core finished that no Discord message shows (native votes handled, polls tied
-    to their Discord message), so a test can wait for it."""
+    to their Discord message, answers given inline marked delivered), so a test can wait for
+    it."""
 
-    def __init__(self, dispatcher: Dispatcher, monkeypatch: pytest.MonkeyPatch) -> None:
+    def __init__(
+        self, dispatcher: Dispatcher, ports: Ports, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
         self.votes: list[Event] = []
         self.handled: list[Event] = []  # every event, once the core is done with it
         self.polls: list[str] = []  # message ids as the adapter gave them to the core
+        self.answered: list[int] = []  # outbox ids the adapter answered inline
         self._changed = asyncio.Condition()
-        handle, poll_posted = dispatcher.handle, dispatcher.poll_posted
+        handle, poll_posted = dispatcher.handle, ports.polls.posted
+        mark_answered = ports.deliveries.answered
 
         async def handled(event: Event) -> Outcome:
             outcome = await handle(event)
@@ -165,8 +214,14 @@ class CoreWatch:
             await poll_posted(poll_id, native_id=native_id, message_id=message_id)
             await self._note(self.polls, message_id)
 
+        async def answered(message_ids: Sequence[int]) -> None:
+            await mark_answered(message_ids)
+            for message_id in message_ids:
+                await self._note(self.answered, message_id)
+
         monkeypatch.setattr(dispatcher, "handle", handled)
-        monkeypatch.setattr(dispatcher, "poll_posted", posted)
+        monkeypatch.setattr(ports.polls, "posted", posted)
+        monkeypatch.setattr(ports.deliveries, "answered", answered)
 
     async def _note(self, into: list[Any], item: Any) -> None:
         async with self._changed:
@@ -179,8 +234,8 @@ class CoreWatch:
 
 
 @pytest.fixture
-def watch(dispatcher: Dispatcher, monkeypatch: pytest.MonkeyPatch) -> CoreWatch:
-    return CoreWatch(dispatcher, monkeypatch)
+def watch(dispatcher: Dispatcher, ports: Ports, monkeypatch: pytest.MonkeyPatch) -> CoreWatch:
+    return CoreWatch(dispatcher, ports, monkeypatch)
 
 
 def count_rows(store: Store, table: Any) -> int:
@@ -297,14 +352,9 @@ async def test_commands_are_synced_with_chinese_descriptions(
 
 
 async def test_english_descriptions_when_the_community_speaks_chinese(
-    fake: FakeDiscord, dispatcher: Dispatcher
+    fake: FakeDiscord, dispatcher: Dispatcher, ports: Ports
 ) -> None:
-    adapter = DiscordAdapter(
-        dispatcher,
-        DiscordOptions(token="fake-token"),
-        default_locale="zh_CN",
-        guild_ready_timeout=0.05,
-    )
+    adapter = make_adapter(dispatcher, ports, locale="zh_CN")
     await adapter.start()
     await adapter.stop()
     top = next(c for c in fake.commands[None] if c["name"] == "top")
@@ -315,25 +365,22 @@ async def test_english_descriptions_when_the_community_speaks_chinese(
     }
 
 
-async def test_sharded_client_serves_the_same(fake: FakeDiscord, dispatcher: Dispatcher) -> None:
-    adapter = DiscordAdapter(
-        dispatcher,
-        DiscordOptions(token="fake-token", sharded=True),
-        default_locale="en",
-        guild_ready_timeout=0.05,
-    )
-    await adapter.start()
-    try:
+async def test_sharded_client_serves_the_same(
+    fake: FakeDiscord, dispatcher: Dispatcher, ports: Ports
+) -> None:
+    async with running(dispatcher, ports, sharded=True) as adapter:
         assert isinstance(adapter.client, discord.AutoShardedClient)
         [answer] = await slash(fake, ALICE, "checkin")
         assert "+10 points" in (answer.content or "")
-    finally:
-        await adapter.stop()
+        await fake.send_message(CHANNEL, BOB, "签到")
+        posted = await said_in_channel(fake, CHANNEL, 0)
+        assert "+10 points" in (posted.content or "")
 
 
 async def test_a_failed_sync_is_logged_once_and_the_bot_still_serves(
     fake: FakeDiscord,
     dispatcher: Dispatcher,
+    ports: Ports,
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
@@ -341,13 +388,9 @@ async def test_a_failed_sync_is_logged_once_and_the_bot_still_serves(
         raise discord.HTTPException(_Response(403), {"code": 50001, "message": "Missing Access"})
 
     monkeypatch.setattr(app_commands.CommandTree, "sync", refused)
-    adapter = make_adapter(dispatcher)
-    await adapter.start()
-    try:
+    async with running(dispatcher, ports):
         [answer] = await slash(fake, ALICE, "checkin")
         assert "+10 points" in (answer.content or "")
-    finally:
-        await adapter.stop()
     failures = [r for r in caplog.records if r.getMessage() == "discord command sync failed"]
     assert len(failures) == 1
 
@@ -640,11 +683,10 @@ async def test_interactions_from_an_unknown_server_and_from_a_dm_are_answered(
 
 
 async def test_slow_answers_are_deferred_then_followed_up(
-    fake: FakeDiscord, dispatcher: Dispatcher
+    fake: FakeDiscord, dispatcher: Dispatcher, ports: Ports
 ) -> None:
-    adapter = make_adapter(dispatcher, defer_after=0)  # "the core is slow": defer every time
-    await adapter.start()
-    try:
+    # "The core is slow": defer every time.
+    async with running(dispatcher, ports, defer_after=0):
         await slash(fake, DISCORD_OWNER, "settings")  # adopts the server for its moderators
         # Discord drops a poll from the follow-up that replaces "thinking…": a slow native poll
         # is posted in the channel instead, and the placeholder removed.
@@ -669,20 +711,14 @@ async def test_slow_answers_are_deferred_then_followed_up(
         assert callbacks(fake, press) == [{"type": 6}]  # a button: acknowledged silently
         assert voted.ephemeral
         assert "+2 points" in (voted.content or "")
-    finally:
-        await adapter.stop()
 
 
 async def test_a_slow_private_answer_never_takes_the_public_placeholder(
-    fake: FakeDiscord, dispatcher: Dispatcher
+    fake: FakeDiscord, dispatcher: Dispatcher, ports: Ports
 ) -> None:
-    adapter = make_adapter(dispatcher, defer_after=0)
-    await adapter.start()
-    try:
+    async with running(dispatcher, ports, defer_after=0):
         inter = await fake.slash_command(GUILD, CHANNEL, ALICE, "link")
         await fake.wait_for(lambda: any(m.ephemeral for m in fake.messages))
-    finally:
-        await adapter.stop()
     [code] = [m for m in fake.messages if m.ephemeral]
     assert code.kind == "followup"
     assert "Your link code:" in (code.content or "")
@@ -710,41 +746,77 @@ async def test_long_replies_are_split_below_discords_limit(
     assert all(c.status < 400 for c in fake.calls)
 
 
-async def test_send_splits_and_a_refused_channel_is_logged_once(
-    fake: FakeDiscord, adapter: DiscordAdapter, caplog: pytest.LogCaptureFixture
+# The outbox -----------------------------------------------------------------------------------
+
+
+def outbox_rows(store: Store) -> list[Any]:
+    return list(store.read_now(lambda conn: conn.execute(select(outbox)).all()))
+
+
+async def test_a_messages_answer_waits_in_the_outbox_until_the_sender_posts_it(
+    fake: FakeDiscord, dispatcher: Dispatcher, ports: Ports, watch: CoreWatch, store: Store
 ) -> None:
-    # A template with one value, so the feature templates can change their context freely.
-    long = Reply("common/unknown_command", {"command": "x" * 2500})
+    async with running(dispatcher, ports, sending=False) as adapter:
+        asked = await fake.send_message(CHANNEL, ALICE, "签到")
+        await watch.until(lambda: f"discord:{asked}" in {e.event_id for e in watch.handled})
+        [row] = outbox_rows(store)
+        assert (row.chat_id, row.reply_to, row.state) == (str(CHANNEL), str(asked), "pending")
+        assert fake.accepted == []  # nothing is said until the sender says it
+
+        sender = Sender(adapter.messenger, ports.deliveries, SENDING)
+        await sender.drain_once()
+        [answer] = fake.accepted
+        assert (answer.channel, answer.nonce) == (CHANNEL, f"o{row.id}-0")
+        assert "Checked in, Alice! +10 points" in answer.content
+        [sent] = [c for c in fake.calls if c.path == f"/channels/{CHANNEL}/messages"]
+        assert sent.json["message_reference"]["message_id"] == asked
+        [row] = outbox_rows(store)
+        assert (row.state, row.sent_ids) == ("sent", str(answer.message_id))
+        await sender.drain_once()
+        assert len(fake.accepted) == 1
+
+
+async def test_an_interaction_is_answered_inline_and_marked_delivered(
+    fake: FakeDiscord, dispatcher: Dispatcher, ports: Ports, watch: CoreWatch, store: Store
+) -> None:
+    async with running(dispatcher, ports, sending=False) as adapter:
+        [answer] = await slash(fake, ALICE, "checkin")
+        assert answer.kind == "response"
+        await watch.until(lambda: len(watch.answered) == 1)
+        [row] = outbox_rows(store)
+        assert row.id == watch.answered[0] and row.state == "sent"
+        assert (row.chat_id, row.reply_to, row.sent_ids) == (str(CHANNEL), None, "")
+        await Sender(adapter.messenger, ports.deliveries, SENDING).drain_once()
+    assert [m.kind for m in fake.messages] == ["response"]
+
+
+async def test_an_interaction_answered_too_late_is_posted_by_the_sender(
+    fake: FakeDiscord, adapter: DiscordAdapter
+) -> None:
+    fake.too_late = True  # Discord answers 10062 Unknown interaction
     before = len(fake.messages)
-    await adapter.send(CHANNEL, long)
-    sent = [len(m.content or "") for m in fake.messages[before:]]
-    assert sent == [2000, len(long_text(long)) - 2000]
-
-    for _ in range(2):
-        await adapter.send(NOBODY_CHANNEL, long)  # the fake answers 404 Unknown Channel
-    refused = [r for r in caplog.records if r.levelno == logging.WARNING and "refused" in r.msg]
-    assert len(refused) == 1
-    assert refused[0].channel_id == NOBODY_CHANNEL  # type: ignore[attr-defined]
-
-
-def long_text(reply: Reply) -> str:
-    return Renderer(discord_markdown).render(reply)
+    inter = await fake.slash_command(GUILD, CHANNEL, ALICE, "checkin")
+    posted = await said_in_channel(fake, CHANNEL, before)
+    assert "Checked in, Alice! +10 points" in (posted.content or "")
+    assert callbacks(fake, inter) == []
+    assert "message_reference" not in fake.calls[-1].json  # an interaction is no message
+    # A private answer goes privately: to the member's DMs.
+    await fake.slash_command(GUILD, CHANNEL, ALICE, "link")
+    await fake.wait_for(lambda: ALICE in fake.dms and bool(fake.sent_in(fake.dms[ALICE])))
+    [code] = fake.sent_in(fake.dms[ALICE])
+    assert "Your link code:" in code
 
 
 # Joins, start and stop -----------------------------------------------------------------------
 
 
 async def test_newcomer_is_welcomed_in_the_system_channel(
-    fake: FakeDiscord, dispatcher: Dispatcher
+    fake: FakeDiscord, dispatcher: Dispatcher, ports: Ports
 ) -> None:
-    adapter = make_adapter(dispatcher, members_intent=True)
-    await adapter.start()
-    try:
+    async with running(dispatcher, ports, members_intent=True):
         await fake.member_join(GUILD, NEWBIE, "newbie", global_name="Newbie")
         welcome = await said_in_channel(fake, CHANNEL, 0)
         assert "Welcome to Acme Fans, Newbie!" in (welcome.content or "")
-    finally:
-        await adapter.stop()
 
 
 async def test_the_bot_asks_for_poll_votes(fake: FakeDiscord, adapter: DiscordAdapter) -> None:
@@ -754,7 +826,7 @@ async def test_the_bot_asks_for_poll_votes(fake: FakeDiscord, adapter: DiscordAd
 
 
 async def test_bad_token_fails_start_without_leaks(
-    dispatcher: Dispatcher, monkeypatch: pytest.MonkeyPatch
+    dispatcher: Dispatcher, ports: Ports, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     async def unauthorized(request: web.Request) -> web.Response:
         return web.Response(status=401, text="401: Unauthorized")
@@ -763,7 +835,7 @@ async def test_bad_token_fails_start_without_leaks(
     server.router.add_route("*", "/{tail:.*}", unauthorized)
     async with TestServer(server, host="127.0.0.1") as discord_api:
         monkeypatch.setattr(discord.http.Route, "BASE", str(discord_api.make_url("/api/v10")))
-        adapter = make_adapter(dispatcher)
+        adapter = make_adapter(dispatcher, ports)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             with pytest.raises(TokenRefused, match="DISCORD_TOKEN"):
@@ -774,21 +846,21 @@ async def test_bad_token_fails_start_without_leaks(
 
 
 async def test_stop_closes_everything_cleanly(
-    fake: FakeDiscord, dispatcher: Dispatcher, caplog: pytest.LogCaptureFixture
+    fake: FakeDiscord, dispatcher: Dispatcher, ports: Ports, caplog: pytest.LogCaptureFixture
 ) -> None:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        adapter = make_adapter(dispatcher)
-        await adapter.start()
-        await slash(fake, ALICE, "checkin")
-        await adapter.stop()
+        async with running(dispatcher, ports) as adapter:
+            await slash(fake, ALICE, "checkin")
+            await fake.send_message(CHANNEL, BOB, "签到")
+            await said_in_channel(fake, CHANNEL, 0)
         gc.collect()
     assert adapter.client.is_closed()
     assert [str(w.message) for w in caught] == []
     left = [
         t.get_name()
         for t in asyncio.all_tasks()
-        if not t.done() and t.get_name().startswith(("discord", "CommandTree"))
+        if not t.done() and t.get_name().startswith(("discord", "CommandTree", "sender"))
     ]
     assert left == []
     noisy = [r for r in caplog.records if r.levelno >= logging.WARNING]

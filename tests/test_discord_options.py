@@ -17,8 +17,10 @@ from bot.rendering import Renderer, plain_text
 from community.config import parse_config
 from handlers.router import Dispatcher
 from handlers.routes import ParamKind, Route
+from storage.store import Store
 from tests.conftest import TEST_COMMUNITY
 from tests.fakes.discord_api import BOT_ID, FakeDiscord, FakeInteraction, Json, SentMessage
+from tests.harness import Clock
 from tests.test_discord_adapter import (
     ALICE,
     BOB,
@@ -26,6 +28,7 @@ from tests.test_discord_adapter import (
     GUILD,
     MOD,
     NEWBIE,
+    Ports,
     acme_fans,
     answers,
     serving,
@@ -55,9 +58,16 @@ async def fake() -> AsyncIterator[FakeDiscord]:
 
 
 @pytest.fixture
-async def adapter(fake: FakeDiscord, dispatcher: Dispatcher) -> AsyncIterator[DiscordAdapter]:
+def ports(store: Store, clock: Clock) -> Ports:
+    return Ports.over(store, clock)
+
+
+@pytest.fixture
+async def adapter(
+    fake: FakeDiscord, dispatcher: Dispatcher, ports: Ports
+) -> AsyncIterator[DiscordAdapter]:
     """Started (commands synced), in a server the listed owner adopted."""
-    async with serving(fake, dispatcher) as adapter:
+    async with serving(fake, dispatcher, ports) as adapter:
         yield adapter
 
 
@@ -112,7 +122,7 @@ async def test_settings_offers_its_choices_and_closepoll_autocompletes(
     fake: FakeDiscord, adapter: DiscordAdapter
 ) -> None:
     setting, value = synced(fake)["settings"]["options"]
-    assert setting["choices"] == [{"name": "community", "value": "community"}]
+    assert [choice["value"] for choice in setting["choices"]] == ["community", "channel"]
     assert (setting["required"], value["type"], value["required"]) == (False, 3, False)
     [poll] = synced(fake)["closepoll"]["options"]
     assert (poll["type"], poll["autocomplete"], poll["required"]) == (4, True, False)
@@ -121,9 +131,9 @@ async def test_settings_offers_its_choices_and_closepoll_autocompletes(
 
 
 async def test_a_chinese_community_names_options_in_chinese_with_english_localizations(
-    fake: FakeDiscord, dispatcher: Dispatcher
+    fake: FakeDiscord, dispatcher: Dispatcher, ports: Ports
 ) -> None:
-    async with serving(fake, dispatcher, locale="zh_CN"):
+    async with serving(fake, dispatcher, ports, locale="zh_CN"):
         member, amount, _ = synced(fake)["award"]["options"]
         assert (member["name"], member["description"]) == ("成员", "获得积分的成员")
         assert member["name_localizations"] == {"en-US": "member", "en-GB": "member"}
@@ -259,9 +269,9 @@ async def test_the_menu_is_synced_for_manage_server_with_a_chinese_name(
 
 
 async def test_a_chinese_community_names_the_menu_in_chinese(
-    fake: FakeDiscord, dispatcher: Dispatcher
+    fake: FakeDiscord, dispatcher: Dispatcher, ports: Ports
 ) -> None:
-    async with serving(fake, dispatcher, locale="zh_CN"):
+    async with serving(fake, dispatcher, ports, locale="zh_CN"):
         menu = menus(fake)["奖励积分"]
         assert menu["name_localizations"] == {"en-US": MENU, "en-GB": MENU}
 

@@ -39,6 +39,7 @@ from handlers.types import AccountRef, ChatRef, Event, EventKind, Mention
 
 RECORDED = Path(__file__).parent / "recorded" / "discord"
 GUILD, BOT_ID = 1041234567890120001, 1181234567890120100
+GENERAL, ALICE_DM_CHANNEL = 1041234567890120002, 1181234567890120777  # the server's system channel
 ALICE_ID, MOD_ID = 401234567890120011, 401234567890120012
 T = 1574227987660800000  # the recorded messages' snowflakes count up from this one
 AT = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)  # ... which Discord made at this time
@@ -46,6 +47,8 @@ EDITED_AT = "2026-11-23T01:01:00.000000+00:00"  # the recorded edits' edited_tim
 
 SERVER = ChatRef("discord", str(GUILD), title="Acme Fans")
 ALICE_DM = ChatRef("discord", f"dm:{ALICE_ID}", title="alice", private=True)
+# Where an answer goes: the channel an event happened in (a server is no channel).
+CHANNEL_OF = {SERVER: str(GENERAL), ALICE_DM: str(ALICE_DM_CHANNEL)}
 ALICE = AccountRef("discord", str(ALICE_ID), "Alice", username="alice")
 MOD = AccountRef("discord", str(MOD_ID), "mod", username="mod", is_platform_admin=True)
 
@@ -113,8 +116,15 @@ def typed(
     kind: EventKind = EventKind.MESSAGE,
     **fields: Any,
 ) -> Event:
-    """The event the `number`th recorded message or interaction is."""
-    return Event(f"discord:{T + number}", chat, actor, AT, kind, text, **fields)
+    """The event the `number`th recorded message is, answered in its channel, quoting it."""
+    where = {"message_id": str(T + number), "channel_id": CHANNEL_OF[chat], **fields}
+    return Event(f"discord:{T + number}", chat, actor, AT, kind, text, **where)
+
+
+def inline(event: Event) -> Event:
+    """The event an interaction is, rather than a message: addressed to the bot, answerable
+    privately, answered through itself (nothing to quote)."""
+    return replace(event, addressed=True, private_reply=True, answered_inline=True, message_id="")
 
 
 def command(
@@ -187,7 +197,8 @@ def edit(number: int, chat: ChatRef, actor: AccountRef, text: str, **fields: Any
     it was edited, never a command."""
     at = datetime.fromisoformat(EDITED_AT)
     key = f"discord:edit:{T + number}:{EDITED_AT}"
-    return Event(key, chat, actor, at, EventKind.EDITED, text, **fields)
+    where = {"message_id": str(T + number), "channel_id": CHANNEL_OF[chat], **fields}
+    return Event(key, chat, actor, at, EventKind.EDITED, text, **where)
 
 
 def test_an_edited_message_is_an_edit_with_handles_and_no_command(
@@ -240,7 +251,7 @@ def test_a_slash_command_is_addressed_and_can_be_answered_privately(
 ) -> None:
     line = f"/{command_name} {rest}".strip()
     expected = command(number, chat, actor, line, command_name, rest)
-    assert read_slash(state, name) == replace(expected, addressed=True, private_reply=True)
+    assert read_slash(state, name) == inline(expected)
 
 
 def test_typed_options_are_read_in_declared_order_and_the_picked_member_goes_along(
@@ -253,7 +264,7 @@ def test_typed_options_are_read_in_declared_order_and_the_picked_member_goes_alo
     expected = command(25, SERVER, MOD, f"/award {rest}", "award", rest)
     picked = AccountRef("discord", str(ALICE_ID), "Ali", username="alice")
     assert read_slash(state, "interaction_slash_award_options") == replace(
-        expected, addressed=True, private_reply=True, mentions=(Mention("@alice", picked),)
+        inline(expected), mentions=(Mention("@alice", picked),)
     )
 
 
@@ -263,8 +274,7 @@ def test_a_button_press_sends_its_command_line_to_the_presser_alone(
     pressed = interaction(state, "interaction_button")
     event = button_event(pressed, chat=interaction_chat(pressed))
     expected = command(24, SERVER, ALICE, "/vote 3 2", "vote", "3 2")
-    kind = EventKind.BUTTON
-    assert event == replace(expected, kind=kind, addressed=True, private_reply=True)
+    assert event == replace(inline(expected), kind=EventKind.BUTTON)
 
 
 # Gateway events without a message ----------------------------------------------------------
@@ -288,7 +298,9 @@ def test_a_newcomer_joins_the_server_they_joined(state: ConnectionState[Any]) ->
     event = joined_event(member, now=AT)
     newbie = AccountRef("discord", data["user"]["id"], "Newbie", username="newbie")
     key = f"discord:joined:{GUILD}:{newbie.user_id}:{int(AT.timestamp())}"
-    assert event == Event(key, SERVER, newbie, AT, EventKind.JOINED, "")
+    # Greeted in the system channel, where Discord says they joined.
+    joined = Event(key, SERVER, newbie, AT, EventKind.JOINED, "", channel_id=str(GENERAL))
+    assert event == joined
 
 
 def test_a_forwarded_message_shows_its_words_as_quoted_text(state: ConnectionState[Any]) -> None:

@@ -18,6 +18,11 @@ Polls are posted as Discord's native polls; their votes arrive as bare gateway e
 nothing to answer, so the voter's "+N points" goes unsaid (as on Telegram). A poll Discord cannot
 show natively (an option over 55 characters), or refuses, goes out as text with one button per
 option, and those buttons keep working, old ones included.
+
+Every answer is in the outbox, written with the event's handling. A message's answer is sent
+by the sender through the adapter's `messenger` (discord_messenger.py), quoting the message;
+an interaction is answered through itself at once (discord_answers.py) and marked delivered,
+and only when Discord refuses that does the sender post the answer instead.
 """
 
 from __future__ import annotations
@@ -33,10 +38,9 @@ from typing import Any
 import discord
 from discord import app_commands
 
-from bot.adapters.discord_answers import DEFER_AFTER, NO_MENTIONS, Answers
+from bot.adapters.discord_answers import DEFER_AFTER, Answers
 from bot.adapters.discord_events import (
     PLATFORM,
-    discord_markdown,
     edited_event,
     event_id,
     joined_event,
@@ -59,14 +63,20 @@ from bot.adapters.discord_menu import (
     option_names,
     slash_command,
 )
+from bot.adapters.discord_messenger import (
+    DISCORD_LIMITS,
+    NO_MENTIONS,
+    WAIT_CEILING,
+    DiscordMessenger,
+)
 from bot.adapters.discord_people import People
-from bot.adapters.discord_polls import NativePolls
 from bot.adapters.failure import Failure, TokenRefused
+from bot.delivery.messenger import Limits
 from bot.rendering import Renderer, plain_text
 from community.config import Rules
+from handlers.ports import Deliveries, Polls
 from handlers.router import Dispatcher
 from handlers.routes import Param
-from handlers.types import Event, Reply
 
 log = logging.getLogger(__name__)
 
@@ -105,9 +115,12 @@ class DiscordAdapter:
         dispatcher: Dispatcher,
         options: DiscordOptions,
         *,
+        polls: Polls,
+        deliveries: Deliveries,
         default_locale: str,
         rules: Rules | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        limits: Limits = DISCORD_LIMITS,
         members_intent: bool = False,
         guild_ready_timeout: float = GUILD_READY_TIMEOUT,
         defer_after: float = DEFER_AFTER,
@@ -128,14 +141,17 @@ class DiscordAdapter:
             intents=intents,
             allowed_mentions=NO_MENTIONS,  # user text must never ping anyone
             guild_ready_timeout=guild_ready_timeout,
+            # A longer wait is the sender's to decide (RetryLater), not discord.py's to sleep.
+            max_ratelimit_timeout=WAIT_CEILING,
         )
+        self._messenger = DiscordMessenger(self.client, polls, limits=limits)
         self.tree = _SyncOnlyTree(self.client)
         # The default community's limits (e.g. /award's max_award) bound the number fields.
-        limits = rules if rules is not None else Rules()
+        bounds = rules if rules is not None else Rules()
         # Per command: its declared parameters, and which parameter each option name stands for.
         self._params: dict[str, tuple[tuple[Param, ...], dict[str, Param]]] = {}
         for route in dispatcher.visible_commands(is_admin=True):
-            self.tree.add_command(slash_command(route, self._plain, default_locale, limits))
+            self.tree.add_command(slash_command(route, self._plain, default_locale, bounds))
             names = option_names(route, self._plain, default_locale)
             self._params[route.command] = (route.params, names)
         if AWARD_COMMAND in self._params:
@@ -160,19 +176,18 @@ class DiscordAdapter:
         self._failure = Failure()
         self._people = People(self.client)
         self._inputs = Inputs(
-            dispatcher,
+            polls,
             self._people,
             self._plain,
             default_locale=default_locale,
             params=self._params,
         )
-        self._answers = Answers(
-            dispatcher,
-            NativePolls(self.client, dispatcher),
-            markdown=Renderer(discord_markdown),
-            plain=self._plain,
-            defer_after=defer_after,
-        )
+        self._answers = Answers(dispatcher, deliveries, self._messenger, defer_after=defer_after)
+
+    @property
+    def messenger(self) -> DiscordMessenger:
+        """Sends the outbox's Discord messages through this adapter's client (its sender's)."""
+        return self._messenger
 
     async def start(self) -> None:
         """Log in, connect, wait for READY and the servers, then sync the slash commands.
@@ -215,10 +230,6 @@ class DiscordAdapter:
                 break
             await asyncio.wait(set(self._busy), timeout=left)
         await self._close()
-
-    async def send(self, channel_id: int, reply: Reply) -> None:
-        """Post a reply in a channel (text split to fit, buttons under the last part)."""
-        await self._answers.post(self.client.get_partial_messageable(channel_id), reply)
 
     async def failed(self) -> BaseException:
         """Wait until the gateway connection ends for good (a revoked token closes it with
@@ -303,7 +314,7 @@ class DiscordAdapter:
             bot_id=user.id if user is not None else None,
         )
         if event is not None:
-            await self._handle_message(message, event)
+            await self._dispatcher.handle(event)  # the sender posts its answer
 
     async def _edited(self, raw: discord.RawMessageUpdateEvent) -> None:
         """An edited message: the core reads what it now shows (and runs nothing for it); its
@@ -316,22 +327,12 @@ class DiscordAdapter:
         user = self.client.user
         event = edited_event(raw, handles=handles, bot_id=user.id if user is not None else None)
         if event is not None:
-            await self._handle_message(message, event)
-
-    async def _handle_message(self, message: discord.Message, event: Event) -> None:
-        outcome = await self._dispatcher.handle(event)
-        if outcome.reply is not None:
-            reference = message.to_reference(fail_if_not_exists=False)
-            await self._answers.post(message.channel, outcome.reply, reference=reference)
+            await self._dispatcher.handle(event)  # the sender posts its answer
 
     async def _joined(self, member: discord.Member) -> None:
         event = joined_event(member, now=self._clock())
-        if event is None:
-            return
-        outcome = await self._dispatcher.handle(event)
-        channel = member.guild.system_channel
-        if outcome.reply is not None and channel is not None:
-            await self._answers.post(channel, outcome.reply)
+        if event is not None:
+            await self._dispatcher.handle(event)  # the welcome goes through the outbox
 
     async def _vote(self, raw: discord.RawPollVoteActionEvent, *, added: bool) -> None:
         """A vote in a native poll (ours, or anybody's: the core ignores polls it never posted).

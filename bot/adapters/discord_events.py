@@ -99,13 +99,16 @@ def message_event(
         occurred_at=message.created_at,
         bot_username=bot_username,
     )
-    # In a DM only the sender reads the answer; in a channel everybody does.
+    # In a DM only the sender reads the answer; in a channel everybody does. It answers in the
+    # message's channel, quoting it.
     return replace(
         event,
         attachments=shown.attachments,
         quoted=shown.forwarded,
         private_reply=shown.chat.private,
         addressed=event.addressed or (bot_id is not None and _speaks_to(message, bot_id)),
+        message_id=str(message.id),
+        channel_id=str(message.channel.id),
     )
 
 
@@ -143,6 +146,8 @@ def edited_event(
         quoted=shown.forwarded,
         private_reply=chat.private,
         addressed=chat.private or (bot_id is not None and _speaks_to(message, bot_id)),
+        message_id=str(message.id),
+        channel_id=str(message.channel.id),
     )
 
 
@@ -201,19 +206,23 @@ def message_chat(message: discord.Message) -> ChatRef | None:
 
 
 def joined_event(member: discord.Member, *, now: datetime) -> Event | None:
-    """The event a newcomer to a server is; None for bots."""
+    """The event a newcomer to a server is; None for bots. They are greeted in the server's
+    system channel (where Discord says they joined), else in its posting channel."""
     if member.bot:
         return None
     at = member.joined_at or now
     # A join has no snowflake of its own; who, where and when make it one.
-    key = f"{PLATFORM}:joined:{member.guild.id}:{member.id}:{int(at.timestamp())}"
+    guild = member.guild
+    key = f"{PLATFORM}:joined:{guild.id}:{member.id}:{int(at.timestamp())}"
+    greeted = guild.system_channel
     return Event(
         key,
-        guild_chat(member.guild.id, member.guild.name),
+        guild_chat(guild.id, guild.name),
         account_ref(member),
         at,
         EventKind.JOINED,
         "",
+        channel_id=str(greeted.id) if greeted is not None else "",
     )
 
 

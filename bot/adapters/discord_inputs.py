@@ -24,7 +24,7 @@ from bot.adapters.discord_menu import AWARD_COMMAND, AWARD_FORM, OUR_LOCALES, aw
 from bot.adapters.discord_people import People
 from bot.adapters.splitting import shorten
 from bot.rendering import Renderer
-from handlers.router import Dispatcher
+from handlers.ports import Polls
 from handlers.routes import Param, ParamKind
 from handlers.types import Event, Mention
 
@@ -39,14 +39,14 @@ class Inputs:
 
     def __init__(
         self,
-        dispatcher: Dispatcher,
+        polls: Polls,
         people: People,
         plain: Renderer,
         *,
         default_locale: str,
         params: Mapping[str, tuple[tuple[Param, ...], dict[str, Param]]],
     ) -> None:
-        self._dispatcher = dispatcher
+        self._polls = polls
         self._people = people
         self._plain = plain
         self._default_locale = default_locale
@@ -101,7 +101,7 @@ class Inputs:
         if focused is not None and param is not None and param.kind is ParamKind.POLL:
             typed = focused[1].lstrip("#＃").casefold()
             chat = interaction_chat(interaction)
-            for number, question in await self._dispatcher.open_polls(PLATFORM, chat.chat_id):
+            for number, question in await self._polls.open_in(PLATFORM, chat.chat_id):
                 shown = shorten(" ".join(f"#{number} {question}".split()), CHOICE_NAME_LIMIT)
                 if typed in str(number) or typed in question.casefold():
                     choices.append(app_commands.Choice(name=shown, value=number))

@@ -5,7 +5,7 @@ with the accounts Discord resolved for its member options."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import discord
@@ -176,6 +176,7 @@ def slash_event(
         private_reply=True,
         addressed=True,  # a slash command picked from this bot's own menu
         mentions=mentions,
+        **_answered_inline(interaction),
     )
 
 
@@ -221,10 +222,17 @@ def form_target(interaction: discord.Interaction[Any], prefix: str) -> int | Non
 def button_event(interaction: discord.Interaction[Any], *, chat: ChatRef) -> Event:
     """The event a pressed button is: its custom_id is the command line it sends."""
     custom_id = interaction.data.get("custom_id", "") if interaction.data else ""
-    return event_from_button(
+    event = event_from_button(
         event_id=event_id(interaction.id),
         chat=chat,
         actor=interaction_actor(interaction),
         data=str(custom_id),
         occurred_at=interaction.created_at,
     )
+    return replace(event, **_answered_inline(interaction))
+
+
+def _answered_inline(interaction: discord.Interaction[Any]) -> dict[str, Any]:
+    """An interaction is answered through itself, at once; should that fail, the outbox posts
+    the answer in its channel (quoting nothing: an interaction is no message)."""
+    return {"answered_inline": True, "channel_id": str(interaction.channel_id or "")}

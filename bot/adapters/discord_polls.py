@@ -4,14 +4,13 @@ and ending one that /closepoll counted."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Coroutine
 from datetime import timedelta
 from typing import Any
 
 import discord
 
 from bot.rendering import plain_text
-from handlers.router import Dispatcher
+from handlers.ports import Polls
 from handlers.types import PollSpec
 
 log = logging.getLogger(__name__)
@@ -23,6 +22,8 @@ POLL_QUESTION_LIMIT, POLL_ANSWER_LIMIT, POLL_ANSWERS_LIMIT = 300, 55, 10
 # A day is Discord's own default and what members expect of a chat poll; one an admin forgets
 # then stops by itself instead of lingering for a month, and /closepoll still counts it later.
 POLL_HOURS = 24
+BAD_REQUEST = 400  # Discord refused the poll's form: it goes out with buttons instead
+POLL_EXPIRED, UNKNOWN_MESSAGE = 520001, 10008  # nothing left to end
 
 
 def native_poll(spec: PollSpec) -> discord.Poll | None:
@@ -50,11 +51,11 @@ def poll_message(ref: str) -> tuple[int, int] | None:
 
 
 class NativePolls:
-    """Posts and ends native polls through one client, telling the dispatcher where they went."""
+    """Posts and ends native polls through one client, telling the core where they went."""
 
-    def __init__(self, client: discord.Client, dispatcher: Dispatcher) -> None:
+    def __init__(self, client: discord.Client, polls: Polls) -> None:
         self._client = client
-        self._dispatcher = dispatcher
+        self._polls = polls
         self._end_warned = False
 
     async def answer(
@@ -68,66 +69,19 @@ class NativePolls:
         from the follow-up that replaces the "thinking…" message (discord-api-docs#7022), so the
         poll is posted in the channel (and the caller removes the placeholder).
         """
-
-        async def send(poll: discord.Poll) -> tuple[int | None, int | None]:
-            if not deferred:
-                answered = await interaction.response.send_message(poll=poll)
-                return interaction.channel_id, answered.message_id
-            channel = self._client.get_partial_messageable(interaction.channel_id or 0)
-            message = await channel.send(poll=poll)
-            return message.channel.id, message.id
-
-        return await self._post(spec, send)
-
-    async def post(
-        self,
-        channel: discord.abc.Messageable,
-        spec: PollSpec,
-        *,
-        reference: discord.MessageReference | None = None,
-    ) -> bool:
-        """Post a native poll in a channel; False (nothing sent) when it has to go out as text."""
-
-        async def send(poll: discord.Poll) -> tuple[int | None, int | None]:
-            quote: dict[str, Any] = {"reference": reference} if reference else {}
-            message = await channel.send(poll=poll, **quote)
-            return message.channel.id, message.id
-
-        return await self._post(spec, send)
-
-    async def end(self, ref: str) -> None:
-        """End the native poll /closepoll counted (best effort: it may have ended by itself)."""
-        where = poll_message(ref)
-        if where is None:
-            return
-        message = self._client.get_partial_messageable(where[0]).get_partial_message(where[1])
-        try:
-            await message.end_poll()
-        except discord.HTTPException as error:
-            extra = {"message_id": where[1], "status": error.status, "code": error.code}
-            if self._end_warned:
-                log.debug("discord refused to end a poll again", extra=extra)
-                return
-            self._end_warned = True
-            log.warning("discord refused to end a poll; the results are posted anyway", extra=extra)
-
-    async def _post(
-        self,
-        spec: PollSpec,
-        send: Callable[[discord.Poll], Coroutine[Any, Any, tuple[int | None, int | None]]],
-    ) -> bool:
-        """Post a poll natively with `send` (which gives back its channel and message ids) and
-        tell the core, so its votes count; False when it did not fit or Discord refused it."""
         poll = native_poll(spec)
         if poll is None:
             return False  # an option too long for Discord's polls
         try:
-            channel_id, message_id = await send(poll)
+            if not deferred:
+                answered = await interaction.response.send_message(poll=poll)
+                channel_id, message_id = interaction.channel_id, answered.message_id
+            else:
+                channel = self._client.get_partial_messageable(interaction.channel_id or 0)
+                message = await channel.send(poll=poll)
+                channel_id, message_id = message.channel.id, message.id
         except discord.HTTPException as error:
-            log.warning(
-                "discord refused a native poll; posting it with buttons",
-                extra={"poll_id": spec.poll_id, "status": error.status, "code": error.code},
-            )
+            _refused(spec, error)
             return False
         if channel_id is None or message_id is None:
             log.error(
@@ -135,9 +89,71 @@ class NativePolls:
                 extra={"poll_id": spec.poll_id},
             )
             return True  # it is posted all the same: a second copy would only confuse
-        await self._dispatcher.poll_posted(
+        await self._record(spec, channel_id, message_id)
+        return True
+
+    async def post(
+        self,
+        channel: discord.abc.Messageable,
+        spec: PollSpec,
+        *,
+        nonce: str,
+        reference: discord.MessageReference | None = None,
+    ) -> discord.Message | None:
+        """Post a native poll in a channel and tell the core; None (nothing sent) when it has
+        to go out as text: it does not fit, or Discord refused its form (400). Any other
+        error is raised, for the messenger to say whether to try again."""
+        poll = native_poll(spec)
+        if poll is None:
+            return None
+        quote: dict[str, Any] = {"reference": reference} if reference is not None else {}
+        try:
+            message = await channel.send(poll=poll, nonce=nonce, **quote)
+        except discord.HTTPException as error:
+            if error.status != BAD_REQUEST:
+                raise
+            _refused(spec, error)
+            return None
+        await self._record(spec, message.channel.id, message.id)
+        return message
+
+    async def end(self, ref: str) -> None:
+        """End the native poll /closepoll counted. One that ended by itself, or whose message
+        is gone, needs nothing; any other refusal is raised."""
+        where = poll_message(ref)
+        if where is None:
+            return
+        message = self._client.get_partial_messageable(where[0]).get_partial_message(where[1])
+        try:
+            await message.end_poll()
+        except discord.HTTPException as error:
+            if error.code not in (POLL_EXPIRED, UNKNOWN_MESSAGE):
+                raise
+
+    async def end_quietly(self, ref: str) -> None:
+        """End a poll whose results are posted already (best effort: the results stand)."""
+        try:
+            await self.end(ref)
+        except discord.HTTPException as error:
+            extra = {"ref": ref, "status": error.status, "code": error.code}
+            if self._end_warned:
+                log.debug("discord refused to end a poll again", extra=extra)
+                return
+            self._end_warned = True
+            log.warning("discord refused to end a poll; the results are posted anyway", extra=extra)
+
+    async def _record(self, spec: PollSpec, channel_id: int, message_id: int) -> None:
+        """Tie the poll to Discord's, so its votes count (a poll sent again after a crash finds
+        the same message, by its nonce, and ties it again to the same)."""
+        await self._polls.posted(
             spec.poll_id,
             native_id=str(message_id),
             message_id=poll_message_ref(channel_id, message_id),
         )
-        return True
+
+
+def _refused(spec: PollSpec, error: discord.HTTPException) -> None:
+    log.warning(
+        "discord refused a native poll; posting it with buttons",
+        extra={"poll_id": spec.poll_id, "status": error.status, "code": error.code},
+    )
