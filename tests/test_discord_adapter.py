@@ -42,6 +42,7 @@ from tests.fakes.discord_api import (
     GUILD_MESSAGE_POLLS,
     FakeDiscord,
     FakeInteraction,
+    FakeLimits,
     SentMessage,
 )
 from tests.harness import Clock
@@ -57,10 +58,10 @@ SENDING = SenderSettings(poll_seconds=0.02)  # the outbox looked at often: answe
 
 
 @contextlib.asynccontextmanager
-async def acme_fans() -> AsyncIterator[FakeDiscord]:
+async def acme_fans(limits: FakeLimits | None = None) -> AsyncIterator[FakeDiscord]:
     """A server "Acme Fans" with #general (where newcomers are greeted), alice, bob and mod
-    (who has Manage Server)."""
-    async with FakeDiscord() as fake:
+    (who has Manage Server); Discord's limits kept when given."""
+    async with FakeDiscord(limits=limits) as fake:
         fake.add_guild(GUILD, "Acme Fans", owner_id=OWNER, system_channel_id=CHANNEL)
         fake.add_channel(GUILD, CHANNEL, "general")
         fake.add_member(GUILD, ALICE, "alice", global_name="Alice")

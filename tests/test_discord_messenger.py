@@ -4,7 +4,6 @@ sender hears when Discord says no (never: Refused; not now: RetryLater)."""
 
 from __future__ import annotations
 
-import contextlib
 import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -20,10 +19,9 @@ from bot.delivery.messenger import Refused, RetryLater
 from community.outbox import Kind, Outgoing
 from handlers.types import Choice, PollSpec, Reply, Visibility
 from tests.fakes.discord_api import FakeDiscord, FakeLimits
+from tests.test_discord_adapter import ALICE, BOB, CHANNEL, GUILD, acme_fans
 
-GUILD, CHANNEL, OTHER = 810_000_000_000_000_001, 810_000_000_000_000_002, 810_000_000_000_000_003
-ALICE, BOB = 810_000_000_000_000_011, 810_000_000_000_000_012
-NOBODY_CHANNEL = 810_000_000_000_000_099
+OTHER, NOBODY_CHANNEL = 810_000_000_000_000_003, 810_000_000_000_000_099
 TOO_LONG = "x" * 56  # Discord's poll answers hold 55 characters
 INTENTS = discord.Intents(guilds=True)
 discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False  # as the adapter does
@@ -37,20 +35,6 @@ class RecordingPolls:
 
     async def posted(self, poll_id: int, *, native_id: str, message_id: str) -> None:
         self.posted_as.append((poll_id, native_id, message_id))
-
-
-@contextlib.asynccontextmanager
-async def acme_fans(limits: FakeLimits | None = None) -> AsyncIterator[FakeDiscord]:
-    """A server with #general and #announcements, alice and bob; Discord's limits kept when
-    given."""
-    async with FakeDiscord(limits=limits) as fake:
-        fake.add_guild(GUILD, "Acme Fans", owner_id=ALICE)
-        fake.add_channel(GUILD, CHANNEL, "general")
-        fake.add_channel(GUILD, OTHER, "announcements")
-        fake.add_member(GUILD, ALICE, "alice")
-        fake.add_member(GUILD, BOB, "bob")
-        with fake.patch_discord():
-            yield fake
 
 
 @pytest.fixture
@@ -326,6 +310,7 @@ async def test_a_short_429_is_sat_out_and_counted(
 async def test_a_429_longer_than_the_patience_reaches_the_sender(
     fake: FakeDiscord, polls: RecordingPolls
 ) -> None:
+    fake.add_channel(GUILD, OTHER, "announcements")
     client, messenger = await logged_in(polls, patience=0.2)
     try:
         fake.throttle("POST", messages_in(CHANNEL), retry_after=5.0)
