@@ -16,13 +16,15 @@ are done once.
 Waiting: discord.py sits out a 429 by itself (sleeping its retry_after, five tries), waits
 before a request whose bucket its headers say is spent (also after a send that spent it: the
 fifth message to a channel in 5 s returns once the bucket resets), and retries a 500/502/504
-four times, after 1, 3, 5 and 7 s. The adapter's client gives up a wait over 30 s (max_ratelimit_timeout;
-discord.py takes no less) with RateLimited: RetryLater(after). A send taking longer than
-`patience` in all is cut off: RetryLater, after the retry_after of the 429 it was sitting out
-when there was one (aiohttp's trace shows each 429; `throttled` counts them). Every wait is a
-cancellable sleep, so a sender that stops cancels its sends at once. A global 429 holds every
-request of the client until it passes (at most 30 s), and a send sitting one out is not cut
-off: discord.py would never lift it (a stopping sender does cut it off; the client closes next).
+four times, after 1, 3, 5 and 7 s. The adapter's client gives up a wait over 30 s
+(max_ratelimit_timeout; discord.py takes no less) with RateLimited: RetryLater(after). A send
+taking longer than `patience` in all is cut off: RetryLater, after the retry_after of the 429
+it was sitting out when there was one (aiohttp's trace shows each 429; `throttled` counts
+them). Every wait is a cancellable sleep, so a sender that stops cancels its sends at once. A
+global 429 holds every request of the client until it passes (at most 30 s), and a send
+sitting one out is not cut off: discord.py would never lift it (a stopping sender does cut it
+off; the client closes next). The first message to a user opens their DM channel: two
+requests against Discord's global limit, not one.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import OrderedDict
 from collections.abc import Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -59,6 +62,7 @@ NO_MENTIONS = discord.AllowedMentions.none()
 CUSTOM_ID_LIMIT = 100
 LABEL_LIMIT = 80
 BUTTONS_LIMIT = 25  # five rows of five
+DMS_KEPT = 100_000  # DM channels remembered (a few MB)
 TOO_MANY, UNAUTHORIZED = 429, 401
 # An edit of a message that is gone, or is not the bot's: the words are posted anew.
 UNKNOWN_MESSAGE, NOT_OURS = 10008, 50005
@@ -101,6 +105,7 @@ class DiscordMessenger:
         self.polls = NativePolls(client, polls)
         self._client = client
         self._patience = patience
+        self._dms: OrderedDict[int, int] = OrderedDict()  # user id -> DM channel id, LRU
         self._markdown = Renderer(discord_markdown)
         self._plain = Renderer(plain_text)
         trace = aiohttp.TraceConfig()
@@ -189,13 +194,25 @@ class DiscordMessenger:
         if user is not None:
             if not user.isdecimal():
                 raise Refused(f"discord: no user {user!r}")
-            return await self._client.create_dm(discord.Object(int(user)))
+            return await self._dm(int(user))
         if not chat.isdecimal():
             raise Refused(f"discord: no channel {chat!r}")
         if chat == message.group_chat_id:
             # A server is no channel: nothing says where in it to post.
             raise Refused("discord: the server has no channel to post in")
         return self._client.get_partial_messageable(int(chat))
+
+    async def _dm(self, user_id: int) -> discord.abc.Messageable:
+        """A user's DM channel: opening one is a request of its own (counted in Discord's
+        global limit), and discord.py remembers only the last 128, so it is remembered here."""
+        known = self._dms.get(user_id)
+        if known is None:
+            known = self._dms[user_id] = (await self._client.create_dm(discord.Object(user_id))).id
+            if len(self._dms) > DMS_KEPT:
+                self._dms.popitem(last=False)
+        else:
+            self._dms.move_to_end(user_id)
+        return self._client.get_partial_messageable(known)
 
     async def _post(self, channel: discord.abc.Messageable, message: Outgoing) -> tuple[str, ...]:
         reply = message.reply
