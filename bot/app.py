@@ -106,6 +106,8 @@ def build_adapters(settings: Settings, app: App) -> list[Adapter]:
     """The platform adapters the settings ask for (tokens set); empty means console."""
     # Imported here so a console-only run never loads the platform libraries.
     adapters: list[Adapter] = []
+    limits = platform_limits(settings)
+    ports = app.ports
     if settings.telegram_token is not None:
         from bot.adapters.telegram import TelegramAdapter, TelegramOptions
 
@@ -120,7 +122,15 @@ def build_adapters(settings: Settings, app: App) -> list[Adapter]:
             webhook_secret=secret.get_secret_value() if secret else None,
         )
         adapters.append(
-            TelegramAdapter(app.dispatcher, options, default_locale=app.community.locale)
+            TelegramAdapter(
+                app.dispatcher,
+                options,
+                inbox=ports.inbox,
+                chats=ports.chats,
+                polls=ports.polls,
+                deliveries=ports.deliveries,
+                default_locale=app.community.locale,
+            )
         )
     if settings.discord_token is not None:
         from bot.adapters.discord import DiscordAdapter, DiscordOptions
@@ -132,9 +142,12 @@ def build_adapters(settings: Settings, app: App) -> list[Adapter]:
                     token=settings.discord_token.get_secret_value(),
                     sharded=settings.discord_sharded,
                 ),
+                polls=ports.polls,
+                deliveries=ports.deliveries,
                 default_locale=app.community.locale,
                 # Its limits bound the slash commands' number fields (/award up to max_award).
                 rules=app.community.rules,
+                limits=limits["discord"],
             )
         )
     return adapters

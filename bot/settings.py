@@ -46,7 +46,8 @@ class Settings(BaseSettings):
     telegram_group_messages_per_minute: int = Field(default=20, ge=1)
     telegram_private_messages_per_second: int = Field(default=1, ge=1)
     telegram_group_burst: int = Field(default=5, ge=1)
-    discord_requests_per_second: int = Field(default=50, ge=1)
+    # Discord allows 50; a margin for requests the sender does not count (login, DM channels).
+    discord_requests_per_second: int = Field(default=45, ge=1)
     discord_channel_messages_per_5s: int = Field(default=5, ge=1)
     delivery_poll_seconds: float = Field(default=1.0, gt=0, le=60)
     delivery_lease_seconds: float = Field(default=15.0, ge=1, le=600)

@@ -228,6 +228,7 @@ def community_for_chat(
     default_slug: str,
     at: datetime,
     private: bool = False,
+    needs_channel: bool = False,
 ) -> ChatPlace:
     """The community a chat belongs to; a chat seen for the first time joins the default one
     (a private chat too: it is where members talk to the bot, never a broadcast's target)."""
@@ -249,6 +250,7 @@ def community_for_chat(
             "title": fit_text(title, 200),
             "created_at": at,
             "private": private,
+            "needs_channel": needs_channel,
         },
     )
     return _place(conn.execute(_CHAT_COMMUNITY, chat).one())

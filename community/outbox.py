@@ -179,6 +179,7 @@ def broadcast(
             groups.c.platform,
             groups.c.chat_id,
             groups.c.posting_channel,
+            groups.c.needs_channel,
             groups.c.inactive_since,
         ).where(groups.c.community_id == community_id, groups.c.private.is_(False))
     ).all()
@@ -188,8 +189,9 @@ def broadcast(
         if row.inactive_since is not None:
             inactive += 1
             continue
-        # A Discord group is a server: it is posted to in its posting channel.
-        target = row.posting_channel if row.platform == "discord" else row.chat_id
+        # A group that is no channel itself (a Discord server) is posted to in its posting
+        # channel, if it has one yet.
+        target = row.posting_channel if row.needs_channel else row.chat_id
         if not target:
             no_channel += 1
             continue
@@ -295,6 +297,20 @@ def release_hold(conn: Connection, message_ids: Sequence[int], at: datetime) -> 
             .where(outbox.c.id.in_(message_ids), outbox.c.state == State.PENDING.value)
             .values(not_before=at)
         )
+
+
+def defer_chat(conn: Connection, platform: str, chat_id: str, until: datetime) -> None:
+    """Nothing to this chat before `until` (it is over its platform's limit)."""
+    conn.execute(
+        update(outbox)
+        .where(
+            outbox.c.platform == platform,
+            outbox.c.chat_id == chat_id,
+            outbox.c.state == State.PENDING.value,
+            outbox.c.not_before < until,
+        )
+        .values(not_before=until)
+    )
 
 
 def postpone(conn: Connection, message: Outgoing, until: datetime) -> None:

@@ -106,6 +106,7 @@ class FindPlace:
             default_slug=self._default,
             at=event.occurred_at,
             private=event.chat.private,
+            needs_channel=event.chat.needs_channel,
         )
         if unit.place.refused:
             heard_from(conn, event.chat.platform, event.chat.chat_id)  # reachable again
@@ -268,13 +269,17 @@ def queue_answer(unit: Unit) -> None:
     if event.kind is EventKind.VOTE:
         return
     chat, actor = event.chat, event.actor
+    target: str | None
     if reply.visibility is Visibility.PRIVATE and not chat.private:
         kind, target, quote = Kind.DIRECT, actor.user_id, None
     else:
         # A Discord server is no channel: the answer goes where it was asked, else (a
         # newcomer's welcome) to the server's posting channel.
         kind, quote = Kind.REPLY, event.message_id or None
-        target = event.channel_id or place.posting_channel or chat.chat_id
+        target = event.channel_id or place.posting_channel
+        target = target or (None if chat.needs_channel else chat.chat_id)
+    if target is None:
+        return  # a server with no channel to say it in (nor a posting channel yet)
     message_id = enqueue(
         unit.conn,
         community_id=place.community.id,

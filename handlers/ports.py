@@ -10,6 +10,7 @@ from community.communities import rename_chat
 from community.events import keep_arrivals, pending_arrivals, settle_arrival
 from community.outbox import (
     Outgoing,
+    defer_chat,
     due,
     forget_delivered,
     mark_delivered,
@@ -113,6 +114,10 @@ class Deliveries:
         """Leave these, kept back for an inline answer, to the sender after all."""
         if message_ids:
             await self._store.write(release_hold, message_ids, self._clock())
+
+    async def defer(self, platform: str, chat_id: str, wait: timedelta) -> None:
+        """Nothing to this chat for `wait` (over its limit): the others go first meanwhile."""
+        await self._store.write(defer_chat, platform, chat_id, self._clock() + wait)
 
     async def retry(self, message: Outgoing, after: timedelta) -> None:
         """Not this time (a network error, a 5xx): again after `after`."""

@@ -33,6 +33,9 @@ class ChatRef:
     private: bool = False
     # The operator controls this chat (the console): its admins need no adoption.
     trusted: bool = False
+    # No message can be posted to the chat itself (a Discord server): its posts go to a
+    # channel of it, the event's own or the group's posting channel.
+    needs_channel: bool = False
 
 
 @dataclass(frozen=True, slots=True)

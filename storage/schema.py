@@ -68,6 +68,8 @@ groups = Table(
     Column("posting_channel", String(64), nullable=True),
     # A member's private chat with the bot: it belongs to a community, but is no group to post to.
     Column("private", Boolean, nullable=False, server_default=false()),
+    # Not itself a channel (a Discord server): posts go to its posting channel, if it has one.
+    Column("needs_channel", Boolean, nullable=False, server_default=false()),
     # Refusals in a row (the bot was removed, the chat is gone); at the limit the group is
     # inactive, skipped by broadcasts, until anything is heard from it again.
     Column("refusals", Integer, nullable=False, server_default="0"),

@@ -73,6 +73,8 @@ class Chat:
     # An ordinary group: its platform admins count only once a listed admin adopted it.
     # `trusted=True` makes it the operator's own chat, like the console.
     trusted: bool = False
+    # A Discord server: no message goes to the chat itself, only to one of its channels.
+    needs_channel: bool = False
 
     @property
     def now(self) -> datetime:
@@ -91,6 +93,7 @@ class Chat:
             title=self.chat_id,
             private=self.private,
             trusted=self.trusted,
+            needs_channel=self.needs_channel,
         )
 
     def actor(self, who: str) -> AccountRef:

@@ -189,8 +189,8 @@ async def test_an_announcement_goes_to_every_group_once_in_each_communitys_langu
     dispatcher: Dispatcher, store: Store, clock: Clock
 ) -> None:
     telegram = Chat(dispatcher, clock, chat_id="-100", platform="telegram")
-    discord = Chat(dispatcher, clock, chat_id="guild-1", platform="discord")
-    silent = Chat(dispatcher, clock, chat_id="guild-2", platform="discord")
+    discord = Chat(dispatcher, clock, chat_id="guild-1", platform="discord", needs_channel=True)
+    silent = Chat(dispatcher, clock, chat_id="guild-2", platform="discord", needs_channel=True)
     chinese = Chat(dispatcher, clock, chat_id="-200", platform="telegram")
     private = Chat(dispatcher, clock, chat_id="555", platform="telegram", private=True)
     for place in (telegram, silent, chinese, private):
@@ -242,7 +242,7 @@ async def test_a_shanghai_group_reads_its_post_in_chinese(
 async def test_adoption_makes_the_channel_the_posting_channel(
     dispatcher: Dispatcher, store: Store, clock: Clock
 ) -> None:
-    discord = Chat(dispatcher, clock, chat_id="guild-7", platform="discord")
+    discord = Chat(dispatcher, clock, chat_id="guild-7", platform="discord", needs_channel=True)
     await discord.deliver(replace(discord.event(ADMIN, "/settings"), channel_id="general"))
     assert _posting_channels(store) == {"guild-7": "general"}
     moved = await discord.deliver(
@@ -252,6 +252,8 @@ async def test_adoption_makes_the_channel_the_posting_channel(
         moved.outcome.reply is not None and moved.outcome.reply.template == "settings/channel_set"
     )
     assert _posting_channels(store) == {"guild-7": "news"}
+    welcome = await discord.joins("newcomer")  # no channel of its own: the posting channel
+    assert _rows(store)[-1].chat_id == "news" and welcome.outcome.queued
     telegram = Chat(dispatcher, clock, chat_id="-5", platform="telegram")
     said = await telegram.say(ADMIN, "/settings channel")
     assert said.outcome.reply is not None
@@ -317,3 +319,12 @@ def _posting_channels(store: Store) -> dict[str, str]:
         groups.c.posting_channel.is_not(None)
     )
     return dict(store.read_now(lambda c: c.execute(query).all()))
+
+
+async def test_a_newcomer_to_a_server_without_a_channel_is_welcomed_nowhere(
+    dispatcher: Dispatcher, store: Store
+) -> None:
+    server = Chat(dispatcher, chat_id="guild-9", platform="discord", needs_channel=True)
+    said = await server.joins("newcomer")
+    assert said.outcome.reply is not None and said.outcome.queued == ()
+    assert _count(store) == 0

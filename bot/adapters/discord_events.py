@@ -36,7 +36,7 @@ def event_id(snowflake: int) -> str:
 
 def guild_chat(guild_id: int, name: str | None) -> ChatRef:
     """A server as the core sees it: one server is one group, whatever channel is used."""
-    return ChatRef(PLATFORM, str(guild_id), title=name or str(guild_id))
+    return ChatRef(PLATFORM, str(guild_id), title=name or str(guild_id), needs_channel=True)
 
 
 def dm_chat(user: discord.abc.User) -> ChatRef:

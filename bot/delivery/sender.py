@@ -11,6 +11,7 @@ import socket
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import timedelta
+from functools import partial
 
 from bot.delivery.budget import Budget
 from bot.delivery.messenger import Messenger, Refused, RetryLater
@@ -62,7 +63,7 @@ class Sender:
         self._platform = messenger.platform
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
-        self._sending: set[asyncio.Task[None]] = set()
+        self._inflight: dict[str, asyncio.Task[None]] = {}
         self._lease_until = 0.0
 
     @property
@@ -87,6 +88,15 @@ class Sender:
         with contextlib.suppress(asyncio.CancelledError):
             await self._task
         self._task = None
+        if self._inflight:
+            # Sends already on the wire may finish (and be marked), briefly; the rest are cut
+            # off and stay pending.
+            _, late = await asyncio.wait(
+                list(self._inflight.values()), timeout=self._settings.stop_seconds
+            )
+            for task in late:
+                task.cancel()
+            await asyncio.gather(*late, return_exceptions=True)
         with contextlib.suppress(Exception):
             await self._deliveries.release(self._platform, self._holder)
 
@@ -97,7 +107,7 @@ class Sender:
             pause = self._settings.poll_seconds
             try:
                 if await self._leading():
-                    pause = await self.drain_once()
+                    pause = await self._start_ready()
                     if loop.time() - cleaned > 3600:
                         cleaned = loop.time()
                         await self._deliveries.forget(timedelta(days=self._settings.keep_days))
@@ -122,33 +132,54 @@ class Sender:
         return False
 
     async def drain_once(self) -> float:
-        """Send what the limits allow now; seconds until more could go (the next pause)."""
-        due = await self._deliveries.due(self._platform, self._settings.batch)
-        if not due:
-            return self._settings.poll_seconds
+        """Send what the limits allow now and wait for those sends; seconds until more could go.
+        (The running sender does not wait: each chat's send is a task of its own, so one slow
+        chat never holds the others up.)"""
+        pause = await self._start_ready()
+        while self._inflight:
+            await asyncio.gather(*self._inflight.values(), return_exceptions=True)
+        return pause
+
+    async def _start_ready(self) -> float:
+        """Start a send for every chat that has something due and room for it; the seconds
+        until the next chat has room (or the poll interval)."""
+        batch = self._settings.batch
+        due = await self._deliveries.due(self._platform, batch)
         by_chat: dict[str, list[Outgoing]] = {}
         for message in due:
-            by_chat.setdefault(message.chat_id, []).append(message)
+            if message.chat_id not in self._inflight:  # one send at a time per chat, in order
+                by_chat.setdefault(message.chat_id, []).append(message)
         pause = self._settings.poll_seconds
-        units: list[list[Outgoing]] = []
+        started = 0
+        blocked: dict[str, float] = {}
         for chat, pending in by_chat.items():
+            if len(self._inflight) >= self._settings.parallel:
+                break  # a finishing send wakes the loop
             private = pending[0].private
             room = self._budget.room(chat, private=private)
             if room <= 0:
-                pause = min(pause, self._budget.wait(chat, private=private))
+                blocked[chat] = self._budget.wait(chat, private=private)
                 continue
             unit = self._unit(pending, room)
             self._budget.spend(chat, private=private)
-            units.append(unit)
-            if len(units) >= self._settings.parallel:
-                pause = 0.0
-                break
-            if len(unit) < len(pending):
-                pause = min(pause, self._budget.wait(chat, private=private))
-        if units:
-            await self._send_all(units)
-            pause = 0.0 if len(due) > sum(map(len, units)) else pause
-        return pause
+            task = asyncio.get_running_loop().create_task(self._deliver(unit))
+            self._inflight[chat] = task
+            task.add_done_callback(partial(self._finished, chat))
+            started += len(unit)
+        if blocked:
+            pause = min(pause, *blocked.values())
+            if len(due) == batch:
+                # The oldest rows all wait on full chats: step them aside, or the chats behind
+                # them in the outbox would starve.
+                for chat, wait in blocked.items():
+                    await self._deliveries.defer(self._platform, chat, timedelta(seconds=wait))
+        if started and started < len(due):
+            pause = 0.0  # more is due behind what was just started
+        return max(pause, 0.0)
+
+    def _finished(self, chat: str, _: asyncio.Task[None]) -> None:
+        self._inflight.pop(chat, None)
+        self.wake()
 
     def _unit(self, pending: list[Outgoing], room: int) -> list[Outgoing]:
         """What goes next to one chat: its oldest message, or, when the chat has more waiting
@@ -159,11 +190,16 @@ class Sender:
         merged = [m for m in pending if _mergeable(m)][: self._settings.merge_lines]
         return merged if len(merged) > 1 else [first]
 
-    async def _send_all(self, units: Sequence[list[Outgoing]]) -> None:
-        results = await asyncio.gather(*(self._send(unit) for unit in units))
-        sent = [(m, ids) for unit, ids in zip(units, results, strict=True) if ids for m in unit]
-        if sent:
-            await self._deliveries.sent(sent)
+    async def _deliver(self, unit: list[Outgoing]) -> None:
+        try:
+            ids = await self._send(unit)
+            if ids is not None:
+                await self._deliveries.sent([(m, ids) for m in unit])
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            # The outbox could not be told: the message stays pending and goes again.
+            log.exception("delivery not recorded", extra={"message_id": unit[0].id})
 
     async def _send(self, unit: list[Outgoing]) -> tuple[str, ...] | None:
         message = unit[0] if len(unit) == 1 else merge(unit)
@@ -175,6 +211,8 @@ class Sender:
         except Refused as refusal:
             await self._refused(unit, refusal.reason)
             return None
+        except asyncio.CancelledError:
+            raise
         except Exception as error:
             # A bug of ours or an error nobody mapped: treated as passing, and logged.
             log.exception("send failed unexpectedly", extra={"message_id": message.id})

@@ -27,10 +27,18 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("private", sa.Boolean(), nullable=False, server_default=sa.false())
         )
+        batch_op.add_column(
+            sa.Column("needs_channel", sa.Boolean(), nullable=False, server_default=sa.false())
+        )
     # Private chats seen so far, by their platform's own spelling: never a broadcast's target.
     op.execute(
         "UPDATE groups SET private = TRUE WHERE (platform = 'telegram' AND chat_id NOT LIKE '-%')"
         " OR (platform = 'discord' AND chat_id LIKE 'dm:%')"
+    )
+    # Discord servers: a post needs one of their channels.
+    op.execute(
+        "UPDATE groups SET needs_channel = TRUE"
+        " WHERE platform = 'discord' AND chat_id NOT LIKE 'dm:%'"
     )
     op.create_table(
         "outbox",
@@ -75,6 +83,7 @@ def downgrade() -> None:
     op.drop_index("ix_outbox_pending", table_name="outbox")
     op.drop_table("outbox")
     with op.batch_alter_table("groups", schema=None) as batch_op:
+        batch_op.drop_column("needs_channel")
         batch_op.drop_column("private")
         batch_op.drop_column("inactive_since")
         batch_op.drop_column("refusals")
