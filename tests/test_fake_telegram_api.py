@@ -9,10 +9,17 @@ from datetime import timedelta
 import aiohttp
 import pytest
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
-from telegram.error import BadRequest, InvalidToken, RetryAfter
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+)
 from telegram.ext import ApplicationBuilder, ContextTypes, MessageHandler, filters
 
-from tests.fakes.telegram_api import BOT_ID, FakeTelegram, html_to_plain
+from tests.fakes.telegram_api import BOT_ID, FakeTelegram, FloodLimits, html_to_plain
 
 TOKEN = "123456:TEST-token"
 JSON_HEADERS = {"Content-Type": "application/json"}
@@ -296,3 +303,60 @@ async def test_replies_and_messages_sent_for_a_chat_parse(tg: FakeTelegram, bot:
     sent = Update.de_json({"update_id": 3, **posted}, bot).message
     assert sent is not None and sent.sender_chat is not None
     assert sent.sender_chat.type == "channel" and sent.sender_chat.username == "acmenews"
+
+
+async def test_flood_limits_answer_429_like_telegram_and_count_what_was_taken(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("PTB_TIMEDELTA", "true")
+    async with FakeTelegram(flood_limits=FloodLimits(overall=5, group=3)) as tg:
+        bot = Bot(TOKEN, base_url=tg.base_url)
+        await bot.initialize()
+        try:
+            for n in range(3):
+                await bot.send_message(-1001, f"group {n}")
+            with pytest.raises(RetryAfter) as group_full:
+                await bot.send_message(-1001, "a fourth within the minute")
+            # Whole seconds until the oldest of the three leaves the 60 s window.
+            after = group_full.value.retry_after
+            assert isinstance(after, timedelta) and 59 <= after.total_seconds() <= 60
+            await bot.send_message(7, "private")
+            with pytest.raises(RetryAfter) as private_full:
+                await bot.send_poll(7, "Again within a second?", ["y", "n"])
+            assert private_full.value.retry_after == timedelta(seconds=1)
+            await bot.send_message(8, "the fifth this second")
+            with pytest.raises(RetryAfter):  # 5 a second in all
+                await bot.send_message(9, "a sixth")
+            await bot.answer_callback_query("1")  # only posting counts
+        finally:
+            await bot.shutdown()
+        assert tg.too_many_requests == 3
+        assert [(a.chat_id, a.text) for a in tg.accepted] == [
+            (-1001, "group 0"), (-1001, "group 1"), (-1001, "group 2"), (7, "private"),
+            (8, "the fifth this second"),
+        ]  # fmt: skip
+        assert tg.duplicates() == []
+        assert all(c.throttled for c in tg.calls if c.status == 429)
+
+
+async def test_forbidden_chats_failures_for_a_while_and_upgraded_groups(
+    tg: FakeTelegram, bot: Bot
+) -> None:
+    tg.forbid(-1001)
+    with pytest.raises(Forbidden, match="bot was kicked from the group chat"):
+        await bot.send_message(-1001, "anyone there?")
+    tg.forbid(5)
+    with pytest.raises(Forbidden, match="bot was blocked by the user"):
+        await bot.send_message(5, "hello")
+    tg.allow(5)
+    await bot.send_message(5, "hello again")
+    tg.fail("sendMessage", 502, "Bad Gateway", times=2)
+    for _ in range(2):
+        with pytest.raises(NetworkError, match="Bad Gateway"):
+            await bot.send_message(6, "x")
+    await bot.send_message(6, "x")  # the third goes through
+    tg.upgrade_group(-1002, -1009)
+    with pytest.raises(ChatMigrated) as moved:
+        await bot.send_message(-1002, "to the old group")
+    assert moved.value.new_chat_id == -1009
+    assert [(a.chat_id, a.text) for a in tg.accepted] == [(5, "hello again"), (6, "x")]

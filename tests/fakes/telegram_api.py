@@ -4,8 +4,10 @@ Usage: ``async with FakeTelegram() as tg:`` then ``Bot(token, base_url=tg.base_u
 with ``tg.push_message(...)`` (a user's later edit of it: ``tg.push_edited_message(...)``) etc.;
 read what the bot did from ``tg.calls``. Written from the Bot API docs: the ``{"ok": ...}``
 envelope, long-polled ``getUpdates`` confirmed by ``offset`` and filtered by ``allowed_updates``,
-HTML validation like Telegram's, 429 with ``retry_after``. Limits: no files are stored, MarkdownV2
-is not validated, no webhook delivery, no inline mode.
+HTML validation like Telegram's, 429 with ``retry_after``. With
+``FakeTelegram(flood_limits=FloodLimits())`` it keeps Telegram's flood limits (429 past them);
+``tg.accepted`` keeps every message taken, ``tg.too_many_requests`` counts the 429s answered.
+Limits: no files are stored, MarkdownV2 is not validated, no webhook delivery, no inline mode.
 """
 
 from __future__ import annotations
@@ -15,9 +17,10 @@ import contextlib
 import copy
 import itertools
 import json
+import math
 import re
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Self
@@ -73,6 +76,34 @@ _ATTR_RE = re.compile(r"([\w-]+)(?:\s*=\s*(?:\"([^\"]*)\"|'([^']*)'|([^\s\"'>]+)
 _ENTITY_RE = re.compile(r"&(?:(lt|gt|amp|quot)|#(\d{1,7})|#[xX]([0-9A-Fa-f]{1,6}));")
 _NAMED = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
 _NUMBER_RE = re.compile(r"-?\d+(?:\.\d+)?")
+# Methods that post a message into a chat: what Telegram's flood limits count.
+POSTING = frozenset({"sendMessage", "sendPoll"})
+# Methods that act in a chat, and so are refused where the bot was removed or blocked.
+IN_CHAT = POSTING | {"editMessageText", "editMessageReplyMarkup", "stopPoll"}
+
+
+@dataclass(frozen=True, slots=True)
+class FloodLimits:
+    """Telegram's flood limits as the fake enforces them (defaults: Telegram's own). Past one,
+    a posting call is answered 429 with ``retry_after``: whole seconds until it would pass."""
+
+    overall: int = 30  # messages in all ...
+    overall_seconds: float = 1.0  # ... in any window this long
+    group: int = 20  # into one group (a negative chat id) ...
+    group_seconds: float = 60.0
+    private: int = 1  # into one private chat
+    private_seconds: float = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    """A message the fake took: where, what its reader sees (a poll: its question), when
+    (``time.monotonic()``)."""
+
+    chat_id: int
+    message_id: int
+    text: str
+    at: float
 
 
 class ApiError(Exception):
@@ -209,8 +240,10 @@ async def read_params(request: web.Request) -> JSON:
 class FakeTelegram:
     """The fake server, its recorded calls, and builders for the updates it hands out."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, flood_limits: FloodLimits | None = None) -> None:
         self.calls: list[Call] = []
+        self.flood_limits = flood_limits  # None: no flood limits (answers as fast as asked)
+        self.accepted: list[Accepted] = []  # every message posted, in order
         self.tokens: set[str] = set()
         self.offsets: list[int] = []
         self.confirmed_up_to = 0  # the highest update_id confirmed by an offset
@@ -230,7 +263,11 @@ class FakeTelegram:
         self._poll_of: dict[tuple[int, int], str] = {}
         self._members: dict[tuple[int, int], str] = {}
         self._disabled: set[str] = set()
-        self._failures: dict[str, ApiError] = {}
+        self._failures: dict[str, tuple[ApiError, list[int]]] = {}  # method -> error, [left]
+        self._forbidden: dict[int, str] = {}  # chat id -> the 403's description
+        self._upgraded: dict[int, int] = {}  # old group id -> supergroup id
+        self._posted_at: dict[int, deque[float]] = {}  # chat id -> recent posting times
+        self._posted_overall: deque[float] = deque()
         self._throttles: dict[str, list[int]] = {}  # method -> [calls left, retry_after]
         self._holds: dict[str, asyncio.Event] = {}
         self._poll_generation = 0
@@ -318,10 +355,46 @@ class FakeTelegram:
         """Answer ``method`` with 404, like a Bot API server that lacks it."""
         self._disabled.add(method)
 
-    def fail(self, method: str, error_code: int = 400, description: str | None = None) -> None:
-        """Answer every later call of ``method`` with this error."""
+    def fail(
+        self,
+        method: str,
+        error_code: int = 400,
+        description: str | None = None,
+        *,
+        times: int | None = None,
+    ) -> None:
+        """Answer later calls of ``method`` with this error: every one, or the next ``times``
+        (``fail("sendMessage", 502, "Bad Gateway", times=2)``)."""
         text = description or f"Bad Request: {method} failed"
-        self._failures[method] = ApiError(error_code, text)
+        self._failures[method] = (ApiError(error_code, text), [-1 if times is None else times])
+
+    def forbid(self, chat_id: int, description: str | None = None) -> None:
+        """The bot was removed from the group (or blocked by the user, for a private chat):
+        whatever it sends there is answered 403, as Telegram does."""
+        self._forbidden[chat_id] = description or (
+            "Forbidden: bot was kicked from the group chat"
+            if chat_id < 0
+            else "Forbidden: bot was blocked by the user"
+        )
+
+    def allow(self, chat_id: int) -> None:
+        """Undo ``forbid``: the bot was added back (or unblocked)."""
+        self._forbidden.pop(chat_id, None)
+
+    def upgrade_group(self, old_chat_id: int, new_chat_id: int) -> None:
+        """The group became a supergroup: what is sent to its old id is answered 400 with
+        ``migrate_to_chat_id``, as Telegram does."""
+        self._upgraded[old_chat_id] = new_chat_id
+
+    @property
+    def too_many_requests(self) -> int:
+        """How many calls were answered 429 (flood limits and ``throttle`` alike)."""
+        return sum(1 for call in self.calls if call.status == 429)
+
+    def duplicates(self) -> list[tuple[int, str]]:
+        """(chat, text) of every message posted more than once to the same chat."""
+        seen = Counter((a.chat_id, a.text) for a in self.accepted)
+        return [key for key, times in seen.items() if times > 1]
 
     def enable(self, method: str) -> None:
         """Undo ``disable`` and ``fail``."""
@@ -355,12 +428,19 @@ class FakeTelegram:
         self,
         predicate: Callable[[FakeTelegram], bool],
         timeout: float = 10.0,  # noqa: ASYNC109 - a deadline for the predicate, not for I/O
+        *,
+        every: float | None = None,
     ) -> None:
-        """Wait until ``predicate(self)`` holds, re-checked after every request or change."""
+        """Wait until ``predicate(self)`` holds, re-checked after every request or change, and
+        every ``every`` seconds if given (a predicate on the bot's database, which changes
+        after the fake's last request)."""
         try:
             async with asyncio.timeout(timeout):
                 while not predicate(self):
-                    await self._change.wait()
+                    if every is None:
+                        await self._change.wait()
+                    else:
+                        await self._wait_change(every)
         except TimeoutError:
             seen = Counter(c.method + ("(429)" if c.throttled else "") for c in self.calls)
             summary = ", ".join(f"{m} x{n}" for m, n in seen.items()) or "none"
@@ -450,9 +530,60 @@ class FakeTelegram:
                 429, f"Too Many Requests: retry after {retry_after}", {"retry_after": retry_after}
             )
         if call.method in self._failures:
-            raise self._failures[call.method]
+            error, left = self._failures[call.method]
+            left[0] -= 1
+            if left[0] == 0:
+                del self._failures[call.method]
+            raise error
+        if call.method in IN_CHAT:
+            self._check_chat(call)
         result = self._handlers[call.method](call.params)
-        return await result if asyncio.iscoroutine(result) else result
+        result = await result if asyncio.iscoroutine(result) else result
+        if call.method in POSTING:
+            self._posted(result)
+        return result
+
+    def _check_chat(self, call: Call) -> None:
+        """Refuse what Telegram would refuse in this chat: the bot is not there any more, the
+        group moved, or a flood limit is reached (decided and counted before any await, so
+        concurrent calls count right)."""
+        chat_id = call.params.get("chat_id")
+        if not isinstance(chat_id, int):
+            return
+        if chat_id in self._forbidden:
+            raise ApiError(403, self._forbidden[chat_id])
+        if chat_id in self._upgraded:
+            raise ApiError(
+                400,
+                "Bad Request: group chat was upgraded to a supergroup chat",
+                {"migrate_to_chat_id": self._upgraded[chat_id]},
+            )
+        limits = self.flood_limits
+        if limits is None or call.method not in POSTING:
+            return
+        now = time.monotonic()
+        count, seconds = (
+            (limits.group, limits.group_seconds)
+            if chat_id < 0
+            else (limits.private, limits.private_seconds)
+        )
+        waits = [
+            _wait(self._posted_at.get(chat_id), count, seconds, now),
+            _wait(self._posted_overall, limits.overall, limits.overall_seconds, now),
+        ]
+        if (wait := max(waits)) > 0:
+            call.throttled = True
+            retry_after = max(1, math.ceil(wait))
+            raise ApiError(
+                429, f"Too Many Requests: retry after {retry_after}", {"retry_after": retry_after}
+            )
+
+    def _posted(self, message: JSON) -> None:
+        chat_id, now = message["chat"]["id"], time.monotonic()
+        text = message.get("text") or message.get("poll", {}).get("question", "")
+        self.accepted.append(Accepted(chat_id, message["message_id"], text, now))
+        self._posted_at.setdefault(chat_id, deque()).append(now)
+        self._posted_overall.append(now)
 
     # Methods -----------------------------------------------------------------------------------
 
@@ -807,6 +938,16 @@ class FakeTelegram:
 
     def push_poll_answer(self, poll_id: str, user: JSON, option_ids: list[int]) -> int:
         return self.push_update(self.poll_answer(poll_id, user, option_ids))
+
+
+def _wait(times: deque[float] | None, count: int, seconds: float, now: float) -> float:
+    """Seconds until one more message fits in a sliding window of ``count`` per ``seconds``
+    (forgetting times that left the window)."""
+    if times is None or count <= 0:
+        return 0.0
+    while times and times[0] <= now - seconds:
+        times.popleft()
+    return times[-count] + seconds - now if len(times) >= count else 0.0
 
 
 def _visible(text: Any, parse_mode: Any) -> str:
