@@ -4,7 +4,8 @@ SQLite file, against the fake Bot API on 127.0.0.1 (tests/fakes/telegram_api.py)
 Members in many groups send /checkin and /points; the bench measures from the moment an update
 is queued at the fake until the bot's answer reaches it. Every update goes the whole way:
 getUpdates long poll -> inbox (durable before the next offset) -> unit of work (which settles
-the inbox row) -> HTML render -> sendMessage. Telegram's flood limits are off (they would cap
+the inbox row and writes the answer to the outbox) -> the sender, woken by the commit, reads it
+-> HTML render -> sendMessage -> marked sent. Telegram's flood limits are off (they would cap
 this at 30 messages/s and say nothing about the adapter); 429 handling stays on. Run from the
 repo root:
 
@@ -29,10 +30,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.adapters.telegram import TelegramAdapter, TelegramOptions
-from bot.app import ROUTERS
+from bot.adapters.telegram_limits import NO_LIMITS
+from bot.app import build_dispatcher
+from bot.delivery.sender import Sender
 from community.communities import apply_config
 from community.config import parse_config
-from handlers.router import Dispatcher
+from handlers.ports import Chats, Deliveries, Inbox, Polls
 from storage import migrate
 from storage.store import Store
 from tests.fakes.telegram_api import FakeTelegram
@@ -90,18 +93,36 @@ async def bot(url: str, pipe: Connection) -> tuple[float, list[float]]:
         default_locale="en",
         at=datetime.now(UTC),
     )
-    dispatcher = Dispatcher(
-        store, ROUTERS, default_community="bench", default_locale="en", access=config.access
+    senders: list[Sender] = []
+
+    def wake(platform: str) -> None:
+        for sender in senders:  # a commit queued answers: the sender looks at once
+            sender.wake()
+
+    dispatcher = build_dispatcher(
+        store,
+        access=config.access,
+        default_community="bench",
+        default_locale="en",
+        queued=wake,
     )
     base_url = await asyncio.to_thread(pipe.recv)
+    deliveries = Deliveries(store)
     adapter = TelegramAdapter(
         dispatcher,
-        TelegramOptions(token="1:BENCH", base_url=base_url, flood_limits=False),
+        TelegramOptions(token="1:BENCH", base_url=base_url, limits=NO_LIMITS),
+        inbox=Inbox(store),
+        chats=Chats(store),
+        polls=Polls(store),
+        deliveries=deliveries,
         default_locale="en",
     )
     await adapter.start()
+    senders.append(Sender(adapter.messenger, deliveries))
+    senders[0].start()
     pipe.send("go")
     result: tuple[float, list[float]] = await asyncio.to_thread(pipe.recv)
+    await senders[0].stop()
     await adapter.stop()
     store.close()
     return result

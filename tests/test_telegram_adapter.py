@@ -1,9 +1,11 @@
-"""The real python-telegram-bot, through our adapter and core, against a fake Bot API server."""
+"""The real python-telegram-bot, through our adapter and core, against a fake Bot API server:
+updates in through the inbox, answers out through the outbox and its sender."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import aiohttp
@@ -11,9 +13,11 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.adapters.telegram import TelegramAdapter, TelegramOptions
+from bot.adapters.telegram_limits import NO_LIMITS
+from bot.delivery.sender import Sender, SenderSettings
+from handlers.ports import Chats, Deliveries, Inbox, Polls
 from handlers.router import Dispatcher
-from handlers.types import Reply
-from storage.schema import checkins, inbox, ledger, link_codes, processed_events, votes
+from storage.schema import checkins, inbox, ledger, link_codes, outbox, processed_events, votes
 from storage.store import Store
 from tests.conftest import TELEGRAM_OWNER
 from tests.fakes.telegram_api import FakeTelegram
@@ -21,6 +25,8 @@ from tests.fakes.telegram_api import FakeTelegram
 TOKEN = "123456:TEST-token"
 GROUP = -1001
 ALICE, BOSS, CAROL = 11, 12, 13
+# The sender looks at the outbox this often when nobody wakes it (the test dispatcher does not).
+SENDER = SenderSettings(poll_seconds=0.02)
 
 
 @pytest.fixture
@@ -29,23 +35,46 @@ async def tg() -> AsyncIterator[FakeTelegram]:
         yield fake
 
 
-async def start_adapter(
-    tg: FakeTelegram, dispatcher: Dispatcher, **options: Any
+def telegram_adapter(
+    tg: FakeTelegram, dispatcher: Dispatcher, store: Store, **options: Any
 ) -> TelegramAdapter:
-    adapter = TelegramAdapter(
+    """The adapter as `run` wires it. No flood limits unless asked: tests count messages, and
+    Telegram's limits are the fake's and the sender's to test."""
+    chosen: dict[str, Any] = {"poll_timeout": 1, "limits": NO_LIMITS} | options
+    return TelegramAdapter(
         dispatcher,
-        TelegramOptions(token=TOKEN, base_url=tg.base_url, poll_timeout=1, **options),
+        TelegramOptions(token=TOKEN, base_url=tg.base_url, **chosen),
+        inbox=Inbox(store),
+        chats=Chats(store),
+        polls=Polls(store),
+        deliveries=Deliveries(store),
         default_locale="en",
     )
+
+
+@asynccontextmanager
+async def serving(
+    tg: FakeTelegram, dispatcher: Dispatcher, store: Store, *, sending: bool = True, **options: Any
+) -> AsyncIterator[TelegramAdapter]:
+    """The adapter started, with a sender draining its outbox (unless `sending=False`)."""
+    adapter = telegram_adapter(tg, dispatcher, store, **options)
     await adapter.start()
-    return adapter
+    sender = Sender(adapter.messenger, Deliveries(store), SENDER)
+    if sending:
+        sender.start()
+    try:
+        yield adapter
+    finally:
+        await sender.stop()
+        await adapter.stop()
 
 
 @pytest.fixture
-async def adapter(tg: FakeTelegram, dispatcher: Dispatcher) -> AsyncIterator[TelegramAdapter]:
-    adapter = await start_adapter(tg, dispatcher)
-    yield adapter
-    await adapter.stop()
+async def adapter(
+    tg: FakeTelegram, dispatcher: Dispatcher, store: Store
+) -> AsyncIterator[TelegramAdapter]:
+    async with serving(tg, dispatcher, store) as adapter:
+        yield adapter
 
 
 def group(tg: FakeTelegram) -> dict[str, Any]:
@@ -155,11 +184,11 @@ async def test_a_native_poll_is_posted_and_its_votes_pay_once(
     (poll_call,) = await tg.wait_for_call("sendPoll")
     assert poll_call.params["is_anonymous"] is False
     poll_id = next(iter(tg.polls))
-    await tg.wait_for(lambda t: count_rows(store, votes) == 0 and _poll_attached(store))
+    await tg.wait_for(lambda t: count_rows(store, votes) == 0 and _poll_attached(store), every=0.01)
     tg.push_poll_answer(poll_id, user(tg, ALICE, "Alice"), [1])
     tg.push_poll_answer(poll_id, user(tg, ALICE, "Alice"), [0])  # a change of mind earns nothing
     await tg.wait_for(lambda t: t.confirmed_up_to >= 4)
-    await tg.wait_for(lambda t: count_rows(store, inbox) == 0)
+    await tg.wait_for(lambda t: count_rows(store, inbox) == 0, every=0.01)
     tg.push_message(group(tg), user(tg, ALICE, "Alice"), "/points")
     points = (await said(tg, 2))[1]  # after the owner's /settings
     assert "2 points" in points
@@ -173,23 +202,59 @@ def _poll_attached(store: Store) -> bool:
     return native is not None
 
 
-async def test_a_button_press_runs_its_command_and_is_answered(
+def outbox_rows(store: Store) -> list[tuple[str, str, str | None]]:
+    """Every outgoing message: (chat, state, the ids Telegram gave it)."""
+    found = select(outbox.c.chat_id, outbox.c.state, outbox.c.sent_ids).order_by(outbox.c.id)
+    return [tuple(row) for row in store.read_now(lambda conn: conn.execute(found).all())]
+
+
+async def test_a_commands_answer_waits_in_the_outbox_until_a_sender_sends_it(
+    tg: FakeTelegram, dispatcher: Dispatcher, store: Store
+) -> None:
+    async with serving(tg, dispatcher, store, sending=False) as adapter:
+        tg.push_message(group(tg), user(tg, ALICE, "Alice"), "/checkin")
+        await tg.wait_for(
+            lambda t: count_rows(store, inbox) == 0 and bool(outbox_rows(store)), every=0.01
+        )
+        assert outbox_rows(store) == [(str(GROUP), "pending", None)]
+        assert tg.texts() == []  # the adapter itself sends no answer
+        await Sender(adapter.messenger, Deliveries(store)).drain_once()
+        (text,) = await said(tg)
+        assert "+10" in text
+        posted = tg.calls_to("sendMessage")[0].result["message_id"]
+        assert outbox_rows(store) == [(str(GROUP), "sent", str(posted))]
+
+
+async def test_a_button_press_runs_its_command_and_is_answered_in_the_group_at_once(
     tg: FakeTelegram, adapter: TelegramAdapter
 ) -> None:
     tg.push_callback_query(group(tg), user(tg, ALICE, "Alice"), 1, "/checkin")
+    # Kept back for an inline answer only while the press is answered: had the adapter not
+    # left it to the sender, it would wait out the 30 s hold (and this test's timeout).
     (text,) = await said(tg)
     assert "+10" in text
     (answer,) = await tg.wait_for_call("answerCallbackQuery")
     assert not answer.params.get("show_alert")
 
 
-async def test_an_unknown_button_gets_a_private_alert_not_a_group_message(
-    tg: FakeTelegram, adapter: TelegramAdapter
+async def test_an_unknown_button_gets_a_private_alert_marked_delivered_and_nothing_more(
+    tg: FakeTelegram, adapter: TelegramAdapter, store: Store
 ) -> None:
     tg.push_callback_query(group(tg), user(tg, ALICE, "Alice"), 1, "no-such-thing")
     (answer,) = await tg.wait_for_call("answerCallbackQuery")
     assert answer.params["show_alert"] is True and "no longer works" in answer.params["text"]
-    assert tg.texts(GROUP) == []
+    await tg.wait_for(lambda t: [row[1] for row in outbox_rows(store)] == ["sent"], every=0.01)
+    assert outbox_rows(store) == [(str(ALICE), "sent", "")]  # delivered as the alert
+    assert tg.texts(GROUP) == [] and tg.texts(ALICE) == []
+
+
+async def test_a_private_answer_whose_alert_failed_goes_to_the_pressers_private_chat(
+    tg: FakeTelegram, adapter: TelegramAdapter, store: Store
+) -> None:
+    tg.fail("answerCallbackQuery", 400, "Bad Request: query is too old")
+    tg.push_callback_query(group(tg), user(tg, ALICE, "Alice"), 1, "no-such-thing")
+    (text,) = await said(tg, chat_id=ALICE)
+    assert "no longer works" in text and tg.texts(GROUP) == []
 
 
 async def test_link_in_a_group_points_to_a_private_chat_and_works_there(
@@ -209,22 +274,13 @@ async def test_link_in_a_group_points_to_a_private_chat_and_works_there(
 async def test_429s_are_waited_out_and_nothing_is_lost(
     tg: FakeTelegram, adapter: TelegramAdapter
 ) -> None:
-    tg.throttle("sendMessage", times=2, retry_after=1)
+    tg.throttle("sendMessage", times=1, retry_after=1)
     tg.push_message(group(tg), user(tg, ALICE, "Alice"), "/checkin")
     tg.push_message(group(tg), user(tg, CAROL, "Carol"), "/checkin")
     texts = await said(tg, 2)
     assert sorted(texts) == sorted(set(texts)) and all("+10" in text for text in texts)
-    assert len([c for c in tg.calls_to("sendMessage") if c.throttled]) == 2
-
-
-async def test_a_long_reply_is_split_into_messages_telegram_accepts(
-    tg: FakeTelegram, adapter: TelegramAdapter
-) -> None:
-    word = "<&>" * 3000  # 9,000 visible characters, each escaped as an HTML entity
-    await adapter.send(GROUP, Reply("common/unknown_command", {"command": word}))
-    texts = await said(tg, 3)
-    assert "".join(texts).count("<&>") == 3000
-    assert all(len(text) <= 4096 for text in texts)
+    assert len([c for c in tg.calls_to("sendMessage") if c.throttled]) == 1
+    assert tg.duplicates() == []
 
 
 async def test_a_newcomer_is_welcomed_and_pointed_to_help(
@@ -235,16 +291,15 @@ async def test_a_newcomer_is_welcomed_and_pointed_to_help(
     tg.push_new_members(group(tg), user(tg, BOSS, "Boss"), [user(tg, ALICE, "Alice"), bot])
     (welcome,) = await said(tg)
     assert "Alice" in welcome and "/help" in welcome
-    await tg.wait_for(lambda t: count_rows(store, inbox) == 0)
+    await tg.wait_for(lambda t: count_rows(store, inbox) == 0, every=0.01)
 
 
 async def test_a_bot_api_without_optional_methods_still_serves(
-    tg: FakeTelegram, dispatcher: Dispatcher
+    tg: FakeTelegram, dispatcher: Dispatcher, store: Store
 ) -> None:
     for method in ("setMyCommands", "getChatMember", "sendPoll", "deleteWebhook"):
         tg.disable(method)
-    adapter = await start_adapter(tg, dispatcher)
-    try:
+    async with serving(tg, dispatcher, store):
         tg.push_message(group(tg), user(tg, ALICE, "Alice"), "/checkin")
         (text,) = await said(tg)
         assert "+10" in text
@@ -254,8 +309,6 @@ async def test_a_bot_api_without_optional_methods_still_serves(
         # anyway, so Boss is refused as anyone unlisted is.
         assert "is for community admins" in texts[1] and "/poll" in texts[1]
         assert tg.calls_to("sendPoll") == []
-    finally:
-        await adapter.stop()
 
 
 async def test_a_failed_admin_lookup_is_not_remembered_and_a_retry_works(
@@ -269,7 +322,9 @@ async def test_a_failed_admin_lookup_is_not_remembered_and_a_retry_works(
     failed = (await said(tg, 2))[1]
     assert "could not check your admin rights" in failed and "/award" in failed
     assert "admins only" not in failed
-    await tg.wait_for(lambda t: count_rows(store, inbox) == 0)  # answered, not left to replay
+    await tg.wait_for(
+        lambda t: count_rows(store, inbox) == 0, every=0.01
+    )  # answered, not left to replay
     assert count_rows(store, ledger) == 0  # nothing changed
     tg.enable("getChatMember")
     tg.push_message(group(tg), user(tg, BOSS, "Boss"), "/award @alice 50")
@@ -301,21 +356,21 @@ async def test_a_button_whose_admin_lookup_failed_says_so_to_the_presser_alone(
     assert answer.params["show_alert"] is True
     assert "could not check your admin rights" in answer.params["text"]
     assert len(tg.texts(GROUP)) == 1  # the owner's /settings only
-    await tg.wait_for(lambda t: count_rows(store, inbox) == 0)
+    await tg.wait_for(lambda t: count_rows(store, inbox) == 0, every=0.01)
 
 
 async def test_webhook_mode_checks_the_secret_and_handles_a_redelivery_once(
     tg: FakeTelegram, dispatcher: Dispatcher, store: Store, unused_tcp_port: int
 ) -> None:
-    adapter = await start_adapter(
+    async with serving(
         tg,
         dispatcher,
+        store,
         mode="webhook",
         webhook_url=f"http://127.0.0.1:{unused_tcp_port}/telegram",
         webhook_port=unused_tcp_port,
         webhook_secret="s3cret",
-    )
-    try:
+    ):
         (hook,) = tg.calls_to("setWebhook")
         assert hook.params["secret_token"] == "s3cret"
         assert "edited_message" in hook.params["allowed_updates"]
@@ -338,8 +393,6 @@ async def test_webhook_mode_checks_the_secret_and_handles_a_redelivery_once(
         assert "+10" in checked_in and "10 points" in balance
         assert count_rows(store, inbox) == 0
         assert count_rows(store, checkins) == 1 and len(tg.texts(GROUP)) == 2
-    finally:
-        await adapter.stop()
 
 
 async def test_answers_in_one_chat_come_in_the_order_asked(
@@ -391,7 +444,7 @@ async def test_an_unknown_command_in_a_group_is_answered_only_when_meant_for_thi
     tg.push_message(group(tg), alice, "/ban@community_bot spammer")
     texts = await said(tg, 3)  # one chat's answers come in order: the first /ban got none
     assert all("/ban" in text for text in texts[1:])
-    await tg.wait_for(lambda t: count_rows(store, inbox) == 0)
+    await tg.wait_for(lambda t: count_rows(store, inbox) == 0, every=0.01)
     assert len(tg.texts(GROUP)) == 3
 
 
@@ -456,7 +509,7 @@ async def test_an_edit_runs_nothing_but_a_link_code_edited_in_is_spent_at_once(
         assert handled(store, f"telegram:{update_id}")
     assert count_rows(store, checkins) == 0
     assert count_rows(store, link_codes) == 0
-    await tg.wait_for(lambda t: count_rows(store, inbox) == 0)
+    await tg.wait_for(lambda t: count_rows(store, inbox) == 0, every=0.01)
     allowed = tg.calls_to("getUpdates")[0].params["allowed_updates"]
     assert "edited_message" in allowed
 

@@ -24,7 +24,7 @@ from tests.test_telegram_adapter import (
     count_rows,
     group,
     said,
-    start_adapter,
+    serving,
     user,
 )
 from tests.test_telegram_translation import BOSS as RECORDED_BOSS
@@ -93,11 +93,10 @@ async def fake_telegram() -> AsyncIterator[FakeTelegram]:
 
 @pytest.fixture(name="adapter")
 async def running_adapter(
-    tg: FakeTelegram, dispatcher: Dispatcher
+    tg: FakeTelegram, dispatcher: Dispatcher, store: Store
 ) -> AsyncIterator[TelegramAdapter]:
-    adapter = await start_adapter(tg, dispatcher)
-    yield adapter
-    await adapter.stop()
+    async with serving(tg, dispatcher, store) as adapter:
+        yield adapter
 
 
 def last_message_id(tg: FakeTelegram, chat_id: int = GROUP) -> int:

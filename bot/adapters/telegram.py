@@ -1,8 +1,9 @@
 """The Telegram adapter: python-telegram-bot 22 on the shared event loop.
 
-Updates arrive through telegram_receiving (kept in the inbox before Telegram forgets them),
-become Events in telegram_updates, and are answered here within Telegram's limits
-(telegram_limits).
+Updates arrive through telegram_receiving (kept in the inbox before Telegram forgets them) and
+become Events in telegram_updates; the core writes their answers to the outbox, and the sender
+posts them through this adapter's messenger (telegram_messenger). A button's answer for the
+presser alone is shown here at once, as an alert.
 """
 
 from __future__ import annotations
@@ -18,45 +19,36 @@ from telegram import (
     BotCommand,
     BotCommandScopeAllChatAdministrators,
     ChatMember,
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
-    ReplyParameters,
     Update,
 )
-from telegram.constants import ParseMode
-from telegram.error import BadRequest, ChatMigrated, InvalidToken, NetworkError, TelegramError
+from telegram.error import InvalidToken, TelegramError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
     ContextTypes,
     TypeHandler,
 )
-from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential
 
 from bot.adapters.failure import Failure
-from bot.adapters.splitting import shorten, split_telegram_html
-from bot.adapters.telegram_limits import PerChatOrder, TelegramLimits
+from bot.adapters.splitting import shorten
+from bot.adapters.telegram_limits import PerChatOrder
+from bot.adapters.telegram_messenger import TelegramMessenger
 from bot.adapters.telegram_receiving import Receiver, TelegramOptions, refused
-from bot.adapters.telegram_updates import PLATFORM, Incoming, inbox_id, read_update, with_admin
-from bot.rendering import Renderer, plain_text, telegram_html
+from bot.adapters.telegram_updates import PLATFORM, inbox_id, read_update, with_admin
+from bot.rendering import Renderer, plain_text
+from handlers.ports import Chats, Deliveries, Inbox, Polls
 from handlers.router import Dispatcher, Outcome
-from handlers.types import Event, EventKind, PollSpec, Reply, Visibility
+from handlers.types import Visibility
 
-__all__ = ["TelegramAdapter", "TelegramOptions"]
+__all__ = ["TelegramAdapter", "TelegramMessenger", "TelegramOptions"]
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 ADMIN_CACHE_SECONDS = 300  # "briefly": a demoted admin loses their rights within 5 minutes
 ALERT_LIMIT = 200  # Telegram's limit for answerCallbackQuery text
-BUTTON_DATA_LIMIT = 64  # bytes of callback_data
 # Telegram's language codes for the menus, per locale of ours.
 MENU_LANGUAGES = {"en": "en", "zh_CN": "zh"}
-
-
-def _transient(error: BaseException) -> bool:
-    # BadRequest is a NetworkError in PTB, but sending it again cannot help.
-    return isinstance(error, NetworkError) and not isinstance(error, BadRequest)
 
 
 class TelegramAdapter:
@@ -67,20 +59,27 @@ class TelegramAdapter:
         dispatcher: Dispatcher,
         options: TelegramOptions,
         *,
+        inbox: Inbox,
+        chats: Chats,
+        polls: Polls,
+        deliveries: Deliveries,
         default_locale: str,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._dispatcher = dispatcher
         self._options = options
+        self._inbox = inbox
+        self._chats = chats
+        self._deliveries = deliveries
         self._default_locale = default_locale
         self._clock = clock
-        self._html = Renderer(telegram_html)
         self._plain = Renderer(plain_text)
+        # No PTB rate limiter: every message goes through the outbox, whose sender keeps
+        # Telegram's limits and waits out 429s itself; a stop never waits on a limiter.
         builder = (
             ApplicationBuilder()
             .token(options.token)
             .updater(None)
-            .rate_limiter(TelegramLimits() if options.flood_limits else TelegramLimits.unlimited())
             .concurrent_updates(PerChatOrder())
         )
         if options.base_url:
@@ -93,14 +92,22 @@ class TelegramAdapter:
         )
         self._warned: set[str] = set()
         self._failure = Failure()
+        self._messenger = TelegramMessenger(
+            self.bot, chats=chats, polls=polls, limits=options.limits
+        )
         self._receiver = Receiver(
-            self.bot, dispatcher, self.application.update_queue, options, self._failure
+            self.bot, inbox, self.application.update_queue, options, self._failure
         )
 
     @property
     def bot(self) -> Bot:
-        """PTB's bot (with the rate limiter in front of every call)."""
+        """PTB's bot."""
         return cast(Bot, self.application.bot)
+
+    @property
+    def messenger(self) -> TelegramMessenger:
+        """What sends the outbox's Telegram messages, for the sender (usable once started)."""
+        return self._messenger
 
     async def start(self) -> None:
         """Connect (getMe), publish the command menus, replay the inbox, start receiving.
@@ -144,11 +151,11 @@ class TelegramAdapter:
             update, bot_username=self.bot.username, bot_id=self.bot.id, now=self._clock()
         )
         if incoming is None:
-            await self._dispatcher.drop_arrival(inbox_id(update.update_id))
+            await self._inbox.drop(inbox_id(update.update_id))
             return
         if incoming.migrated is not None:
             old, new = incoming.migrated
-            await self._dispatcher.chat_moved(PLATFORM, old_chat_id=old, new_chat_id=new)
+            await self._chats.moved(PLATFORM, old_chat_id=old, new_chat_id=new)
         first = incoming.events[0] if incoming.events else None
         if incoming.wants_admin_check and first and self._dispatcher.asks_who_is_admin(first):
             # Only for commands whose answer depends on it: a check-in needs no round trip.
@@ -158,9 +165,10 @@ class TelegramAdapter:
             incoming = with_admin(incoming, is_admin)
         for event in incoming.events:
             outcome = await self._dispatcher.handle(event)
-            await self._answer(event, incoming, outcome)
+            if incoming.callback_query_id is not None:
+                await self._answer_button(incoming.callback_query_id, outcome)
         if not incoming.events or not all(event.from_inbox for event in incoming.events):
-            await self._dispatcher.drop_arrival(inbox_id(update.update_id))
+            await self._inbox.drop(inbox_id(update.update_id))
 
     async def _is_admin(self, chat_id: int, user_id: int) -> bool | None:
         """Whether Telegram says the user is an admin of the chat; None when it could not say."""
@@ -181,101 +189,22 @@ class TelegramAdapter:
 
     # Answering ---------------------------------------------------------------------------------
 
-    async def _answer(self, event: Event, incoming: Incoming, outcome: Outcome) -> None:
+    async def _answer_button(self, query_id: str, outcome: Outcome) -> None:
+        """Stop the button's spinner. An answer for the presser alone is shown as an alert, and
+        is then delivered; any other answer is left to the sender, which posts it in the chat."""
         reply = outcome.reply
-        if incoming.callback_query_id is not None:
-            alert = None
-            if reply is not None and reply.visibility is Visibility.PRIVATE:
-                alert = shorten(self._plain.render(reply), ALERT_LIMIT)
-            await self._optional(
-                "answerCallbackQuery",
-                self.bot.answer_callback_query(
-                    incoming.callback_query_id, text=alert, show_alert=alert is not None
-                ),
-            )
-            if alert is not None:
-                return
-        if reply is None or event.kind is EventKind.VOTE:
-            return  # a native poll vote names no chat to answer in
-        await self.send(int(event.chat.chat_id), reply, reply_to=incoming.message_id)
-
-    async def send(self, chat_id: int, reply: Reply, *, reply_to: int | None = None) -> None:
-        """Post a reply in a chat: a native poll, or text (split to fit) with its buttons."""
-        if reply.poll is not None and await self._send_poll(chat_id, reply.poll):
-            return
-        chunks = split_telegram_html(self._html.render(reply))
-        markup = self._keyboard(reply)
-        for index, chunk in enumerate(chunks):
-            last = index == len(chunks) - 1
-            await self._send_text(
-                chat_id,
-                chunk,
-                markup if last else None,
-                reply_to if index == 0 else None,
-            )
-        if reply.ends_poll:
-            await self._optional("stopPoll", self.bot.stop_poll(chat_id, int(reply.ends_poll)))
-
-    async def _send_text(
-        self,
-        chat_id: int,
-        text: str,
-        markup: InlineKeyboardMarkup | None,
-        reply_to: int | None,
-    ) -> None:
-        quote = ReplyParameters(reply_to, allow_sending_without_reply=True) if reply_to else None
-        try:
-            # 429s are waited out and retried by the rate limiter; dropped connections and 5xx
-            # are retried here; a refusal (400/403) is final and logged.
-            async for attempt in AsyncRetrying(
-                retry=retry_if_exception(_transient),
-                stop=stop_after_attempt(5),
-                wait=wait_exponential(multiplier=0.5, max=10),
-                reraise=True,
-            ):
-                with attempt:
-                    await self.bot.send_message(
-                        chat_id,
-                        text,
-                        parse_mode=ParseMode.HTML,
-                        reply_markup=markup,
-                        reply_parameters=quote,
-                    )
-        except ChatMigrated as moved:
-            # A group that became a supergroup: send there (its first message moves the group).
-            await self._send_text(moved.new_chat_id, text, markup, None)
-        except TelegramError as error:
-            log.error("telegram send failed", extra={"chat_id": chat_id, "error": str(error)})
-
-    async def _send_poll(self, chat_id: int, poll: PollSpec) -> bool:
-        # Poll text is shown as typed, less what the renderer keeps off every screen (control
-        # and invisible characters); a poll that no longer fits goes out as text with buttons.
-        question, options = plain_text(poll.question), [plain_text(o) for o in poll.options]
-        if not question.strip() or len(set(options)) != len(options) or "" in options:
-            return False
-        message = await self._optional(
-            "sendPoll",
-            self.bot.send_poll(chat_id, question, options, is_anonymous=False),
+        alert = None
+        if reply is not None and reply.visibility is Visibility.PRIVATE:
+            alert = shorten(self._plain.render(reply), ALERT_LIMIT)
+        answered = await self._optional(
+            "answerCallbackQuery",
+            self.bot.answer_callback_query(query_id, text=alert, show_alert=alert is not None),
         )
-        if message is None or message.poll is None:
-            return False  # the caller falls back to text with buttons
-        await self._dispatcher.poll_posted(
-            poll.poll_id, native_id=message.poll.id, message_id=str(message.message_id)
-        )
-        return True
-
-    def _keyboard(self, reply: Reply) -> InlineKeyboardMarkup | None:
-        rows = [
-            [
-                InlineKeyboardButton(
-                    shorten(self._plain.render(Reply(c.label, c.context, reply.locale)), 64),
-                    callback_data=c.command,
-                )
-            ]
-            for c in reply.choices
-            if len(c.command.encode()) <= BUTTON_DATA_LIMIT
-        ]
-        return InlineKeyboardMarkup(rows) if rows else None
+        if alert is not None and answered:
+            await self._deliveries.answered(outcome.queued)
+        else:
+            # Not shown (or nothing private to show): the sender sends it now, not in 30 s.
+            await self._deliveries.unhold(outcome.queued)
 
     async def _publish_menus(self) -> None:
         menu = self._dispatcher.command_menu()

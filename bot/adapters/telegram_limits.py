@@ -1,82 +1,31 @@
-"""How fast and in what order the Telegram adapter talks: Telegram's flood limits, and one
-chat's updates handled in the order they came."""
+"""How fast and in what order the Telegram adapter talks: Telegram's flood limits, as the
+outbox's sender keeps them, and one chat's updates handled in the order they came."""
 
 from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable
 from typing import Any
 
-from aiolimiter import AsyncLimiter
-from cachetools import LRUCache
 from telegram import Update
-from telegram.ext import AIORateLimiter, BaseUpdateProcessor
+from telegram.ext import BaseUpdateProcessor
 
-# Bot API methods that carry a chat_id but post nothing into the chat.
-_NOT_MESSAGES = frozenset({"getChatMember", "getChat", "answerCallbackQuery", "stopPoll"})
+from bot.delivery.messenger import Limits, Rate
 
-
-class TelegramLimits(AIORateLimiter):
-    """Telegram's flood limits: PTB's AIORateLimiter keeps 30 messages/s overall and 20/min per
-    group and retries 429s after `retry_after`; this adds about one message a second per private
-    chat, which it leaves out."""
-
-    def __init__(
-        self,
-        *,
-        max_retries: int = 10,
-        overall_per_second: float = 30,
-        group_per_minute: float = 20,
-        private_per_second: float = 1.0,
-    ) -> None:
-        super().__init__(
-            overall_max_rate=overall_per_second,
-            group_max_rate=group_per_minute,
-            max_retries=max_retries,
-        )
-        self._private_rate = private_per_second
-        self._private: LRUCache[int, AsyncLimiter] = LRUCache(maxsize=4096)
-
-    @classmethod
-    def unlimited(cls) -> TelegramLimits:
-        """No flood limits, 429s still retried: for measuring the adapter against a fake."""
-        return cls(overall_per_second=0, group_per_minute=0, private_per_second=0)
-
-    async def process_request(
-        self,
-        callback: Callable[..., Coroutine[Any, Any, Any]],
-        args: Any,
-        kwargs: dict[str, Any],
-        endpoint: str,
-        data: dict[str, Any],
-        rate_limit_args: int | None,
-    ) -> Any:
-        chat_id = data.get("chat_id")
-        if endpoint in _NOT_MESSAGES and chat_id is not None:
-            # Telegram's per-chat limits are about messages; an admin lookup must not eat a
-            # group's 20 messages a minute. Without chat_id only the retry logic applies.
-            data = {key: value for key, value in data.items() if key != "chat_id"}
-            chat_id = None
-        if isinstance(chat_id, int) and chat_id > 0 and self._private_rate:
-            limiter = self._private.get(chat_id)
-            if limiter is None:
-                limiter = self._private[chat_id] = AsyncLimiter(self._private_rate, 1)
-            inner = callback
-
-            async def limited(*a: Any, **k: Any) -> Any:
-                async with limiter:
-                    return await inner(*a, **k)
-
-            callback = limited
-        return await super().process_request(
-            callback, args, kwargs, endpoint, data, rate_limit_args
-        )
+# Telegram's limits (its FAQ): about 30 messages a second in all, 20 a minute into one group,
+# about one a second into one private chat. A group gets at most 5 at once; the rest of its
+# minute is spread out, so answers that come later are not all held back to the next minute.
+# Nothing in the adapter waits on them: the sender does, and a stop never waits on a limiter.
+TELEGRAM_LIMITS = Limits(overall=Rate(30, 1), group=Rate(20, 60), private=Rate(1, 1), group_burst=5)
+# No limits at all: for measuring the adapter against a fake (bench/).
+NO_LIMITS = Limits(overall=Rate(0, 1), group=Rate(0, 60), private=Rate(0, 1))
 
 
 class PerChatOrder(BaseUpdateProcessor):
-    """Updates from different chats run concurrently (one slow send must not hold up the
-    rest); updates from one chat run in order, so answers come in the order asked."""
+    """Updates from different chats run concurrently (one slow admin lookup must not hold up
+    the rest); updates from one chat run in order, so their answers reach the outbox, and the
+    chat, in the order asked."""
 
     def __init__(self, max_concurrent_updates: int = 32) -> None:
         # PTB takes its own slot before do_process_update runs: were that the real limit, 32

@@ -28,8 +28,10 @@ from telegram import Bot, Update
 from telegram.error import InvalidToken, RetryAfter, TelegramError
 
 from bot.adapters.failure import Failure, TokenRefused
+from bot.adapters.telegram_limits import TELEGRAM_LIMITS
 from bot.adapters.telegram_updates import PLATFORM, inbox_id
-from handlers.router import Dispatcher
+from bot.delivery.messenger import Limits
+from handlers.ports import Inbox
 
 log = logging.getLogger(__name__)
 
@@ -53,8 +55,8 @@ class TelegramOptions:
     webhook_port: int = 8443
     webhook_secret: str | None = None
     poll_timeout: int = 10  # seconds a getUpdates long poll is held open
-    # Telegram's flood limits. Off only to measure the adapter against a fake (bench/).
-    flood_limits: bool = True
+    # Telegram's flood limits, as the outbox's sender keeps them (the operator may lower them).
+    limits: Limits = TELEGRAM_LIMITS
     # Seconds of the back-off after failed getUpdates: 2, 4, 8 ... 64 units. Tests shrink it.
     retry_unit: float = 1.0
     token_check_seconds: float = TOKEN_CHECK_SECONDS
@@ -75,13 +77,13 @@ class Receiver:
     def __init__(
         self,
         bot: Bot,
-        dispatcher: Dispatcher,
+        inbox: Inbox,
         queue: asyncio.Queue[object],
         options: TelegramOptions,
         failure: Failure,
     ) -> None:
         self._bot = bot
-        self._dispatcher = dispatcher
+        self._inbox = inbox
         self._queue = queue
         self._options = options
         self._failure = failure
@@ -90,7 +92,7 @@ class Receiver:
 
     async def start(self) -> None:
         """Replay what the inbox kept from the last run, then start receiving."""
-        for _, payload in await self._dispatcher.pending_arrivals(PLATFORM):
+        for _, payload in await self._inbox.pending(PLATFORM):
             await self._queue.put(Update.de_json(json.loads(payload), self._bot))
         if self._options.mode == "webhook":
             await self._start_webhook()
@@ -160,7 +162,7 @@ class Receiver:
                 log.debug("telegram token check failed", extra={"error": str(error)})
 
     async def _keep(self, updates: Sequence[Update]) -> None:
-        await self._dispatcher.keep_arrivals(
+        await self._inbox.keep(
             PLATFORM, [(inbox_id(update.update_id), update.to_json()) for update in updates]
         )
 

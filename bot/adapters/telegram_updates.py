@@ -23,8 +23,6 @@ class Incoming:
     events: tuple[Event, ...]
     # For a button press: the callback query to answer (Telegram spins the button until then).
     callback_query_id: str | None = None
-    # The message to answer to, where there is one.
-    message_id: int | None = None
     # Whether the events need to know if the actor is an admin (commands and buttons in groups).
     wants_admin_check: bool = False
     # A group became a supergroup: (old chat id, new chat id). Its community goes with it.
@@ -169,6 +167,7 @@ def _message(
         private_reply=chat.private,
         from_inbox=True,
         addressed=event.addressed or _replies_to(message, bot_id),
+        message_id=str(message.message_id),  # the answer quotes it
         **elsewhere,
     )
     if event.kind is EventKind.COMMAND:
@@ -177,7 +176,7 @@ def _message(
         event = replace(event, target=_replied_author(message, bot_id), mentions=_mentions(message))
     # Only a person can be looked up: a chat speaking is an admin exactly when it is the group.
     asks = event.kind is EventKind.COMMAND and not chat.private and not actor.anonymous
-    return Incoming(update_id, (event,), message_id=message.message_id, wants_admin_check=asks)
+    return Incoming(update_id, (event,), wants_admin_check=asks)
 
 
 def _edited(update_id: int, event_id: str, message: Message, bot_id: int) -> Incoming | None:
@@ -203,9 +202,10 @@ def _edited(update_id: int, event_id: str, message: Message, bot_id: int) -> Inc
         private_reply=chat.private,
         addressed=chat.private or _replies_to(message, bot_id),
         from_inbox=True,
+        message_id=str(message.message_id),
         **elsewhere,
     )
-    return Incoming(update_id, (event,), message_id=message.message_id)
+    return Incoming(update_id, (event,))
 
 
 def _shown_from_elsewhere(message: Message, actor: AccountRef) -> dict[str, Any]:
@@ -255,7 +255,9 @@ def _button(
         occurred_at=now,
         bot_username=bot_username,
     )
-    event = replace(pressed, from_inbox=True)
+    # The adapter answers the press itself (an alert for the presser alone): the outbox keeps
+    # the answer back until it says whether it did.
+    event = replace(pressed, from_inbox=True, answered_inline=True)
     return Incoming(
         update_id, (event,), callback_query_id=query.id, wants_admin_check=not chat.private
     )

@@ -1,0 +1,205 @@
+"""The outbox's messages sent on Telegram: the Messenger for python-telegram-bot.
+
+Each message is rendered now, in its locale, as Telegram HTML, and cut into messages Telegram
+takes; a native poll, an edit and the end of a poll degrade where Telegram will not have them.
+Telegram's errors are said in the sender's words: wait (429 with its retry_after; a dropped
+connection, a timeout or a 5xx: back off) or give up (403: removed from the group or blocked;
+400: chat not found, ...). Nothing here waits or retries: the sender keeps the limits.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from cachetools import LRUCache
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, ReplyParameters
+from telegram.constants import ParseMode
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
+
+from bot.adapters.splitting import shorten, split_telegram_html
+from bot.adapters.telegram_limits import TELEGRAM_LIMITS
+from bot.adapters.telegram_updates import PLATFORM
+from bot.delivery.messenger import Limits, Refused, RetryLater
+from bot.rendering import Renderer, plain_text, telegram_html
+from community.outbox import Kind, Outgoing
+from handlers.ports import Chats, Polls
+from handlers.types import PollSpec, Reply
+
+log = logging.getLogger(__name__)
+
+BUTTON_DATA_LIMIT = 64  # bytes of callback_data
+BUTTON_TEXT_LIMIT = 64
+# What Telegram says when the message to edit is gone (deleted, too old, not the bot's):
+# the new words are posted as a new message instead.
+_GONE = ("message to edit not found", "message can't be edited", "message_id_invalid")
+_NOT_MODIFIED = "message is not modified"  # the edit says what the message says already
+
+
+def meaning(error: TelegramError) -> RetryLater | Refused:
+    """What a Telegram error means for a message: try again (when), or never."""
+    if isinstance(error, RetryAfter):
+        after = error.retry_after
+        seconds = after.total_seconds() if isinstance(after, timedelta) else float(after)
+        return RetryLater(error.message, after=seconds)
+    if isinstance(error, NetworkError) and not isinstance(error, BadRequest):
+        return RetryLater(error.message)  # a dropped connection, a timeout, a 5xx
+    if isinstance(error, InvalidToken):
+        # The token, not this message: the receiver notices and stops the adapter.
+        return RetryLater(error.message)
+    return Refused(error.message)  # 403 kicked or blocked, 400 chat not found, ...
+
+
+class TelegramMessenger:
+    """Sends the outbox's messages through PTB's bot; see bot.delivery.messenger.Messenger."""
+
+    platform = PLATFORM
+
+    def __init__(
+        self, bot: Bot, *, chats: Chats, polls: Polls, limits: Limits = TELEGRAM_LIMITS
+    ) -> None:
+        self.limits = limits
+        self._bot = bot
+        self._chats = chats
+        self._polls = polls
+        self._html = Renderer(telegram_html)
+        self._plain = Renderer(plain_text)
+        # The parts of a long text already posted, by outbox id: sent again after a 429 on
+        # its third part, it goes on from the third part (within this process).
+        self._posted: LRUCache[int, list[str]] = LRUCache(maxsize=4096)
+        self._degraded: set[str] = set()
+
+    async def send(self, message: Outgoing) -> tuple[str, ...]:
+        """Send one message; the ids of the messages posted (or edited). Raises RetryLater or
+        Refused."""
+        try:
+            try:
+                return await self._send(int(message.chat_id), message)
+            except ChatMigrated as moved:
+                # A group that became a supergroup: it lives on under the new id.
+                new = str(moved.new_chat_id)
+                await self._chats.moved(PLATFORM, old_chat_id=message.chat_id, new_chat_id=new)
+                return await self._send(int(new), message)
+        except TelegramError as error:
+            raise meaning(error) from error
+
+    async def _send(self, chat_id: int, message: Outgoing) -> tuple[str, ...]:
+        reply = message.reply
+        if message.kind is Kind.END_POLL:
+            await self._stop_poll(chat_id, reply.ends_poll or message.edits, required=True)
+            return ()
+        posted: tuple[str, ...] = ()
+        if message.kind is Kind.EDIT and message.edits:
+            posted = await self._edit(chat_id, message.edits, reply)
+        elif reply.poll is not None:
+            posted = await self._send_poll(chat_id, reply.poll)
+        if not posted:
+            posted = await self._post(chat_id, message)
+        if reply.ends_poll:
+            await self._stop_poll(chat_id, reply.ends_poll, required=False)
+        return posted
+
+    async def _post(self, chat_id: int, message: Outgoing) -> tuple[str, ...]:
+        """Text cut to fit: the first part quotes the asking message, the last has the buttons."""
+        chunks = split_telegram_html(self._html.render(message.reply))
+        markup = self._keyboard(message.reply)
+        posted = self._posted.setdefault(message.id, [])
+        for index in range(len(posted), len(chunks)):
+            quote = None
+            if index == 0 and message.reply_to:
+                quote = ReplyParameters(int(message.reply_to), allow_sending_without_reply=True)
+            sent = await self._bot.send_message(
+                chat_id,
+                chunks[index],
+                parse_mode=ParseMode.HTML,
+                reply_markup=markup if index == len(chunks) - 1 else None,
+                reply_parameters=quote,
+            )
+            posted.append(str(sent.message_id))
+        self._posted.pop(message.id, None)
+        return tuple(posted)
+
+    async def _edit(self, chat_id: int, message_id: str, reply: Reply) -> tuple[str, ...]:
+        """New words for a message posted before; () when they must go out as a new message
+        (the old one is gone, or the words no longer fit in one)."""
+        chunks = split_telegram_html(self._html.render(reply))
+        if len(chunks) != 1:
+            return ()
+        try:
+            await self._bot.edit_message_text(
+                chunks[0],
+                chat_id=chat_id,
+                message_id=int(message_id),
+                parse_mode=ParseMode.HTML,
+                reply_markup=self._keyboard(reply),
+            )
+        except BadRequest as error:
+            said = error.message.lower()
+            if any(gone in said for gone in _GONE):
+                return ()
+            if _NOT_MODIFIED not in said:
+                raise
+        return (message_id,)
+
+    async def _send_poll(self, chat_id: int, poll: PollSpec) -> tuple[str, ...]:
+        """A native poll; () when Telegram will not have it (the caller posts text and buttons).
+        Poll text is shown as typed, less what the renderer keeps off every screen."""
+        question, options = plain_text(poll.question), [plain_text(o) for o in poll.options]
+        if not question.strip() or len(set(options)) != len(options) or "" in options:
+            return ()
+        try:
+            sent = await self._bot.send_poll(chat_id, question, options, is_anonymous=False)
+        except (BadRequest, InvalidToken) as error:
+            # Too long for a poll, or a Bot API server without polls (404): buttons instead.
+            self._degrade("sendPoll", error)
+            return ()
+        if sent.poll is None:
+            return ()
+        await self._polls.posted(
+            poll.poll_id, native_id=sent.poll.id, message_id=str(sent.message_id)
+        )
+        return (str(sent.message_id),)
+
+    async def _stop_poll(self, chat_id: int, message_id: str | None, *, required: bool) -> None:
+        """Close a native poll. Its results are said in words anyway: a poll that is gone or
+        closed already is no failure; a network error is, where closing is all there is to do."""
+        if not message_id:
+            return
+        try:
+            await self._bot.stop_poll(chat_id, int(message_id))
+        except TelegramError as error:
+            if required and isinstance(meaning(error), RetryLater):
+                raise
+            self._degrade("stopPoll", error)
+
+    def _keyboard(self, reply: Reply) -> InlineKeyboardMarkup | None:
+        rows = [
+            [
+                InlineKeyboardButton(
+                    shorten(
+                        self._plain.render(Reply(c.label, c.context, reply.locale)),
+                        BUTTON_TEXT_LIMIT,
+                    ),
+                    callback_data=c.command,
+                )
+            ]
+            for c in reply.choices
+            if len(c.command.encode()) <= BUTTON_DATA_LIMIT
+        ]
+        return InlineKeyboardMarkup(rows) if rows else None
+
+    def _degrade(self, method: str, error: TelegramError) -> None:
+        """Say once per method that Telegram would not have it and the bot did without."""
+        if method not in self._degraded:
+            self._degraded.add(method)
+            log.warning(
+                "telegram method failed; carrying on without it",
+                extra={"method": method, "error": error.message},
+            )
