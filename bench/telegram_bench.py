@@ -110,12 +110,13 @@ async def bot(url: str, pipe: Connection) -> tuple[float, list[float]]:
     deliveries = Deliveries(store)
     adapter = TelegramAdapter(
         dispatcher,
-        TelegramOptions(token="1:BENCH", base_url=base_url, limits=NO_LIMITS),
+        TelegramOptions(token="1:BENCH", base_url=base_url),
         inbox=Inbox(store),
         chats=Chats(store),
         polls=Polls(store),
         deliveries=deliveries,
         default_locale="en",
+        limits=NO_LIMITS,
     )
     await adapter.start()
     senders.append(Sender(adapter.messenger, deliveries))

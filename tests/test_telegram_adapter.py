@@ -40,7 +40,7 @@ def telegram_adapter(
 ) -> TelegramAdapter:
     """The adapter as `run` wires it. No flood limits unless asked: tests count messages, and
     Telegram's limits are the fake's and the sender's to test."""
-    chosen: dict[str, Any] = {"poll_timeout": 1, "limits": NO_LIMITS} | options
+    chosen: dict[str, Any] = {"poll_timeout": 1} | options
     return TelegramAdapter(
         dispatcher,
         TelegramOptions(token=TOKEN, base_url=tg.base_url, **chosen),
@@ -49,6 +49,7 @@ def telegram_adapter(
         polls=Polls(store),
         deliveries=Deliveries(store),
         default_locale="en",
+        limits=NO_LIMITS,
     )
 
 

@@ -31,10 +31,11 @@ from telegram.ext import (
 
 from bot.adapters.failure import Failure
 from bot.adapters.splitting import shorten
-from bot.adapters.telegram_limits import PerChatOrder
+from bot.adapters.telegram_limits import TELEGRAM_LIMITS, PerChatOrder
 from bot.adapters.telegram_messenger import TelegramMessenger
 from bot.adapters.telegram_receiving import Receiver, TelegramOptions, refused
 from bot.adapters.telegram_updates import PLATFORM, inbox_id, read_update, with_admin
+from bot.delivery.messenger import Limits
 from bot.rendering import Renderer, plain_text
 from handlers.ports import Chats, Deliveries, Inbox, Polls
 from handlers.router import Dispatcher, Outcome
@@ -65,6 +66,7 @@ class TelegramAdapter:
         deliveries: Deliveries,
         default_locale: str,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        limits: Limits = TELEGRAM_LIMITS,
     ) -> None:
         self._dispatcher = dispatcher
         self._options = options
@@ -92,9 +94,8 @@ class TelegramAdapter:
         )
         self._warned: set[str] = set()
         self._failure = Failure()
-        self._messenger = TelegramMessenger(
-            self.bot, chats=chats, polls=polls, limits=options.limits
-        )
+        # Telegram's flood limits, as the sender keeps them (the operator may lower them).
+        self._messenger = TelegramMessenger(self.bot, chats=chats, polls=polls, limits=limits)
         self._receiver = Receiver(
             self.bot, inbox, self.application.update_queue, options, self._failure
         )

@@ -28,9 +28,7 @@ from telegram import Bot, Update
 from telegram.error import InvalidToken, RetryAfter, TelegramError
 
 from bot.adapters.failure import Failure, TokenRefused
-from bot.adapters.telegram_limits import TELEGRAM_LIMITS
 from bot.adapters.telegram_updates import PLATFORM, inbox_id
-from bot.delivery.messenger import Limits
 from handlers.ports import Inbox
 
 log = logging.getLogger(__name__)
@@ -55,8 +53,6 @@ class TelegramOptions:
     webhook_port: int = 8443
     webhook_secret: str | None = None
     poll_timeout: int = 10  # seconds a getUpdates long poll is held open
-    # Telegram's flood limits, as the outbox's sender keeps them (the operator may lower them).
-    limits: Limits = TELEGRAM_LIMITS
     # Seconds of the back-off after failed getUpdates: 2, 4, 8 ... 64 units. Tests shrink it.
     retry_unit: float = 1.0
     token_check_seconds: float = TOKEN_CHECK_SECONDS
