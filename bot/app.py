@@ -130,6 +130,7 @@ def build_adapters(settings: Settings, app: App) -> list[Adapter]:
                 polls=ports.polls,
                 deliveries=ports.deliveries,
                 default_locale=app.community.locale,
+                limits=limits["telegram"],
             )
         )
     if settings.discord_token is not None:
@@ -185,7 +186,8 @@ async def serve(
     adapters: Sequence[Adapter],
     stop: asyncio.Event,
     *,
-    app: App | None = None,
+    deliveries: Deliveries,
+    senders: dict[str, Sender] | None = None,
     settings: SenderSettings | None = None,
 ) -> None:
     """Run every adapter on this one event loop, each with a sender draining its outbox, until
@@ -195,15 +197,16 @@ async def serve(
     watchers: list[asyncio.Task[BaseException]] = []
     stopping = asyncio.ensure_future(stop.wait())
     fatal: BaseException | None = None
+    # The senders by platform (the app's, so that units of work can wake them).
+    running = senders if senders is not None else {}
     try:
         for adapter in adapters:
             await adapter.start()
             started.append(adapter)
             watchers.append(asyncio.ensure_future(adapter.failed()))
-            if app is not None:
-                sender = Sender(adapter.messenger, app.ports.deliveries, settings)
-                app.senders[sender.platform] = sender
-                sender.start()
+            sender = Sender(adapter.messenger, deliveries, settings)
+            running[sender.platform] = sender
+            sender.start()
         log.info("serving", extra={"adapters": len(started)})
         done, _ = await asyncio.wait([stopping, *watchers], return_when=asyncio.FIRST_COMPLETED)
         for watcher in watchers:
@@ -213,10 +216,9 @@ async def serve(
     finally:
         for task in (stopping, *watchers):
             task.cancel()
-        if app is not None:
-            for sender in list(app.senders.values()):
-                await sender.stop()
-            app.senders.clear()
+        for sender in list(running.values()):
+            await sender.stop()
+        running.clear()
         for adapter in reversed(started):
             try:
                 await adapter.stop()

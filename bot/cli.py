@@ -134,7 +134,11 @@ def _serve_platforms(settings: Settings, app: App) -> None:
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
         await serve(
-            build_adapters(settings, app), stop, app=app, settings=sender_settings(settings)
+            build_adapters(settings, app),
+            stop,
+            deliveries=app.ports.deliveries,
+            senders=app.senders,
+            settings=sender_settings(settings),
         )
 
     try:

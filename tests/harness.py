@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
 import itertools
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import TypedDict, Unpack
+from typing import Protocol, TypedDict, TypeVar, Unpack
 
 from sqlalchemy import select
 
+from bot.delivery.messenger import Messenger
+from bot.delivery.sender import Sender, SenderSettings
 from bot.rendering import Renderer, plain_text
 from handlers.parsing import event_from_button, event_from_text
+from handlers.ports import Deliveries
 from handlers.router import Dispatcher, Outcome
 from handlers.types import AccountRef, ChatRef, Event, EventKind, Mention
 from loyalty.ledger import balance, ledger_sum
@@ -197,3 +201,34 @@ def ledger_state(store: Store, platform: str, who: str, community: str = "acme")
     member = member_id(store, platform, who, community)
     assert member is not None, f"{platform}:{who} is no member of {community}"
     return store.read_now(lambda conn: (balance(conn, member), ledger_sum(conn, member)))
+
+
+class Served(Protocol):
+    """An adapter as bot/app.py's serve runs it: started, stopped, with a messenger."""
+
+    @property
+    def messenger(self) -> Messenger: ...
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+A = TypeVar("A", bound=Served)
+
+
+@contextlib.asynccontextmanager
+async def serving_with_sender(
+    adapter: A, deliveries: Deliveries, settings: SenderSettings, *, sending: bool = True
+) -> AsyncIterator[A]:
+    """The adapter started and a sender draining its outbox through its messenger (unless
+    `sending=False`: a test then drains by hand), as bot/app.py runs them; then both stopped."""
+    await adapter.start()
+    sender = Sender(adapter.messenger, deliveries, settings)
+    if sending:
+        sender.start()
+    try:
+        yield adapter
+    finally:
+        await sender.stop()
+        await adapter.stop()

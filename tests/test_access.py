@@ -35,6 +35,9 @@ max_award = 77
 
 [polls]
 vote_points = 5
+
+[announce]
+max_length = 500
 """
 
 

@@ -10,10 +10,13 @@ import pytest
 
 from bot.adapters.discord import DiscordAdapter, DiscordOptions
 from bot.adapters.telegram import TelegramAdapter, TelegramOptions
+from bot.delivery.sender import SenderSettings
+from handlers.ports import Chats, Deliveries, Inbox, Polls
 from handlers.router import Dispatcher
 from tests.conftest import DISCORD_OWNER
 from tests.fakes.discord_api import FakeDiscord, FakeInteraction, SentMessage
 from tests.fakes.telegram_api import FakeTelegram
+from tests.harness import serving_with_sender
 
 GROUP, ALICE_TG, BOSS_TG = -1001, 21, 22
 GUILD, CHANNEL, OWNER = 900_000_000_000_000_001, 900_000_000_000_000_002, 900_000_000_000_000_003
@@ -33,24 +36,31 @@ async def platforms(
         dc.add_member(GUILD, MOD_DC, "mod", manage_guild=True)
         dc.add_member(GUILD, DISCORD_OWNER, "owner")
         with dc.patch_discord():
+            store = dispatcher.store
+            deliveries = Deliveries(store)
             telegram = TelegramAdapter(
                 dispatcher,
                 TelegramOptions(token="1:X", base_url=tg.base_url, poll_timeout=1),
+                inbox=Inbox(store),
+                chats=Chats(store),
+                polls=Polls(store),
+                deliveries=deliveries,
                 default_locale="en",
             )
             discord_ = DiscordAdapter(
                 dispatcher,
                 DiscordOptions(token="fake-token"),
+                polls=Polls(store),
+                deliveries=deliveries,
                 default_locale="en",
                 guild_ready_timeout=0.05,
             )
-            await telegram.start()
-            await discord_.start()
-            try:
+            quick = SenderSettings(poll_seconds=0.02)
+            async with (
+                serving_with_sender(telegram, deliveries, quick),
+                serving_with_sender(discord_, deliveries, quick),
+            ):
                 yield tg, dc
-            finally:
-                await discord_.stop()
-                await telegram.stop()
 
 
 async def telegram_says(tg: FakeTelegram, chat: dict[str, Any], user_id: int, text: str) -> str:

@@ -45,7 +45,7 @@ from tests.fakes.discord_api import (
     FakeLimits,
     SentMessage,
 )
-from tests.harness import Clock
+from tests.harness import Clock, serving_with_sender
 
 GUILD, CHANNEL, OWNER = 800_000_000_000_000_001, 800_000_000_000_000_002, 800_000_000_000_000_003
 ALICE, MOD, BOB = 800_000_000_000_000_011, 800_000_000_000_000_012, 800_000_000_000_000_013
@@ -111,22 +111,13 @@ def make_adapter(
     )
 
 
-@contextlib.asynccontextmanager
-async def running(
+def running(
     dispatcher: Dispatcher, ports: Ports, *, sending: bool = True, **knobs: Any
-) -> AsyncIterator[DiscordAdapter]:
+) -> contextlib.AbstractAsyncContextManager[DiscordAdapter]:
     """The adapter, started (logged in, READY, commands synced), and its sender draining the
     outbox through its messenger (as bot/app.py runs them); then both stopped."""
     adapter = make_adapter(dispatcher, ports, **knobs)
-    sender = Sender(adapter.messenger, ports.deliveries, SENDING)
-    await adapter.start()
-    if sending:
-        sender.start()
-    try:
-        yield adapter
-    finally:
-        await sender.stop()
-        await adapter.stop()
+    return serving_with_sender(adapter, ports.deliveries, SENDING, sending=sending)
 
 
 @contextlib.asynccontextmanager

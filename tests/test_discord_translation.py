@@ -45,7 +45,7 @@ T = 1574227987660800000  # the recorded messages' snowflakes count up from this 
 AT = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)  # ... which Discord made at this time
 EDITED_AT = "2026-11-23T01:01:00.000000+00:00"  # the recorded edits' edited_timestamp
 
-SERVER = ChatRef("discord", str(GUILD), title="Acme Fans")
+SERVER = ChatRef("discord", str(GUILD), title="Acme Fans", needs_channel=True)
 ALICE_DM = ChatRef("discord", f"dm:{ALICE_ID}", title="alice", private=True)
 # Where an answer goes: the channel an event happened in (a server is no channel).
 CHANNEL_OF = {SERVER: str(GENERAL), ALICE_DM: str(ALICE_DM_CHANNEL)}

@@ -19,7 +19,10 @@ from bot.adapters.discord import DiscordAdapter, DiscordOptions
 from bot.adapters.failure import TokenRefused
 from bot.adapters.telegram import TelegramAdapter, TelegramOptions
 from bot.app import serve
+from bot.delivery.sender import SenderSettings
+from handlers.ports import Chats, Deliveries, Inbox, Polls
 from handlers.router import Dispatcher
+from storage.store import Store
 from tests.conftest import DISCORD_OWNER
 from tests.fakes.discord_api import FakeDiscord
 from tests.fakes.process import BotProcess, gave_up
@@ -49,22 +52,36 @@ async def dc() -> AsyncIterator[FakeDiscord]:
 
 def telegram_adapter(tg: FakeTelegram, dispatcher: Dispatcher, **options: Any) -> TelegramAdapter:
     settings = TelegramOptions(token=TOKEN, base_url=tg.base_url, poll_timeout=1, **options)
-    return TelegramAdapter(dispatcher, settings, default_locale="en")
+    store = dispatcher.store
+    return TelegramAdapter(
+        dispatcher,
+        settings,
+        inbox=Inbox(store),
+        chats=Chats(store),
+        polls=Polls(store),
+        deliveries=Deliveries(store),
+        default_locale="en",
+    )
 
 
 def discord_adapter(dispatcher: Dispatcher) -> DiscordAdapter:
     return DiscordAdapter(
         dispatcher,
         DiscordOptions(token=DISCORD_TOKEN),
+        polls=Polls(dispatcher.store),
+        deliveries=Deliveries(dispatcher.store),
         default_locale="en",
         guild_ready_timeout=0.05,
     )
 
 
-def serving(adapter: TelegramAdapter | DiscordAdapter) -> asyncio.Task[None]:
-    """`serve` with this one adapter (it starts it), as `run` does, until the test cancels it
-    or the adapter fails."""
-    return asyncio.ensure_future(serve([adapter], asyncio.Event()))
+def serving(adapter: TelegramAdapter | DiscordAdapter, store: Store) -> asyncio.Task[None]:
+    """`serve` with this one adapter (it starts it) and its sender, as `run` does, until the
+    test cancels it or the adapter fails."""
+    quick = SenderSettings(poll_seconds=0.02)
+    return asyncio.ensure_future(
+        serve([adapter], asyncio.Event(), deliveries=Deliveries(store), settings=quick)
+    )
 
 
 # Telegram ------------------------------------------------------------------------------------
@@ -100,7 +117,7 @@ async def test_a_telegram_token_refused_at_start_stops_run_with_one_line(
 async def test_telegram_5xx_while_polling_is_retried_until_it_recovers(
     tg: FakeTelegram, dispatcher: Dispatcher
 ) -> None:
-    served = serving(telegram_adapter(tg, dispatcher, retry_unit=0.01))
+    served = serving(telegram_adapter(tg, dispatcher, retry_unit=0.01), dispatcher.store)
     try:
         await tg.wait_for_call("getUpdates")
         tg.fail("getUpdates", 502, "Bad Gateway")
@@ -126,7 +143,7 @@ async def test_a_telegram_token_revoked_in_webhook_mode_is_noticed(
         webhook_port=unused_tcp_port,
         token_check_seconds=0.05,
     )
-    served = serving(adapter)
+    served = serving(adapter, dispatcher.store)
     await tg.wait_for(lambda t: len(t.calls_to("getMe")) >= 2)  # checked, and all is well
     assert not served.done()
     tg.revoke_token()  # Telegram just stops calling the webhook: only a check can tell
@@ -141,7 +158,7 @@ async def test_a_discord_token_revoked_while_connected_stops_serve(
     dc: FakeDiscord, dispatcher: Dispatcher
 ) -> None:
     adapter = discord_adapter(dispatcher)
-    served = serving(adapter)
+    served = serving(adapter, dispatcher.store)
     await dc.wait_for(lambda: bool(dc.commands.get(None)))  # started: ready, commands synced
     await dc.revoke_token()  # the gateway closes with 4004 Authentication failed
     with pytest.raises(TokenRefused, match="DISCORD_TOKEN"):
@@ -152,7 +169,7 @@ async def test_a_discord_token_revoked_while_connected_stops_serve(
 async def test_a_discord_reconnect_is_not_a_failure(
     dc: FakeDiscord, dispatcher: Dispatcher
 ) -> None:
-    served = serving(discord_adapter(dispatcher))
+    served = serving(discord_adapter(dispatcher), dispatcher.store)
     try:
         await dc.wait_for(lambda: bool(dc.commands.get(None)))
         await dc.request_reconnect()  # discord.py resumes by itself

@@ -3,9 +3,9 @@ updates in through the inbox, answers out through the outbox and its sender."""
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
 import aiohttp
@@ -21,6 +21,7 @@ from storage.schema import checkins, inbox, ledger, link_codes, outbox, processe
 from storage.store import Store
 from tests.conftest import TELEGRAM_OWNER
 from tests.fakes.telegram_api import FakeTelegram
+from tests.harness import serving_with_sender
 
 TOKEN = "123456:TEST-token"
 GROUP = -1001
@@ -53,21 +54,12 @@ def telegram_adapter(
     )
 
 
-@asynccontextmanager
-async def serving(
+def serving(
     tg: FakeTelegram, dispatcher: Dispatcher, store: Store, *, sending: bool = True, **options: Any
-) -> AsyncIterator[TelegramAdapter]:
+) -> contextlib.AbstractAsyncContextManager[TelegramAdapter]:
     """The adapter started, with a sender draining its outbox (unless `sending=False`)."""
     adapter = telegram_adapter(tg, dispatcher, store, **options)
-    await adapter.start()
-    sender = Sender(adapter.messenger, Deliveries(store), SENDER)
-    if sending:
-        sender.start()
-    try:
-        yield adapter
-    finally:
-        await sender.stop()
-        await adapter.stop()
+    return serving_with_sender(adapter, Deliveries(store), SENDER, sending=sending)
 
 
 @pytest.fixture

@@ -1051,8 +1051,8 @@ class FakeDiscord:
             # Autocomplete is answered with choices only; a modal opens from a command or a
             # component, never from a modal (or autocomplete).
             return _error(400, 40043, "Interaction response type not valid for this interaction")
-        if rtype == 9 and (bad := _bad_modal(data)) is not None:
-            err = {"code": "COMPONENT_INVALID", "message": bad}
+        if rtype == 9 and (wrong := _bad_modal(data)) is not None:
+            err = {"code": "COMPONENT_INVALID", "message": wrong}
             return _error(400, 50035, "Invalid Form Body", errors={"data": {"_errors": [err]}})
         choices = data.get("choices") or []
         if rtype == 8 and (len(choices) > 25 or any(
