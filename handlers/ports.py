@@ -94,12 +94,13 @@ class Deliveries:
         return self._clock()
 
     async def due(self, platform: str, limit: int) -> list[Outgoing]:
-        """The platform's messages ready to send, oldest first."""
-        return await self._store.write(due, platform, self._clock(), limit)
+        """The platform's messages ready to send, oldest first. Read on the reader pool: the
+        writer's time is the events' (a committed row is seen by the next read)."""
+        return await self._store.read(due, platform, self._clock(), limit)
 
     async def next_due(self, platform: str) -> datetime | None:
         """When the earliest message still pending may go (None: none is pending)."""
-        return await self._store.write(next_due, platform)
+        return await self._store.read(next_due, platform)
 
     async def sent(self, delivered: Sequence[tuple[Outgoing, Sequence[str]]]) -> None:
         """The platform accepted these, giving the posted messages these ids."""
