@@ -177,6 +177,7 @@ class Relay:
         self.held_answers = 0  # answers waiting now, the platform having taken the request
         self.dropped = 0  # held requests whose sender had hung up when released
         self.answers_lost = 0  # held answers whose sender had hung up when released
+        self.forwarded: list[str] = []  # "METHOD /path" of every request passed on, in order
         self._held: list[web.Request] = []
         self._request_rules: set[str] = set()
         self._answer_rules: set[str] = set()
@@ -241,6 +242,10 @@ class Relay:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._change.wait(), every)
 
+    def posted(self, path_end: str) -> int:
+        """How many POSTs whose path ends so were passed on to the platform."""
+        return sum(call.startswith("POST ") and call.endswith(path_end) for call in self.forwarded)
+
     def hung_up(self) -> int:
         """How many of the requests held now were given up by their sender (killed, timed out)."""
         return sum(_hung_up(request) for request in self._held)
@@ -270,6 +275,7 @@ class Relay:
         if self._session is None or self._session.closed:
             return web.Response(status=502)
         headers = {k: v for k, v in request.headers.items() if k.lower() not in _OWN_HEADERS}
+        self.forwarded.append(f"{request.method} {request.path}")
         try:
             async with self._session.request(
                 request.method, self.upstream + request.path_qs, data=body, headers=headers
