@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
 
 from community.config import CommunityConfig, ConfigError, Rules
-from storage.schema import communities, groups, polls
+from storage.schema import communities, groups, outbox, polls
 from storage.sql import fit_text, insert_if_absent
 
 
@@ -216,6 +216,21 @@ def rename_chat(conn: Connection, platform: str, old_chat_id: str, new_chat_id: 
         update(polls)
         .where(polls.c.platform == platform, polls.c.chat_id == old_chat_id)
         .values(chat_id=new_chat_id)
+    )
+    # What waits to be sent there goes to the new id (the old one only answers "migrated").
+    conn.execute(
+        update(outbox)
+        .where(
+            outbox.c.platform == platform,
+            outbox.c.chat_id == old_chat_id,
+            outbox.c.state == "pending",
+        )
+        .values(chat_id=new_chat_id)
+    )
+    conn.execute(
+        update(outbox)
+        .where(outbox.c.platform == platform, outbox.c.group_chat_id == old_chat_id)
+        .values(group_chat_id=new_chat_id)
     )
 
 

@@ -9,6 +9,7 @@ are rendered when sent, in the community's language of that moment.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -53,11 +54,27 @@ class Outgoing:
     edits: str | None = None
     recipient: str = ""
     attempts: int = 0
+    # The outbox messages this one says together (a busy group's merged answers), if any.
+    merged: tuple[int, ...] = ()
 
     @property
     def private(self) -> bool:
-        """Whether it goes to one person's private chat (its own, gentler limit)."""
-        return self.kind is Kind.DIRECT or self.reply.visibility is Visibility.PRIVATE
+        """Whether it goes to one person's private chat (its own, gentler limit), not to a
+        group: a group's refusals and silence concern the group, a person's do not."""
+        return (
+            self.group_chat_id is None
+            or self.kind is Kind.DIRECT
+            or self.reply.visibility is Visibility.PRIVATE
+        )
+
+    @property
+    def key(self) -> str:
+        """Names this message's content for the platform's duplicate checks (a Discord nonce):
+        the same for a resend of the same message, different for any other merge of answers."""
+        if not self.merged:
+            return f"o{self.id}"
+        ids = ",".join(map(str, self.merged)).encode()
+        return "m" + hashlib.blake2b(ids, digest_size=6).hexdigest()
 
 
 # Codec ---------------------------------------------------------------------------------------
@@ -196,11 +213,16 @@ def broadcast(
             no_channel += 1
             continue
         values = _row(community_id, row.platform, target, Kind.POST, reply, at, row.chat_id, "")
-        values["key"] = fit_text(f"{key}:{row.platform}:{row.chat_id}", 200)
+        values["key"] = _digest(f"{key}\n{row.platform}\n{row.chat_id}")
         if insert_if_absent(conn, outbox, values):
             queued += 1
             platforms.add(row.platform)
     return Broadcast(queued, inactive, no_channel, frozenset(platforms))
+
+
+def _digest(key: str) -> str:
+    """A key of any length as a column value: two keys never share one by being cut short."""
+    return hashlib.blake2b(key.encode(), digest_size=32).hexdigest()
 
 
 # Draining ------------------------------------------------------------------------------------
@@ -278,7 +300,7 @@ def mark_sent(
             for m, ids in sent
         ],
     )
-    accepted = {(m.platform, m.group_chat_id) for m, _ in sent if m.group_chat_id}
+    accepted = {(m.platform, m.group_chat_id) for m, _ in sent if not m.private}
     for platform, chat in accepted:
         conn.execute(_HEARD, {"group_platform": platform, "group_chat": chat})
 
@@ -323,16 +345,25 @@ def postpone(conn: Connection, message: Outgoing, until: datetime) -> None:
 
 
 def mark_failed(
-    conn: Connection, message: Outgoing, reason: str, at: datetime, *, refusals_to_idle: int
+    conn: Connection,
+    messages: Sequence[Outgoing],
+    reason: str,
+    at: datetime,
+    *,
+    refusals_to_idle: int,
+    refused: bool = True,
 ) -> bool:
-    """The platform refused for good (removed from the group, blocked, chat gone): never tried
-    again. Its group counts one more refusal in a row; True when that made it inactive."""
+    """Never tried again: the platform refused them for good (removed from the group, chat
+    gone), or (`refused=False`) they were given up after too many failed tries. A refusal of a
+    group's message (one send: a merged message is one) counts once against the group; True
+    when that made it inactive. A person's refusal, or an outage, says nothing of the group."""
     conn.execute(
         update(outbox)
-        .where(outbox.c.id == message.id, outbox.c.state == State.PENDING.value)
+        .where(outbox.c.id.in_([m.id for m in messages]), outbox.c.state == State.PENDING.value)
         .values(state=State.FAILED.value, failure=fit_text(reason, 300), sent_at=at)
     )
-    if not message.group_chat_id:
+    message = messages[0]
+    if not refused or message.private or not message.group_chat_id:
         return False
     where = and_(groups.c.platform == message.platform, groups.c.chat_id == message.group_chat_id)
     conn.execute(update(groups).where(where).values(refusals=groups.c.refusals + 1))
@@ -351,9 +382,16 @@ def heard_from(conn: Connection, platform: str, chat_id: str) -> None:
 
 
 def forget_delivered(conn: Connection, before: datetime) -> int:
-    """Drop sent and failed messages older than `before`; returns how many."""
+    """Drop sent and failed messages older than `before`, and messages still pending since then
+    (for a platform this deployment no longer runs, or that never took them: too late to be of
+    use); returns how many."""
     gone = conn.execute(
-        delete(outbox).where(outbox.c.state != State.PENDING.value, outbox.c.sent_at < before)
+        delete(outbox).where(
+            or_(
+                and_(outbox.c.state != State.PENDING.value, outbox.c.sent_at < before),
+                and_(outbox.c.state == State.PENDING.value, outbox.c.created_at < before),
+            )
+        )
     )
     return int(gone.rowcount or 0)
 

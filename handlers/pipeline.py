@@ -54,6 +54,8 @@ class Unit:
     queued: tuple[int, ...] = ()
     # Platforms with new messages in the outbox: their senders are woken after the commit.
     platforms: set[str] = field(default_factory=set)
+    # When the unit of work began to run (the writer may have kept it waiting since `now`).
+    started: datetime | None = None
 
     @property
     def in_public(self) -> bool:
@@ -288,10 +290,18 @@ def queue_answer(unit: Unit) -> None:
         kind=kind,
         reply=reply,
         at=unit.now,
-        group_chat_id=None if chat.private else chat.chat_id,
+        # A person's private chat is no group: their refusals say nothing of one.
+        group_chat_id=None if chat.private or kind is Kind.DIRECT else chat.chat_id,
         reply_to=quote,
         recipient=actor.display_name,
-        hold=INLINE_HOLD if event.answered_inline else timedelta(),
+        # Counted from when this unit of work runs, not from when the event was taken: a write
+        # that waited must not leave the adapter less than its time to answer.
+        hold=_inline_hold(unit) if event.answered_inline else timedelta(),
     )
     unit.queued += (message_id,)
     unit.platforms.add(chat.platform)
+
+
+def _inline_hold(unit: Unit) -> timedelta:
+    waited = (unit.started or unit.now) - unit.now
+    return max(waited, timedelta()) + INLINE_HOLD

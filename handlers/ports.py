@@ -124,10 +124,23 @@ class Deliveries:
         """Not this time (a network error, a 5xx): again after `after`."""
         await self._store.write(postpone, message, self._clock() + after)
 
-    async def failed(self, message: Outgoing, reason: str, *, refusals_to_idle: int) -> bool:
-        """Refused for good; True when its group has now refused often enough to be idle."""
+    async def failed(
+        self,
+        messages: Sequence[Outgoing],
+        reason: str,
+        *,
+        refusals_to_idle: int,
+        refused: bool = True,
+    ) -> bool:
+        """Never to be sent (refused for good, or given up: `refused=False`); True when their
+        group has now refused often enough to be idle."""
         return await self._store.write(
-            mark_failed, message, reason, self._clock(), refusals_to_idle=refusals_to_idle
+            mark_failed,
+            messages,
+            reason,
+            self._clock(),
+            refusals_to_idle=refusals_to_idle,
+            refused=refused,
         )
 
     async def lease(self, platform: str, holder: str, ttl: timedelta) -> bool:

@@ -144,7 +144,7 @@ class Dispatcher:
         steps: Sequence[Step],
         reply: Reply | None = None,
     ) -> Unit:
-        unit = Unit(conn, event, route, now, self._visible, reply=reply)
+        unit = Unit(conn, event, route, now, self._visible, reply=reply, started=self._clock())
         run_steps(steps, unit)
         queue_answer(unit)
         return unit

@@ -7,7 +7,8 @@ buttons; an edit edits, else posts anew; the end of a poll ends it.
 
 Nonces: discord.py 2.7.1 takes `nonce` in Messageable.send and sends `enforce_nonce: true`
 with every nonce (discord/http.py, handle_message_parameters; it makes up a random one when
-none is given). Each part here carries "o<outbox id>-<part>", so a message sent again within
+none is given). Each part here carries "<message key>-<part>" (Outgoing.key: "o<outbox id>",
+or a hash of the merged answers' ids), so a message sent again within
 Discord's few minutes (after a crash between the send and its mark, a send cut off after
 Discord took it, discord.py's own retry of a 500) gets the first message back, not a second.
 Later than that, a resend posts again. Edits and the end of a poll need none: done twice, they
@@ -70,9 +71,11 @@ UNKNOWN_MESSAGE, NOT_OURS = 10008, 50005
 Parts = list[tuple[str, dict[str, Any]]]
 
 
-def nonce(message_id: int, part: int) -> str:
-    """The nonce of one part of an outbox message (Discord takes up to 25 characters)."""
-    return f"o{message_id}-{part}"
+def nonce(key: str, part: int) -> str:
+    """The nonce of one part of an outbox message, from its key ("o<id>", or "m<hash>" for a
+    busy channel's merged answers: another merge is another message). Discord takes up to 25
+    characters."""
+    return f"{key}-{part}"
 
 
 @dataclass(slots=True)
@@ -219,7 +222,7 @@ class DiscordMessenger:
         quote = _quote(message, channel)
         if reply.poll is not None and not message.private:
             poll = await self.polls.post(
-                channel, reply.poll, nonce=nonce(message.id, 0), reference=quote
+                channel, reply.poll, nonce=nonce(message.key, 0), reference=quote
             )
             if poll is not None:
                 return (str(poll.id),)
@@ -240,7 +243,7 @@ class DiscordMessenger:
             if quote is not None and index == 0:
                 extra = {**extra, "reference": quote}
             sent = await channel.send(
-                chunk, nonce=nonce(message.id, index), allowed_mentions=NO_MENTIONS, **extra
+                chunk, nonce=nonce(message.key, index), allowed_mentions=NO_MENTIONS, **extra
             )
             ids.append(str(sent.id))
         return tuple(ids)

@@ -73,7 +73,7 @@ class TelegramMessenger:
         self._plain = Renderer(plain_text)
         # The parts of a long text already posted, by outbox id: sent again after a 429 on
         # its third part, it goes on from the third part (within this process).
-        self._posted: LRUCache[int, list[str]] = LRUCache(maxsize=4096)
+        self._posted: LRUCache[str, list[str]] = LRUCache(maxsize=4096)
         self._degraded: set[str] = set()
 
     async def send(self, message: Outgoing) -> tuple[str, ...]:
@@ -110,7 +110,7 @@ class TelegramMessenger:
         """Text cut to fit: the first part quotes the asking message, the last has the buttons."""
         chunks = split_telegram_html(self._html.render(message.reply))
         markup = self._keyboard(message.reply)
-        posted = self._posted.setdefault(message.id, [])
+        posted = self._posted.setdefault(message.key, [])
         for index in range(len(posted), len(chunks)):
             quote = None
             if index == 0 and message.reply_to:
@@ -123,7 +123,7 @@ class TelegramMessenger:
                 reply_parameters=quote,
             )
             posted.append(str(sent.message_id))
-        self._posted.pop(message.id, None)
+        self._posted.pop(message.key, None)
         return tuple(posted)
 
     async def _edit(self, chat_id: int, message_id: str, reply: Reply) -> tuple[str, ...]:

@@ -72,11 +72,18 @@ class Budget:
         return max(0.0, *waits)
 
     def spend(self, chat: str, *, private: bool, count: int = 1) -> None:
-        """Count `count` messages sent to the chat (a long text may take several)."""
-        for item in self._items(chat, private):
-            self._limiter.hit(item, chat, cost=count)
+        """Count `count` messages sent to the chat (a long text may take several). Past a
+        limit (parts beyond the room there was) the chat, or everyone, waits for the window."""
+        keyed = [(item, chat) for item in self._items(chat, private)]
         if self._overall is not None:
-            self._limiter.hit(self._overall, OVERALL, cost=count)
+            keyed.append((self._overall, OVERALL))
+        for item, key in keyed:
+            for _ in range(count):
+                # One at a time: `limits` records nothing for a cost that does not fit whole.
+                if not self._limiter.hit(item, key):
+                    reset = self._limiter.get_window_stats(item, key).reset_time
+                    self.hold(None if key == OVERALL else chat, reset - self._clock())
+                    break
 
     def hold(self, chat: str | None, seconds: float) -> None:
         """The platform said wait (a 429): nothing more to `chat` (None: to anyone) until then."""

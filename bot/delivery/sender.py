@@ -8,9 +8,10 @@ import contextlib
 import logging
 import os
 import socket
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import partial
 
 from bot.delivery.budget import Budget
@@ -20,6 +21,10 @@ from community.outbox import Kind, Outgoing
 from handlers.ports import Deliveries
 
 log = logging.getLogger(__name__)
+
+# Seconds a finished message is remembered, so that a read of the outbox begun before it was
+# marked does not send it again (reads take milliseconds; a minute is a wide margin).
+SETTLED_MEMORY = 60.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,8 +44,9 @@ class SenderSettings:
 
 
 def holder_name() -> str:
-    """This process, as a lease names it."""
-    return f"{socket.gethostname()}:{os.getpid()}"
+    """This process, as a lease names it: unique even where containers share a hostname and
+    all run as pid 1."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 class Sender:
@@ -64,6 +70,9 @@ class Sender:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._inflight: dict[str, asyncio.Task[None]] = {}
+        # Messages this sender just marked (sent, failed, postponed) and until when to skip
+        # them: a read of what is due that began before the mark may still show one pending.
+        self._settled: dict[int, datetime] = {}
         self._lease_until = 0.0
 
     @property
@@ -144,9 +153,12 @@ class Sender:
         """Start a send for every chat that has something due and room for it; the seconds
         until the next chat has room (or the poll interval)."""
         batch = self._settings.batch
+        self._forget_settled()
         due = await self._deliveries.due(self._platform, batch)
         by_chat: dict[str, list[Outgoing]] = {}
         for message in due:
+            if message.id in self._settled:
+                continue  # read before it was marked
             if message.chat_id not in self._inflight:  # one send at a time per chat, in order
                 by_chat.setdefault(message.chat_id, []).append(message)
         pause = self._settings.poll_seconds
@@ -200,6 +212,23 @@ class Sender:
         except Exception:
             # The outbox could not be told: the message stays pending and goes again.
             log.exception("delivery not recorded", extra={"message_id": unit[0].id})
+            return
+        if ids is not None:
+            self._settle(unit, SETTLED_MEMORY)
+
+    def _settle(self, unit: Sequence[Outgoing], seconds: float) -> None:
+        # By the outbox's clock, the one its rows' not_before are written in.
+        until = self._deliveries.now() + timedelta(seconds=seconds)
+        for message in unit:
+            known = self._settled.get(message.id)
+            self._settled[message.id] = until if known is None else max(until, known)
+
+    def _forget_settled(self) -> None:
+        """Marked long enough ago that no read still running can have missed the mark."""
+        now = self._deliveries.now()
+        for message_id, until in list(self._settled.items()):
+            if until <= now:
+                del self._settled[message_id]
 
     async def _send(self, unit: list[Outgoing]) -> tuple[str, ...] | None:
         message = unit[0] if len(unit) == 1 else merge(unit)
@@ -231,7 +260,8 @@ class Sender:
             wait = later.after
         else:
             if first.attempts + 1 >= self._settings.max_attempts:
-                await self._refused(unit, f"gave up after {first.attempts + 1} tries: {later}")
+                reason = f"gave up after {first.attempts + 1} tries: {later}"
+                await self._refused(unit, reason, refused=False)
                 return
             wait = min(2.0**first.attempts, self._settings.max_backoff_seconds)
         log.warning(
@@ -240,21 +270,26 @@ class Sender:
         )
         for message in unit:
             await self._deliveries.retry(message, timedelta(seconds=wait))
+        # Not again before its wait, even if a read begun before this shows it due.
+        self._settle(unit, min(wait, SETTLED_MEMORY))
 
-    async def _refused(self, unit: list[Outgoing], reason: str) -> None:
-        for message in unit:
-            idle = await self._deliveries.failed(
-                message, reason, refusals_to_idle=self._settings.refusals_to_idle
-            )
+    async def _refused(self, unit: list[Outgoing], reason: str, *, refused: bool = True) -> None:
+        """Mark the unit failed; one send refused is one refusal of its group, however many
+        answers it merged. Given up after failed tries (`refused=False`) is none."""
+        idle = await self._deliveries.failed(
+            unit, reason, refusals_to_idle=self._settings.refusals_to_idle, refused=refused
+        )
+        self._settle(unit, SETTLED_MEMORY)
+        first = unit[0]
+        log.warning(
+            "message refused for good" if refused else "message given up",
+            extra={"message_id": first.id, "chat_id": first.chat_id, "reason": reason},
+        )
+        if idle:
             log.warning(
-                "message refused for good",
-                extra={"message_id": message.id, "chat_id": message.chat_id, "reason": reason},
+                "group marked inactive until it speaks again",
+                extra={"platform": first.platform, "chat_id": first.group_chat_id},
             )
-            if idle:
-                log.warning(
-                    "group marked inactive until it speaks again",
-                    extra={"platform": message.platform, "chat_id": message.group_chat_id},
-                )
 
 
 def _mergeable(message: Outgoing) -> bool:
@@ -278,4 +313,5 @@ def merge(unit: Sequence[Outgoing]) -> Outgoing:
         for m in unit
     ]
     reply = Reply("delivery/merged", {"answers": answers}, locale=first.reply.locale)
-    return replace(first, kind=Kind.POST, reply=reply, reply_to=None)
+    merged = tuple(m.id for m in unit)
+    return replace(first, kind=Kind.POST, reply=reply, reply_to=None, merged=merged)
