@@ -10,6 +10,7 @@ are rendered when sent, in the community's language of that moment.
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -21,6 +22,8 @@ from sqlalchemy import Connection, and_, bindparam, delete, insert, or_, select,
 from community.messages import Choice, PollSpec, Reply, Visibility
 from storage.schema import communities, delivery_leases, groups, outbox
 from storage.sql import fit_text, insert_if_absent
+
+log = logging.getLogger(__name__)
 
 
 class Kind(StrEnum):
@@ -241,24 +244,31 @@ _DUE = (
 
 
 def due(conn: Connection, platform: str, now: datetime, limit: int) -> list[Outgoing]:
-    """The platform's messages ready to send, oldest first."""
+    """The platform's messages ready to send, oldest first. A row this version cannot read (a
+    kind or payload from a newer one, after a downgrade) is logged and left, not sent, and
+    does not stop the others."""
     found = conn.execute(_DUE, {"platform": platform, "now": now, "limit": limit})
-    return [
-        Outgoing(
-            id=row.id,
-            community_id=row.community_id,
-            platform=row.platform,
-            chat_id=row.chat_id,
-            kind=Kind(row.kind),
-            reply=decode_reply(row.payload, row.locale),
-            group_chat_id=row.group_chat_id,
-            reply_to=row.reply_to,
-            edits=row.edits,
-            recipient=row.recipient,
-            attempts=row.attempts,
-        )
-        for row in found
-    ]
+    messages = []
+    for row in found:
+        try:
+            messages.append(
+                Outgoing(
+                    id=row.id,
+                    community_id=row.community_id,
+                    platform=row.platform,
+                    chat_id=row.chat_id,
+                    kind=Kind(row.kind),
+                    reply=decode_reply(row.payload, row.locale),
+                    group_chat_id=row.group_chat_id,
+                    reply_to=row.reply_to,
+                    edits=row.edits,
+                    recipient=row.recipient,
+                    attempts=row.attempts,
+                )
+            )
+        except (KeyError, TypeError, ValueError):
+            log.warning("outbox row unreadable; left unsent", extra={"message_id": row.id})
+    return messages
 
 
 def next_due(conn: Connection, platform: str) -> datetime | None:

@@ -328,3 +328,17 @@ async def test_a_newcomer_to_a_server_without_a_channel_is_welcomed_nowhere(
     said = await server.joins("newcomer")
     assert said.outcome.reply is not None and said.outcome.queued == ()
     assert _count(store) == 0
+
+
+async def test_a_row_this_version_cannot_read_holds_up_no_other(
+    chat: Chat, store: Store, clock: Clock
+) -> None:
+    await chat.say("alice", "/points")
+    await chat.say("bob", "/points")
+    first = _rows(store)[0].id
+    store.write_now(
+        lambda c: c.execute(update(outbox).where(outbox.c.id == first).values(kind="hologram"))
+    )
+    recorder = Recorder()
+    await drain_all(sender(store, clock, recorder))
+    assert [m.recipient for m in recorder.sent] == ["bob"]
