@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, delete, insert, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, delete, func, insert, or_, select, update
 
 from community.messages import Choice, PollSpec, Reply, Visibility
 from storage.schema import communities, delivery_leases, groups, outbox
@@ -269,6 +269,26 @@ def due(conn: Connection, platform: str, now: datetime, limit: int) -> list[Outg
         except (KeyError, TypeError, ValueError):
             log.warning("outbox row unreadable; left unsent", extra={"message_id": row.id})
     return messages
+
+
+def recent_sends(conn: Connection, platform: str, since: datetime) -> list[tuple[str, bool, int]]:
+    """Messages the platform accepted since `since`, per chat: (chat, private, how many). A
+    process taking over the drain starts its limits from these, not from nothing."""
+    found = conn.execute(
+        select(
+            outbox.c.chat_id,
+            outbox.c.group_chat_id.is_(None).label("private"),
+            # Merged answers share one posted message (and its ids): counted once.
+            func.count(func.distinct(outbox.c.sent_ids)),
+        )
+        .where(
+            outbox.c.platform == platform,
+            outbox.c.state == State.SENT.value,
+            outbox.c.sent_at >= since,
+        )
+        .group_by(outbox.c.chat_id, outbox.c.group_chat_id.is_(None))
+    )
+    return [(row[0], bool(row[1]), int(row[2])) for row in found]
 
 
 def next_due(conn: Connection, platform: str) -> datetime | None:

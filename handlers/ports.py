@@ -18,6 +18,7 @@ from community.outbox import (
     mark_sent,
     next_due,
     postpone,
+    recent_sends,
     release_hold,
     release_lease,
     take_lease,
@@ -101,6 +102,10 @@ class Deliveries:
     async def next_due(self, platform: str) -> datetime | None:
         """When the earliest message still pending may go (None: none is pending)."""
         return await self._store.read(next_due, platform)
+
+    async def recent(self, platform: str, window: timedelta) -> list[tuple[str, bool, int]]:
+        """Per chat, the messages the platform accepted in the last `window`."""
+        return await self._store.read(recent_sends, platform, self._clock() - window)
 
     async def sent(self, delivered: Sequence[tuple[Outgoing, Sequence[str]]]) -> None:
         """The platform accepted these, giving the posted messages these ids."""

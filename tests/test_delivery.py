@@ -342,3 +342,21 @@ async def test_a_row_this_version_cannot_read_holds_up_no_other(
     recorder = Recorder()
     await drain_all(sender(store, clock, recorder))
     assert [m.recipient for m in recorder.sent] == ["bob"]
+
+
+async def test_a_sender_taking_the_drain_over_counts_what_was_sent_this_minute(
+    dispatcher: Dispatcher, store: Store, clock: Clock
+) -> None:
+    chat = Chat(dispatcher, clock)
+    for name in ["alice", "bob", "carol"]:
+        await chat.say(name, "/points")
+    limits = Limits(OPEN, group=Rate(3, 60), private=OPEN)
+    first = Recorder(limits=limits)
+    await drain_all(sender(store, clock, first))
+    assert len(first.sent) == 3
+    await chat.say("dave", "/points")  # the group's minute is spent
+    second = Recorder(limits=limits)
+    taking_over = sender(store, clock, second)
+    assert await taking_over._leading()  # a new process takes the lease: it recalls the minute
+    await taking_over.drain_once()
+    assert second.sent == []

@@ -43,6 +43,7 @@ class Budget:
             share = limits.group.seconds * burst / limits.group.count
             self._burst = RateLimitItemPerSecond(burst, max(1, round(share)))
         self._waits: dict[str, float] = {}
+        self.window = max(limits.group.seconds, limits.private.seconds, limits.overall.seconds)
 
     def _items(self, chat: str, private: bool) -> list[RateLimitItem]:
         found = [self._private] if private else [self._group, self._burst]

@@ -135,10 +135,20 @@ class Sender:
         if loop.time() < self._lease_until - ttl * 2 / 3:
             return True
         if await self._deliveries.lease(self._platform, self._holder, timedelta(seconds=ttl)):
+            if self._lease_until == 0.0:
+                await self._recall_recent_sends()
             self._lease_until = loop.time() + ttl
             return True
         self._lease_until = 0.0
         return False
+
+    async def _recall_recent_sends(self) -> None:
+        """Taking the drain over (at a start, or from another process): what was sent in the
+        last window still counts against each chat, as if sent just now (a little too careful,
+        never over the limit)."""
+        window = timedelta(seconds=self._budget.window)
+        for chat, private, count in await self._deliveries.recent(self._platform, window):
+            self._budget.spend(chat, private=private, count=count)
 
     async def drain_once(self) -> float:
         """Send what the limits allow now and wait for those sends; seconds until more could go.
