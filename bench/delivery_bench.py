@@ -376,7 +376,9 @@ async def discord_broadcast(url: str, folder: Path, groups: int, dms: int) -> Ro
         keys = Counter((m.channel, last_line(m.content)) for m in dc.accepted)
         times = [m.at for m in dc.accepted]
         span = max(times) - min(times) if times else 0.0
-        opened = sum(c.method == "POST" and c.path == "/users/@me/channels" for c in dc.calls)
+        opens = [c for c in dc.calls if c.method == "POST" and c.path == "/users/@me/channels"]
+        opened = sum(c.status == 200 for c in opens)
+        refused_opens = sum(c.status == 429 for c in opens)
         row = Row(
             "d discord: broadcast + DMs",
             sent=len(expected),
@@ -387,11 +389,12 @@ async def discord_broadcast(url: str, folder: Path, groups: int, dms: int) -> Ro
             limit=DISCORD_LIMIT,
             seconds=span,
         )
-        requests = len(dc.accepted) + opened + dc.throttled + dc.deduplicated
+        requests = len(dc.accepted) + len(opens) + dc.throttled - refused_opens
         row.notes.append(
-            f"{opened} DM channels opened: ~{requests / max(span, 1):.0f} requests/s against "
-            f"Discord's 50; 429s {dc.throttled} ({dc.throttled_global} global); "
-            f"sends dropped as a repeated nonce: {dc.deduplicated}"
+            f"{opened} DM channels opened (a request each, not counted by the sender): "
+            f"~{requests / max(span, 1):.0f} requests/s against Discord's 50; 429s "
+            f"{dc.throttled} ({dc.throttled_global} global, {refused_opens} of them on opening "
+            f"a DM); sends dropped as a repeated nonce: {dc.deduplicated}"
         )
     row.ok = done and row.lost == 0 and row.twice == 0
     if not done:
