@@ -351,18 +351,25 @@ def release_hold(conn: Connection, message_ids: Sequence[int], at: datetime) -> 
         )
 
 
-def defer_chat(conn: Connection, platform: str, chat_id: str, until: datetime) -> None:
-    """Nothing to this chat before `until` (it is over its platform's limit)."""
-    conn.execute(
-        update(outbox)
-        .where(
-            outbox.c.platform == platform,
-            outbox.c.chat_id == chat_id,
-            outbox.c.state == State.PENDING.value,
-            outbox.c.not_before < until,
-        )
-        .values(not_before=until)
+_DEFER = (
+    update(outbox)
+    .where(
+        outbox.c.platform == bindparam("b_platform"),
+        outbox.c.chat_id == bindparam("b_chat"),
+        outbox.c.state == State.PENDING.value,
+        outbox.c.not_before < bindparam("b_until"),
     )
+    .values(not_before=bindparam("b_until"))
+)
+
+
+def defer_chats(conn: Connection, platform: str, until: Mapping[str, datetime]) -> None:
+    """Nothing to these chats before their time (they are over their limits)."""
+    if until:
+        conn.execute(
+            _DEFER,
+            [{"b_platform": platform, "b_chat": c, "b_until": t} for c, t in until.items()],
+        )
 
 
 def postpone(conn: Connection, message: Outgoing, until: datetime) -> None:
@@ -412,16 +419,10 @@ def heard_from(conn: Connection, platform: str, chat_id: str) -> None:
 
 
 def forget_delivered(conn: Connection, before: datetime) -> int:
-    """Drop sent and failed messages older than `before`, and messages still pending since then
-    (for a platform this deployment no longer runs, or that never took them: too late to be of
-    use); returns how many."""
+    """Drop sent and failed messages older than `before`; returns how many. Pending ones stay,
+    however old: a bot stopped for a while still says what it owes when it is back."""
     gone = conn.execute(
-        delete(outbox).where(
-            or_(
-                and_(outbox.c.state != State.PENDING.value, outbox.c.sent_at < before),
-                and_(outbox.c.state == State.PENDING.value, outbox.c.created_at < before),
-            )
-        )
+        delete(outbox).where(outbox.c.state != State.PENDING.value, outbox.c.sent_at < before)
     )
     return int(gone.rowcount or 0)
 

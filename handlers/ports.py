@@ -3,14 +3,14 @@ that the dispatcher is only the pipeline and the adapters reach nothing else of 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 
 from community.communities import rename_chat
 from community.events import keep_arrivals, pending_arrivals, settle_arrival
 from community.outbox import (
     Outgoing,
-    defer_chat,
+    defer_chats,
     due,
     forget_delivered,
     mark_delivered,
@@ -121,9 +121,11 @@ class Deliveries:
         if message_ids:
             await self._store.write(release_hold, message_ids, self._clock())
 
-    async def defer(self, platform: str, chat_id: str, wait: timedelta) -> None:
-        """Nothing to this chat for `wait` (over its limit): the others go first meanwhile."""
-        await self._store.write(defer_chat, platform, chat_id, self._clock() + wait)
+    async def defer(self, platform: str, waits: Mapping[str, timedelta]) -> None:
+        """Nothing to these chats for their waits (over their limits): others go first."""
+        now = self._clock()
+        until = {chat: now + wait for chat, wait in waits.items()}
+        await self._store.write(defer_chats, platform, until)
 
     async def retry(self, message: Outgoing, after: timedelta) -> None:
         """Not this time (a network error, a 5xx): again after `after`."""

@@ -32,7 +32,7 @@ class SenderSettings:
     """How a sender behaves; every number is a setting (bot/settings.py, README)."""
 
     batch: int = 200  # messages read from the outbox at a time
-    parallel: int = 8  # chats sent to at once
+    parallel: int = 32  # chats sent to at once
     poll_seconds: float = 1.0  # how often the outbox is looked at when nobody says so
     lease_seconds: float = 15.0  # how long a drain lease lasts unrenewed
     refusals_to_idle: int = 3  # refusals in a row after which a group is inactive
@@ -125,8 +125,11 @@ class Sender:
             except Exception:
                 log.exception("sender round failed", extra={"platform": self._platform})
             self._wake.clear()
+            # Not asyncio.wait_for: on Python 3.11 it swallows a cancel that comes in the turn
+            # the wake-up does, and a stopping sender would then run (and be waited for) forever.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=max(0.01, pause))
+                async with asyncio.timeout(max(0.01, pause)):
+                    await self._wake.wait()
 
     async def _leading(self) -> bool:
         """Whether this process drains the platform now (renewing its lease as it goes)."""
@@ -177,6 +180,9 @@ class Sender:
         for chat, pending in by_chat.items():
             if len(self._inflight) >= self._settings.parallel:
                 break  # a finishing send wakes the loop
+            if not self._budget.overall_room():
+                pause = min(pause, self._budget.overall_wait())
+                break  # nobody may be sent anything before then
             private = pending[0].private
             room = self._budget.room(chat, private=private)
             if room <= 0:
@@ -191,10 +197,10 @@ class Sender:
         if blocked:
             pause = min(pause, *blocked.values())
             if len(due) == batch:
-                # The oldest rows all wait on full chats: step them aside, or the chats behind
-                # them in the outbox would starve.
-                for chat, wait in blocked.items():
-                    await self._deliveries.defer(self._platform, chat, timedelta(seconds=wait))
+                # The oldest rows wait on chats that are full: step them aside (one write), or
+                # the chats behind them in the outbox would starve.
+                waits = {chat: timedelta(seconds=wait) for chat, wait in blocked.items()}
+                await self._deliveries.defer(self._platform, waits)
         if started and started < len(due):
             pause = 0.0  # more is due behind what was just started
         return max(pause, 0.0)
