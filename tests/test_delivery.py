@@ -360,3 +360,21 @@ async def test_a_sender_taking_the_drain_over_counts_what_was_sent_this_minute(
     assert await taking_over._leading()  # a new process takes the lease: it recalls the minute
     await taking_over.drain_once()
     assert second.sent == []
+
+
+async def test_a_sender_woken_as_it_is_stopped_stops(store: Store, clock: Clock) -> None:
+    drain = Sender(Recorder(), Deliveries(store, clock), SenderSettings(poll_seconds=5))
+    drain.start()
+    await asyncio.sleep(0.2)  # waiting for work
+    for turns in range(3):  # the cancel comes in the wake-up's turn, or one or two later
+        drain.wake()
+        for _ in range(turns):
+            await asyncio.sleep(0)
+        task = drain._task
+        assert task is not None
+        task.cancel()
+        await asyncio.wait({task}, timeout=1)
+        assert task.done(), f"a cancel {turns} turn(s) after a wake-up was lost"
+        drain.start()
+        await asyncio.sleep(0.05)
+    await drain.stop()
