@@ -157,6 +157,7 @@ def build_adapters(settings: Settings, app: App) -> list[Adapter]:
 def sender_settings(settings: Settings) -> SenderSettings:
     return SenderSettings(
         poll_seconds=settings.delivery_poll_seconds,
+        parallel=settings.delivery_parallel,
         lease_seconds=settings.delivery_lease_seconds,
         refusals_to_idle=settings.delivery_refusals_to_idle,
         max_attempts=settings.delivery_max_attempts,

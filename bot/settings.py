@@ -50,6 +50,7 @@ class Settings(BaseSettings):
     discord_requests_per_second: int = Field(default=45, ge=1)
     discord_channel_messages_per_5s: int = Field(default=5, ge=1)
     delivery_poll_seconds: float = Field(default=1.0, gt=0, le=60)
+    delivery_parallel: int = Field(default=8, ge=1, le=256)
     delivery_lease_seconds: float = Field(default=15.0, ge=1, le=600)
     delivery_refusals_to_idle: int = Field(default=3, ge=1)
     delivery_max_attempts: int = Field(default=12, ge=1)
