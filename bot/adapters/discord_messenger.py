@@ -71,6 +71,14 @@ UNKNOWN_MESSAGE, NOT_OURS = 10008, 50005
 Parts = list[tuple[str, dict[str, Any]]]
 
 
+def _dm_user(message: Outgoing) -> str | None:
+    """The user whose DM the message goes to ("dm:<id>", or a direct message's user), if any."""
+    chat = message.chat_id
+    if chat.startswith("dm:"):
+        return chat.removeprefix("dm:")
+    return chat if message.kind is Kind.DIRECT else None
+
+
 def nonce(key: str, part: int) -> str:
     """The nonce of one part of an outbox message, from its key ("o<id>", or "m<hash>" for a
     busy channel's merged answers: another merge is another message). Discord takes up to 25
@@ -188,12 +196,16 @@ class DiscordMessenger:
             await self.polls.end_quietly(message.reply.ends_poll)
         return ids
 
+    def extra_requests(self, message: Outgoing) -> int:
+        """Requests the send takes besides its messages: opening the user's DM channel, the
+        first time (the sender counts it against Discord's global limit)."""
+        user = _dm_user(message)
+        return int(user is not None and user.isdecimal() and int(user) not in self._dms)
+
     async def _channel(self, message: Outgoing) -> discord.abc.Messageable:
         """Where it goes: a channel, or a user's DM (opened once; discord.py keeps it)."""
         chat = message.chat_id
-        user = chat.removeprefix("dm:") if chat.startswith("dm:") else None
-        if message.kind is Kind.DIRECT and user is None:
-            user = chat
+        user = _dm_user(message)
         if user is not None:
             if not user.isdecimal():
                 raise Refused(f"discord: no user {user!r}")

@@ -127,6 +127,15 @@ class Budget:
                     self.hold(None if key == OVERALL else chat, reset - self._clock())
                     break
 
+    def spend_overall(self, count: int) -> None:
+        """Count `count` requests that are no message to any chat (opening a DM channel)."""
+        for item in self._all():
+            for _ in range(count):
+                if not self._limiter.hit(item, OVERALL):
+                    reset = self._limiter.get_window_stats(item, OVERALL).reset_time
+                    self.hold(None, reset - self._clock())
+                    break
+
     def hold(self, chat: str | None, seconds: float) -> None:
         """The platform said wait (a 429): nothing more to `chat` (None: to anyone) until then."""
         key = OVERALL if chat is None else chat

@@ -58,6 +58,10 @@ class Messenger(Protocol):
     platform: str
     limits: Limits
 
+    # A messenger may also have `extra_requests(message) -> int`: requests a send takes
+    # besides its messages (Discord opens a DM channel the first time), counted against the
+    # platform's overall limit before the send.
+
     async def send(self, message: Outgoing) -> tuple[str, ...]:
         """Send one message (rendered now, in message.reply.locale); the ids the platform gave
         the messages it posted (a long text may take several). Raises RetryLater or Refused.

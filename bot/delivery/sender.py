@@ -192,6 +192,7 @@ class Sender:
                 continue
             unit = self._unit(pending, room)
             self._budget.spend(chat, private=private)
+            self._budget.spend_overall(self._extra_requests(unit[0]))
             task = asyncio.get_running_loop().create_task(self._deliver(unit))
             self._inflight[chat] = task
             task.add_done_callback(partial(self._finished, chat))
@@ -206,6 +207,10 @@ class Sender:
         if started and started < len(due):
             pause = 0.0  # more is due behind what was just started
         return max(pause, 0.0)
+
+    def _extra_requests(self, message: Outgoing) -> int:
+        ask = getattr(self._messenger, "extra_requests", None)
+        return int(ask(message)) if ask is not None else 0
 
     def _finished(self, chat: str, _: asyncio.Task[None]) -> None:
         self._inflight.pop(chat, None)
