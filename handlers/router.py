@@ -162,6 +162,11 @@ class Dispatcher:
         log.info("old event ids forgotten", extra={"count": forgotten})
 
     @property
+    def clock(self) -> Callable[[], datetime]:
+        """The clock its units of work read (what the outbox's times are written in)."""
+        return self._clock
+
+    @property
     def store(self) -> Store:
         """The store it runs units of work in (what the ports beside it are built on)."""
         return self._store

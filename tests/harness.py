@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-from collections.abc import AsyncIterator, Mapping, Sequence
+import time
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Protocol, TypedDict, TypeVar, Unpack
 
 from sqlalchemy import select
@@ -232,3 +233,10 @@ async def serving_with_sender(
     finally:
         await sender.stop()
         await adapter.stop()
+
+
+def moving_on(clock: Callable[[], datetime]) -> Callable[[], datetime]:
+    """`clock` with real time running on top: for the outbox's side of adapter tests, where
+    held answers and 429s must come due while the test's own clock stands still."""
+    started = time.monotonic()
+    return lambda: clock() + timedelta(seconds=time.monotonic() - started)

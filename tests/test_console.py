@@ -32,7 +32,7 @@ async def run_console(dispatcher: Dispatcher, script: str) -> str:
         stdin=io.StringIO(script),
         stdout=out,
         interactive=False,
-        deliveries=Deliveries(dispatcher.store),
+        deliveries=Deliveries(dispatcher.store, dispatcher.clock),
         clock=lambda: datetime(2026, 11, 23, 1, 0, tzinfo=UTC),
     )
     await console.run()

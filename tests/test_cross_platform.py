@@ -16,7 +16,7 @@ from handlers.router import Dispatcher
 from tests.conftest import DISCORD_OWNER
 from tests.fakes.discord_api import FakeDiscord, FakeInteraction, SentMessage
 from tests.fakes.telegram_api import FakeTelegram
-from tests.harness import serving_with_sender
+from tests.harness import moving_on, serving_with_sender
 
 GROUP, ALICE_TG, BOSS_TG = -1001, 21, 22
 GUILD, CHANNEL, OWNER = 900_000_000_000_000_001, 900_000_000_000_000_002, 900_000_000_000_000_003
@@ -37,7 +37,7 @@ async def platforms(
         dc.add_member(GUILD, DISCORD_OWNER, "owner")
         with dc.patch_discord():
             store = dispatcher.store
-            deliveries = Deliveries(store)
+            deliveries = Deliveries(store, moving_on(dispatcher.clock))
             telegram = TelegramAdapter(
                 dispatcher,
                 TelegramOptions(token="1:X", base_url=tg.base_url, poll_timeout=1),

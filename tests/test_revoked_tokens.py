@@ -27,6 +27,7 @@ from tests.conftest import DISCORD_OWNER
 from tests.fakes.discord_api import FakeDiscord
 from tests.fakes.process import BotProcess, gave_up
 from tests.fakes.telegram_api import FakeTelegram
+from tests.harness import moving_on
 
 TOKEN = "777777:REVOKED-token"
 DISCORD_TOKEN = "fake-discord-REVOKED-token"
@@ -59,7 +60,7 @@ def telegram_adapter(tg: FakeTelegram, dispatcher: Dispatcher, **options: Any) -
         inbox=Inbox(store),
         chats=Chats(store),
         polls=Polls(store),
-        deliveries=Deliveries(store),
+        deliveries=Deliveries(store, moving_on(dispatcher.clock)),
         default_locale="en",
     )
 
@@ -69,7 +70,7 @@ def discord_adapter(dispatcher: Dispatcher) -> DiscordAdapter:
         dispatcher,
         DiscordOptions(token=DISCORD_TOKEN),
         polls=Polls(dispatcher.store),
-        deliveries=Deliveries(dispatcher.store),
+        deliveries=Deliveries(dispatcher.store, moving_on(dispatcher.clock)),
         default_locale="en",
         guild_ready_timeout=0.05,
     )

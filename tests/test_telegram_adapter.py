@@ -21,7 +21,7 @@ from storage.schema import checkins, inbox, ledger, link_codes, outbox, processe
 from storage.store import Store
 from tests.conftest import TELEGRAM_OWNER
 from tests.fakes.telegram_api import FakeTelegram
-from tests.harness import serving_with_sender
+from tests.harness import moving_on, serving_with_sender
 
 TOKEN = "123456:TEST-token"
 GROUP = -1001
@@ -48,7 +48,7 @@ def telegram_adapter(
         inbox=Inbox(store),
         chats=Chats(store),
         polls=Polls(store),
-        deliveries=Deliveries(store),
+        deliveries=Deliveries(store, moving_on(dispatcher.clock)),
         default_locale="en",
         limits=NO_LIMITS,
     )
@@ -59,7 +59,9 @@ def serving(
 ) -> contextlib.AbstractAsyncContextManager[TelegramAdapter]:
     """The adapter started, with a sender draining its outbox (unless `sending=False`)."""
     adapter = telegram_adapter(tg, dispatcher, store, **options)
-    return serving_with_sender(adapter, Deliveries(store), SENDER, sending=sending)
+    return serving_with_sender(
+        adapter, Deliveries(store, moving_on(dispatcher.clock)), SENDER, sending=sending
+    )
 
 
 @pytest.fixture
@@ -211,7 +213,7 @@ async def test_a_commands_answer_waits_in_the_outbox_until_a_sender_sends_it(
         )
         assert outbox_rows(store) == [(str(GROUP), "pending", None)]
         assert tg.texts() == []  # the adapter itself sends no answer
-        await Sender(adapter.messenger, Deliveries(store)).drain_once()
+        await Sender(adapter.messenger, Deliveries(store, moving_on(dispatcher.clock))).drain_once()
         (text,) = await said(tg)
         assert "+10" in text
         posted = tg.calls_to("sendMessage")[0].result["message_id"]
