@@ -73,11 +73,6 @@ class App:
     # The running senders by platform: a unit of work that queued messages wakes its platform's.
     senders: dict[str, Sender] = field(default_factory=dict)
 
-    def wake(self, platform: str) -> None:
-        sender = self.senders.get(platform)
-        if sender is not None:
-            sender.wake()
-
     def close(self) -> None:
         """Finish pending writes and release the database."""
         self.store.close()

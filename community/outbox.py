@@ -291,16 +291,6 @@ def recent_sends(conn: Connection, platform: str, since: datetime) -> list[tuple
     return [(row[0], bool(row[1]), int(row[2])) for row in found]
 
 
-def next_due(conn: Connection, platform: str) -> datetime | None:
-    """When the platform's earliest pending message may be sent (None: nothing pending)."""
-    return conn.execute(
-        select(outbox.c.not_before)
-        .where(outbox.c.platform == platform, outbox.c.state == State.PENDING.value)
-        .order_by(outbox.c.not_before)
-        .limit(1)
-    ).scalar()
-
-
 _SENT = (
     update(outbox)
     .where(outbox.c.id == bindparam("message_id"), outbox.c.state == State.PENDING.value)
@@ -372,11 +362,11 @@ def defer_chats(conn: Connection, platform: str, until: Mapping[str, datetime]) 
         )
 
 
-def postpone(conn: Connection, message: Outgoing, until: datetime) -> None:
-    """Try again at `until` (a network error, a 5xx): one more attempt counted."""
+def postpone(conn: Connection, messages: Sequence[Outgoing], until: datetime) -> None:
+    """Try these again at `until` (a 429, a network error, a 5xx): one more attempt each."""
     conn.execute(
         update(outbox)
-        .where(outbox.c.id == message.id, outbox.c.state == State.PENDING.value)
+        .where(outbox.c.id.in_([m.id for m in messages]), outbox.c.state == State.PENDING.value)
         .values(not_before=until, attempts=outbox.c.attempts + 1)
     )
 

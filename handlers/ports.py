@@ -16,7 +16,6 @@ from community.outbox import (
     mark_delivered,
     mark_failed,
     mark_sent,
-    next_due,
     postpone,
     recent_sends,
     release_hold,
@@ -99,10 +98,6 @@ class Deliveries:
         writer's time is the events' (a committed row is seen by the next read)."""
         return await self._store.read(due, platform, self._clock(), limit)
 
-    async def next_due(self, platform: str) -> datetime | None:
-        """When the earliest message still pending may go (None: none is pending)."""
-        return await self._store.read(next_due, platform)
-
     async def recent(self, platform: str, window: timedelta) -> list[tuple[str, bool, int]]:
         """Per chat, the messages the platform accepted in the last `window`."""
         return await self._store.read(recent_sends, platform, self._clock() - window)
@@ -127,9 +122,9 @@ class Deliveries:
         until = {chat: now + wait for chat, wait in waits.items()}
         await self._store.write(defer_chats, platform, until)
 
-    async def retry(self, message: Outgoing, after: timedelta) -> None:
-        """Not this time (a network error, a 5xx): again after `after`."""
-        await self._store.write(postpone, message, self._clock() + after)
+    async def retry(self, messages: Sequence[Outgoing], after: timedelta) -> None:
+        """Not this time (a 429, a network error, a 5xx): again after `after`."""
+        await self._store.write(postpone, messages, self._clock() + after)
 
     async def failed(
         self,

@@ -67,73 +67,63 @@ class Budget:
         self._waits: dict[str, float] = {}
         self.window = max(limits.group.seconds, limits.private.seconds, limits.overall.seconds)
 
-    def _all(self) -> list[RateLimitItem]:
-        """The platform-wide windows."""
-        return [item for item in (self._overall, self._pace) if item is not None]
-
-    def _items(self, chat: str, private: bool) -> list[RateLimitItem]:
-        found = [self._private] if private else [self._group, self._burst]
-        return [item for item in found if item is not None]
+    def _windows(self, chat: str | None, private: bool = False) -> list[tuple[RateLimitItem, str]]:
+        """The windows a message to `chat` counts in (None: a request to no chat), each with
+        the key it is counted under: the chat's own, then the platform's."""
+        found = [(item, OVERALL) for item in (self._overall, self._pace) if item is not None]
+        if chat is None:
+            return found
+        own = (self._private,) if private else (self._group, self._burst)
+        return [(item, chat) for item in own if item is not None] + found
 
     def room(self, chat: str, *, private: bool) -> int:
         """How many messages the chat may be sent right now (0: wait; see `wait`)."""
-        if self._waiting(chat) or self._waiting(OVERALL):
-            return 0
-        rooms = [
-            self._limiter.get_window_stats(i, chat).remaining for i in self._items(chat, private)
-        ]
-        rooms += [self._limiter.get_window_stats(i, OVERALL).remaining for i in self._all()]
-        return min(rooms, default=1_000_000)
+        return self._room(chat, self._windows(chat, private))
 
     def overall_room(self) -> int:
         """How many messages the platform as a whole takes right now."""
-        if self._waiting(OVERALL):
-            return 0
-        rooms = [self._limiter.get_window_stats(i, OVERALL).remaining for i in self._all()]
-        return min(rooms, default=1_000_000)
-
-    def overall_wait(self) -> float:
-        """Seconds until the platform as a whole takes one more message."""
-        now = self._clock()
-        waits = [self._waits.get(OVERALL, 0.0) - now]
-        for item in self._all():
-            stats = self._limiter.get_window_stats(item, OVERALL)
-            if stats.remaining <= 0:
-                waits.append(stats.reset_time - now)
-        return max(0.0, *waits)
+        return self._room(None, self._windows(None))
 
     def wait(self, chat: str, *, private: bool) -> float:
         """Seconds until the chat may be sent one more message."""
+        return self._wait(chat, self._windows(chat, private))
+
+    def overall_wait(self) -> float:
+        """Seconds until the platform as a whole takes one more message."""
+        return self._wait(None, self._windows(None))
+
+    def spend(self, chat: str, *, private: bool, count: int = 1) -> None:
+        """Count `count` messages sent to the chat (a long text may take several). Past a
+        limit (parts beyond the room there was) the chat, or everyone, waits for the window."""
+        self._hit(self._windows(chat, private), count)
+
+    def spend_overall(self, count: int) -> None:
+        """Count `count` requests that are no message to any chat (opening a DM channel)."""
+        self._hit(self._windows(None), count)
+
+    def _room(self, chat: str | None, windows: list[tuple[RateLimitItem, str]]) -> int:
+        if self._waiting(OVERALL) or (chat is not None and self._waiting(chat)):
+            return 0
+        rooms = [self._limiter.get_window_stats(item, key).remaining for item, key in windows]
+        return min(rooms, default=1_000_000)
+
+    def _wait(self, chat: str | None, windows: list[tuple[RateLimitItem, str]]) -> float:
         now = self._clock()
-        waits = [self._waits.get(chat, 0.0) - now, self._waits.get(OVERALL, 0.0) - now]
-        for item, key in [(i, chat) for i in self._items(chat, private)] + (
-            [(i, OVERALL) for i in self._all()]
-        ):
+        held = [OVERALL] if chat is None else [OVERALL, chat]  # waits a platform ordered
+        waits = [self._waits.get(key, 0.0) - now for key in held]
+        for item, key in windows:
             stats = self._limiter.get_window_stats(item, key)
             if stats.remaining <= 0:
                 waits.append(stats.reset_time - now)
         return max(0.0, *waits)
 
-    def spend(self, chat: str, *, private: bool, count: int = 1) -> None:
-        """Count `count` messages sent to the chat (a long text may take several). Past a
-        limit (parts beyond the room there was) the chat, or everyone, waits for the window."""
-        keyed = [(item, chat) for item in self._items(chat, private)]
-        keyed += [(item, OVERALL) for item in self._all()]
-        for item, key in keyed:
+    def _hit(self, windows: list[tuple[RateLimitItem, str]], count: int) -> None:
+        for item, key in windows:
             for _ in range(count):
                 # One at a time: `limits` records nothing for a cost that does not fit whole.
                 if not self._limiter.hit(item, key):
                     reset = self._limiter.get_window_stats(item, key).reset_time
-                    self.hold(None if key == OVERALL else chat, reset - self._clock())
-                    break
-
-    def spend_overall(self, count: int) -> None:
-        """Count `count` requests that are no message to any chat (opening a DM channel)."""
-        for item in self._all():
-            for _ in range(count):
-                if not self._limiter.hit(item, OVERALL):
-                    reset = self._limiter.get_window_stats(item, OVERALL).reset_time
-                    self.hold(None, reset - self._clock())
+                    self.hold(None if key == OVERALL else key, reset - self._clock())
                     break
 
     def hold(self, chat: str | None, seconds: float) -> None:

@@ -291,8 +291,7 @@ class Sender:
             "send postponed",
             extra={"message_id": first.id, "seconds": wait, "reason": later.reason},
         )
-        for message in unit:
-            await self._deliveries.retry(message, timedelta(seconds=wait))
+        await self._deliveries.retry(unit, timedelta(seconds=wait))
         # Not again before its wait, even if a read begun before this shows it due.
         self._settle(unit, min(wait, SETTLED_MEMORY))
 
