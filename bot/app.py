@@ -18,7 +18,19 @@ from bot.delivery.sender import Sender, SenderSettings
 from bot.settings import Settings
 from community.communities import Community, apply_config
 from community.config import Access, CommunityConfig, ConfigError, parse_config
-from handlers import adjust, announce, checkin, help, link, points, polls, settings
+from handlers import (
+    adjust,
+    announce,
+    calendar,
+    checkin,
+    help,
+    link,
+    memberday,
+    points,
+    polls,
+    remind,
+    settings,
+)
 from handlers.pipeline import (
     AdoptGroup,
     Authorize,
@@ -43,6 +55,9 @@ ROUTERS: tuple[Router, ...] = (
     link.router,
     adjust.router,
     polls.router,
+    calendar.router,
+    memberday.router,
+    remind.router,
     announce.router,
     settings.router,
 )

@@ -5,10 +5,12 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from babel import Locale
+from babel.dates import format_datetime
 from jinja2 import (
     FileSystemLoader,
     StrictUndefined,
@@ -80,6 +82,7 @@ class Renderer:
         )
         self._env.filters["num"] = number
         self._env.filters["plural"] = self._plural
+        self._env.filters["datetime"] = self._datetime
         self._env.globals["say"] = self._say
 
     def render(self, reply: Reply) -> str:
@@ -126,6 +129,17 @@ class Renderer:
         locale = (context.name or FALLBACK_LOCALE).partition("/")[0]
         text = self.render(Reply(template, values, locale=locale))
         return Markup(text)  # noqa: S704 (rendered just now, escaped by the platform's escaping)
+
+    @pass_context
+    def _datetime(self, context: Context, value: Any, pattern: str) -> str:
+        """`{{ at|datetime("EEE MM-dd HH:mm") }}`: a moment in the template's language (CLDR
+        names of weekdays and months), at the UTC offset it carries. Handlers pass moments in
+        the community's timezone; a message from the outbox carries them as ISO text."""
+        locale = (context.name or FALLBACK_LOCALE).partition("/")[0]
+        moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+        if not isinstance(moment, datetime):
+            return str(value)
+        return format_datetime(moment, pattern, tzinfo=moment.tzinfo, locale=locale)
 
     @pass_context
     def _plural(self, context: Context, count: Any, *, other: str, **forms: str) -> str:

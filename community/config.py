@@ -68,6 +68,69 @@ class AnnounceRules(_Strict):
     max_length: int = Field(default=2000, ge=1, le=3500)
 
 
+def _readable_when(text: str, *, time_required: bool) -> str:
+    # Imported here: schedules imports the error type this module's callers also use.
+    from community.schedules import parse_when
+    from loyalty.errors import UserError
+
+    try:
+        when, rest = parse_when(text, time_required=time_required)
+    except UserError as error:
+        raise ValueError(f"cannot read the schedule {text!r} (e.g. 'mon,wed 20:00')") from error
+    if rest:
+        raise ValueError(f"unexpected {rest!r} after the schedule {when.canonical()!r}")
+    return text
+
+
+class MemberDayRules(_Strict):
+    """The member day (会员日): when it is, how it is announced, what it multiplies."""
+
+    enabled: bool = False
+    # When it starts, in the community's timezone: "monthly 18 00:00", "fri 00:00", "每月18日 0点".
+    when: str = Field(default="monthly 18 00:00", max_length=100)
+    hours: int = Field(default=24, ge=1, le=168)  # how long it lasts from its start
+    announce_hours_before: int = Field(default=24, ge=0, le=336)  # 0: no announcement
+    # Points earned in its window are multiplied by this (check-ins, votes), rounded down.
+    multiplier: float = Field(default=2.0, ge=1.0, le=10.0, strict=False)
+    # Lines of member-only perks listed in the opening post (until #7's rewards catalogue).
+    perks: tuple[str, ...] = Field(default=(), strict=False, max_length=10)
+    # A poll opened in every group at the opening: "Question? | option | option".
+    poll: str = Field(default="", max_length=1000)
+    top_members: int = Field(default=3, ge=0, le=20)  # how many the recap names
+    # Local start dates skipped by `/memberday skip next` (ISO "2026-12-18").
+    skipped: tuple[str, ...] = Field(default=(), strict=False, max_length=50)
+
+    @field_validator("when")
+    @classmethod
+    def _when(cls, value: str) -> str:
+        return _readable_when(value, time_required=False)
+
+
+class ReminderRules(_Strict):
+    """Private nudges: the streak reminder (opt-in by /remind on) and the win-back."""
+
+    # Members who opted in and have not checked in by this local time get one nudge that day.
+    streak_at: str = Field(default="20:00", pattern=r"^([01]?[0-9]|2[0-3]):[0-5][0-9]$")
+    # Members not seen for this many days get one private message per period; 0: off.
+    win_back_after_days: int = Field(default=0, ge=0, le=365)
+    win_back_at: str = Field(default="11:00", pattern=r"^([01]?[0-9]|2[0-3]):[0-5][0-9]$")
+    # The win-back's words; empty: the bot's own (templates/*/reminders/win_back.j2).
+    win_back_message: str = Field(default="", max_length=1000)
+    # How many win-back messages one stretch of absence gets at most.
+    win_back_max: int = Field(default=2, ge=1, le=12)
+
+
+class ScheduleRules(_Strict):
+    """How the scheduler treats downtime and the calendar's limits."""
+
+    # A firing missed while the bot was down runs late if it is at most this old; older ones
+    # are skipped and logged.
+    grace_minutes: int = Field(default=60, ge=0, le=10_080)
+    max_entries: int = Field(default=200, ge=1, le=5000)  # calendar entries per community
+    max_topic_length: int = Field(default=2000, ge=1, le=3500)  # a topic's words
+    calendar_days: int = Field(default=7, ge=1, le=31)  # how far /calendar looks ahead
+
+
 class Rules(_Strict):
     """What each community keeps for itself in the database: a community made later by
     `/settings community NEW` starts from a copy."""
@@ -76,6 +139,24 @@ class Rules(_Strict):
     points: PointsRules = Field(default_factory=PointsRules)
     polls: PollRules = Field(default_factory=PollRules)
     announce: AnnounceRules = Field(default_factory=AnnounceRules)
+    member_day: MemberDayRules = Field(default_factory=MemberDayRules)
+    reminders: ReminderRules = Field(default_factory=ReminderRules)
+    schedule: ScheduleRules = Field(default_factory=ScheduleRules)
+
+
+class CalendarEntryConfig(_Strict):
+    """One [[calendar]] entry of community.toml: a topic posted on a schedule."""
+
+    when: str = Field(min_length=1, max_length=100)  # "mon,wed 20:00", "每周一 20:00"
+    text: str = Field(min_length=1, max_length=3500)
+    poll: str = Field(default="", max_length=1000)  # "Question? | option | option"
+    tag: str = Field(default="", max_length=32)  # only groups with this tag
+    paused: bool = False
+
+    @field_validator("when")
+    @classmethod
+    def _when(cls, value: str) -> str:
+        return _readable_when(value, time_required=True)
 
 
 class Access(_Strict):
@@ -145,6 +226,7 @@ class CommunityConfig(Access, Rules):
     from the two models it splits into, so neither can lose a field on the way."""
 
     community: CommunitySection = Field(default_factory=CommunitySection)
+    calendar: tuple[CalendarEntryConfig, ...] = Field(default=(), strict=False)
 
     @property
     def rules(self) -> Rules:

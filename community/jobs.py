@@ -1,0 +1,207 @@
+"""Scheduled jobs: what fires when, and the claim that makes each firing run once.
+
+A job is a schedule (a When in the community's timezone, maybe shifted: a member day's
+announcement fires hours before its start) and the work a firing does. The scheduler (bot/)
+only decides when to look; `due_firings` says what is due, and a firing's unit of work
+`claim`s it by (job, scheduled time) in the same transaction that writes its posts. Whatever
+crashes or races, a firing is claimed once, and its posts are queued once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from apscheduler.triggers.base import BaseTrigger
+from sqlalchemy import Connection, and_, func, or_, select
+
+from community.communities import Community
+from community.schedules import When, firings
+from storage.schema import job_runs
+from storage.sql import insert_if_absent
+
+# The most firings of one job a sweep looks at: a schedule of six times a day over a month.
+MAX_FIRINGS_PER_SWEEP = 200
+
+
+@dataclass(frozen=True, slots=True)
+class FiringContext:
+    """What a firing's work is given: the open connection, its community, the moment it was
+    scheduled for and the moment it runs (later after downtime)."""
+
+    conn: Connection
+    community: Community
+    scheduled_at: datetime
+    now: datetime
+    # Platforms the work queued messages for: their senders are woken after the commit.
+    platforms: set[str]
+
+
+Work = Callable[[FiringContext], Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """Something that fires on a schedule in one community."""
+
+    key: str  # "topic:12", "memberday:3:open": names the job in claims and logs
+    community_id: int
+    when: When
+    timezone: ZoneInfo
+    work: Work
+    # Firings before this moment never run: the job did not exist yet (or was paused).
+    since: datetime
+    # Added to each scheduled time: a member day's announcement fires before its start.
+    offset: timedelta = timedelta()
+
+    def firings(self, after: datetime, until: datetime) -> list[datetime]:
+        """The firing times in (after, until], oldest first."""
+        start = max(after, self.since - timedelta(microseconds=1))
+        found = firings(
+            self.when,
+            self.timezone,
+            start - self.offset,
+            until - self.offset,
+            MAX_FIRINGS_PER_SWEEP,
+        )
+        return [at + self.offset for at in found]
+
+    def trigger(self) -> BaseTrigger:
+        """An APScheduler trigger that fires when this job does (for the alarm clock)."""
+        plain = self.when.trigger(self.timezone)
+        return plain if not self.offset else ShiftedTrigger(plain, self.offset)
+
+
+class ShiftedTrigger(BaseTrigger):
+    """Another trigger's firing times moved by a fixed offset."""
+
+    def __init__(self, inner: BaseTrigger, offset: timedelta) -> None:
+        self._inner = inner
+        self._offset = offset
+
+    def get_next_fire_time(
+        self, previous_fire_time: datetime | None, now: datetime
+    ) -> datetime | None:
+        previous = None if previous_fire_time is None else previous_fire_time - self._offset
+        found = self._inner.get_next_fire_time(previous, now - self._offset)
+        return None if found is None else found + self._offset
+
+    def __str__(self) -> str:
+        return f"{self._inner} shifted by {self._offset}"
+
+
+@dataclass(frozen=True, slots=True)
+class Firing:
+    """One due firing of a job."""
+
+    job: Job
+    at: datetime
+
+    @property
+    def key(self) -> str:
+        return self.job.key
+
+
+@dataclass(frozen=True, slots=True)
+class Due:
+    """What a sweep found: firings to run, oldest first, and those too old to run."""
+
+    run: list[Firing]
+    missed: list[Firing]
+
+
+def due_firings(
+    conn: Connection,
+    jobs: Sequence[Job],
+    *,
+    now: datetime,
+    swept_to: datetime | None,
+    grace: Callable[[int], timedelta],
+) -> Due:
+    """The unclaimed firings of `jobs` up to `now`.
+
+    `swept_to` is when this process last looked (None: it has just started). What fell due
+    since then runs however late the loop was; before it (downtime), a firing runs only if it
+    is no older than the community's grace, and older ones are `missed`: the caller records
+    and logs them. A process that has just started looks back to each job's last claim.
+    """
+    run: list[Firing] = []
+    missed: list[Firing] = []
+    last = {} if swept_to is not None else last_claims(conn, [job.key for job in jobs])
+    for job in jobs:
+        late_limit = now - grace(job.community_id)
+        if swept_to is not None:
+            start = min(swept_to, late_limit)
+        else:
+            start = last.get(job.key) or job.since - timedelta(microseconds=1)
+        for at in job.firings(start, now):
+            fresh = at > late_limit or (swept_to is not None and at > swept_to)
+            (run if fresh else missed).append(Firing(job, at))
+    claimed = _claimed(conn, run + missed)
+    run = [firing for firing in run if (firing.key, firing.at) not in claimed]
+    missed = [firing for firing in missed if (firing.key, firing.at) not in claimed]
+    run.sort(key=lambda firing: (firing.at, firing.key))
+    return Due(run, missed)
+
+
+def claim(
+    conn: Connection,
+    firing: Firing,
+    *,
+    now: datetime,
+    outcome: str = "ran",
+) -> bool:
+    """Claim a firing for this unit of work; False when another already did (it ran)."""
+    return insert_if_absent(
+        conn,
+        job_runs,
+        {
+            "job": firing.key,
+            "scheduled_at": firing.at,
+            "community_id": firing.job.community_id,
+            "ran_at": now,
+            "outcome": outcome,
+        },
+    )
+
+
+def last_claims(conn: Connection, keys: Iterable[str]) -> dict[str, datetime]:
+    """The newest claimed firing of each job that has one."""
+    wanted = list(keys)
+    found: dict[str, datetime] = {}
+    # In slices: a statement's parameters are limited (SQLite: 32,766).
+    for start in range(0, len(wanted), 500):
+        part = wanted[start : start + 500]
+        rows = conn.execute(
+            select(job_runs.c.job, func.max(job_runs.c.scheduled_at))
+            .where(job_runs.c.job.in_(part))
+            .group_by(job_runs.c.job)
+        )
+        found.update({row[0]: row[1] for row in rows})
+    return found
+
+
+def _claimed(conn: Connection, found: Sequence[Firing]) -> set[tuple[str, datetime]]:
+    claimed: set[tuple[str, datetime]] = set()
+    for start in range(0, len(found), 200):
+        part = found[start : start + 200]
+        rows = conn.execute(
+            select(job_runs.c.job, job_runs.c.scheduled_at).where(
+                or_(
+                    *(
+                        and_(job_runs.c.job == firing.key, job_runs.c.scheduled_at == firing.at)
+                        for firing in part
+                    )
+                )
+            )
+        )
+        claimed.update((row.job, row.scheduled_at) for row in rows)
+    return claimed
+
+
+# Put into a unit of work's set of platforms to wake when a command changed what is scheduled
+# (a topic added, a member day moved, a poll given an end): the scheduler re-reads its jobs.
+SCHEDULE_CHANGED = "schedule"

@@ -1,0 +1,158 @@
+"""The scheduler's entrance: what is due, and each firing run once as its own unit of work.
+
+The scheduler (bot/scheduler.py, or the console's moved clock, or a test's) only says "look
+now". A sweep lists every community's jobs (topic calendar, member day, reminders), finds the
+firings due since it last looked, and runs each, oldest first, in its own transaction that
+first claims it (community/jobs.py). Polls that were opened with an end close here too.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import Connection, select
+
+from community import calendar, member_days, polls, reminders
+from community.communities import Community, community_by_id
+from community.jobs import Due, Firing, FiringContext, Job, claim, due_firings
+from storage.schema import communities
+from storage.sql import savepoint
+from storage.store import Store
+
+log = logging.getLogger(__name__)
+
+# Every feature's jobs, per community.
+JOB_SOURCES: tuple[Callable[[Connection, Community], list[Job]], ...] = (
+    calendar.jobs,
+    member_days.jobs,
+    reminders.jobs,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Swept:
+    """What one sweep did."""
+
+    ran: int = 0
+    missed: int = 0
+    polls_closed: int = 0
+
+
+def all_jobs(conn: Connection) -> list[Job]:
+    """The jobs of every community."""
+    found: list[Job] = []
+    for (community_id,) in conn.execute(select(communities.c.id).order_by(communities.c.id)):
+        community = community_by_id(conn, community_id)
+        if community is None:
+            continue
+        for source in JOB_SOURCES:
+            found.extend(source(conn, community))
+    return found
+
+
+class Firings:
+    """Runs what the schedule says is due, each firing once."""
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        queued: Callable[[str], None] = lambda platform: None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._store = store
+        self._queued = queued
+        self._clock = clock
+        # When this process last swept: firings due since then run however late; before it
+        # (downtime) only within the community's grace.
+        self.swept_to: datetime | None = None
+
+    async def jobs(self) -> list[Job]:
+        """Every community's jobs as the database says now (for the alarm clock)."""
+        return await self._store.read(all_jobs)
+
+    async def sweep(self, now: datetime | None = None, *, only: str | None = None) -> Swept:
+        """Run every firing due up to `now` (default: the clock), oldest first; `only` limits
+        the sweep to one job (its alarm went off)."""
+        now = now or self._clock()
+        due: Due = await self._store.read(self._due, now, self.swept_to, only)
+        for firing in due.missed:
+            log.warning(
+                "scheduled firing skipped: older than the grace period",
+                extra={"job": firing.key, "scheduled_at": firing.at.isoformat()},
+            )
+        if due.missed:
+            await self._store.write(self._record_missed, due.missed)
+        ran = 0
+        for firing in due.run:
+            if await self._run(firing):
+                ran += 1
+        closed = 0
+        if only is None or only.startswith("poll:"):
+            for poll_id in await self._store.read(polls.closing_due, now):
+                if await self._close_poll(poll_id):
+                    closed += 1
+        if only is None and (self.swept_to is None or now > self.swept_to):
+            self.swept_to = now
+        return Swept(ran, len(due.missed), closed)
+
+    def _due(
+        self, conn: Connection, now: datetime, swept_to: datetime | None, only: str | None
+    ) -> Due:
+        jobs = [job for job in all_jobs(conn) if only is None or job.key == only]
+        graces: dict[int, timedelta] = {}
+
+        def grace(community_id: int) -> timedelta:
+            if community_id not in graces:
+                found = community_by_id(conn, community_id)
+                minutes = 0 if found is None else found.rules.schedule.grace_minutes
+                graces[community_id] = timedelta(minutes=minutes)
+            return graces[community_id]
+
+        return due_firings(conn, jobs, now=now, swept_to=swept_to, grace=grace)
+
+    def _record_missed(self, conn: Connection, missed: Sequence[Firing]) -> None:
+        # Claimed as missed, so the next start looks back no further than this.
+        for firing in missed:
+            claim(conn, firing, now=self._clock(), outcome="missed")
+
+    async def _run(self, firing: Firing) -> bool:
+        platforms: set[str] = set()
+        try:
+            ran = await self._store.write(self._unit_of_work, firing, self._clock(), platforms)
+        except Exception:
+            # A firing whose work fails is claimed as failed, so it is not retried every
+            # minute; the log has the trace.
+            log.exception("scheduled firing failed", extra={"job": firing.key})
+            await self._store.write(self._record_failed, firing)
+            return False
+        for platform in platforms:
+            self._queued(platform)
+        return ran
+
+    @staticmethod
+    def _unit_of_work(
+        conn: Connection, firing: Firing, now: datetime, platforms: set[str]
+    ) -> bool:
+        if not claim(conn, firing, now=now):
+            return False  # another process (or an earlier run) has done it
+        community = community_by_id(conn, firing.job.community_id)
+        if community is None:
+            return False
+        context = FiringContext(conn, community, firing.at, now, platforms)
+        with savepoint(conn):
+            firing.job.work(context)
+        return True
+
+    def _record_failed(self, conn: Connection, firing: Firing) -> None:
+        claim(conn, firing, now=self._clock(), outcome="failed")
+
+    async def _close_poll(self, poll_id: int) -> bool:
+        platforms: set[str] = set()
+        closed = await self._store.write(polls.close_on_time, poll_id, self._clock(), platforms)
+        for platform in platforms:
+            self._queued(platform)
+        return bool(closed)
