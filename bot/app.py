@@ -10,14 +10,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
+from sqlalchemy import Connection
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from bot.delivery.messenger import Limits, Messenger, Rate
 from bot.delivery.sender import Sender, SenderSettings
+from bot.scheduler import Scheduler
 from bot.settings import Settings
-from community.communities import Community, apply_config
+from community import calendar as topic_calendar
+from community.communities import Community, apply_config, file_is_new
 from community.config import Access, CommunityConfig, ConfigError, parse_config
+from community.jobs import SCHEDULE_CHANGED
 from handlers import (
     adjust,
     announce,
@@ -31,6 +35,7 @@ from handlers import (
     remind,
     settings,
 )
+from handlers.firings import Firings
 from handlers.pipeline import (
     AdoptGroup,
     Authorize,
@@ -87,6 +92,10 @@ class App:
     ports: Ports
     # The running senders by platform: a unit of work that queued messages wakes its platform's.
     senders: dict[str, Sender] = field(default_factory=dict)
+    # What the scheduler's alarms (or the console's moved clock) run.
+    firings: Firings | None = None
+    # The running scheduler, told when a command changed what is scheduled.
+    scheduler: Scheduler | None = None
 
     def close(self) -> None:
         """Finish pending writes and release the database."""
@@ -200,6 +209,7 @@ async def serve(
     deliveries: Deliveries,
     senders: dict[str, Sender] | None = None,
     settings: SenderSettings | None = None,
+    scheduler: Scheduler | None = None,
 ) -> None:
     """Run every adapter on this one event loop, each with a sender draining its outbox, until
     `stop` is set or one of them fails for good (then its error is raised). Stopping stops the
@@ -218,6 +228,9 @@ async def serve(
             sender = Sender(adapter.messenger, deliveries, settings)
             running[sender.platform] = sender
             sender.start()
+        if scheduler is not None:
+            # After the senders: what the catch-up sweep queues goes out at once.
+            await scheduler.start()
         log.info("serving", extra={"adapters": len(started)})
         done, _ = await asyncio.wait([stopping, *watchers], return_when=asyncio.FIRST_COMPLETED)
         for watcher in watchers:
@@ -227,6 +240,8 @@ async def serve(
     finally:
         for task in (stopping, *watchers):
             task.cancel()
+        if scheduler is not None:
+            await scheduler.stop()
         for sender in list(running.values()):
             await sender.stop()
         running.clear()
@@ -265,7 +280,7 @@ def build_app(settings: Settings, *, now: datetime | None = None) -> App:
         raise StartupError(f"database {where}: {first_line(error)}") from error
     try:
         community = store.write_now(
-            apply_config,
+            _apply_file,
             config,
             config_hash,
             default_timezone=settings.default_timezone,
@@ -279,10 +294,13 @@ def build_app(settings: Settings, *, now: datetime | None = None) -> App:
         store.close()
         raise StartupError(f"database {where}: {first_line(error)}") from error
     senders: dict[str, Sender] = {}
+    app: App | None = None
 
     def wake(platform: str) -> None:
         if platform in senders:
             senders[platform].wake()
+        elif platform == SCHEDULE_CHANGED and app is not None and app.scheduler is not None:
+            app.scheduler.changed()
 
     dispatcher = build_dispatcher(
         store,
@@ -293,7 +311,33 @@ def build_app(settings: Settings, *, now: datetime | None = None) -> App:
     )
     ports = Ports(Inbox(store), Chats(store), Polls(store), Deliveries(store))
     log.info("core ready", extra={"community": community.slug, "database": where})
-    return App(store, dispatcher, community, ports, senders)
+    app = App(store, dispatcher, community, ports, senders, Firings(store, queued=wake))
+    return app
+
+
+def _apply_file(
+    conn: Connection,
+    config: CommunityConfig,
+    config_hash: str,
+    *,
+    default_timezone: str,
+    default_locale: str,
+    at: datetime,
+) -> Community:
+    """The community file into the database: its rules, and its [[calendar]] entries when the
+    file changed (entries added by command stay; those of the file follow the file)."""
+    new = file_is_new(conn, config.community.slug, config_hash)
+    community = apply_config(
+        conn,
+        config,
+        config_hash,
+        default_timezone=default_timezone,
+        default_locale=default_locale,
+        at=at,
+    )
+    if new:
+        topic_calendar.sync_file_entries(conn, community, config.calendar, at)
+    return community
 
 
 def build_dispatcher(

@@ -25,6 +25,7 @@ from bot.app import (
     serve,
 )
 from bot.rendering import Renderer, plain_text
+from bot.scheduler import Scheduler
 from bot.settings import Settings
 from community import announcements
 from community.audit import Actor
@@ -117,6 +118,7 @@ def run(config: ConfigOption = None) -> None:
             locale=app.community.locale,
             timezone=app.community.timezone,
             deliveries=app.ports.deliveries,
+            firings=app.firings,
         )
         asyncio.run(adapter.run())
     except KeyboardInterrupt:
@@ -133,12 +135,15 @@ def _serve_platforms(settings: Settings, app: App) -> None:
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
+        if app.firings is not None:
+            app.scheduler = Scheduler(app.firings, sync_seconds=settings.scheduler_sync_seconds)
         await serve(
             build_adapters(settings, app),
             stop,
             deliveries=app.ports.deliveries,
             senders=app.senders,
             settings=sender_settings(settings),
+            scheduler=app.scheduler,
         )
 
     try:

@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     delivery_max_attempts: int = Field(default=12, ge=1)
     delivery_merge_lines: int = Field(default=50, ge=2, le=200)
     delivery_keep_days: int = Field(default=7, ge=1)
+    # Scheduler (README, "Topic calendar and member days"): besides waking at each firing, a full
+    # sweep this often re-reads the jobs other processes changed and catches anything missed.
+    scheduler_sync_seconds: float = Field(default=60.0, ge=1, le=3600)
 
     @field_validator("*", mode="before")
     @classmethod

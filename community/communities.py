@@ -83,6 +83,14 @@ def apply_config(
     return found
 
 
+def file_is_new(conn: Connection, slug: str, config_hash: str) -> bool:
+    """Whether community.toml differs from the one last applied to `slug` (or it is new)."""
+    applied = conn.execute(
+        select(communities.c.config_hash).where(communities.c.slug == slug)
+    ).scalar_one_or_none()
+    return applied != config_hash
+
+
 def community_by_slug(conn: Connection, slug: str) -> Community | None:
     """The community called `slug`, if there is one."""
     row = conn.execute(select(communities).where(communities.c.slug == slug)).first()

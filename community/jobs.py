@@ -20,7 +20,7 @@ from sqlalchemy import Connection, and_, func, or_, select
 
 from community.communities import Community
 from community.schedules import When, firings
-from storage.schema import job_runs
+from storage.schema import job_runs, polls
 from storage.sql import insert_if_absent
 
 # The most firings of one job a sweep looks at: a schedule of six times a day over a month.
@@ -75,7 +75,7 @@ class Job:
         return plain if not self.offset else ShiftedTrigger(plain, self.offset)
 
 
-class ShiftedTrigger(BaseTrigger):
+class ShiftedTrigger(BaseTrigger):  # type: ignore[misc]  # APScheduler is untyped
     """Another trigger's firing times moved by a fixed offset."""
 
     def __init__(self, inner: BaseTrigger, offset: timedelta) -> None:
@@ -205,3 +205,13 @@ def _claimed(conn: Connection, found: Sequence[Firing]) -> set[tuple[str, dateti
 # Put into a unit of work's set of platforms to wake when a command changed what is scheduled
 # (a topic added, a member day moved, a poll given an end): the scheduler re-reads its jobs.
 SCHEDULE_CHANGED = "schedule"
+
+
+def poll_ends(conn: Connection) -> list[tuple[int, datetime]]:
+    """The open polls that close by themselves, with when (the alarm clock sets one each)."""
+    rows = conn.execute(
+        select(polls.c.id, polls.c.closes_at).where(
+            polls.c.closed_at.is_(None), polls.c.closes_at.is_not(None)
+        )
+    )
+    return [(row.id, row.closes_at) for row in rows]

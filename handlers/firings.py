@@ -17,7 +17,7 @@ from sqlalchemy import Connection, select
 
 from community import calendar, member_days, polls, reminders
 from community.communities import Community, community_by_id
-from community.jobs import Due, Firing, FiringContext, Job, claim, due_firings
+from community.jobs import Due, Firing, FiringContext, Job, claim, due_firings, poll_ends
 from storage.schema import communities
 from storage.sql import savepoint
 from storage.store import Store
@@ -73,6 +73,10 @@ class Firings:
     async def jobs(self) -> list[Job]:
         """Every community's jobs as the database says now (for the alarm clock)."""
         return await self._store.read(all_jobs)
+
+    async def poll_ends(self) -> list[tuple[int, datetime]]:
+        """The open polls that close by themselves, with when."""
+        return await self._store.read(poll_ends)
 
     async def sweep(self, now: datetime | None = None, *, only: str | None = None) -> Swept:
         """Run every firing due up to `now` (default: the clock), oldest first; `only` limits

@@ -21,6 +21,7 @@ from bot.delivery.sender import Sender
 from bot.rendering import Renderer
 from community.config import console_account_id
 from community.outbox import Kind, Outgoing
+from handlers.firings import Firings
 from handlers.parsing import event_from_text
 from handlers.ports import Deliveries
 from handlers.router import Dispatcher
@@ -71,10 +72,14 @@ class ConsoleAdapter:
         stdout: TextIO,
         interactive: bool,
         deliveries: Deliveries,
+        firings: Firings | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._dispatcher = dispatcher
         self._deliveries = deliveries
+        # No alarm clock either: the console's own clock, moved by :time, runs the schedule
+        # after each line, so moving past a firing prints its posts, in order.
+        self._firings = firings
         # No background sender: the console drains its outbox after each line, so what the bot
         # posts elsewhere prints right after the answer, before the next prompt.
         self._sender = Sender(ConsoleMessenger(renderer, stdout), deliveries)
@@ -95,6 +100,7 @@ class ConsoleAdapter:
     async def run(self) -> None:
         """Serve lines until `:quit` or the end of input."""
         self._say("console/banner", self._whoami())
+        await self._catch_up()
         while True:
             line = await self._next_line()
             if line is None:
@@ -105,6 +111,7 @@ class ConsoleAdapter:
             if line.startswith(":"):
                 if not self._meta(line):
                     break
+                await self._catch_up()  # :time may have moved past firings
                 continue
             await self._send(line)
         self._say("console/bye", {})
@@ -157,6 +164,13 @@ class ConsoleAdapter:
                 label = self._renderer.render(Reply(choice.label, choice.context, self._locale))
                 self._say("console/choice", {"label": label, "command": choice.command})
         await self._deliveries.answered(outcome.queued)
+        await self._catch_up()
+
+    async def _catch_up(self) -> None:
+        """Run what the schedule says is due by the console's clock, then print what the bot
+        sends elsewhere."""
+        if self._firings is not None:
+            await self._firings.sweep(self.now())
         await self._sender.drain_once()
 
     def _meta(self, line: str) -> bool:
@@ -237,6 +251,7 @@ def run_console(
     locale: str,
     timezone: ZoneInfo,
     deliveries: Deliveries,
+    firings: Firings | None = None,
 ) -> ConsoleAdapter:
     """A console on this process's own terminal (or pipe)."""
     interactive = sys.stdin.isatty()
@@ -254,4 +269,5 @@ def run_console(
         stdout=sys.stdout,
         interactive=interactive,
         deliveries=deliveries,
+        firings=firings,
     )

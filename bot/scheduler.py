@@ -1,0 +1,121 @@
+"""The alarm clock: APScheduler on the bot's one event loop, waking the firings' sweep.
+
+APScheduler 3.x only decides *when* to look. Each job of the database (a topic, a member day's
+phases, a reminder, a poll's end) becomes an APScheduler job with the same trigger; when one
+goes off, the sweep runs that job's due firings (handlers/firings.py claims each once in the
+database, so a second process or a restart never repeats one). A periodic full sweep re-reads
+the jobs (what another process or the CLI changed) and catches anything a wake-up missed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import UTC, datetime
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.date import DateTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from handlers.firings import Firings
+
+log = logging.getLogger(__name__)
+
+_SYNC = "sync"  # the periodic full sweep's own job id
+
+
+class Scheduler:
+    """Wakes the sweep when a job is due, and every `sync_seconds` in any case."""
+
+    def __init__(self, firings: Firings, *, sync_seconds: float) -> None:
+        self._firings = firings
+        self._sync_seconds = sync_seconds
+        self._aps = AsyncIOScheduler(timezone=UTC)
+        # One sweep at a time: two wake-ups at one minute must not claim in parallel (the
+        # claims would hold, but the second would only wait on the first's transactions).
+        self._lock = asyncio.Lock()
+        self._resync: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        """Catch up on what fell due while the bot was down, then keep the alarms set."""
+        await self.sweep()
+        self._aps.add_job(
+            self.sweep,
+            IntervalTrigger(seconds=self._sync_seconds, timezone=UTC),
+            id=_SYNC,
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=None,
+        )
+        self._aps.start()
+        await self.reload()
+
+    async def stop(self) -> None:
+        """Stop waking; a sweep under way finishes its current firing's transaction."""
+        if self._resync is not None:
+            self._resync.cancel()
+        if self._aps.running:
+            self._aps.shutdown(wait=False)
+        async with self._lock:
+            pass
+
+    def changed(self) -> None:
+        """A command changed what is scheduled: set the alarms again, soon, off this call."""
+        if self._resync is None or self._resync.done():
+            self._resync = asyncio.get_running_loop().create_task(self.reload())
+
+    async def reload(self) -> None:
+        """Set one alarm per job of the database (adding, moving and dropping alarms)."""
+        try:
+            jobs = await self._firings.jobs()
+            due_polls = await self._firings.poll_ends()
+        except Exception:
+            log.exception("scheduler could not read its jobs; the periodic sweep goes on")
+            return
+        wanted: set[str] = set()
+        for job in jobs:
+            wanted.add(job.key)
+            self._set_alarm(job.key, job.trigger())
+        for poll_id, closes_at in due_polls:
+            key = f"poll:{poll_id}"
+            wanted.add(key)
+            self._set_alarm(key, DateTrigger(run_date=closes_at, timezone=UTC))
+        for alarm in self._aps.get_jobs():
+            if alarm.id != _SYNC and alarm.id not in wanted:
+                alarm.remove()
+        log.info("scheduler alarms set", extra={"jobs": len(wanted)})
+
+    async def sweep(self, only: str | None = None) -> None:
+        """Run what is due now (all jobs, or `only` one)."""
+        async with self._lock:
+            try:
+                swept = await self._firings.sweep(only=only)
+            except Exception:
+                log.exception("scheduled sweep failed; the next one tries again")
+                return
+        if swept.ran or swept.missed or swept.polls_closed:
+            log.info(
+                "scheduled firings run",
+                extra={"ran": swept.ran, "missed": swept.missed, "polls": swept.polls_closed},
+            )
+
+    def _set_alarm(self, key: str, trigger: object) -> None:
+        existing = self._aps.get_job(key)
+        if existing is not None and str(existing.trigger) == str(trigger):
+            return  # unchanged: keep its next run time
+        self._aps.add_job(
+            self.sweep,
+            trigger,
+            args=(key,),
+            id=key,
+            replace_existing=True,
+            coalesce=True,
+            max_instances=1,
+            # A late wake-up still sweeps: the grace period is the firings' own rule.
+            misfire_grace_time=None,
+        )
+
+    @property
+    def alarms(self) -> dict[str, datetime | None]:
+        """Each alarm's next time (for tests and logs)."""
+        return {job.id: job.next_run_time for job in self._aps.get_jobs()}
