@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -207,6 +208,40 @@ def set_posting_channel(conn: Connection, platform: str, chat_id: str, channel: 
         .where(groups.c.platform == platform, groups.c.chat_id == fit_text(chat_id, 64))
         .values(posting_channel=fit_text(channel, 64))
     )
+
+
+# What a group tag may be: letters (any script), digits, - and _; short, lower-cased.
+_TAG = re.compile(r"[^\W_][\w-]{0,31}")
+MAX_TAGS = 10  # tags one group may carry
+
+
+def read_tags(text: str) -> tuple[str, ...] | None:
+    """Tags as an admin typed them ("vip cn", "vip,cn", "vip、cn"), lower-cased and unique in
+    order; None when one is not a tag (or there are too many)."""
+    words = [word for word in re.split(r"[\s,，、#]+", text.casefold()) if word]
+    tags = tuple(dict.fromkeys(words))
+    if len(tags) > MAX_TAGS or not all(_TAG.fullmatch(tag) for tag in tags):
+        return None
+    return tags
+
+
+def set_tags(conn: Connection, platform: str, chat_id: str, tags: tuple[str, ...]) -> None:
+    """The group's tags from now on (calendar entries may post to one tag's groups only)."""
+    conn.execute(
+        update(groups)
+        .where(groups.c.platform == platform, groups.c.chat_id == fit_text(chat_id, 64))
+        .values(tags=list(tags) or None)
+    )
+
+
+def tags_of(conn: Connection, platform: str, chat_id: str) -> tuple[str, ...]:
+    """The group's tags."""
+    found = conn.execute(
+        select(groups.c.tags).where(
+            groups.c.platform == platform, groups.c.chat_id == fit_text(chat_id, 64)
+        )
+    ).scalar_one_or_none()
+    return tuple(found or ())
 
 
 def rename_chat(conn: Connection, platform: str, old_chat_id: str, new_chat_id: str) -> None:

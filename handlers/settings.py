@@ -6,7 +6,15 @@ from __future__ import annotations
 import re
 
 from community import audit
-from community.communities import community_by_slug, move_chat, set_posting_channel
+from community.communities import (
+    MAX_TAGS,
+    community_by_slug,
+    move_chat,
+    read_tags,
+    set_posting_channel,
+    set_tags,
+    tags_of,
+)
 from handlers.arguments import BadArgument, read_arguments
 from handlers.routes import Context, Param, ParamKind, Router
 from handlers.types import Reply
@@ -17,7 +25,7 @@ _SLUG = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 
 
 SETTINGS_PARAMS = (
-    Param("setting", ParamKind.CHOICE, required=False, choices=("community", "channel")),
+    Param("setting", ParamKind.CHOICE, required=False, choices=("community", "channel", "tags")),
     Param("value", ParamKind.TEXT, required=False),
 )
 
@@ -40,10 +48,13 @@ def settings(ctx: Context) -> Reply:
                 "locale": ctx.community.locale,
                 "checkin_points": ctx.community.rules.checkin.points,
                 "vote_points": ctx.community.rules.polls.vote_points,
+                "tags": list(tags_of(ctx.conn, ctx.event.chat.platform, ctx.event.chat.chat_id)),
             },
         )
     if setting == "channel":
         return _posting_channel(ctx)
+    if setting == "tags":
+        return _tags(ctx, value)
     if value is None:
         return Reply("settings/usage")
     slug = value.casefold()
@@ -101,3 +112,28 @@ def _posting_channel(ctx: Context) -> Reply:
         channel=channel,
     )
     return Reply("settings/channel_set", {"channel": channel})
+
+
+def _tags(ctx: Context, value: str | None) -> Reply:
+    """/settings tags vip cn: this group's tags (a calendar entry may post to a tag only);
+    /settings tags - clears them; /settings tags alone shows them."""
+    chat = ctx.event.chat
+    if chat.private:
+        return Reply("settings/groups_only")
+    if value is None:
+        shown = list(tags_of(ctx.conn, chat.platform, chat.chat_id))
+        return Reply("settings/tags", {"tags": shown, "changed": False})
+    tags = () if value.strip() in ("-", "—") else read_tags(value)
+    if tags is None:
+        return Reply("settings/bad_tags", {"limit": MAX_TAGS})
+    set_tags(ctx.conn, chat.platform, chat.chat_id, tags)
+    audit.record(
+        ctx.conn,
+        community_id=ctx.community.id,
+        actor=ctx.actor,
+        action="group_tagged",
+        at=ctx.now,
+        chat=f"{chat.platform}:{chat.chat_id}",
+        tags=list(tags),
+    )
+    return Reply("settings/tags", {"tags": list(tags), "changed": True})

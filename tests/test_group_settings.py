@@ -55,7 +55,7 @@ async def test_settings_shows_the_communitys_settings_to_admins(chat: Chat) -> N
         "Timezone: Asia/Shanghai · Language: en\n"
         "Check-in: 10 points · Poll vote: 2 points\n"
         "Move this group to another community: /settings community NAME"
-        " · Post in this channel (Discord): /settings channel"
+        " · Post in this channel (Discord): /settings channel · Tag this group: /settings tags vip cn"
     )
 
 
@@ -144,7 +144,7 @@ async def test_bad_community_names_are_refused_and_move_nothing(chat: Chat, stor
         ("community -acme", "“-acme” can't be a community name"),
         ("community 品牌", "“品牌” can't be a community name"),
         ("community " + "a" * 65, "“" + "a" * 64 + "” can't be a community name"),
-        ("community", "Usage: /settings, /settings community NAME, or /settings channel"),
+        ("community", "Usage: /settings, /settings community NAME, /settings channel"),
         ("community two words", "“two words” can't be a community name"),
         ("timezone UTC", "Usage: /settings"),
     ):

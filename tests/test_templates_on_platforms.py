@@ -255,9 +255,24 @@ SAMPLES: Mapping[str, list[dict[str, Any]]] = {
             "locale": "en",
             "checkin_points": 10,
             "vote_points": 1000,
-        }
+            "tags": [],
+        },
+        {
+            "slug": "acme",
+            "name": "Acme",
+            "timezone": "Asia/Shanghai",
+            "locale": "en",
+            "checkin_points": 10,
+            "vote_points": 2,
+            "tags": [HOSTILE, "vip"],
+        },
     ],
     "settings/usage": [{}],
+    "settings/tags": [
+        {"tags": [], "changed": False},
+        {"tags": [HOSTILE, "华东"], "changed": True},
+    ],
+    "settings/bad_tags": [{"limit": 10}],
 }
 
 PLAIN, TELEGRAM, DISCORD = Renderer(plain_text), Renderer(telegram_html), Renderer(discord_markdown)
