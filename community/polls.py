@@ -1,16 +1,24 @@
-"""Polls: admins ask, members vote (changing their mind is free); a first vote earns points."""
+"""Polls: admins ask, members vote (changing their mind is free); a first vote earns points.
+
+A poll may be opened with an end (`--for 2h`, `--until 18:00`): votes after it are refused,
+and the scheduler's sweep closes it and posts its results in its chat (`close_on_time`).
+"""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, bindparam, insert, select, update
 
-from community import audit
+from community import audit, member_days
 from community.communities import Community
+from community.messages import Reply
+from community.outbox import Kind, enqueue
+from community.schedules import next_firings, parse_when
 from loyalty import ledger
 from loyalty.errors import UserError
 from storage.schema import groups, polls, votes
@@ -19,6 +27,14 @@ from storage.sql import fit_text
 MAX_OPTIONS = 10  # Telegram's limit for native polls; Discord buttons fit five per row
 QUESTION_LIMIT = 300  # Telegram's limit for a poll question
 OPTION_LIMIT = 100  # Telegram's limit for one option's text
+# How long a poll opened with an end may run: shorter is a typo, longer a forgotten poll.
+MIN_DURATION = timedelta(minutes=1)
+MAX_DURATION = timedelta(days=30)
+# What the answers to an unreadable end show.
+FOR_EXAMPLE = "/poll --for 2h Question? | option | option"
+UNTIL_EXAMPLE = "/poll --until 18:00 Question? | option | option"
+# The most polls one sweep closes; the rest close in the next one.
+CLOSING_BATCH = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +49,12 @@ class Poll:
     options: tuple[str, ...]
     points: int
     closed: bool
+    # When it closes by itself (opened with --for / --until), UTC.
+    closes_at: datetime | None = None
+
+    def open_at(self, at: datetime) -> bool:
+        """Whether a vote at `at` still counts: not closed, and not past its end."""
+        return not self.closed and (self.closes_at is None or at < self.closes_at)
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +114,80 @@ def parse_poll(text: str) -> tuple[str, tuple[str, ...]]:
     return question, options
 
 
+# "--for" / "--until" at the start; "—" and "——" are what "--" becomes on many keyboards.
+_FLAG = re.compile(r"\s*(?:-{1,2}|[—–]{1,2})\s*(?P<flag>for|until)(?![a-z])\s*", re.IGNORECASE)
+# Full-width ASCII and the ideographic space map one to one onto ASCII: positions stay put.
+_FOLD = {c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
+_DURATION_PART = re.compile(
+    r"""\s* (?: (?P<half> 半个?(?:小时|小時|钟头|鐘頭) )
+          | (?P<n> \d{1,6}) \s* (?: (?P<d> (?:days?|d)(?![a-z]) | 天 )
+                                | (?P<h> (?:hours?|hrs?|h)(?![a-z]) | 个?(?:小时|小時|钟头|鐘頭) )
+                                | (?P<m> (?:minutes?|mins?|m)(?![a-z]) | 分钟 | 分鐘 | 分 ) ) )""",
+    re.IGNORECASE | re.VERBOSE,
+)
+_YEAR_FIRST = re.compile(r"\s*\d{4}")
+
+
+def parse_end(text: str, tz: ZoneInfo, now: datetime) -> tuple[datetime | None, str]:
+    """Read a leading "--for 2h" (30m, 1h30m, 1d, 2小时, 30分钟, 1天) or "--until 18:00" (the
+    next 18:00 in `tz`; or "--until 2026-12-24 18:00"): the poll's end (UTC) and the rest of
+    the text. No flag: (None, text). UserError says what is wrong with the end."""
+    folded = text.translate(_FOLD)
+    flag = _FLAG.match(folded)
+    if flag is None:
+        return None, text
+    start, now = flag.end(), now.astimezone(UTC)
+    if flag["flag"].lower() == "for":
+        duration, pos = _read_duration(folded, start)
+        if duration is None:
+            raise UserError("polls/bad_duration", example=FOR_EXAMPLE)
+        closes_at, rest = now + duration, text[pos:].strip()
+    else:
+        closes_at, rest = _read_until(text[start:], tz, now)
+    if not MIN_DURATION <= closes_at - now <= MAX_DURATION:
+        raise UserError(
+            "polls/end_out_of_range",
+            shortest=int(MIN_DURATION / timedelta(minutes=1)),
+            longest=MAX_DURATION.days,
+            example=FOR_EXAMPLE,
+        )
+    return closes_at, rest
+
+
+def _read_duration(folded: str, pos: int) -> tuple[timedelta | None, int]:
+    total, seen = timedelta(), False
+    while part := _DURATION_PART.match(folded, pos):
+        if part["half"]:
+            total += timedelta(minutes=30)
+        else:
+            unit = "days" if part["d"] else "hours" if part["h"] else "minutes"
+            total += timedelta(**{unit: int(part["n"])})
+        seen, pos = True, part.end()
+    return (total if seen else None), pos
+
+
+def _read_until(text: str, tz: ZoneInfo, now: datetime) -> tuple[datetime, str]:
+    bad = UserError("polls/bad_until", example=UNTIL_EXAMPLE)
+    dated = _YEAR_FIRST.match(text) is not None
+    try:
+        # A time alone is read as a daily time: its next firing is the next such wall time.
+        when, rest = parse_when(text if dated else f"daily {text}")
+    except UserError:
+        raise bad from None
+    if len(when.times) != 1 or when.kind != ("once" if dated else "daily"):
+        raise bad
+    if not dated:
+        return next_firings(when, tz, now, 1)[0], rest
+    assert when.on is not None
+    wall = datetime.combine(when.on, time(*when.times[0]))
+    moment = wall.replace(tzinfo=tz).astimezone(UTC)
+    if moment.astimezone(tz).replace(tzinfo=None) != wall:
+        raise bad  # a wall time the clocks skip that day
+    if moment <= now:
+        raise UserError("polls/end_in_the_past", at=wall.replace(tzinfo=tz), example=UNTIL_EXAMPLE)
+    return moment, rest
+
+
 def open_poll(
     conn: Connection,
     community: Community,
@@ -102,8 +198,13 @@ def open_poll(
     actor: audit.Actor,
     at: datetime,
 ) -> Poll:
-    """Open a poll in a chat from "Question | A | B ..." (audited: it is an admin action)."""
-    question, options = parse_poll(text.replace("\x00", ""))
+    """Open a poll in a chat from "[--for 2h | --until 18:00] Question | A | B ..." (audited:
+    it is an admin action)."""
+    text = text.replace("\x00", "")
+    if len(text) > TEXT_LIMIT:
+        raise UserError("polls/too_long", question=QUESTION_LIMIT, option=OPTION_LIMIT)
+    closes_at, text = parse_end(text, community.timezone, at)
+    question, options = parse_poll(text)
     points = community.rules.polls.vote_points
     poll_id = conn.execute(
         insert(polls).returning(polls.c.id),
@@ -116,8 +217,10 @@ def open_poll(
             "points": points,
             "created_by": actor.member_id,
             "created_at": at,
+            "closes_at": closes_at,
         },
     ).scalar_one()
+    ends: dict[str, Any] = {} if closes_at is None else {"closes_at": closes_at.isoformat()}
     audit.record(
         conn,
         community_id=community.id,
@@ -126,8 +229,11 @@ def open_poll(
         at=at,
         poll_id=poll_id,
         question=question,
+        **ends,
     )
-    return Poll(poll_id, community.id, platform, chat_id, question, options, points, False)
+    return Poll(
+        poll_id, community.id, platform, chat_id, question, options, points, False, closes_at
+    )
 
 
 def attach_native(conn: Connection, poll_id: int, *, native_id: str, message_id: str) -> None:
@@ -204,13 +310,21 @@ def native_message_of(conn: Connection, poll_id: int) -> str | None:
 
 
 def vote(
-    conn: Connection, poll: Poll, *, member_id: int, options: tuple[int, ...], at: datetime
+    conn: Connection,
+    poll: Poll,
+    *,
+    community: Community,
+    member_id: int,
+    options: tuple[int, ...],
+    at: datetime,
 ) -> VoteResult:
-    """Record a member's choice; the first vote in a poll earns its points, a change earns none.
+    """Record a member's choice; the first vote in a poll earns its points (multiplied on a
+    member day, by the vote's own time), a change earns none.
 
     An empty choice (a retracted native vote) removes the choice but keeps the points earned.
+    A vote at or after the poll's end is refused, even before the scheduler has closed it.
     """
-    if poll.closed:
+    if not poll.open_at(at):
         raise UserError("polls/closed", question=poll.question)
     chosen = tuple(sorted(set(options)))
     if any(not 0 <= index < len(poll.options) for index in chosen):
@@ -228,17 +342,18 @@ def vote(
     else:
         conn.execute(_CHANGE_VOTE, {"b_vote": existing.id, "b_options": list(chosen), "b_at": at})
     points, balance = 0, ledger.balance(conn, member_id)
-    if poll.points and existing is None:
+    earned = member_days.multiplied(community, poll.points, at)
+    if earned and existing is None:
         posting = ledger.post(
             conn,
             community_id=poll.community_id,
             member_id=member_id,
-            delta=poll.points,
+            delta=earned,
             reason="vote",
             key=f"vote:{poll.id}:{member_id}",
             at=at,
         )
-        points, balance = (poll.points if posting.applied else 0), posting.balance
+        points, balance = (earned if posting.applied else 0), posting.balance
     return VoteResult(poll, chosen, points, balance)
 
 
@@ -256,6 +371,16 @@ def close_poll(conn: Connection, poll: Poll, *, actor: audit.Actor, at: datetime
         poll_id=poll.id,
     )
     return tally(conn, replace(poll, closed=True))
+
+
+def results(found: Tally) -> dict[str, Any]:
+    """The context of polls/results: each option's count and share, and the voters."""
+    total = max(found.voters, 1)
+    rows = [
+        {"text": text, "count": count, "percent": round(100 * count / total)}
+        for text, count in zip(found.poll.options, found.counts, strict=True)
+    ]
+    return {"question": found.poll.question, "rows": rows, "voters": found.voters}
 
 
 def tally(conn: Connection, poll: Poll) -> Tally:
@@ -281,14 +406,80 @@ def _poll(row: Any) -> Poll:
         options=tuple(row.options),
         points=row.points,
         closed=row.closed_at is not None,
+        closes_at=row.closes_at,
     )
 
 
 def closing_due(conn: Connection, now: datetime) -> list[int]:
     """The open polls whose end (--for / --until) has come, oldest end first."""
-    return []
+    rows = conn.execute(
+        select(polls.c.id)
+        .where(polls.c.closed_at.is_(None), polls.c.closes_at <= now)
+        .order_by(polls.c.closes_at, polls.c.id)
+        .limit(CLOSING_BATCH)
+    )
+    return [row.id for row in rows]
+
+
+SCHEDULER = audit.Actor(None, "scheduler")  # who closes a poll at its end, for the audit log
 
 
 def close_on_time(conn: Connection, poll_id: int, now: datetime, platforms: set[str]) -> bool:
-    """Close a poll at its end and post its results in its chat; False if it was closed."""
-    return False
+    """Close a poll at its end and post its results in its chat; False if it was closed.
+
+    The UPDATE that closes it is the claim: of two processes (or a /closepoll and the
+    scheduler), only the one whose statement changed the row posts the results. The poll is
+    closed as of its end, however late the sweep came.
+    """
+    row = conn.execute(
+        update(polls)
+        .where(polls.c.id == poll_id, polls.c.closed_at.is_(None), polls.c.closes_at.is_not(None))
+        .values(closed_at=polls.c.closes_at)
+        .returning(*polls.c)
+    ).first()
+    if row is None:
+        return False
+    poll = _poll(row)
+    audit.record(
+        conn,
+        community_id=poll.community_id,
+        actor=SCHEDULER,
+        action="poll_close",
+        at=now,
+        poll_id=poll.id,
+        on_time=True,
+    )
+    target = _posting_target(conn, poll)
+    if target is not None:
+        chat_id, group_chat_id = target
+        enqueue(
+            conn,
+            community_id=poll.community_id,
+            platform=poll.platform,
+            chat_id=chat_id,
+            kind=Kind.POST,
+            reply=Reply(
+                "polls/results", results(tally(conn, poll)), ends_poll=row.native_message_id
+            ),
+            at=now,
+            group_chat_id=group_chat_id,
+        )
+        platforms.add(poll.platform)
+    return True
+
+
+def _posting_target(conn: Connection, poll: Poll) -> tuple[str, str | None] | None:
+    """Where a poll's results go: its chat (a Discord server's posting channel), and the group
+    that is, if the chat is one; None for a server with no posting channel."""
+    group = conn.execute(
+        select(groups.c.private, groups.c.needs_channel, groups.c.posting_channel).where(
+            groups.c.platform == poll.platform, groups.c.chat_id == poll.chat_id
+        )
+    ).first()
+    if group is None:
+        return poll.chat_id, None
+    if group.private:
+        return poll.chat_id, None
+    if group.needs_channel:
+        return (group.posting_channel, poll.chat_id) if group.posting_channel else None
+    return poll.chat_id, poll.chat_id

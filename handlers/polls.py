@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from community import polls
+from community.jobs import SCHEDULE_CHANGED
 from handlers.arguments import BadArgument, read_arguments
 from handlers.routes import Context, Param, ParamKind, Router
 from handlers.types import Choice, EventKind, PollSpec, Reply, Visibility
@@ -18,7 +19,8 @@ _GONE = Reply("polls/gone", visibility=Visibility.PRIVATE)
 
 @router.command("poll", admin=True, params=(Param("question", ParamKind.TEXT),))
 def poll(ctx: Context) -> Reply:
-    """/poll Question? | option | option ... — open a poll in this chat."""
+    """/poll [--for 2h | --until 18:00] Question? | option | option ... — open a poll in this
+    chat (closing by itself at its end, if given one)."""
     opened = polls.open_poll(
         ctx.conn,
         ctx.community,
@@ -28,9 +30,18 @@ def poll(ctx: Context) -> Reply:
         actor=ctx.actor,
         at=ctx.now,
     )
+    closes_at = None
+    if opened.closes_at is not None:
+        closes_at = opened.closes_at.astimezone(ctx.community.timezone)
+        ctx.outbox_platforms.add(SCHEDULE_CHANGED)  # the scheduler sets an alarm for its end
     return Reply(
         "polls/posted",
-        {"question": opened.question, "options": list(opened.options), "points": opened.points},
+        {
+            "question": opened.question,
+            "options": list(opened.options),
+            "points": opened.points,
+            "closes_at": closes_at,
+        },
         choices=tuple(
             Choice("polls/option", f"/vote {opened.id} {index}", {"text": text})
             for index, text in enumerate(opened.options)
@@ -60,16 +71,11 @@ def close(ctx: Context) -> Reply:
     if found is None:
         return Reply("polls/none_open")
     tally = polls.close_poll(ctx.conn, found, actor=ctx.actor, at=ctx.now)
-    total = max(tally.voters, 1)
-    rows = [
-        {"text": text, "count": count, "percent": round(100 * count / total)}
-        for text, count in zip(found.options, tally.counts, strict=True)
-    ]
     # A native poll's message id means something only in the chat it was posted in.
     here = (found.platform, found.chat_id) == (chat.platform, chat.chat_id)
     return Reply(
         "polls/results",
-        {"question": found.question, "rows": rows, "voters": tally.voters},
+        polls.results(tally),
         ends_poll=polls.native_message_of(ctx.conn, found.id) if here else None,
     )
 
@@ -111,7 +117,12 @@ def _voted(ctx: Context, found: polls.Poll, options: tuple[int, ...]) -> Reply:
     try:
         with savepoint(ctx.conn):
             result = polls.vote(
-                ctx.conn, found, member_id=ctx.member.id, options=options, at=ctx.now
+                ctx.conn,
+                found,
+                community=ctx.community,
+                member_id=ctx.member.id,
+                options=options,
+                at=ctx.now,
             )
     except UserError as refusal:
         return _refused(refusal.key, **refusal.context)
