@@ -41,6 +41,7 @@ def poll(ctx: Context) -> Reply:
             "options": list(opened.options),
             "points": opened.points,
             "closes_at": closes_at,
+            "timezone": ctx.community.timezone.key,
         },
         choices=tuple(
             Choice("polls/option", f"/vote {opened.id} {index}", {"text": text})
