@@ -1,4 +1,5 @@
-"""Daily check-ins (签到): one a day in the community's timezone, streaks and their bonus."""
+"""Daily check-ins (签到): one a day in the community's timezone, streaks and their bonus,
+multiplied on a member day."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import Connection, bindparam, insert, select
 
+from community import member_days
 from community.communities import Community
 from loyalty import ledger
 from loyalty.errors import UserError
@@ -18,10 +20,11 @@ class CheckinResult:
     """What a check-in earned."""
 
     day: date
-    points: int
+    points: int  # with the streak bonus, multiplied on a member day
     streak: int
     bonus: bool
     balance: int
+    multiplier: float = 1.0  # the member day's, when the check-in fell in one
 
 
 _LATEST_UP_TO = (
@@ -46,7 +49,10 @@ def check_in(conn: Connection, community: Community, member_id: int, at: datetim
         )
     continues = latest is not None and latest[0] == day - timedelta(days=1)
     streak = latest[1] + 1 if continues and latest is not None else 1
-    points, bonus = community.rules.checkin.points_for(streak)
+    earned, bonus = community.rules.checkin.points_for(streak)
+    # Decided by the check-in's own moment: 23:59:59 on the member day still counts.
+    multiplier = member_days.multiplier_at(community, at) if earned else 1.0
+    points = member_days.scaled(earned, multiplier)
     conn.execute(
         _RECORD,
         {
@@ -59,7 +65,7 @@ def check_in(conn: Connection, community: Community, member_id: int, at: datetim
         },
     )
     if points == 0:
-        return CheckinResult(day, 0, streak, False, ledger.balance(conn, member_id))
+        return CheckinResult(day, 0, streak, False, ledger.balance(conn, member_id), multiplier)
     posting = ledger.post(
         conn,
         community_id=community.id,
@@ -69,7 +75,7 @@ def check_in(conn: Connection, community: Community, member_id: int, at: datetim
         key=f"checkin:{community.id}:{member_id}:{day.isoformat()}",
         at=at,
     )
-    return CheckinResult(day, points, streak, bonus, posting.balance)
+    return CheckinResult(day, points, streak, bonus, posting.balance, multiplier)
 
 
 @dataclass(frozen=True, slots=True)

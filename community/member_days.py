@@ -1,23 +1,50 @@
 """Member days (会员日): one scheduled object that is announced, opens, multiplies the points
-earned in its window, and ends with a recap."""
+earned in its window, and ends with a recap.
+
+Its definition is the community's `rules.member_day`; admins change it by command
+(`save`, audited). Its three jobs (announce, open, recap) fire relative to each start; a
+start whose local date is in `skipped` posts nothing and multiplies nothing.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from functools import lru_cache, partial
 from math import floor
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection
+from pydantic import ValidationError
+from sqlalchemy import Connection, bindparam, case, distinct, func, select, update
 
+from community import audit
 from community.communities import Community
 from community.config import MemberDayRules
-from community.jobs import Job
-from community.schedules import When, firings, parse_when
+from community.jobs import FiringContext, Job
+from community.messages import Choice, PollSpec, Reply
+from community.outbox import broadcast
+from community.schedules import When, check_once, firings, next_firings, parse_when
+from loyalty.errors import UserError
+from storage.schema import audit_log, checkins, communities, ledger, members
+
+AUDIT_ACTION = "memberday"  # every change by command; its newest is the jobs' `since`
+# Who opens the opening's polls, for the audit log: no member, the scheduler.
+SCHEDULER = audit.Actor(None, "scheduler:memberday")
+# Skipped dates kept after their day: a window lasts at most a week (MemberDayRules.hours).
+_SKIP_KEPT = timedelta(days=8)
+
+
+@lru_cache(maxsize=256)
+def _when(text: str) -> When:
+    # Read on every check-in and vote: the same few texts, parsed once.
+    return parse_when(text, time_required=False)[0]
 
 
 def schedule_of(rules: MemberDayRules) -> When:
     """When the member day starts (its `when`, read as community.toml's check guaranteed)."""
-    return parse_when(rules.when, time_required=False)[0]
+    return _when(rules.when)
 
 
 def occurrence_at(rules: MemberDayRules, tz: ZoneInfo, at: datetime) -> datetime | None:
@@ -32,7 +59,7 @@ def occurrence_at(rules: MemberDayRules, tz: ZoneInfo, at: datetime) -> datetime
     # Starts in (at - length, at]: the window [start, start + length) holds `at`.
     starts = firings(schedule_of(rules), tz, at - length, at, limit=1000)
     for start in reversed(starts):
-        if start.astimezone(tz).date().isoformat() not in rules.skipped:
+        if not is_skipped(rules, tz, start):
             return start
     return None
 
@@ -47,11 +74,318 @@ def multiplier_at(community: Community, at: datetime) -> float:
 
 def multiplied(community: Community, points: int, at: datetime) -> int:
     """Points earned at `at`, multiplied on a member day (rounded down: 3 x 1.5 is 4)."""
-    if points <= 0:
+    return scaled(points, multiplier_at(community, at)) if points > 0 else points
+
+
+def scaled(points: int, multiplier: float) -> int:
+    """`points` times `multiplier`, rounded down (for a caller that has the multiplier)."""
+    if multiplier == 1 or points <= 0:
         return points
-    return floor(points * multiplier_at(community, at))
+    # In decimal: 20 x 1.15 is 23, where binary floats make it 22.999... and floor says 22.
+    return floor(Decimal(str(multiplier)) * points)
+
+
+def shown(multiplier: float) -> int | float:
+    """The multiplier as people write it: 2, not 2.0; 1.5 stays 1.5."""
+    return int(multiplier) if float(multiplier).is_integer() else multiplier
+
+
+def is_skipped(rules: MemberDayRules, tz: ZoneInfo, start: datetime) -> bool:
+    """Whether the occurrence starting at `start` was skipped (by its local start date)."""
+    return start.astimezone(tz).date().isoformat() in rules.skipped
+
+
+def upcoming(
+    rules: MemberDayRules, tz: ZoneInfo, after: datetime, count: int = 3
+) -> list[datetime]:
+    """The next `count` starts after `after` that are not skipped (whether or not enabled)."""
+    when, cursor = schedule_of(rules), after
+    found: list[datetime] = []
+    while len(found) < count:
+        batch = next_firings(when, tz, cursor, count + len(rules.skipped))
+        found += [start for start in batch if not is_skipped(rules, tz, start)]
+        if len(batch) < count + len(rules.skipped):
+            break  # a one-off has no more
+        cursor = batch[-1]
+    return found[:count]
+
+
+def current_or_next(
+    rules: MemberDayRules, tz: ZoneInfo, now: datetime
+) -> tuple[datetime, bool] | None:
+    """The member day running at `now` (start, True), else the next one (start, False)."""
+    if not rules.enabled:
+        return None
+    running = occurrence_at(rules, tz, now)
+    if running is not None:
+        return running, True
+    following = upcoming(rules, tz, now, 1)
+    return (following[0], False) if following else None
+
+
+# ---- changing it by command ------------------------------------------------------------------
+
+
+def set_schedule(
+    conn: Connection,
+    community: Community,
+    changes: dict[str, Any],
+    *,
+    actor: audit.Actor,
+    at: datetime,
+) -> Community:
+    """Set the member day (its `when` and any other fields in `changes`) and turn it on. A
+    one-off in the past or at a time the clocks skip is refused."""
+    if "when" in changes:
+        check_once(_when(changes["when"]), community.timezone, at)
+    return save(conn, community, {**changes, "enabled": True}, actor=actor, at=at, change="set")
+
+
+def save(
+    conn: Connection,
+    community: Community,
+    changes: dict[str, Any],
+    *,
+    actor: audit.Actor,
+    at: datetime,
+    change: str,
+) -> Community:
+    """Apply `changes` to the member day, validated as community.toml's are, write the rules
+    back and audit it. Returns the community as it is now. Nothing is written when refused."""
+    values = community.rules.member_day.model_dump(mode="json") | changes
+    try:
+        rules = MemberDayRules.model_validate(values)
+    except ValidationError as error:
+        raise _out_of_range(error) from None
+    updated = community.rules.model_copy(update={"member_day": rules})
+    conn.execute(
+        update(communities)
+        .where(communities.c.id == community.id)
+        .values(rules=updated.model_dump(mode="json"))
+    )
+    audit.record(
+        conn,
+        community_id=community.id,
+        actor=actor,
+        action=AUDIT_ACTION,
+        at=at,
+        change=change,
+        **changes,
+    )
+    return replace(community, rules=updated)
+
+
+def skip_next(
+    conn: Connection, community: Community, *, actor: audit.Actor, at: datetime
+) -> tuple[Community, date]:
+    """Skip the next member day that has not started and is not skipped yet (a second call
+    skips the one after). Returns the community now and the local date skipped."""
+    rules, tz = community.rules.member_day, community.timezone
+    if not rules.enabled:
+        raise UserError("memberday/off")
+    following = upcoming(rules, tz, at, 1)
+    if not following:
+        raise UserError("memberday/no_next")
+    day = following[0].astimezone(tz).date()
+    kept = [
+        d for d in rules.skipped if date.fromisoformat(d) >= (at - _SKIP_KEPT).astimezone(tz).date()
+    ]
+    changes = {"skipped": sorted({*kept, day.isoformat()})}
+    return save(conn, community, changes, actor=actor, at=at, change="skip"), day
+
+
+def unskip(
+    conn: Connection, community: Community, *, actor: audit.Actor, at: datetime
+) -> tuple[Community, list[date]]:
+    """Let every skipped member day happen again; returns the community now and the restored
+    dates still ahead."""
+    today = community.local_day(at)
+    ahead = sorted(
+        d for d in map(date.fromisoformat, community.rules.member_day.skipped) if d >= today
+    )
+    return save(conn, community, {"skipped": []}, actor=actor, at=at, change="unskip"), ahead
+
+
+def _out_of_range(error: ValidationError) -> UserError:
+    first = error.errors()[0]
+    field = str(first["loc"][0]) if first["loc"] else ""
+    what = {"announce_hours_before": "announce"}.get(field, field)
+    low = high = None
+    for limit in (
+        MemberDayRules.model_fields[field].metadata if field in MemberDayRules.model_fields else ()
+    ):
+        low = getattr(limit, "ge", low)
+        high = getattr(limit, "le", high)
+    if low is None or high is None:
+        raise error  # not a number out of range: a bug, not a user's typo
+    return UserError("memberday/out_of_range", what=what, low=shown(low), high=shown(high))
+
+
+# ---- the jobs ----------------------------------------------------------------------------------
 
 
 def jobs(conn: Connection, community: Community) -> list[Job]:
-    """The member day's jobs: its announcement, its opening and its recap."""
-    return []
+    """The member day's jobs: its announcement (unless announce_hours_before is 0), its
+    opening and its recap, each keyed by the community and fired relative to every start.
+
+    Their `since` is the newest change by command, else the community's creation: a change
+    never posts for starts before it, and a first start of the bot after the member day was
+    turned on in community.toml looks back only as far as the scheduler's grace allows.
+    """
+    rules = community.rules.member_day
+    if not rules.enabled:
+        return []
+    when, tz, since = schedule_of(rules), community.timezone, _since(conn, community.id)
+    key = f"memberday:{community.id}"
+    found = []
+    if rules.announce_hours_before:
+        before = timedelta(hours=rules.announce_hours_before)
+        found.append(
+            Job(
+                f"{key}:announce",
+                community.id,
+                when,
+                tz,
+                partial(_announce, before),
+                since,
+                -before,
+            )
+        )
+    found.append(Job(f"{key}:open", community.id, when, tz, _open, since))
+    length = timedelta(hours=rules.hours)
+    found.append(
+        Job(f"{key}:recap", community.id, when, tz, partial(_recap, length), since, length)
+    )
+    return found
+
+
+_CHANGED = select(func.max(audit_log.c.created_at)).where(
+    audit_log.c.community_id == bindparam("community"), audit_log.c.action == AUDIT_ACTION
+)
+_CREATED = select(communities.c.created_at).where(communities.c.id == bindparam("community"))
+
+
+def _since(conn: Connection, community_id: int) -> datetime:
+    changed = conn.execute(_CHANGED, {"community": community_id}).scalar_one_or_none()
+    created: datetime = conn.execute(_CREATED, {"community": community_id}).scalar_one()
+    return max(created, changed) if changed is not None else created
+
+
+def _post_context(community: Community, start: datetime) -> dict[str, Any]:
+    rules, tz = community.rules.member_day, community.timezone
+    return {
+        "start": start.astimezone(tz),
+        "end": (start + timedelta(hours=rules.hours)).astimezone(tz),
+        "hours": rules.hours,
+        "multiplier": shown(rules.multiplier),
+        "perks": list(rules.perks),
+    }
+
+
+def _announce(before: timedelta, ctx: FiringContext) -> None:
+    start = ctx.scheduled_at + before
+    if is_skipped(ctx.community.rules.member_day, ctx.community.timezone, start):
+        return
+    _post(ctx, "announce", start, Reply("memberday/announce", _post_context(ctx.community, start)))
+
+
+def _open(ctx: FiringContext) -> None:
+    community, start = ctx.community, ctx.scheduled_at
+    rules = community.rules.member_day
+    if is_skipped(rules, community.timezone, start):
+        return
+    _post(ctx, "open", start, Reply("memberday/open", _post_context(community, start)))
+    if rules.poll:
+        _post(ctx, "poll", start, partial(_poll_reply, ctx, rules.poll))
+
+
+def _poll_reply(ctx: FiringContext, text: str, platform: str, chat_id: str) -> Reply:
+    # Imported here: polls applies this module's multiplier to votes, and imports it.
+    from community import polls
+
+    opened = polls.open_poll(
+        ctx.conn,
+        ctx.community,
+        platform=platform,
+        chat_id=chat_id,
+        text=text,
+        actor=SCHEDULER,
+        at=ctx.now,
+    )
+    # As /poll answers (handlers/polls.py): natively where the platform has polls, else buttons.
+    return Reply(
+        "polls/posted",
+        {"question": opened.question, "options": list(opened.options), "points": opened.points},
+        choices=tuple(
+            Choice("polls/option", f"/vote {opened.id} {index}", {"text": option})
+            for index, option in enumerate(opened.options)
+        ),
+        poll=PollSpec(opened.id, opened.question, opened.options),
+    )
+
+
+def _recap(length: timedelta, ctx: FiringContext) -> None:
+    community, start = ctx.community, ctx.scheduled_at - length
+    if is_skipped(community.rules.member_day, community.timezone, start):
+        return
+    found = recap_of(ctx.conn, community, start, start + length)
+    context = _post_context(community, start) | {
+        "participants": found.participants,
+        "checkins": found.checkins,
+        "points": found.points,
+        "top": [{"rank": rank, "name": name, "points": points} for rank, name, points in found.top],
+    }
+    _post(ctx, "recap", start, Reply("memberday/recap", context))
+
+
+def _post(ctx: FiringContext, phase: str, start: datetime, reply: Any) -> None:
+    key = f"memberday:{ctx.community.id}:{phase}:{start.isoformat()}"
+    sent = broadcast(ctx.conn, ctx.community.id, reply, key=key, at=ctx.now)
+    ctx.platforms.update(sent.platforms)
+
+
+@dataclass(frozen=True, slots=True)
+class Recap:
+    """What one member day came to."""
+
+    participants: int  # members with any ledger entry in the window
+    checkins: int
+    points: int  # the positive ledger deltas in the window
+    top: list[tuple[int, str, int]]  # (rank, name, points earned), best first
+
+
+def recap_of(conn: Connection, community: Community, start: datetime, end: datetime) -> Recap:
+    """The numbers of the window [start, end): participants, check-ins, points given and the
+    `top_members` who earned most (ties share a rank)."""
+    window = (
+        (ledger.c.community_id == community.id)
+        & (ledger.c.created_at >= start)
+        & (ledger.c.created_at < end)
+    )
+    participants, points = conn.execute(
+        select(
+            func.count(distinct(ledger.c.member_id)),
+            func.coalesce(func.sum(case((ledger.c.delta > 0, ledger.c.delta), else_=0)), 0),
+        ).where(window)
+    ).one()
+    checked_in = conn.execute(
+        select(func.count()).where(
+            checkins.c.community_id == community.id,
+            checkins.c.created_at >= start,
+            checkins.c.created_at < end,
+        )
+    ).scalar_one()
+    earned = func.sum(ledger.c.delta).label("earned")
+    rows = conn.execute(
+        select(members.c.display_name, earned)
+        .join(members, members.c.id == ledger.c.member_id)
+        .where(window, ledger.c.delta > 0)
+        .group_by(ledger.c.member_id, members.c.display_name)
+        .order_by(earned.desc(), ledger.c.member_id)
+        .limit(community.rules.member_day.top_members)
+    ).all()
+    top: list[tuple[int, str, int]] = []
+    for index, (name, amount) in enumerate(rows):
+        rank = top[-1][0] if top and top[-1][2] == amount else index + 1
+        top.append((rank, name, int(amount)))
+    return Recap(int(participants), int(checked_in), int(points), top)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from community import checkins
+from community import checkins, member_days
 from handlers.routes import Context, Router
 from handlers.types import Reply
 
@@ -25,6 +25,8 @@ def checkin(ctx: Context) -> Reply:
             "bonus_points": rules.streak_bonus_points,
             "days_to_bonus": days_to_bonus,
             "balance": result.balance,
+            # 1 on an ordinary day; on a member day its multiplier ("×2 member day").
+            "multiplier": member_days.shown(result.multiplier),
         },
         # In a busy group, merged with the others' check-ins: "✅ Alice +10 · 3 days".
         line="checkin/done_line",
