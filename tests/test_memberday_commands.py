@@ -90,7 +90,7 @@ async def test_an_admin_sets_the_member_day_sees_its_next_three_and_it_is_saved(
 ) -> None:
     said = await chat.say("boss", SET)
     assert said.text == (
-        "🎉 Member day saved: Fri 00:00, for 24 hours, ×2 points, announced 24 hours before.\n"
+        "🎉 Member day saved: Fri 00:00, for 24 hours, points ×2, announced 24 hours before.\n"
         "Next: Fri 11-27 00:00, Fri 12-04 00:00, Fri 12-11 00:00 (Asia/Shanghai)."
     )
     stored = member_day(store)
@@ -108,7 +108,7 @@ async def test_an_admin_sets_the_member_day_sees_its_next_three_and_it_is_saved(
 async def test_options_read_as_words_or_as_key_value_pairs(chat: Chat, store: Store) -> None:
     said = await chat.say("boss", "/memberday set sat 20:00 hours=48 multiplier=1.5 announce=0")
     assert said.text is not None and said.text.startswith(
-        "🎉 Member day saved: Sat 20:00, for 48 hours, ×1.5 points.\n"
+        "🎉 Member day saved: Sat 20:00, for 48 hours, points ×1.5.\n"
     )
     stored = member_day(store)
     assert (stored.hours, stored.multiplier, stored.announce_hours_before) == (48, 1.5, 0)
@@ -150,7 +150,7 @@ async def test_admin_show_lists_every_setting(chat: Chat, store: Store) -> None:
     said = await chat.say("boss", "/memberday show")
     assert said.text == (
         "🎉 Member day: on\n"
-        "When: Fri 00:00, for 24 hours · ×2 points\n"
+        "When: Fri 00:00, for 24 hours · points ×2\n"
         "Announcement: 24 hours before · recap names the top 3\n"
         "Perks: Free shipping\n"
         "Poll at the opening: Best perk? | Shipping | Gift\n"

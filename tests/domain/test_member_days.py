@@ -104,6 +104,28 @@ def test_a_disabled_member_day_multiplies_nothing(community: Community) -> None:
 
 
 @pytest.mark.parametrize(
+    "fields",
+    [
+        {"when": "fri 00:00"},
+        {"when": "fri 20:00", "hours": 6, "skipped": ["2026-12-04"]},
+        {"when": "daily 12:00", "hours": 48},
+        {"when": "monthly 1,28 00:00", "hours": 1},
+    ],
+)
+def test_answers_do_not_depend_on_the_order_moments_are_asked_in(
+    community: Community, fields: dict[str, Any]
+) -> None:
+    # Answers are remembered between moments: asked backwards, each one is worked out anew.
+    rules = with_member_day(community, **fields).rules.member_day
+    moments = [local(1) + timedelta(minutes=37 * n) for n in range(1, 1400)]
+    moments += [local(FRIDAY + 1, 0, 0), last_second_of(FRIDAY), local(FRIDAY, 0, 0)]
+    forwards = [member_days.occurrence_at(rules, community.timezone, at) for at in moments]
+    backwards = [member_days.occurrence_at(rules, community.timezone, at) for at in moments[::-1]]
+    assert forwards == backwards[::-1]
+    assert len(set(forwards)) > 3  # it met several member days (and gaps between some)
+
+
+@pytest.mark.parametrize(
     ("points", "earned"), [(3, 4), (10, 15), (7, 10), (1, 1), (0, 0), (-5, -5)]
 )
 def test_one_and_a_half_times_rounds_down_and_never_touches_deductions(
