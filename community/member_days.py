@@ -8,6 +8,7 @@ start whose local date is in `skipped` posts nothing and multiplies nothing.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -28,6 +29,9 @@ from community.outbox import broadcast
 from community.schedules import When, check_once, firings, next_firings, parse_when
 from loyalty.errors import UserError
 from storage.schema import audit_log, checkins, communities, ledger, members
+from storage.sql import savepoint
+
+log = logging.getLogger(__name__)
 
 AUDIT_ACTION = "memberday"  # every change by command; its newest is the jobs' `since`
 # Who opens the opening's polls, for the audit log: no member, the scheduler.
@@ -227,18 +231,22 @@ def unskip(
 
 
 def _out_of_range(error: ValidationError) -> UserError:
-    first = error.errors()[0]
-    field = str(first["loc"][0]) if first["loc"] else ""
+    field = str(error.errors()[0]["loc"][0])
+    found: dict[str, Any] = {}
+    for limit in MemberDayRules.model_fields[field].metadata:
+        found |= {
+            name: getattr(limit, name)
+            for name in ("ge", "le", "max_length")
+            if hasattr(limit, name)
+        }
+    if field == "skipped" and "max_length" in found:  # a daily member day skipped far ahead
+        return UserError("memberday/too_many_skipped", limit=found["max_length"])
+    if "ge" not in found or "le" not in found:
+        raise error  # no number out of range: a bug, not a user's typo
     what = {"announce_hours_before": "announce"}.get(field, field)
-    low = high = None
-    for limit in (
-        MemberDayRules.model_fields[field].metadata if field in MemberDayRules.model_fields else ()
-    ):
-        low = getattr(limit, "ge", low)
-        high = getattr(limit, "le", high)
-    if low is None or high is None:
-        raise error  # not a number out of range: a bug, not a user's typo
-    return UserError("memberday/out_of_range", what=what, low=shown(low), high=shown(high))
+    return UserError(
+        "memberday/out_of_range", what=what, low=shown(found["ge"]), high=shown(found["le"])
+    )
 
 
 # ---- the jobs ----------------------------------------------------------------------------------
@@ -316,7 +324,15 @@ def _open(ctx: FiringContext) -> None:
         return
     _post(ctx, "open", start, Reply("memberday/open", _post_context(community, start)))
     if rules.poll:
-        _post(ctx, "poll", start, partial(_poll_reply, ctx, rules.poll))
+        try:
+            with savepoint(ctx.conn):
+                _post(ctx, "poll", start, partial(_poll_reply, ctx, rules.poll))
+        except UserError as refusal:
+            # A poll community.toml holds but /poll would refuse: the opening still goes out.
+            log.warning(
+                "member day poll not opened",
+                extra={"community": community.id, "problem": refusal.key},
+            )
 
 
 def _poll_reply(ctx: FiringContext, text: str, platform: str, chat_id: str) -> Reply:

@@ -286,6 +286,15 @@ def test_the_opening_opens_the_poll_in_each_group(
     ] * 2
 
 
+def test_a_poll_that_cannot_be_opened_leaves_the_opening_post(
+    conn: Connection, community: Community, groups: list[str]
+) -> None:
+    broken = with_member_day(community, when="fri 00:00", poll="Only a question?")
+    fire(conn, broken, "open", local(FRIDAY, 0, 0))
+    assert [template for _, template, _ in posts(conn)] == ["memberday/open"] * len(groups)
+    assert conn.execute(select(polls.c.id)).first() is None
+
+
 def test_a_skipped_occurrence_posts_nothing_in_any_phase(
     conn: Connection, community: Community, groups: list[str]
 ) -> None:
@@ -379,6 +388,20 @@ def test_skipping_forgets_skipped_days_long_past(
     old = with_member_day(community, when="fri 00:00", skipped=["2026-01-02"])
     skipped, _ = member_days.skip_next(conn, old, actor=boss, at=local(1))
     assert skipped.rules.member_day.skipped == ("2026-11-27",)
+
+
+def test_skipping_more_days_than_kept_is_refused(
+    conn: Connection, community: Community, boss: Actor
+) -> None:
+    daily = with_member_day(community, when="daily 00:00")
+    for _ in range(50):
+        daily, _day = member_days.skip_next(conn, daily, actor=boss, at=local(1))
+    with pytest.raises(UserError) as refused:
+        member_days.skip_next(conn, daily, actor=boss, at=local(1))
+    assert (refused.value.key, refused.value.context) == (
+        "memberday/too_many_skipped",
+        {"limit": 50},
+    )
 
 
 def test_a_value_out_of_range_is_refused_and_nothing_is_written(
