@@ -19,6 +19,7 @@ from storage.schema import (
     accounts,
     audit_log,
     balances,
+    calendar_entries,
     checkins,
     link_codes,
     members,
@@ -36,6 +37,7 @@ _PLAIN_REFERENCES = (
     ledger_table.c.member_id,
     ledger_table.c.actor_member_id,
     polls.c.created_by,
+    calendar_entries.c.created_by,
     audit_log.c.actor_member_id,
     audit_log.c.target_member_id,
 )
@@ -238,15 +240,18 @@ def merge_members(
     conn.execute(update(votes).where(votes.c.member_id == absorb).values(member_id=keep))
     conn.execute(delete(link_codes).where(link_codes.c.member_id.in_((keep, absorb))))
     first_seen = conn.execute(
-        select(func.min(members.c.created_at), func.max(members.c.last_seen_at)).where(
-            members.c.id.in_((keep, absorb))
-        )
+        select(
+            func.min(members.c.created_at),
+            func.max(members.c.last_seen_at),
+            # Reminders asked for on either account stay asked for.
+            func.count().filter(members.c.reminders.is_(True)),
+        ).where(members.c.id.in_((keep, absorb)))
     ).one()
     conn.execute(delete(members).where(members.c.id == absorb))
     conn.execute(
         update(members)
         .where(members.c.id == keep)
-        .values(created_at=first_seen[0], last_seen_at=first_seen[1])
+        .values(created_at=first_seen[0], last_seen_at=first_seen[1], reminders=first_seen[2] > 0)
     )
     audit.record(
         conn,

@@ -288,12 +288,31 @@ def test_votes_follow_the_merge_and_one_vote_per_poll_survives(
     only_discord = open_poll(
         conn, community, platform="discord", chat_id="d", text="Cake? | Y | N", actor=boss, at=NOW
     )
-    vote(conn, both, member_id=on_telegram.id, options=(0,), at=NOW)
-    vote(conn, both, member_id=on_discord.id, options=(1,), at=NOW)
-    vote(conn, only_discord, member_id=on_discord.id, options=(1,), at=NOW)
+    vote(conn, both, community=community, member_id=on_telegram.id, options=(0,), at=NOW)
+    vote(conn, both, community=community, member_id=on_discord.id, options=(1,), at=NOW)
+    vote(conn, only_discord, community=community, member_id=on_discord.id, options=(1,), at=NOW)
     desk.link(on_telegram, on_discord)
     assert (tally(conn, both).counts, tally(conn, both).voters) == ((1, 0), 1)
     assert (tally(conn, only_discord).counts, tally(conn, only_discord).voters) == ((0, 1), 1)
-    changed = vote(conn, only_discord, member_id=on_telegram.id, options=(0,), at=local(1, 13))
+    changed = vote(
+        conn,
+        only_discord,
+        community=community,
+        member_id=on_telegram.id,
+        options=(0,),
+        at=local(1, 13),
+    )
     assert changed.points == 0
     assert ledger.balance(conn, on_telegram.id) == 3 * VOTE_POINTS
+
+
+@pytest.mark.parametrize("asked_on", ["telegram", "discord"])
+def test_streak_reminders_asked_for_on_either_account_survive_the_link(
+    conn: Connection, desk: Desk, alice: tuple[Member, Member], asked_on: str
+) -> None:
+    from community.reminders import reminders_on, set_reminders
+
+    on_telegram, on_discord = alice
+    set_reminders(conn, (on_telegram if asked_on == "telegram" else on_discord).id, True)
+    kept = desk.link(on_telegram, on_discord)
+    assert reminders_on(conn, kept.member_id)
