@@ -25,6 +25,9 @@ from storage.sql import insert_if_absent
 
 # The most firings of one job a sweep looks at: a schedule of six times a day over a month.
 MAX_FIRINGS_PER_SWEEP = 200
+# How far back a process that has just started looks for firings it missed, to log them: a job
+# that never ran (new, or older than the claims) is not walked from its beginning.
+MISSED_LOOKBACK = timedelta(days=7)
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,7 +139,8 @@ def due_firings(
         if swept_to is not None:
             start = min(swept_to, late_limit)
         else:
-            start = last.get(job.key) or job.since - timedelta(microseconds=1)
+            looked_back = late_limit - MISSED_LOOKBACK
+            start = max(last.get(job.key) or looked_back, looked_back)
         for at in job.firings(start, now):
             fresh = at > late_limit or (swept_to is not None and at > swept_to)
             (run if fresh else missed).append(Firing(job, at))

@@ -83,13 +83,8 @@ class Firings:
         the sweep to one job (its alarm went off)."""
         now = now or self._clock()
         due: Due = await self._store.read(self._due, now, self.swept_to, only)
-        for firing in due.missed:
-            log.warning(
-                "scheduled firing skipped: older than the grace period",
-                extra={"job": firing.key, "scheduled_at": firing.at.isoformat()},
-            )
         if due.missed:
-            await self._store.write(self._record_missed, due.missed)
+            await self._record_missed(due.missed)
         ran = 0
         for firing in due.run:
             if await self._run(firing):
@@ -118,8 +113,22 @@ class Firings:
 
         return due_firings(conn, jobs, now=now, swept_to=swept_to, grace=grace)
 
-    def _record_missed(self, conn: Connection, missed: Sequence[Firing]) -> None:
-        # Claimed as missed, so the next start looks back no further than this.
+    async def _record_missed(self, missed: Sequence[Firing]) -> None:
+        """Log what downtime cost, one line per job, and claim each job's newest missed firing
+        as missed, so the next start looks back no further than that."""
+        newest: dict[str, Firing] = {}
+        counts: dict[str, int] = {}
+        for firing in missed:  # oldest first
+            newest[firing.key] = firing
+            counts[firing.key] = counts.get(firing.key, 0) + 1
+        for key, firing in newest.items():
+            log.warning(
+                "scheduled firings skipped: older than the grace period",
+                extra={"job": key, "skipped": counts[key], "newest": firing.at.isoformat()},
+            )
+        await self._store.write(self._claim_missed, list(newest.values()))
+
+    def _claim_missed(self, conn: Connection, missed: Sequence[Firing]) -> None:
         for firing in missed:
             claim(conn, firing, now=self._clock(), outcome="missed")
 

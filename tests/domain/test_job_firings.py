@@ -120,3 +120,15 @@ def test_a_zero_grace_runs_only_what_is_due_this_instant(
     now = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)  # 20:00 in Shanghai on day 1
     due = due_firings(conn, [job(community)], now=now, swept_to=None, grace=grace(0))
     assert ([f.at for f in due.run], due.missed) == ([], [Firing(job(community), now)])
+
+
+def test_a_job_a_year_old_that_never_ran_still_fires_today(
+    conn: Connection, community: Community
+) -> None:
+    # Walking a year of six-times-a-day firings from the job's start would stop at the
+    # sweep's limit long before today: a start looks back a week at most.
+    often = When("daily", (), tuple((hour, 0) for hour in range(8, 20, 2)))
+    old = Job("topic:9", community.id, often, SHANGHAI, nothing, local(1) - 365 * 24 * HOUR)
+    due = due_firings(conn, [old], now=local(1, 18, 30), swept_to=None, grace=grace(60))
+    assert [f.at for f in due.run] == [local(1, 18)]
+    assert min(f.at for f in due.missed) >= local(1, 18) - timedelta(days=7, hours=1)
