@@ -147,9 +147,7 @@ class Firings:
         return ran
 
     @staticmethod
-    def _unit_of_work(
-        conn: Connection, firing: Firing, now: datetime, platforms: set[str]
-    ) -> bool:
+    def _unit_of_work(conn: Connection, firing: Firing, now: datetime, platforms: set[str]) -> bool:
         if not claim(conn, firing, now=now):
             return False  # another process (or an earlier run) has done it
         community = community_by_id(conn, firing.job.community_id)

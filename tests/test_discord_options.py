@@ -122,7 +122,7 @@ async def test_settings_offers_its_choices_and_closepoll_autocompletes(
     fake: FakeDiscord, adapter: DiscordAdapter
 ) -> None:
     setting, value = synced(fake)["settings"]["options"]
-    assert [choice["value"] for choice in setting["choices"]] == ["community", "channel"]
+    assert [choice["value"] for choice in setting["choices"]] == ["community", "channel", "tags"]
     assert (setting["required"], value["type"], value["required"]) == (False, 3, False)
     [poll] = synced(fake)["closepoll"]["options"]
     assert (poll["type"], poll["autocomplete"], poll["required"]) == (4, True, False)

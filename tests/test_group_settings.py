@@ -55,7 +55,8 @@ async def test_settings_shows_the_communitys_settings_to_admins(chat: Chat) -> N
         "Timezone: Asia/Shanghai · Language: en\n"
         "Check-in: 10 points · Poll vote: 2 points\n"
         "Move this group to another community: /settings community NAME"
-        " · Post in this channel (Discord): /settings channel · Tag this group: /settings tags vip cn"
+        " · Post in this channel (Discord): /settings channel"
+        " · Tag this group: /settings tags vip cn"
     )
 
 

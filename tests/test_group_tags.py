@@ -38,9 +38,7 @@ async def test_an_admin_tags_a_group_and_sees_the_tags(chat: Chat, store: Store)
         lambda c: list(c.execute(select(audit_log.c.action, audit_log.c.details)))
     )
     expected = {"by": "console:boss", "chat": f"console:{chat.chat_id}", "tags": ["vip", "华东"]}
-    assert ("group_tagged", expected) in [
-        (row.action, row.details) for row in actions
-    ]
+    assert ("group_tagged", expected) in [(row.action, row.details) for row in actions]
 
 
 async def test_a_dash_clears_the_tags(chat: Chat, store: Store) -> None:

@@ -259,7 +259,7 @@ async def test_a_check_in_on_the_member_day_says_it_earned_double(chat: Chat) ->
     chat.now = local(FRIDAY + 1, 0, 0) - timedelta(seconds=1)
     said = await chat.say("alice", "/checkin")
     assert said.text is not None and said.text.startswith(
-        "✅ Checked in, alice! +20 points · ×2 member day 🎊.\n"
+        "✅ Checked in, alice! +20 points · member day ×2 🎊.\n"
     )
     chat.now = local(FRIDAY + 1, 0, 0)
     next_day = await chat.say("alice", "/checkin")
@@ -339,7 +339,7 @@ async def test_a_member_day_is_announced_opened_doubled_and_recapped_by_the_swee
     assert posted(store) == [("group-1", announced), ("group-1", opened)]
     clock.now = local(FRIDAY, 21)
     said = await chat.say("alice", "/checkin")
-    assert said.text is not None and "+20 points · ×2 member day" in said.text
+    assert said.text is not None and "+20 points · member day ×2" in said.text
     clock.now = local(FRIDAY + 1, 0, 0)
     late = await chat.say("bob", "/checkin")  # the first second after: no longer doubled
     assert late.text is not None and "+10 points." in late.text

@@ -51,8 +51,10 @@ async def test_help_descriptions_are_escaped_once_for_admins_and_members(
     escape, shown_by = PLATFORMS[platform]
     text = shown_by(Renderer(escape).render(replace(said.outcome.reply, locale=locale)))
     poll = {
-        "en": "/poll <question> — start a poll: Question? | option | option (admin)",
-        "zh_CN": "/poll <问题> —— 发起投票：问题？| 选项 | 选项（管理员）",
+        "en": "/poll <question> — start a poll: [--for 2h | --until 18:00] Question? | option"
+        " | option (admin)",
+        "zh_CN": "/poll <问题> —— 发起投票：[--for 2小时 | --until 18:00] 问题？"
+        "| 选项 | 选项（管理员）",
     }[locale]
     checkin = {"en": "/checkin — daily check-in (or just say 签到 / 打卡)", "zh_CN": "/checkin ——"}
     assert checkin[locale] in text

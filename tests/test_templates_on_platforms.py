@@ -73,6 +73,25 @@ _LEADERS = [  # a tie shares rank 1, so the next is 3: Discord must not renumber
 
 # Every template (partials, named _*, are rendered through the ones that import them) and the
 # contexts its handler passes, one per branch worth seeing.
+# Schedules as answers carry them (community/schedules.py When.to_json()).
+_WEEKLY = {"kind": "weekly", "days": [0, 2], "times": [[20, 0]], "on": None}
+_ONCE = {"kind": "once", "days": [], "times": [[19, 0]], "on": "2026-12-24"}
+_DAILY = {"kind": "daily", "days": [], "times": [[8, 0], [20, 30]], "on": None}
+_MONTHLY = {"kind": "monthly", "days": [1, 18], "times": [[10, 0]], "on": None}
+_WORKDAYS = {"kind": "weekly", "days": [0, 1, 2, 3, 4], "times": [[9, 0]], "on": None}
+_FRIDAY = {"kind": "weekly", "days": [4], "times": [[0, 0]], "on": None}
+_ENTRY = {
+    "id": 3,
+    "text": HOSTILE,
+    "preview": HOSTILE,
+    "tag": None,
+    "options": [],
+    "paused": False,
+    "from_file": False,
+}
+_MEMBER_DAY = {"hours": 24, "multiplier": 2, "announce_hours": 24, "timezone": "Asia/Shanghai"}
+_EXAMPLES = {"example": "monthly 18 00:00 x2 24h", "zh_example": "每月18日 0点 2倍 24小时"}
+
 SAMPLES: Mapping[str, list[dict[str, Any]]] = {
     "announce/post": [{"community": HOSTILE, "text": HOSTILE}],
     "announce/queued": [
@@ -92,6 +111,22 @@ SAMPLES: Mapping[str, list[dict[str, Any]]] = {
     "checkin/done_line": [
         {"name": HOSTILE, "points": 30, "streak": 7, "bonus": True, "balance": 1234567},
         {"name": HOSTILE, "points": 1, "streak": 1, "bonus": False, "balance": 1},
+        {
+            "name": HOSTILE,
+            "points": 20,
+            "streak": 1,
+            "bonus": False,
+            "balance": 20,
+            "multiplier": 2,
+        },
+        {
+            "name": HOSTILE,
+            "points": 45,
+            "streak": 7,
+            "bonus": True,
+            "balance": 45,
+            "multiplier": 1.5,
+        },
     ],
     "delivery/merged": [
         {
@@ -115,6 +150,26 @@ SAMPLES: Mapping[str, list[dict[str, Any]]] = {
         }
     ],
     "checkin/done": [
+        {
+            "name": HOSTILE,
+            "points": 60,
+            "streak": 7,
+            "bonus": True,
+            "bonus_points": 20,
+            "days_to_bonus": 7,
+            "balance": 60,
+            "multiplier": 2,
+        },
+        {
+            "name": HOSTILE,
+            "points": 15,
+            "streak": 1,
+            "bonus": False,
+            "bonus_points": 20,
+            "days_to_bonus": 6,
+            "balance": 15,
+            "multiplier": 1.5,
+        },
         {
             "name": HOSTILE,
             "points": 30,
@@ -221,6 +276,20 @@ SAMPLES: Mapping[str, list[dict[str, Any]]] = {
     "polls/posted": [
         {"question": HOSTILE, "options": LINE_STARTS, "points": 2},
         {"question": HOSTILE, "options": LINE_STARTS, "points": 0},
+        {
+            "question": HOSTILE,
+            "options": [HOSTILE, "b"],
+            "points": 2,
+            "closes_at": "2026-11-23T18:00:00+08:00",
+            "timezone": "Asia/Shanghai",
+        },
+        {
+            "question": HOSTILE,
+            "options": [HOSTILE, "b"],
+            "points": 0,
+            "closes_at": None,
+            "timezone": "Asia/Shanghai",
+        },
     ],
     "polls/results": [
         {
@@ -273,6 +342,312 @@ SAMPLES: Mapping[str, list[dict[str, Any]]] = {
         {"tags": [HOSTILE, "华东"], "changed": True},
     ],
     "settings/bad_tags": [{"limit": 10}],
+    "calendar/topic": [
+        {"text": HOSTILE, "community": HOSTILE, "poll": False},
+        {"text": "> quote", "community": "Acme", "poll": True},
+    ],
+    "calendar/added": [
+        {
+            **_ENTRY,
+            "schedule": _WEEKLY,
+            "timezone": "Asia/Shanghai",
+            "groups": 3,
+            "next": [
+                "2026-11-23T20:00:00+08:00",
+                "2026-11-25T20:00:00+08:00",
+                "2026-11-30T20:00:00+08:00",
+            ],
+        },
+        {
+            **_ENTRY,
+            "schedule": _ONCE,
+            "tag": "vip",
+            "options": [HOSTILE, "- item"],
+            "timezone": "America/New_York",
+            "groups": 0,
+            "next": [],
+        },
+        {
+            **_ENTRY,
+            "schedule": _MONTHLY,
+            "timezone": "UTC",
+            "groups": 0,
+            "next": ["2026-12-01T10:00:00+00:00"],
+        },
+    ],
+    "calendar/list": [
+        {"timezone": "Asia/Shanghai", "entries": []},
+        {
+            "timezone": "Asia/Shanghai",
+            "entries": [
+                {**_ENTRY, "schedule": _WEEKLY, "next": "2026-11-23T20:00:00+08:00"},
+                {
+                    **_ENTRY,
+                    "id": 4,
+                    "schedule": _DAILY,
+                    "tag": "vip",
+                    "paused": True,
+                    "options": ["a", "b"],
+                    "next": None,
+                    "from_file": True,
+                    "preview": "2023. a year",
+                },
+                {**_ENTRY, "id": 5, "schedule": _ONCE, "next": None, "preview": "# heading"},
+                {**_ENTRY, "id": 6, "schedule": _WORKDAYS, "next": "2026-11-24T09:00:00+08:00"},
+            ],
+        },
+    ],
+    "calendar/removed": [
+        {**_ENTRY, "schedule": _WEEKLY},
+        {**_ENTRY, "schedule": _DAILY, "from_file": True, "preview": "- item"},
+    ],
+    "calendar/paused": [{**_ENTRY, "schedule": _MONTHLY}],
+    "calendar/resumed": [
+        {**_ENTRY, "schedule": _WEEKLY, "next": "2026-11-25T20:00:00+08:00"},
+        {**_ENTRY, "schedule": _ONCE, "next": None},
+    ],
+    "calendar/usage": [{}],
+    "calendar/no_text": [{"example": "mon,wed 20:00 What are you reading this week?"}],
+    "calendar/too_long": [{"length": 2001, "limit": 2000}],
+    "calendar/too_many": [{"limit": 200}],
+    "calendar/bad_poll": [{"example": "fri 20:00 Best flavour? | Mango | Lychee"}],
+    "calendar/no_such_entry": [{"number": 7}],
+    "calendar/calendar": [
+        {"span": 7, "timezone": "Asia/Shanghai", "multiplier": "2", "more": 0, "days": []},
+        {
+            "span": 7,
+            "timezone": "Asia/Shanghai",
+            "multiplier": "1.5",
+            "more": 12,
+            "days": [
+                {
+                    "day": "2026-11-23T20:00:00+08:00",
+                    "events": [
+                        {
+                            "at": "2026-11-23T20:00:00+08:00",
+                            "kind": "topic",
+                            "text": HOSTILE,
+                            "poll": True,
+                            "ends": None,
+                        }
+                    ],
+                },
+                {
+                    "day": "2026-11-25T00:00:00+08:00",
+                    "events": [
+                        {
+                            "at": "2026-11-25T00:00:00+08:00",
+                            "kind": "member_day",
+                            "text": "",
+                            "poll": False,
+                            "ends": "2026-11-26T00:00:00+08:00",
+                        },
+                        {
+                            "at": "2026-11-25T08:00:00+08:00",
+                            "kind": "topic",
+                            "text": "> quote",
+                            "poll": False,
+                            "ends": None,
+                        },
+                    ],
+                },
+            ],
+        },
+    ],
+    "schedule/bad_when": [{"example": "mon,wed 20:00"}],
+    "schedule/in_the_past": [{"at": "2026-11-01T10:00:00", "when": "2026-11-01 10:00"}],
+    "schedule/no_such_time": [
+        {"day": "2027-03-14", "time": "02:30", "timezone": "America/New_York"}
+    ],
+    "schedule/too_many_times": [{"limit": 6}],
+    "polls/bad_duration": [{"example": "/poll --for 2h Question? | option | option"}],
+    "polls/bad_until": [{"example": "/poll --until 18:00 Question? | option | option"}],
+    "polls/end_out_of_range": [
+        {"shortest": 1, "longest": 30, "example": "/poll --for 2h Question? | option | option"}
+    ],
+    "polls/end_in_the_past": [
+        {
+            "at": "2026-11-01T18:00:00+08:00",
+            "example": "/poll --until 18:00 Question? | option | option",
+        }
+    ],
+    "reminders/on": [
+        {"at": "20:00", "timezone": "Asia/Shanghai", "reachable": True},
+        {"at": "20:00", "timezone": "Asia/Shanghai", "reachable": False},
+    ],
+    "reminders/off": [{"at": "20:00", "timezone": "Asia/Shanghai"}],
+    "reminders/state": [
+        {"at": "20:00", "timezone": "Asia/Shanghai", "on": True},
+        {"at": "20:00", "timezone": "Asia/Shanghai", "on": False},
+    ],
+    "reminders/usage": [{}],
+    "reminders/streak": [
+        {"name": HOSTILE, "streak": 6, "points": 30},
+        {"name": HOSTILE, "streak": 0, "points": 10},
+        {"name": HOSTILE, "streak": 1, "points": 1},
+    ],
+    "reminders/win_back": [
+        {"name": HOSTILE, "community": HOSTILE, "days": 7, "message": ""},
+        {"name": HOSTILE, "community": HOSTILE, "days": 1, "message": HOSTILE},
+    ],
+    "memberday/admins_only": [{}],
+    "memberday/no_next": [{}],
+    "memberday/off": [{}],
+    "memberday/too_many_skipped": [{"limit": 50}],
+    "memberday/usage": [_EXAMPLES],
+    "memberday/bad_when": [_EXAMPLES],
+    "memberday/bad_option": [{"option": HOSTILE, **_EXAMPLES}],
+    "memberday/out_of_range": [
+        {"what": "multiplier", "low": 1, "high": 10},
+        {"what": "hours", "low": 1, "high": 168},
+        {"what": "announce", "low": 0, "high": 336},
+    ],
+    "memberday/announce": [
+        {
+            "start": "2026-12-18T00:00:00+08:00",
+            "end": "2026-12-19T00:00:00+08:00",
+            "hours": 24,
+            "multiplier": 2,
+            "perks": [HOSTILE, "2023. a year"],
+        },
+        {
+            "start": "2026-12-18T20:00:00+08:00",
+            "end": "2026-12-19T02:00:00+08:00",
+            "hours": 6,
+            "multiplier": 1.5,
+            "perks": [],
+        },
+    ],
+    "memberday/open": [
+        {
+            "start": "2026-12-18T00:00:00+08:00",
+            "end": "2026-12-19T00:00:00+08:00",
+            "hours": 24,
+            "multiplier": 2,
+            "perks": ["- item", HOSTILE],
+        },
+        {
+            "start": "2026-12-18T00:00:00+08:00",
+            "end": "2026-12-20T00:00:00+08:00",
+            "hours": 48,
+            "multiplier": 3,
+            "perks": [],
+        },
+    ],
+    "memberday/recap": [
+        {
+            "start": "2026-12-18T00:00:00+08:00",
+            "end": "2026-12-19T00:00:00+08:00",
+            "hours": 24,
+            "multiplier": 2,
+            "perks": [],
+            "participants": 1234,
+            "checkins": 1,
+            "points": 1000000,
+            "top": [
+                {"rank": 1, "name": HOSTILE, "points": 40},
+                {"rank": 2, "name": "2023. a year", "points": 20},
+                {"rank": 2, "name": "\u202e\u200b", "points": 20},
+            ],
+        },
+        {
+            "start": "2026-12-18T00:00:00+08:00",
+            "end": "2026-12-19T00:00:00+08:00",
+            "hours": 24,
+            "multiplier": 2,
+            "perks": [],
+            "participants": 0,
+            "checkins": 0,
+            "points": 0,
+            "top": [],
+        },
+    ],
+    "memberday/show": [
+        {"scheduled": False},
+        {
+            "scheduled": True,
+            "running": True,
+            "start": "2026-12-18T00:00:00+08:00",
+            "end": "2026-12-19T00:00:00+08:00",
+            "hours": 24,
+            "multiplier": 2,
+            "perks": [HOSTILE],
+            "timezone": "Asia/Shanghai",
+        },
+        {
+            "scheduled": True,
+            "running": False,
+            "start": "2026-12-18T00:00:00+08:00",
+            "end": "2026-12-19T00:00:00+08:00",
+            "hours": 24,
+            "multiplier": 1.5,
+            "perks": [],
+            "timezone": "Asia/Shanghai",
+        },
+    ],
+    "memberday/details": [
+        {
+            **_MEMBER_DAY,
+            "enabled": True,
+            "schedule": {"kind": "monthly", "days": [18], "times": [[0, 0]], "on": None},
+            "perks": [HOSTILE, "* star"],
+            "poll": HOSTILE,
+            "top_members": 3,
+            "skipped": ["2026-12-18"],
+            "next": ["2027-01-18T00:00:00+08:00", "2027-02-18T00:00:00+08:00"],
+        },
+        {
+            **_MEMBER_DAY,
+            "enabled": False,
+            "schedule": _ONCE,
+            "hours": 1,
+            "multiplier": 1.5,
+            "announce_hours": 0,
+            "perks": [],
+            "poll": "",
+            "top_members": 1,
+            "skipped": [],
+            "next": [],
+        },
+    ],
+    "memberday/saved": [
+        {
+            **_MEMBER_DAY,
+            "schedule": _FRIDAY,
+            "next": [
+                "2026-11-27T00:00:00+08:00",
+                "2026-12-04T00:00:00+08:00",
+                "2026-12-11T00:00:00+08:00",
+            ],
+        },
+        {
+            **_MEMBER_DAY,
+            "schedule": _ONCE,
+            "hours": 1,
+            "multiplier": 1.5,
+            "announce_hours": 0,
+            "next": [],
+        },
+    ],
+    "memberday/cancelled": [{**_MEMBER_DAY, "schedule": _FRIDAY, "next": []}],
+    "memberday/skipped": [
+        {
+            **_MEMBER_DAY,
+            "schedule": _FRIDAY,
+            "next": ["2026-12-04T00:00:00+08:00"],
+            "day": "2026-11-27",
+        },
+        {**_MEMBER_DAY, "schedule": _ONCE, "next": [], "day": "2026-12-24"},
+    ],
+    "memberday/unskipped": [
+        {
+            **_MEMBER_DAY,
+            "schedule": _FRIDAY,
+            "next": ["2026-11-27T00:00:00+08:00"],
+            "days": ["2026-11-27", "2026-12-04"],
+        },
+        {**_MEMBER_DAY, "schedule": _FRIDAY, "next": [], "days": []},
+    ],
 }
 
 PLAIN, TELEGRAM, DISCORD = Renderer(plain_text), Renderer(telegram_html), Renderer(discord_markdown)

@@ -59,9 +59,7 @@ def upgrade() -> None:
         sa.Column("broken_at", WHEN, nullable=True),
         sa.PrimaryKeyConstraint("id", name="pk_calendar_entries"),
     )
-    op.create_index(
-        "ix_calendar_entries_community_id", "calendar_entries", ["community_id"]
-    )
+    op.create_index("ix_calendar_entries_community_id", "calendar_entries", ["community_id"])
     op.create_table(
         "job_runs",
         sa.Column("job", sa.String(length=100), nullable=False),
