@@ -33,6 +33,7 @@ MIN_YEAR, MAX_YEAR = 1971, 9998
 
 
 NO_LIMIT = Rate(0, 1)
+DRAIN_ROUNDS = 10_000  # sends per chat printed after one line, at most
 
 
 class ConsoleMessenger:
@@ -171,7 +172,12 @@ class ConsoleAdapter:
         sends elsewhere."""
         if self._firings is not None:
             await self._firings.sweep(self.now())
-        await self._sender.drain_once()
+        # A sender sends one message per chat at a time: drain until nothing is due, so a
+        # moved clock's posts all print now, in order.
+        for _ in range(DRAIN_ROUNDS):
+            await self._sender.drain_once()
+            if not await self._deliveries.due(PLATFORM, 1):
+                break
 
     def _meta(self, line: str) -> bool:
         """Handle a console line; False when the console should stop."""
