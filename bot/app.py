@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
@@ -16,12 +16,14 @@ from sqlalchemy.exc import ArgumentError
 
 from bot.delivery.messenger import Limits, Messenger, Rate
 from bot.delivery.sender import Sender, SenderSettings
+from bot.rendering import Renderer, plain_text
 from bot.scheduler import Scheduler
 from bot.settings import Settings
 from community import calendar as topic_calendar
 from community.communities import Community, apply_config, file_is_new
-from community.config import Access, CommunityConfig, ConfigError, parse_config
+from community.config import LOCALES, Access, CommunityConfig, ConfigError, parse_config
 from community.jobs import SCHEDULE_CHANGED
+from community.messages import Reply, Unrenderable
 from handlers import (
     adjust,
     announce,
@@ -311,8 +313,22 @@ def build_app(settings: Settings, *, now: datetime | None = None) -> App:
     )
     ports = Ports(Inbox(store), Chats(store), Polls(store), Deliveries(store))
     log.info("core ready", extra={"community": community.slug, "database": where})
-    app = App(store, dispatcher, community, ports, senders, Firings(store, queued=wake))
+    firings = Firings(store, queued=wake, check=renders_in_every_language)
+    app = App(store, dispatcher, community, ports, senders, firings)
     return app
+
+
+_CHECKING = Renderer(plain_text)
+
+
+def renders_in_every_language(reply: Reply) -> None:
+    """Raise Unrenderable if the reply's template fails in a language (an admin's edit broke
+    it): a scheduled post is checked before it is queued for every group."""
+    for locale in LOCALES:
+        try:
+            _CHECKING.render(replace(reply, locale=locale))
+        except Exception as error:
+            raise Unrenderable(f"{locale}/{reply.template}: {first_line(error)}") from error
 
 
 def _apply_file(

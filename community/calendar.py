@@ -11,7 +11,6 @@ import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
-from functools import partial
 from typing import Any
 
 from sqlalchemy import Connection, delete, func, insert, select, update
@@ -19,17 +18,12 @@ from sqlalchemy import Connection, delete, func, insert, select, update
 from community import audit, polls
 from community.communities import Community
 from community.config import CalendarEntryConfig, ConfigError
-from community.jobs import FiringContext, Job
 from community.member_days import schedule_of
-from community.messages import Choice, PollSpec, Reply
-from community.outbox import Broadcast, broadcast
 from community.schedules import When, check_once, firings, next_firings, parse_when
 from loyalty.errors import UserError
 from storage.schema import calendar_entries, groups
 from storage.sql import fit_text
 
-# Who opens a topic's polls in the audit log: no member, the scheduler itself.
-SCHEDULER = audit.Actor(None, "scheduler")
 # Shown by the calendar's refusals: a topic every admin can adapt.
 EXAMPLE = "mon,wed 20:00 What are you reading this week?"
 POLL_EXAMPLE = "fri 20:00 Best flavour? | Mango | Lychee"
@@ -55,6 +49,8 @@ class Entry:
     paused: bool
     file_key: str | None  # "file:N": the Nth [[calendar]] entry of community.toml
     since: datetime
+    created_by: int | None = None  # the admin's member who added it in chat
+    broken_at: datetime | None = None  # its post failed to render (reported once)
 
 
 @dataclass(frozen=True, slots=True)
@@ -304,80 +300,8 @@ def _entry(row: Any) -> Entry:
         paused=row.paused,
         file_key=row.file_key,
         since=row.since,
-    )
-
-
-# Firing ----------------------------------------------------------------------------------------
-
-
-def jobs(conn: Connection, community: Community) -> list[Job]:
-    """One job per unpaused entry: "topic:<id>", firing from its `since` on."""
-    return [
-        Job(
-            key=f"topic:{entry.id}",
-            community_id=community.id,
-            when=entry.when,
-            timezone=community.timezone,
-            work=partial(post_topic, entry_id=entry.id),
-            since=entry.since,
-        )
-        for entry in list_entries(conn, community)
-        if not entry.paused
-    ]
-
-
-def post_topic(ctx: FiringContext, *, entry_id: int) -> Broadcast | None:
-    """A firing's work: the topic (and its poll, opened in each group) queued for each group;
-    nothing if the entry was removed or paused since the jobs were read."""
-    conn, community = ctx.conn, ctx.community
-    try:
-        entry = entry_by_id(conn, community, entry_id)
-    except UserError:
-        return None
-    if entry.paused:
-        return None
-    key = f"topic:{entry.id}:{ctx.scheduled_at.isoformat()}"
-    post = Reply(
-        "calendar/topic",
-        {"text": entry.text, "community": community.name, "poll": entry.poll is not None},
-    )
-    sent = broadcast(conn, community.id, post, key=key, at=ctx.now, tag=entry.tag)
-    ctx.platforms.update(sent.platforms)
-    if entry.poll is not None:
-        question, options = entry.poll
-        opener = partial(_open_poll, conn, community, question, options, ctx.now)
-        voted = broadcast(conn, community.id, opener, key=f"{key}:poll", at=ctx.now, tag=entry.tag)
-        ctx.platforms.update(voted.platforms)
-    return sent
-
-
-def _open_poll(
-    conn: Connection,
-    community: Community,
-    question: str,
-    options: tuple[str, ...],
-    at: datetime,
-    platform: str,
-    chat_id: str,
-) -> Reply:
-    """The topic's poll opened in one group, as /poll would post it there."""
-    opened = polls.open_poll(
-        conn,
-        community,
-        platform=platform,
-        chat_id=chat_id,
-        text=" | ".join((question, *options)),
-        actor=SCHEDULER,
-        at=at,
-    )
-    return Reply(
-        "polls/posted",
-        {"question": opened.question, "options": list(opened.options), "points": opened.points},
-        choices=tuple(
-            Choice("polls/option", f"/vote {opened.id} {index}", {"text": text})
-            for index, text in enumerate(opened.options)
-        ),
-        poll=PollSpec(opened.id, opened.question, opened.options),
+        created_by=row.created_by,
+        broken_at=row.broken_at,
     )
 
 

@@ -19,6 +19,7 @@ from apscheduler.triggers.base import BaseTrigger
 from sqlalchemy import Connection, and_, func, or_, select
 
 from community.communities import Community
+from community.messages import Reply, renders_anywhere
 from community.schedules import When, firings
 from storage.schema import job_runs, polls
 from storage.sql import insert_if_absent
@@ -41,6 +42,9 @@ class FiringContext:
     now: datetime
     # Platforms the work queued messages for: their senders are woken after the commit.
     platforms: set[str]
+    # Raises Unrenderable for a post its template cannot render in some language: a broken
+    # entry is skipped and reported once, not sent in pieces to every group.
+    check: Callable[[Reply], None] = renders_anywhere
 
 
 Work = Callable[[FiringContext], Any]

@@ -24,7 +24,7 @@ from community import audit
 from community.communities import Community
 from community.config import MemberDayRules
 from community.jobs import FiringContext, Job
-from community.messages import Choice, PollSpec, Reply
+from community.messages import Reply
 from community.outbox import broadcast
 from community.schedules import When, check_once, firings, next_firings, parse_when
 from loyalty.errors import UserError
@@ -348,16 +348,7 @@ def _poll_reply(ctx: FiringContext, text: str, platform: str, chat_id: str) -> R
         actor=SCHEDULER,
         at=ctx.now,
     )
-    # As /poll answers (handlers/polls.py): natively where the platform has polls, else buttons.
-    return Reply(
-        "polls/posted",
-        {"question": opened.question, "options": list(opened.options), "points": opened.points},
-        choices=tuple(
-            Choice("polls/option", f"/vote {opened.id} {index}", {"text": option})
-            for index, option in enumerate(opened.options)
-        ),
-        poll=PollSpec(opened.id, opened.question, opened.options),
-    )
+    return polls.posted(opened, ctx.community.timezone)
 
 
 def _recap(length: timedelta, ctx: FiringContext) -> None:

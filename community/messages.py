@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
@@ -35,6 +36,9 @@ class PollSpec:
     poll_id: int
     question: str
     options: tuple[str, ...]
+    # When it closes by itself (UTC), if it was opened with an end: a platform whose native
+    # polls must end by themselves (Discord) lasts until then.
+    closes_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,3 +56,12 @@ class Reply:
     # A one-line template saying the same about the asker ("Alice +10, day 3"): when a busy
     # group's answers are merged into one message, each answer is its line.
     line: str | None = None
+
+
+class Unrenderable(Exception):
+    """A reply its template cannot turn into words (an edited template that broke); the
+    message is the template engine's one line."""
+
+
+def renders_anywhere(reply: Reply) -> None:
+    """A check that passes everything: where no renderer is at hand (the domain's tests)."""

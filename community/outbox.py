@@ -96,6 +96,8 @@ def encode_reply(reply: Reply) -> dict[str, Any]:
     if reply.poll is not None:
         poll = reply.poll
         payload["poll"] = {"id": poll.poll_id, "question": poll.question, "options": poll.options}
+        if poll.closes_at is not None:
+            payload["poll"]["closes_at"] = poll.closes_at.isoformat()
     if reply.ends_poll:
         payload["ends_poll"] = reply.ends_poll
     if reply.line:
@@ -117,7 +119,12 @@ def decode_reply(payload: Mapping[str, Any], locale: str) -> Reply:
         visibility=Visibility(payload.get("visibility", Visibility.CHAT.value)),
         poll=None
         if poll is None
-        else PollSpec(poll["id"], poll["question"], tuple(poll["options"])),
+        else PollSpec(
+            poll["id"],
+            poll["question"],
+            tuple(poll["options"]),
+            closes_at=_moment(poll.get("closes_at")),
+        ),
         ends_poll=payload.get("ends_poll"),
         line=payload.get("line"),
     )
@@ -238,6 +245,10 @@ def broadcast(
             queued += 1
             platforms.add(row.platform)
     return Broadcast(queued, inactive, no_channel, frozenset(platforms))
+
+
+def _moment(value: str | None) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(value)
 
 
 def _digest(key: str) -> str:

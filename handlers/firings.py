@@ -15,9 +15,10 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Connection, select
 
-from community import calendar, member_days, polls, reminders
+from community import member_days, polls, reminders, topic_posts
 from community.communities import Community, community_by_id
 from community.jobs import Due, Firing, FiringContext, Job, claim, due_firings, poll_ends
+from community.messages import Reply, renders_anywhere
 from storage.schema import communities
 from storage.sql import savepoint
 from storage.store import Store
@@ -26,7 +27,7 @@ log = logging.getLogger(__name__)
 
 # Every feature's jobs, per community.
 JOB_SOURCES: tuple[Callable[[Connection, Community], list[Job]], ...] = (
-    calendar.jobs,
+    topic_posts.jobs,
     member_days.jobs,
     reminders.jobs,
 )
@@ -62,10 +63,12 @@ class Firings:
         *,
         queued: Callable[[str], None] = lambda platform: None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        check: Callable[[Reply], None] = renders_anywhere,
     ) -> None:
         self._store = store
         self._queued = queued
         self._clock = clock
+        self._check = check
         # When this process last swept: firings due since then run however late; before it
         # (downtime) only within the community's grace.
         self.swept_to: datetime | None = None
@@ -135,7 +138,9 @@ class Firings:
     async def _run(self, firing: Firing) -> bool:
         platforms: set[str] = set()
         try:
-            ran = await self._store.write(self._unit_of_work, firing, self._clock(), platforms)
+            ran = await self._store.write(
+                self._unit_of_work, firing, self._clock(), platforms, self._check
+            )
         except Exception:
             # A firing whose work fails is claimed as failed, so it is not retried every
             # minute; the log has the trace.
@@ -147,13 +152,19 @@ class Firings:
         return ran
 
     @staticmethod
-    def _unit_of_work(conn: Connection, firing: Firing, now: datetime, platforms: set[str]) -> bool:
+    def _unit_of_work(
+        conn: Connection,
+        firing: Firing,
+        now: datetime,
+        platforms: set[str],
+        check: Callable[[Reply], None],
+    ) -> bool:
         if not claim(conn, firing, now=now):
             return False  # another process (or an earlier run) has done it
         community = community_by_id(conn, firing.job.community_id)
         if community is None:
             return False
-        context = FiringContext(conn, community, firing.at, now, platforms)
+        context = FiringContext(conn, community, firing.at, now, platforms, check)
         with savepoint(conn):
             firing.job.work(context)
         return True

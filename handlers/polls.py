@@ -8,7 +8,7 @@ from community import polls
 from community.jobs import SCHEDULE_CHANGED
 from handlers.arguments import BadArgument, read_arguments
 from handlers.routes import Context, Param, ParamKind, Router
-from handlers.types import Choice, EventKind, PollSpec, Reply, Visibility
+from handlers.types import EventKind, Reply, Visibility
 from loyalty.errors import UserError
 from storage.sql import savepoint
 
@@ -30,25 +30,9 @@ def poll(ctx: Context) -> Reply:
         actor=ctx.actor,
         at=ctx.now,
     )
-    closes_at = None
     if opened.closes_at is not None:
-        closes_at = opened.closes_at.astimezone(ctx.community.timezone)
         ctx.outbox_platforms.add(SCHEDULE_CHANGED)  # the scheduler sets an alarm for its end
-    return Reply(
-        "polls/posted",
-        {
-            "question": opened.question,
-            "options": list(opened.options),
-            "points": opened.points,
-            "closes_at": closes_at,
-            "timezone": ctx.community.timezone.key,
-        },
-        choices=tuple(
-            Choice("polls/option", f"/vote {opened.id} {index}", {"text": text})
-            for index, text in enumerate(opened.options)
-        ),
-        poll=PollSpec(opened.id, opened.question, opened.options),
-    )
+    return polls.posted(opened, ctx.community.timezone)
 
 
 CLOSEPOLL_PARAMS = (Param("poll", ParamKind.POLL, required=False),)

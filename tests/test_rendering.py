@@ -201,3 +201,15 @@ async def test_one_point_is_said_in_the_singular(chat: Chat) -> None:
     assert checked.text is not None and "Streak: 1 day ·" in checked.text
     me = await chat.say("alice", "/points")
     assert me.text is not None and "you have 11 points" in me.text
+
+
+def test_a_scheduled_post_is_checked_in_every_language_before_it_is_queued() -> None:
+    from bot.app import renders_in_every_language
+    from community.messages import Unrenderable
+
+    renders_in_every_language(
+        Reply("calendar/topic", {"text": "Tea", "community": "Acme", "poll": False})
+    )
+    with pytest.raises(Unrenderable, match="en/calendar/topic: .text. is undefined"):
+        # A value the template needs is missing: what an edit that broke a template looks like.
+        renders_in_every_language(Reply("calendar/topic", {"community": "Acme", "poll": False}))

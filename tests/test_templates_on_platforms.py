@@ -407,6 +407,7 @@ SAMPLES: Mapping[str, list[dict[str, Any]]] = {
         {**_ENTRY, "schedule": _ONCE, "next": None},
     ],
     "calendar/usage": [{}],
+    "calendar/broken": [{"number": 3, "problem": HOSTILE}],
     "calendar/no_text": [{"example": "mon,wed 20:00 What are you reading this week?"}],
     "calendar/too_long": [{"length": 2001, "limit": 2000}],
     "calendar/too_many": [{"limit": 200}],

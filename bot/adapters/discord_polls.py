@@ -4,7 +4,8 @@ and ending one that /closepoll counted."""
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+import math
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import discord
@@ -21,7 +22,9 @@ POLL_QUESTION_LIMIT, POLL_ANSWER_LIMIT, POLL_ANSWERS_LIMIT = 300, 55, 10
 # Discord wants every poll to end by itself, after 1 to 768 hours; ours stay open until /closepoll.
 # A day is Discord's own default and what members expect of a chat poll; one an admin forgets
 # then stops by itself instead of lingering for a month, and /closepoll still counts it later.
+# A poll opened with an end (--for 2d) lasts until then, in whole hours.
 POLL_HOURS = 24
+MAX_POLL_HOURS = 768
 BAD_REQUEST = 400  # Discord refused the poll's form: it goes out with buttons instead
 POLL_EXPIRED, UNKNOWN_MESSAGE = 520001, 10008  # nothing left to end
 
@@ -33,10 +36,19 @@ def native_poll(spec: PollSpec) -> discord.Poll | None:
     fits = 0 < len(question) <= POLL_QUESTION_LIMIT and 0 < len(answers) <= POLL_ANSWERS_LIMIT
     if not fits or not all(0 < len(answer) <= POLL_ANSWER_LIMIT for answer in answers):
         return None
-    poll = discord.Poll(question, timedelta(hours=POLL_HOURS), multiple=False)
+    poll = discord.Poll(question, timedelta(hours=poll_hours(spec)), multiple=False)
     for answer in answers:
         poll.add_answer(text=answer)
     return poll
+
+
+def poll_hours(spec: PollSpec, now: datetime | None = None) -> int:
+    """How many hours Discord keeps the poll open: until its end, if it has one (our sweep
+    closes it then and posts the results), else POLL_HOURS."""
+    if spec.closes_at is None:
+        return POLL_HOURS
+    left = spec.closes_at - (now or datetime.now(UTC))
+    return max(1, min(MAX_POLL_HOURS, math.ceil(left / timedelta(hours=1))))
 
 
 def poll_message_ref(channel_id: int, message_id: int) -> str:

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import Connection, select
 
-from community import calendar
+from community import calendar, topic_posts
 from community.audit import Actor
 from community.communities import Community, community_for_chat, set_tags
 from community.config import CalendarEntryConfig, Rules
@@ -161,7 +161,7 @@ def test_removing_an_entry_deletes_it_and_is_audited(
     entry = add(conn, community, boss, "daily 09:00 Good morning")
     removed = calendar.remove_entry(conn, community, entry.id, actor=boss, at=NOW)
     assert removed.text == "Good morning"
-    assert stored(conn) == [] and calendar.jobs(conn, community) == []
+    assert stored(conn) == [] and topic_posts.jobs(conn, community) == []
     assert audited(conn) == ["topic_add", "topic_remove"]
     with pytest.raises(UserError) as unknown:
         calendar.remove_entry(conn, community, entry.id, actor=boss, at=NOW)
@@ -173,14 +173,14 @@ def test_a_paused_entry_has_no_job_and_its_missed_firings_never_run_after_resume
 ) -> None:
     entry = add(conn, community, boss, "daily 20:00 Evening topic")
     calendar.pause_entry(conn, community, entry.id, actor=boss, at=NOW)
-    assert calendar.jobs(conn, community) == []
+    assert topic_posts.jobs(conn, community) == []
     assert (
         calendar.next_times(calendar.entry_by_id(conn, community, entry.id), community, NOW) == []
     )
     resumed_at = local(4, 12)
     resumed = calendar.resume_entry(conn, community, entry.id, actor=boss, at=resumed_at)
     assert resumed.since == resumed_at and not resumed.paused
-    [job] = calendar.jobs(conn, community)
+    [job] = topic_posts.jobs(conn, community)
     # Days 1-3 at 20:00 fell in the pause: from the creation on, only day 4's firing is left.
     assert job.firings(NOW, local(5, 0)) == [local(4, 20)]
     assert audited(conn) == ["topic_add", "topic_pause", "topic_resume"]
@@ -199,7 +199,7 @@ def test_jobs_are_one_per_entry_keyed_by_its_id_a_one_off_too(
 ) -> None:
     weekly = add(conn, community, boss, "mon 20:00 Weekly")
     once = add(conn, community, boss, "2026-12-24 19:00 Christmas Eve")
-    jobs = calendar.jobs(conn, community)
+    jobs = topic_posts.jobs(conn, community)
     assert [(job.key, job.since, job.timezone) for job in jobs] == [
         (f"topic:{weekly.id}", NOW, community.timezone),
         (f"topic:{once.id}", NOW, community.timezone),
@@ -212,7 +212,7 @@ def test_a_firing_posts_the_topic_once_in_every_group(
     conn: Connection, community: Community, boss: Actor, groups: tuple[str, ...]
 ) -> None:
     add(conn, community, boss, "daily 20:00 Evening topic")
-    [job] = calendar.jobs(conn, community)
+    [job] = topic_posts.jobs(conn, community)
     assert fire(conn, community, job, local(1, 20)) == {"telegram"}
     assert sorted(posts(conn)) == [(chat, "calendar/topic") for chat in groups]
     payload = conn.execute(select(outbox.c.payload).limit(1)).scalar_one()
@@ -231,7 +231,7 @@ def test_a_tagged_topic_goes_to_the_groups_with_that_tag_only(
     set_tags(conn, "telegram", groups[1], ("vip", "cn"))
     entry = add(conn, community, boss, "fri 20:00 #vip For our VIPs")
     assert calendar.groups_reached(conn, community.id, entry.tag) == 1
-    [job] = calendar.jobs(conn, community)
+    [job] = topic_posts.jobs(conn, community)
     fire(conn, community, job, local(5, 20))
     assert posts(conn) == [(groups[1], "calendar/topic")]
 
@@ -240,7 +240,7 @@ def test_a_topic_with_a_poll_opens_one_poll_per_group_once(
     conn: Connection, community: Community, boss: Actor, groups: tuple[str, ...]
 ) -> None:
     add(conn, community, boss, "fri 20:00 Best flavour? | Mango | Lychee")
-    [job] = calendar.jobs(conn, community)
+    [job] = topic_posts.jobs(conn, community)
     fire(conn, community, job, local(5, 20))
     fire(conn, community, job, local(5, 20))
     opened = list(conn.execute(select(polls.c.chat_id, polls.c.question, polls.c.created_by)))
@@ -270,7 +270,7 @@ def test_a_removed_or_paused_entry_posts_nothing_when_its_old_job_fires(
 ) -> None:
     one = add(conn, community, boss, "daily 20:00 One")
     two = add(conn, community, boss, "daily 21:00 Two")
-    jobs = calendar.jobs(conn, community)
+    jobs = topic_posts.jobs(conn, community)
     calendar.remove_entry(conn, community, one.id, actor=boss, at=NOW)
     calendar.pause_entry(conn, community, two.id, actor=boss, at=NOW)
     for job in jobs:
@@ -310,7 +310,7 @@ def test_the_files_entries_follow_the_file(
     assert after["file:1"] == entries["file:1"]
     assert after["file:2"].when.canonical() == "thu 20:00" and after["file:2"].poll is None
     assert after["file:2"].since == later and after["file:2"].id == entries["file:2"].id
-    assert len(calendar.jobs(conn, community)) == 3
+    assert len(topic_posts.jobs(conn, community)) == 3
 
 
 def test_upcoming_lists_topics_and_member_days_of_the_next_days_in_order(

@@ -14,6 +14,7 @@ from community.communities import Community, community_by_id
 from community.config import MemberDayRules, PollRules, Rules
 from community.members import Member
 from community.outbox import Kind, decode_reply
+from community.poll_ends import parse_end
 from community.polls import (
     MAX_OPTIONS,
     OPTION_LIMIT,
@@ -25,7 +26,6 @@ from community.polls import (
     close_poll,
     closing_due,
     open_poll,
-    parse_end,
     parse_poll,
     poll_by_id,
     tally,
