@@ -210,6 +210,6 @@ def test_a_scheduled_post_is_checked_in_every_language_before_it_is_queued() -> 
     renders_in_every_language(
         Reply("calendar/topic", {"text": "Tea", "community": "Acme", "poll": False})
     )
-    with pytest.raises(Unrenderable, match="en/calendar/topic: .text. is undefined"):
+    with pytest.raises(Unrenderable, match=r"en/calendar/topic: .text. is undefined"):
         # A value the template needs is missing: what an edit that broke a template looks like.
         renders_in_every_language(Reply("calendar/topic", {"community": "Acme", "poll": False}))
