@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def leaves(model: type) -> list[tuple[str, str]]:
     """(section, field) of every setting below a model's tables."""
-    found = []
+    found: list[tuple[str, str]] = []
     for section, field in model.model_fields.items():  # type: ignore[attr-defined]
         inner = field.annotation
         if isinstance(inner, type) and hasattr(inner, "model_fields"):
