@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
 
-from community.config import CommunityConfig, ConfigError, Rules
+from community.config import STORED, CommunityConfig, ConfigError, Rules
 from storage.schema import communities, groups, outbox, polls
 from storage.sql import fit_text, insert_if_absent
 
@@ -326,5 +326,5 @@ def _community(row: Any) -> Community:
         name=row.name,
         timezone=ZoneInfo(row.timezone),
         locale=row.locale,
-        rules=Rules.model_validate(row.rules),
+        rules=Rules.model_validate(row.rules, context={STORED: True}),
     )

@@ -9,9 +9,19 @@ from collections.abc import Callable
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 
 LOCALES = ("en", "zh_CN")
+# Validation context of rules read back from the database: what was checked when it was saved
+# is not parsed again (rules are read with every event).
+STORED = "stored"
 # What an account id looks like on each platform the bot serves: Telegram and Discord number
 # their users; a console user is the :as name, lower-cased, without spaces.
 _NUMBER = re.compile(r"[1-9][0-9]{0,19}")
@@ -102,7 +112,9 @@ class MemberDayRules(_Strict):
 
     @field_validator("when")
     @classmethod
-    def _when(cls, value: str) -> str:
+    def _when(cls, value: str, info: ValidationInfo) -> str:
+        if info.context and info.context.get(STORED):
+            return value  # checked when it was saved; read with every event, so kept cheap
         return _readable_when(value, time_required=False)
 
 
