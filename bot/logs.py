@@ -63,7 +63,16 @@ class RedactSecrets(logging.Filter):
 
 
 # Libraries whose INFO lines are noise or carry request URLs (with the Telegram token in them).
-_QUIET = ("httpx", "httpcore", "telegram.ext", "discord.http", "discord.gateway", "aiohttp.access")
+_QUIET = (
+    "httpx",
+    "httpcore",
+    "telegram.ext",
+    "discord.http",
+    "discord.gateway",
+    "aiohttp.access",
+    # "Running job ... executed successfully" for every alarm and the minutely sweep.
+    "apscheduler",
+)
 
 
 def configure(level: str, file: Path | None = None, secrets: Sequence[str] = ()) -> None:

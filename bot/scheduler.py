@@ -3,8 +3,9 @@
 APScheduler 3.x only decides *when* to look. Each job of the database (a topic, a member day's
 phases, a reminder, a poll's end) becomes an APScheduler job with the same trigger; when one
 goes off, the sweep runs that job's due firings (handlers/firings.py claims each once in the
-database, so a second process or a restart never repeats one). A periodic full sweep re-reads
-the jobs (what another process or the CLI changed) and catches anything a wake-up missed.
+database, so a second process or a restart never repeats one). A periodic full sweep runs
+whatever is due (what another process or the CLI added, a wake-up a DST change made APScheduler
+miss) and then sets the alarms again from the database.
 """
 
 from __future__ import annotations
@@ -35,12 +36,15 @@ class Scheduler:
         # claims would hold, but the second would only wait on the first's transactions).
         self._lock = asyncio.Lock()
         self._resync: asyncio.Task[None] | None = None
+        # Set by changed(): the alarms must be set again from the database, even if a re-read
+        # is under way (it may have read the jobs before the change committed).
+        self._dirty = False
 
     async def start(self) -> None:
         """Catch up on what fell due while the bot was down, then keep the alarms set."""
         await self.sweep()
         self._aps.add_job(
-            self.sweep,
+            self._sync,
             IntervalTrigger(seconds=self._sync_seconds, timezone=UTC),
             id=_SYNC,
             coalesce=True,
@@ -51,7 +55,8 @@ class Scheduler:
         await self.reload()
 
     async def stop(self) -> None:
-        """Stop waking; a sweep under way finishes its current firing's transaction."""
+        """Stop waking. A sweep under way is cancelled between writes: what it handed to the
+        store commits; its later firings are found by the next start."""
         if self._resync is not None:
             self._resync.cancel()
         if self._aps.running:
@@ -61,8 +66,19 @@ class Scheduler:
 
     def changed(self) -> None:
         """A command changed what is scheduled: set the alarms again, soon, off this call."""
+        self._dirty = True
         if self._resync is None or self._resync.done():
-            self._resync = asyncio.get_running_loop().create_task(self.reload())
+            self._resync = asyncio.get_running_loop().create_task(self._reload_until_clean())
+
+    async def _reload_until_clean(self) -> None:
+        while self._dirty:
+            self._dirty = False
+            await self.reload()
+
+    async def _sync(self) -> None:
+        """The periodic full sweep, then the alarms from the database (other processes')."""
+        await self.sweep()
+        await self.reload()
 
     async def reload(self) -> None:
         """Set one alarm per job of the database (adding, moving and dropping alarms)."""
@@ -73,13 +89,24 @@ class Scheduler:
             log.exception("scheduler could not read its jobs; the periodic sweep goes on")
             return
         wanted: set[str] = set()
+        now = datetime.now(UTC)
         for job in jobs:
+            trigger = job.trigger()
+            # A one-off that has fired has no next time: its alarm would go off at once, for a
+            # sweep with nothing to do, at every re-read.
+            upcoming = trigger.get_next_fire_time(None, now)
+            if upcoming is None or upcoming < now:
+                continue
             wanted.add(job.key)
-            self._set_alarm(job.key, job.trigger())
+            self._set_alarm(job.key, trigger)
         for poll_id, closes_at in due_polls:
             key = f"poll:{poll_id}"
             wanted.add(key)
-            self._set_alarm(key, DateTrigger(run_date=closes_at, timezone=UTC))
+            # A poll past its end closes in the sweep under way (or the next); no alarm.
+            if closes_at > now:
+                self._set_alarm(key, DateTrigger(run_date=closes_at, timezone=UTC))
+            else:
+                wanted.discard(key)
         for alarm in self._aps.get_jobs():
             if alarm.id != _SYNC and alarm.id not in wanted:
                 alarm.remove()

@@ -333,10 +333,6 @@ class HeldFirings(Firings):
         return await super().poll_ends()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bot/scheduler.py changed(): a change while a re-read is under way asks for none",
-)
 async def test_a_change_made_while_the_alarms_are_being_re_read_still_gets_its_alarm(
     store: Store,
 ) -> None:
@@ -360,10 +356,6 @@ async def test_a_change_made_while_the_alarms_are_being_re_read_still_gets_its_a
         await scheduler.stop()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bot/scheduler.py reload(): a past one-off's DateTrigger is set again at each re-read",
-)
 async def test_a_one_off_topic_that_has_fired_sets_no_alarm_again(
     store: Store, scheduler: Scheduler
 ) -> None:
