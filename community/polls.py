@@ -117,9 +117,11 @@ def open_poll(
     text: str,
     actor: audit.Actor,
     at: datetime,
+    channel_id: str | None = None,
 ) -> Poll:
     """Open a poll in a chat from "[--for 2h | --until 18:00] Question | A | B ..." (audited:
-    it is an admin action)."""
+    it is an admin action). `channel_id`: the channel of a server it is opened in, where its
+    results go when it closes by itself."""
     text = text.replace("\x00", "")
     if len(text) > TEXT_LIMIT:
         raise UserError("polls/too_long", question=QUESTION_LIMIT, option=OPTION_LIMIT)
@@ -138,6 +140,7 @@ def open_poll(
             "created_by": actor.member_id,
             "created_at": at,
             "closes_at": closes_at,
+            "channel_id": None if channel_id is None else fit_text(channel_id, 64),
         },
     ).scalar_one()
     ends: dict[str, Any] = {} if closes_at is None else {"closes_at": closes_at.isoformat()}
@@ -390,7 +393,7 @@ def close_on_time(conn: Connection, poll_id: int, now: datetime, platforms: set[
         poll_id=poll.id,
         on_time=True,
     )
-    target = _posting_target(conn, poll)
+    target = _posting_target(conn, poll, row.channel_id)
     if target is not None:
         chat_id, group_chat_id = target
         enqueue(
@@ -409,9 +412,12 @@ def close_on_time(conn: Connection, poll_id: int, now: datetime, platforms: set[
     return True
 
 
-def _posting_target(conn: Connection, poll: Poll) -> tuple[str, str | None] | None:
-    """Where a poll's results go: its chat (a Discord server's posting channel), and the group
-    that is, if the chat is one; None for a server with no posting channel."""
+def _posting_target(
+    conn: Connection, poll: Poll, channel_id: str | None
+) -> tuple[str, str | None] | None:
+    """Where a poll's results go: its chat (in a Discord server, the channel it was opened in,
+    else the server's posting channel), and the group that is, if the chat is one; None for a
+    server with no channel to post in."""
     group = conn.execute(
         select(groups.c.private, groups.c.needs_channel, groups.c.posting_channel).where(
             groups.c.platform == poll.platform, groups.c.chat_id == poll.chat_id
@@ -422,5 +428,6 @@ def _posting_target(conn: Connection, poll: Poll) -> tuple[str, str | None] | No
     if group.private:
         return poll.chat_id, None
     if group.needs_channel:
-        return (group.posting_channel, poll.chat_id) if group.posting_channel else None
+        channel = channel_id or group.posting_channel
+        return (channel, poll.chat_id) if channel else None
     return poll.chat_id, poll.chat_id

@@ -29,6 +29,8 @@ def poll(ctx: Context) -> Reply:
         text=ctx.event.arg_text,
         actor=ctx.actor,
         at=ctx.now,
+        # In a server, the channel it was typed in: its results come back there at its end.
+        channel_id=ctx.event.channel_id if ctx.event.chat.needs_channel else None,
     )
     if opened.closes_at is not None:
         ctx.outbox_platforms.add(SCHEDULE_CHANGED)  # the scheduler sets an alarm for its end

@@ -202,6 +202,8 @@ polls = Table(
     Column("native_message_id", String(64), nullable=True),
     # When a poll opened with --for / --until closes by itself (the scheduler closes it).
     Column("closes_at", UtcDateTime, nullable=True, index=True),
+    # The channel of a server it was opened in (Discord), where its results go at its end.
+    Column("channel_id", String(64), nullable=True),
     UniqueConstraint("platform", "native_id", name="uq_polls_platform_native"),
     Index("ix_polls_chat", "platform", "chat_id", "id"),
 )

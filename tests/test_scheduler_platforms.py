@@ -549,11 +549,6 @@ async def test_a_member_linked_across_platforms_who_checked_in_on_discord_is_not
     assert (len(world.tg.texts(ALICE)), len(world.dc_texts(dm))) == before
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="reported: a timed poll's results go to the server's posting channel, not to the "
-    "channel the poll was opened (and is expired) in",
-)
 async def test_a_discord_timed_polls_results_come_where_the_poll_is(world: World) -> None:
     await discord_server(world, GENERAL_EN, NEWS_EN)
     before = len(world.dc.messages)
@@ -573,11 +568,6 @@ async def test_a_discord_timed_polls_results_come_where_the_poll_is(world: World
     assert results.startswith("📊 Results: Where?")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="reported: the Telegram adapter handles poll answers concurrently (PerChatOrder), "
-    "so the dispatcher's hourly housekeeping lets a changed vote overtake the first one",
-)
 async def test_a_telegram_vote_changed_right_away_counts_the_last_choice(world: World) -> None:
     await world.tg_say(TG_EN, TELEGRAM_OWNER, "/settings")
     world.tg_push(TG_EN, TELEGRAM_OWNER, "/poll Lunch? | Noodles | Dumplings")

@@ -25,7 +25,8 @@ NO_LIMITS = Limits(overall=Rate(0, 1), group=Rate(0, 60), private=Rate(0, 1))
 class PerChatOrder(BaseUpdateProcessor):
     """Updates from different chats run concurrently (one slow admin lookup must not hold up
     the rest); updates from one chat run in order, so their answers reach the outbox, and the
-    chat, in the order asked."""
+    chat, in the order asked. Poll answers name no chat: one person's run in order, so a vote
+    changed at once is counted as changed (not overtaken by the first)."""
 
     def __init__(self, max_concurrent_updates: int = 32) -> None:
         # PTB takes its own slot before do_process_update runs: were that the real limit, 32
@@ -33,27 +34,39 @@ class PerChatOrder(BaseUpdateProcessor):
         # gate is wide open and ours is taken only once the chat's turn has come.
         super().__init__(1_000_000)
         self._slots = asyncio.Semaphore(max_concurrent_updates)
-        self._locks: dict[int, asyncio.Lock] = {}
-        self._waiting: Counter[int] = Counter()  # updates holding or queued for each lock
+        self._locks: dict[tuple[str, int], asyncio.Lock] = {}
+        # Updates holding or queued for each lock.
+        self._waiting: Counter[tuple[str, int]] = Counter()
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        chat = update.effective_chat if isinstance(update, Update) else None
-        if chat is None:
+        key = _order_key(update)
+        if key is None:
             async with self._slots:
-                await coroutine  # poll answers name no chat: nothing to keep in order with
+                await coroutine  # nothing to keep in order with
             return
-        self._waiting[chat.id] += 1
-        lock = self._locks.setdefault(chat.id, asyncio.Lock())
+        self._waiting[key] += 1
+        lock = self._locks.setdefault(key, asyncio.Lock())
         try:
             async with lock, self._slots:
                 await coroutine
         finally:
-            self._waiting[chat.id] -= 1
-            if not self._waiting[chat.id]:  # the last one out forgets the chat
-                del self._waiting[chat.id], self._locks[chat.id]
+            self._waiting[key] -= 1
+            if not self._waiting[key]:  # the last one out forgets the chat
+                del self._waiting[key], self._locks[key]
 
     async def initialize(self) -> None:
         """Nothing to set up."""
 
     async def shutdown(self) -> None:
         """Nothing to release."""
+
+
+def _order_key(update: object) -> tuple[str, int] | None:
+    """What an update keeps its order with: its chat, or (a poll answer) its voter."""
+    if not isinstance(update, Update):
+        return None
+    if update.effective_chat is not None:
+        return ("chat", update.effective_chat.id)
+    if update.effective_user is not None:
+        return ("user", update.effective_user.id)
+    return None

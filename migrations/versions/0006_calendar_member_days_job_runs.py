@@ -30,6 +30,7 @@ def upgrade() -> None:
         )
     with op.batch_alter_table("polls", schema=None) as batch_op:
         batch_op.add_column(sa.Column("closes_at", WHEN, nullable=True))
+        batch_op.add_column(sa.Column("channel_id", sa.String(length=64), nullable=True))
         batch_op.create_index("ix_polls_closes_at", ["closes_at"])
     op.create_index("ix_ledger_community_created", "ledger", ["community_id", "created_at"])
     op.create_table(
@@ -83,6 +84,7 @@ def downgrade() -> None:
     op.drop_index("ix_ledger_community_created", table_name="ledger")
     with op.batch_alter_table("polls", schema=None) as batch_op:
         batch_op.drop_index("ix_polls_closes_at")
+        batch_op.drop_column("channel_id")
         batch_op.drop_column("closes_at")
     with op.batch_alter_table("members", schema=None) as batch_op:
         batch_op.drop_column("reminders")
