@@ -8,6 +8,7 @@ first claims it (community/jobs.py). Polls that were opened with an end close he
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -24,6 +25,9 @@ from storage.sql import savepoint
 from storage.store import Store
 
 log = logging.getLogger(__name__)
+
+# Firings handed to the store's writer at once (it commits them together, in order).
+RUN_BATCH = 64
 
 # Every feature's jobs, per community.
 JOB_SOURCES: tuple[Callable[[Connection, Community], list[Job]], ...] = (
@@ -81,30 +85,29 @@ class Firings:
         """The open polls that close by themselves, with when."""
         return await self._store.read(poll_ends)
 
-    async def sweep(self, now: datetime | None = None, *, only: str | None = None) -> Swept:
-        """Run every firing due up to `now` (default: the clock), oldest first; `only` limits
-        the sweep to one job (its alarm went off)."""
+    async def sweep(self, now: datetime | None = None) -> Swept:
+        """Run every firing due up to `now` (default: the clock), oldest first."""
         now = now or self._clock()
-        due: Due = await self._store.read(self._due, now, self.swept_to, only)
+        due: Due = await self._store.read(self._due, now, self.swept_to)
         if due.missed:
             await self._record_missed(due.missed)
         ran = 0
-        for firing in due.run:
-            if await self._run(firing):
-                ran += 1
+        # Each firing is a unit of work of its own, handed to the writer a batch at a time and
+        # in order: the writer commits a batch together (one fsync, not one per firing), and a
+        # firing that fails is re-run alone without taking its batch-mates down.
+        for start in range(0, len(due.run), RUN_BATCH):
+            batch = due.run[start : start + RUN_BATCH]
+            ran += sum(await asyncio.gather(*(self._run(firing) for firing in batch)))
         closed = 0
-        if only is None or only.startswith("poll:"):
-            for poll_id in await self._store.read(polls.closing_due, now):
-                if await self._close_poll(poll_id):
-                    closed += 1
-        if only is None and (self.swept_to is None or now > self.swept_to):
+        for poll_id in await self._store.read(polls.closing_due, now):
+            if await self._close_poll(poll_id):
+                closed += 1
+        if self.swept_to is None or now > self.swept_to:
             self.swept_to = now
         return Swept(ran, len(due.missed), closed)
 
-    def _due(
-        self, conn: Connection, now: datetime, swept_to: datetime | None, only: str | None
-    ) -> Due:
-        jobs = [job for job in all_jobs(conn) if only is None or job.key == only]
+    def _due(self, conn: Connection, now: datetime, swept_to: datetime | None) -> Due:
+        jobs = all_jobs(conn)
         graces: dict[int, timedelta] = {}
 
         def grace(community_id: int) -> timedelta:
