@@ -111,6 +111,9 @@ def run(config: ConfigOption = None) -> None:
     if not console:
         _serve_platforms(settings, app)
         return
+    if app.firings is not None:
+        # The console's clock is moved by hand (:time): what it moves past all runs, in order.
+        app.firings.replay = True
     try:
         adapter = run_console(
             app.dispatcher,

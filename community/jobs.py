@@ -114,10 +114,13 @@ class Firing:
 
 @dataclass(frozen=True, slots=True)
 class Due:
-    """What a sweep found: firings to run, oldest first, and those too old to run."""
+    """What a sweep found: firings to run, oldest first, and those too old to run. `through`:
+    when a job had more firings than one look lists (a clock moved a year), what was found is
+    complete up to this moment only; the sweep looks again from there."""
 
     run: list[Firing]
     missed: list[Firing]
+    through: datetime | None = None
 
 
 def due_firings(
@@ -127,16 +130,19 @@ def due_firings(
     now: datetime,
     swept_to: datetime | None,
     grace: Callable[[int], timedelta],
+    replay: bool = False,
 ) -> Due:
     """The unclaimed firings of `jobs` up to `now`.
 
-    `swept_to` is when this process last looked (None: it has just started). What fell due
-    since then runs however late the loop was; before it (downtime), a firing runs only if it
-    is no older than the community's grace, and older ones are `missed`: the caller records
-    and logs them. A process that has just started looks back to each job's last claim.
+    `swept_to` is when this process last looked (None: it has just started, and looks back to
+    each job's last claim). A firing runs only if it is no older than the community's grace;
+    older ones are `missed` (the caller records and logs them): the bot was down, or frozen.
+    With `replay` (a clock moved by hand: the console's :time), everything since `swept_to`
+    runs, in order, however old.
     """
     run: list[Firing] = []
     missed: list[Firing] = []
+    through: datetime | None = None
     last = {} if swept_to is not None else last_claims(conn, [job.key for job in jobs])
     for job in jobs:
         late_limit = now - grace(job.community_id)
@@ -145,14 +151,21 @@ def due_firings(
         else:
             looked_back = late_limit - MISSED_LOOKBACK
             start = max(last.get(job.key) or looked_back, looked_back)
-        for at in job.firings(start, now):
-            fresh = at > late_limit or (swept_to is not None and at > swept_to)
+        found = job.firings(start, now)
+        if len(found) == MAX_FIRINGS_PER_SWEEP:
+            through = min(through or found[-1], found[-1])
+        for at in found:
+            fresh = at > late_limit or (replay and swept_to is not None and at > swept_to)
             (run if fresh else missed).append(Firing(job, at))
+    if through is not None:
+        # In time order, nothing past a truncated job's last listed firing runs this round.
+        run = [firing for firing in run if firing.at <= through]
+        missed = [firing for firing in missed if firing.at <= through]
     claimed = _claimed(conn, run + missed)
     run = [firing for firing in run if (firing.key, firing.at) not in claimed]
     missed = [firing for firing in missed if (firing.key, firing.at) not in claimed]
     run.sort(key=lambda firing: (firing.at, firing.key))
-    return Due(run, missed)
+    return Due(run, missed, through)
 
 
 def claim(

@@ -68,13 +68,17 @@ class Firings:
         queued: Callable[[str], None] = lambda platform: None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         check: Callable[[Reply], None] = renders_anywhere,
+        replay: bool = False,
     ) -> None:
         self._store = store
         self._queued = queued
         self._clock = clock
         self._check = check
-        # When this process last swept: firings due since then run however late; before it
-        # (downtime) only within the community's grace.
+        # A clock moved by hand (the console's :time, tests): what fell due since the last
+        # sweep all runs, in order. Otherwise a firing older than the grace is missed,
+        # whether the bot was down or its process frozen.
+        self.replay = replay
+        # When this process last swept: where the next sweep starts looking.
         self.swept_to: datetime | None = None
 
     async def jobs(self) -> list[Job]:
@@ -88,23 +92,28 @@ class Firings:
     async def sweep(self, now: datetime | None = None) -> Swept:
         """Run every firing due up to `now` (default: the clock), oldest first."""
         now = now or self._clock()
-        due: Due = await self._store.read(self._due, now, self.swept_to)
-        if due.missed:
-            await self._record_missed(due.missed)
-        ran = 0
-        # Each firing is a unit of work of its own, handed to the writer a batch at a time and
-        # in order: the writer commits a batch together (one fsync, not one per firing), and a
-        # firing that fails is re-run alone without taking its batch-mates down.
-        for start in range(0, len(due.run), RUN_BATCH):
-            batch = due.run[start : start + RUN_BATCH]
-            ran += sum(await asyncio.gather(*(self._run(firing) for firing in batch)))
+        ran = missed = 0
+        while True:
+            due: Due = await self._store.read(self._due, now, self.swept_to)
+            if due.missed:
+                await self._record_missed(due.missed)
+            missed += len(due.missed)
+            # Each firing is a unit of work of its own, handed to the writer a batch at a time
+            # and in order: the writer commits a batch together (one fsync, not one per
+            # firing), and a firing that fails is re-run alone, not taking its batch down.
+            for start in range(0, len(due.run), RUN_BATCH):
+                batch = due.run[start : start + RUN_BATCH]
+                ran += sum(await asyncio.gather(*(self._run(firing) for firing in batch)))
+            if due.through is None or self.swept_to is None:
+                break
+            self.swept_to = due.through  # a long way to walk: the next stretch
         closed = 0
         for poll_id in await self._store.read(polls.closing_due, now):
             if await self._close_poll(poll_id):
                 closed += 1
         if self.swept_to is None or now > self.swept_to:
             self.swept_to = now
-        return Swept(ran, len(due.missed), closed)
+        return Swept(ran, missed, closed)
 
     def _due(self, conn: Connection, now: datetime, swept_to: datetime | None) -> Due:
         jobs = all_jobs(conn)
@@ -117,7 +126,9 @@ class Firings:
                 graces[community_id] = timedelta(minutes=minutes)
             return graces[community_id]
 
-        return due_firings(conn, jobs, now=now, swept_to=swept_to, grace=grace)
+        return due_firings(
+            conn, jobs, now=now, swept_to=swept_to, grace=grace, replay=self.replay
+        )
 
     async def _record_missed(self, missed: Sequence[Firing]) -> None:
         """Log what downtime cost, one line per job, and claim each job's newest missed firing

@@ -369,3 +369,15 @@ async def test_a_one_off_topic_that_has_fired_sets_no_alarm_again(
     await scheduler.reload()  # as after any /topic, /poll --for or /memberday command
     # Each re-read arms it again: its alarm goes off at once and sweeps for nothing.
     assert f"topic:{once}" not in scheduler.alarms
+
+
+async def test_a_clock_moved_a_year_by_hand_posts_every_day_once_in_order(store: Store) -> None:
+    # The console's :time a year ahead: more firings than one look lists, walked in stretches.
+    start = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
+    add_entry(store, "daily 20:00 Tea time", start)
+    firings = Firings(store, clock=lambda: start, replay=True)
+    await firings.sweep(start)
+    swept = await firings.sweep(start + timedelta(days=365))
+    claims = [row for row in rows(store, job_runs) if row.job.startswith("topic:")]
+    assert [row.outcome for row in claims] == ["ran"] * 365
+    assert swept.ran >= 365 and swept.missed == 0

@@ -60,7 +60,7 @@ def test_a_restart_looks_back_only_to_the_last_claim(
     assert ([f.at for f in due.run], due.missed) == ([local(3, 20)], [])
 
 
-def test_a_running_process_runs_everything_since_its_last_sweep_in_order(
+def test_a_clock_moved_by_hand_runs_everything_since_the_last_sweep_in_order(
     conn: Connection, community: Community
 ) -> None:
     # The console's clock moved three days at once: nothing was "down", so all of it runs.
@@ -71,6 +71,7 @@ def test_a_running_process_runs_everything_since_its_last_sweep_in_order(
         now=local(3, 23),
         swept_to=local(1, 0, 0),
         grace=grace(60),
+        replay=True,
     )
     assert [(f.key, f.at) for f in due.run] == [
         ("topic:2", local(1, 9)),
@@ -132,3 +133,34 @@ def test_a_job_a_year_old_that_never_ran_still_fires_today(
     due = due_firings(conn, [old], now=local(1, 18, 30), swept_to=None, grace=grace(60))
     assert [f.at for f in due.run] == [local(1, 18)]
     assert min(f.at for f in due.missed) >= local(1, 18) - timedelta(days=7, hours=1)
+
+
+def test_a_process_frozen_for_days_keeps_to_the_grace(
+    conn: Connection, community: Community
+) -> None:
+    # A suspended machine or a stalled loop is downtime too: days-old posts are not sent now.
+    due = due_firings(
+        conn, [job(community)], now=local(3, 20, 30), swept_to=local(1, 0, 0), grace=grace(60)
+    )
+    assert [f.at for f in due.run] == [local(3, 20)]
+    assert [f.at for f in due.missed] == [local(1, 20), local(2, 20)]
+
+
+def test_a_clock_moved_a_year_is_walked_in_stretches_in_order(
+    conn: Connection, community: Community
+) -> None:
+    # More firings than one look lists: what is found is complete up to `through` only, and
+    # another job's later firings wait for the next stretch, so the order holds.
+    often = When("daily", (), ((9, 0), (21, 0)))
+    jobs = [job(community), job(community, "topic:2", when=often)]
+    due = due_firings(
+        conn,
+        jobs,
+        now=local(1) + 365 * 24 * HOUR,
+        swept_to=local(1, 0, 0),
+        grace=grace(60),
+        replay=True,
+    )
+    assert due.through is not None and len(due.run) < 3 * 365
+    assert all(f.at <= due.through for f in due.run)
+    assert due.run == sorted(due.run, key=lambda f: (f.at, f.key))
