@@ -92,10 +92,16 @@ class Scheduler:
         wanted: set[str] = set()
         now = datetime.now(UTC)
         for job in jobs:
-            trigger = job.trigger()
+            try:
+                trigger = job.trigger()
+                upcoming = trigger.get_next_fire_time(None, now)
+            except (OverflowError, ValueError):
+                # One job's schedule no trigger can follow must not leave the others unset;
+                # the periodic sweep still runs it, if it ever comes due.
+                log.exception("scheduler cannot set an alarm", extra={"job": job.key})
+                continue
             # A one-off that has fired has no next time: its alarm would go off at once, for a
             # sweep with nothing to do, at every re-read.
-            upcoming = trigger.get_next_fire_time(None, now)
             if upcoming is None or upcoming < now:
                 continue
             wanted.add(job.key)

@@ -87,6 +87,9 @@ def read_entry(community: Community, line: str, now: datetime) -> Draft:
     tag = None
     if found := _TAG.match(rest):
         tag, rest = found["tag"].casefold(), rest[found.end() :].strip()
+    elif rest[:1] in ("#", "＃"):
+        # A mistyped tag (#v!p) must not quietly send a members-only topic to every group.
+        raise UserError("calendar/bad_tag", limit=TAG_LIMIT)
     poll = None
     if _POLL_SEPARATOR.search(rest):
         poll = _read_poll(rest)
@@ -247,6 +250,17 @@ def sync_file_entries(
     new ones added, changed ones updated, those gone from the file deleted. A changed schedule
     or a resumed entry fires from `at` on, like a resume in chat."""
     limit = community.rules.schedule.max_topic_length
+    if len(entries) > community.rules.schedule.max_entries:
+        raise ConfigError(
+            f"calendar: {len(entries)} entries, more than schedule.max_entries"
+            f" ({community.rules.schedule.max_entries})"
+        )
+    seen: dict[tuple[str, str, str], int] = {}
+    for number, config in enumerate(entries, start=1):
+        same = (config.when, config.text, config.tag)
+        if same in seen:
+            raise ConfigError(f"calendar[{number}]: the same topic as calendar[{seen[same]}]")
+        seen[same] = number
     stored = {
         row.file_key: row
         for row in conn.execute(

@@ -6,6 +6,7 @@ import hashlib
 import re
 import tomllib
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -16,6 +17,7 @@ from pydantic import (
     ValidationError,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
 
 LOCALES = ("en", "zh_CN")
@@ -117,6 +119,20 @@ class MemberDayRules(_Strict):
             return value  # checked when it was saved; read with every event, so kept cheap
         return _readable_when(value, time_required=False)
 
+    @model_validator(mode="after")
+    def _no_overlap(self, info: ValidationInfo) -> MemberDayRules:
+        if info.context and info.context.get(STORED):
+            return self
+        from community.schedules import parse_when, shortest_gap
+
+        gap = shortest_gap(parse_when(self.when, time_required=False)[0])
+        if gap is not None and timedelta(hours=self.hours) > gap:
+            raise ValueError(
+                f"hours = {self.hours} is longer than the {gap / timedelta(hours=1):g} hours"
+                f" between two member days of when = {self.when!r}: they would overlap"
+            )
+        return self
+
 
 class ReminderRules(_Strict):
     """Private nudges: the streak reminder (opt-in by /remind on) and the win-back."""
@@ -162,7 +178,8 @@ class CalendarEntryConfig(_Strict):
     when: str = Field(min_length=1, max_length=100)  # "mon,wed 20:00", "每周一 20:00"
     text: str = Field(min_length=1, max_length=3500)
     poll: str = Field(default="", max_length=1000)  # "Question? | option | option"
-    tag: str = Field(default="", max_length=32)  # only groups with this tag
+    # Only groups with this tag (as /settings tags gives them); empty: every group.
+    tag: str = Field(default="", max_length=32, pattern=r"^([^\W_][\w-]*)?$")
     paused: bool = False
 
     @field_validator("when")

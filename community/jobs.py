@@ -63,6 +63,9 @@ class Job:
     since: datetime
     # Added to each scheduled time: a member day's announcement fires before its start.
     offset: timedelta = timedelta()
+    # Of firings due at one moment, lower ranks run first: a member day's recap before the
+    # next one's opening when they are back to back.
+    rank: int = 1
 
     def firings(self, after: datetime, until: datetime) -> list[datetime]:
         """The firing times in (after, until], oldest first."""
@@ -164,7 +167,7 @@ def due_firings(
     claimed = _claimed(conn, run + missed)
     run = [firing for firing in run if (firing.key, firing.at) not in claimed]
     missed = [firing for firing in missed if (firing.key, firing.at) not in claimed]
-    run.sort(key=lambda firing: (firing.at, firing.key))
+    run.sort(key=lambda firing: (firing.at, firing.job.rank, firing.key))
     return Due(run, missed, through)
 
 

@@ -26,7 +26,14 @@ from community.config import MemberDayRules
 from community.jobs import FiringContext, Job
 from community.messages import Reply
 from community.outbox import broadcast
-from community.schedules import When, check_once, firings, next_firings, parse_when
+from community.schedules import (
+    When,
+    check_once,
+    firings,
+    next_firings,
+    parse_when,
+    shortest_gap,
+)
 from loyalty.errors import UserError
 from storage.schema import audit_log, checkins, communities, ledger, members
 from storage.sql import savepoint
@@ -180,6 +187,8 @@ def save(
     try:
         rules = MemberDayRules.model_validate(values)
     except ValidationError as error:
+        if not error.errors()[0]["loc"]:  # the whole member day's check: it overlaps itself
+            _refuse_overlap(values)
         raise _out_of_range(error) from None
     updated = community.rules.model_copy(update={"member_day": rules})
     conn.execute(
@@ -228,6 +237,19 @@ def unskip(
         d for d in map(date.fromisoformat, community.rules.member_day.skipped) if d >= today
     )
     return save(conn, community, {"skipped": []}, actor=actor, at=at, change="unskip"), ahead
+
+
+def _refuse_overlap(values: dict[str, Any]) -> None:
+    """A member day longer than the time to the next one would overlap it (and its recap
+    would count the next one's points): refused, saying the longest it may last."""
+    try:
+        gap = shortest_gap(parse_when(str(values["when"]), time_required=False)[0])
+        hours = int(values["hours"])
+    except (UserError, ValueError, TypeError):
+        return  # not readable: the validation says what is wrong
+    if gap is not None and timedelta(hours=hours) > gap:
+        longest = int(gap / timedelta(hours=1))
+        raise UserError("memberday/overlaps", hours=hours, longest=longest)
 
 
 def _out_of_range(error: ValidationError) -> UserError:
@@ -282,7 +304,8 @@ def jobs(conn: Connection, community: Community) -> list[Job]:
     found.append(Job(f"{key}:open", community.id, when, tz, _open, since))
     length = timedelta(hours=rules.hours)
     found.append(
-        Job(f"{key}:recap", community.id, when, tz, partial(_recap, length), since, length)
+        # rank 0: when one member day ends as the next begins, its recap comes first.
+        Job(f"{key}:recap", community.id, when, tz, partial(_recap, length), since, length, 0)
     )
     return found
 

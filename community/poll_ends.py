@@ -40,20 +40,23 @@ def parse_end(text: str, tz: ZoneInfo, now: datetime) -> tuple[datetime | None, 
     if flag is None:
         return None, text
     start, now = flag.end(), now.astimezone(UTC)
+    out_of_range = UserError(
+        "polls/end_out_of_range",
+        shortest=int(MIN_DURATION / timedelta(minutes=1)),
+        longest=MAX_DURATION.days,
+        example=FOR_EXAMPLE,
+    )
     if flag["flag"].lower() == "for":
         duration, pos = _read_duration(folded, start)
         if duration is None:
             raise UserError("polls/bad_duration", example=FOR_EXAMPLE)
+        if duration > MAX_DURATION:
+            raise out_of_range  # before adding it: 999999d would overflow the calendar
         closes_at, rest = now + duration, text[pos:].strip()
     else:
         closes_at, rest = _read_until(text[start:], tz, now)
     if not MIN_DURATION <= closes_at - now <= MAX_DURATION:
-        raise UserError(
-            "polls/end_out_of_range",
-            shortest=int(MIN_DURATION / timedelta(minutes=1)),
-            longest=MAX_DURATION.days,
-            example=FOR_EXAMPLE,
-        )
+        raise out_of_range
     return closes_at, rest
 
 
@@ -64,7 +67,8 @@ def _read_duration(folded: str, pos: int) -> tuple[timedelta | None, int]:
             total += timedelta(minutes=30)
         else:
             unit = "days" if part["d"] else "hours" if part["h"] else "minutes"
-            total += timedelta(**{unit: int(part["n"])})
+            # Capped: a sum of huge parts must stay a timedelta (it is refused as too long).
+            total = min(total + timedelta(**{unit: int(part["n"])}), MAX_DURATION * 2)
         seen, pos = True, part.end()
     return (total if seen else None), pos
 

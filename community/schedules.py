@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from itertools import islice, takewhile
+from itertools import islice, pairwise, takewhile
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -162,6 +162,10 @@ _TIME = re.compile(
     _X,
 )
 _AFTERNOON = ("下午", "傍晚", "晚上", "夜里", "夜間", "夜间")  # 1..11 o'clock means 13..23
+_NIGHT = ("晚上", "夜里", "夜間", "夜间")  # 12 o'clock at night is 00:00
+# One-off dates further off are typos (0001, 9999), and moments near the calendar's ends
+# overflow once hours are added to them.
+FIRST_YEAR, LAST_YEAR = 2000, 2999
 _REST_LEAD = " \t\r\n,，、:：;；"  # separators between the when and the topic's words
 
 
@@ -196,6 +200,8 @@ def _read_days(s: str, pos: int) -> tuple[str, tuple[int, ...], date | None, int
     """The day part: (kind, days, date of a one-off, position after it)."""
     if m := _ONCE.match(s, pos):
         y, mo, d = int(m["y"]), int(m["m"] or m["zm"]), int(m["d"] or m["zd"])
+        if not FIRST_YEAR <= y <= LAST_YEAR:
+            raise _bad()
         try:
             return "once", (), date(y, mo, d), m.end()
         except ValueError:
@@ -282,10 +288,10 @@ def _time_of(m: re.Match[str]) -> tuple[int, int] | None:
         if not 1 <= hour <= 12:
             raise _bad()
         hour = hour % 12 + (12 if m["ampm"][0].lower() == "p" else 0)
+    elif m["period"] in ("凌晨", *_NIGHT) and hour == 12:
+        hour = 0  # 晚上12点 is midnight, as 12am is
     elif m["period"] in _AFTERNOON or (m["period"] == "中午" and hour < 11):
         hour = hour + 12 if 1 <= hour <= 11 else hour
-    elif m["period"] == "凌晨" and hour == 12:
-        hour = 0
     if not (0 <= hour <= 23 and 0 <= minute <= 59):  # 24:00 and 8:60 are typos, not wrapped
         raise _bad()
     return hour, minute
@@ -370,3 +376,16 @@ def _past_overlap(moment: datetime, tz: ZoneInfo) -> datetime:
     while minute.astimezone(tz).fold:
         minute += _MINUTE
     return minute
+
+
+def shortest_gap(when: When) -> timedelta | None:
+    """The shortest time between two consecutive firings (wall time, no clock changes); None
+    for a one-off. A member day may last no longer, or it would overlap the next."""
+    if when.kind == "once":
+        return None
+    # Long enough to see every pattern: a year for days of the month, a fortnight otherwise.
+    span = timedelta(days=400 if when.kind == "monthly" else 15)
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    found = firings(when, ZoneInfo("UTC"), start, start + span, limit=10_000)
+    gaps = [later - earlier for earlier, later in pairwise(found)]
+    return min(gaps) if gaps else None

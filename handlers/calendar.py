@@ -32,6 +32,7 @@ _ALIASES = {
 NEXT_SHOWN = 3  # firing times echoed for a new entry
 PREVIEW = 60  # characters of a topic shown in lists (its first line)
 CALENDAR_LINES = 40  # /calendar lists at most this many; more would be a wall of text
+LIST_PAGE = 25  # entries per page of /topic list (/topic list 2 shows the next ones)
 
 TOPIC_PARAMS = (
     Param("action", ParamKind.CHOICE, required=False, choices=ACTIONS),
@@ -50,10 +51,10 @@ def topic(ctx: Context) -> Reply:
     details = words[1].strip() if len(words) > 1 else ""
     if action == "add":
         return _add(ctx, details)
-    if action == "list" and not details:
-        return _list(ctx)
-    change = _CHANGES.get(action)
     number = parse_number(details.removeprefix("#").removeprefix("＃"))
+    if action == "list" and (not details or number):
+        return _list(ctx, number or 1)
+    change = _CHANGES.get(action)
     if change is None or number is None:
         return Reply("calendar/usage")
     return change(ctx, number)
@@ -76,13 +77,20 @@ def _add(ctx: Context, line: str) -> Reply:
     )
 
 
-def _list(ctx: Context) -> Reply:
+def _list(ctx: Context, page: int) -> Reply:
+    """One page of the calendar: a long one would be a dozen messages in the group."""
     community = ctx.community
+    found = calendar.list_entries(ctx.conn, community)
+    pages = max(1, -(-len(found) // LIST_PAGE))
+    page = min(page, pages)
     entries = []
-    for entry in calendar.list_entries(ctx.conn, community):
+    for entry in found[(page - 1) * LIST_PAGE : page * LIST_PAGE]:
         upcoming = _local(calendar.next_times(entry, community, ctx.now, 1), community)
         entries.append({**_described(entry, community), "next": upcoming[0] if upcoming else None})
-    return Reply("calendar/list", {"entries": entries, "timezone": community.timezone.key})
+    return Reply(
+        "calendar/list",
+        {"entries": entries, "timezone": community.timezone.key, "page": page, "pages": pages},
+    )
 
 
 def _remove(ctx: Context, number: int) -> Reply:

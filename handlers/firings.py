@@ -126,9 +126,7 @@ class Firings:
                 graces[community_id] = timedelta(minutes=minutes)
             return graces[community_id]
 
-        return due_firings(
-            conn, jobs, now=now, swept_to=swept_to, grace=grace, replay=self.replay
-        )
+        return due_firings(conn, jobs, now=now, swept_to=swept_to, grace=grace, replay=self.replay)
 
     async def _record_missed(self, missed: Sequence[Firing]) -> None:
         """Log what downtime cost, one line per job, and claim each job's newest missed firing

@@ -296,6 +296,8 @@ calendar_entries = Table(
     Column("since", UtcDateTime, nullable=False),
     # When a template failed to render its post, reported to the admins once.
     Column("broken_at", UtcDateTime, nullable=True),
+    # Numbers are never reused (admins remove "#5" from an old /topic list): AUTOINCREMENT.
+    sqlite_autoincrement=True,
 )
 
 job_runs = Table(

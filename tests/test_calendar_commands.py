@@ -277,3 +277,14 @@ async def test_a_topic_added_by_command_is_posted_once_in_every_group_by_the_swe
     await firings.sweep(clock.now + timedelta(minutes=1))
     assert len(posted(store)) == 6
     assert datetime(2026, 11, 26, 12, 1, tzinfo=UTC) == clock.now
+
+
+async def test_a_long_calendar_is_listed_a_page_at_a_time(chat: Chat) -> None:
+    for n in range(30):
+        await chat.say("boss", f"/topic add daily 20:{n:02d} Topic {n}")
+    first = await chat.say("boss", "/topic list")
+    second = await chat.say("boss", "/topic list 2")
+    assert first.text is not None and second.text is not None
+    assert first.text.count("— Topic ") == 25 and second.text.count("— Topic ") == 5
+    assert "Page 1 of 2: /topic list 2 shows the next ones." in first.text
+    assert "Topic 29" in second.text and "Page 2 of 2." in second.text

@@ -376,9 +376,11 @@ SAMPLES: Mapping[str, list[dict[str, Any]]] = {
         },
     ],
     "calendar/list": [
-        {"timezone": "Asia/Shanghai", "entries": []},
+        {"timezone": "Asia/Shanghai", "entries": [], "page": 1, "pages": 1},
         {
             "timezone": "Asia/Shanghai",
+            "page": 2,
+            "pages": 3,
             "entries": [
                 {**_ENTRY, "schedule": _WEEKLY, "next": "2026-11-23T20:00:00+08:00"},
                 {
@@ -407,6 +409,7 @@ SAMPLES: Mapping[str, list[dict[str, Any]]] = {
         {**_ENTRY, "schedule": _ONCE, "next": None},
     ],
     "calendar/usage": [{}],
+    "calendar/bad_tag": [{"limit": 32}],
     "calendar/broken": [{"number": 3, "problem": HOSTILE}],
     "calendar/no_text": [{"example": "mon,wed 20:00 What are you reading this week?"}],
     "calendar/too_long": [{"length": 2001, "limit": 2000}],
@@ -492,6 +495,7 @@ SAMPLES: Mapping[str, list[dict[str, Any]]] = {
         {"name": HOSTILE, "community": HOSTILE, "days": 1, "message": HOSTILE},
     ],
     "memberday/admins_only": [{}],
+    "memberday/overlaps": [{"hours": 168, "longest": 24}, {"hours": 25, "longest": 1}],
     "memberday/no_next": [{}],
     "memberday/off": [{}],
     "memberday/too_many_skipped": [{"limit": 50}],

@@ -59,6 +59,8 @@ def upgrade() -> None:
         sa.Column("since", WHEN, nullable=False),
         sa.Column("broken_at", WHEN, nullable=True),
         sa.PrimaryKeyConstraint("id", name="pk_calendar_entries"),
+        # A removed topic's number is never given to a new one.
+        sqlite_autoincrement=True,
     )
     op.create_index("ix_calendar_entries_community_id", "calendar_entries", ["community_id"])
     op.create_table(

@@ -14,7 +14,7 @@ from sqlalchemy import Connection, select
 from community import calendar, topic_posts
 from community.audit import Actor
 from community.communities import Community, community_for_chat, set_tags
-from community.config import CalendarEntryConfig, Rules
+from community.config import CalendarEntryConfig, ConfigError, Rules
 from community.jobs import FiringContext, Job
 from loyalty.errors import UserError
 from storage.schema import audit_log, calendar_entries, outbox, polls
@@ -340,3 +340,35 @@ def test_upcoming_lists_topics_and_member_days_of_the_next_days_in_order(
     during = calendar.upcoming(conn, planned, local(3, 15), 7)
     assert during[0].kind == "member_day" and during[0].at == wednesday
     assert during[-1].at == local(8, 20)
+
+
+@pytest.mark.parametrize(
+    "line", ["daily 20:00 #v!p members-only", "daily 20:00 #_ x", "daily 20:00 # x"]
+)
+def test_a_mistyped_tag_is_refused_not_posted_to_every_group(
+    conn: Connection, community: Community, boss: Actor, line: str
+) -> None:
+    assert refusal(conn, community, boss, line).key == "calendar/bad_tag"
+    assert stored(conn) == []
+
+
+def test_the_file_may_not_hold_more_entries_than_the_limit_or_one_twice(
+    conn: Connection, community: Community
+) -> None:
+    limit = community.rules.schedule.max_entries
+    many = [CalendarEntryConfig(when="daily 20:00", text=f"t{n}") for n in range(limit + 1)]
+    with pytest.raises(ConfigError, match="more than schedule.max_entries"):
+        calendar.sync_file_entries(conn, community, many, NOW)
+    twice = [CalendarEntryConfig(when="daily 20:00", text="Tea")] * 2
+    with pytest.raises(ConfigError, match=r"calendar\[2\]: the same topic as calendar\[1\]"):
+        calendar.sync_file_entries(conn, community, twice, NOW)
+    assert stored(conn) == []
+
+
+def test_a_removed_topics_number_is_never_given_to_a_new_one(
+    conn: Connection, community: Community, boss: Actor
+) -> None:
+    first = add(conn, community, boss, "daily 20:00 One")
+    last = add(conn, community, boss, "daily 21:00 Two")
+    calendar.remove_entry(conn, community, last.id, actor=boss, at=NOW)
+    assert add(conn, community, boss, "daily 22:00 Three").id not in (first.id, last.id)

@@ -164,3 +164,16 @@ def test_a_clock_moved_a_year_is_walked_in_stretches_in_order(
     assert due.through is not None and len(due.run) < 3 * 365
     assert all(f.at <= due.through for f in due.run)
     assert due.run == sorted(due.run, key=lambda f: (f.at, f.key))
+
+
+def test_of_firings_due_at_one_moment_the_lower_rank_runs_first(
+    conn: Connection, community: Community
+) -> None:
+    # "memberday:1:open" sorts before "memberday:1:recap": the rank, not the name, decides.
+    midnight = When("daily", (), ((0, 0),))
+    opening = job(community, "memberday:1:open", when=midnight)
+    recap = Job("memberday:1:recap", community.id, midnight, SHANGHAI, nothing, local(1), rank=0)
+    due = due_firings(
+        conn, [opening, recap], now=local(2, 0, 1), swept_to=local(1, 23), grace=grace(60)
+    )
+    assert [f.key for f in due.run] == ["memberday:1:recap", "memberday:1:open"]

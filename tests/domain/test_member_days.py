@@ -108,7 +108,7 @@ def test_a_disabled_member_day_multiplies_nothing(community: Community) -> None:
     [
         {"when": "fri 00:00"},
         {"when": "fri 20:00", "hours": 6, "skipped": ["2026-12-04"]},
-        {"when": "daily 12:00", "hours": 48},
+        {"when": "mon,thu 12:00", "hours": 48},
         {"when": "monthly 1,28 00:00", "hours": 1},
     ],
 )
@@ -424,3 +424,43 @@ def test_a_one_off_member_day_in_the_past_is_refused(
             conn, community, {"when": "2026-11-20 00:00"}, actor=boss, at=local(1)
         )
     assert refused.value.key == "schedule/in_the_past"
+
+
+@pytest.mark.parametrize(
+    ("when", "hours", "longest"),
+    [("daily 00:00", 168, 24), ("mon,tue 20:00", 48, 24), ("monthly 30,31 00:00", 25, 24)],
+)
+def test_a_member_day_that_would_overlap_the_next_is_refused(
+    conn: Connection, community: Community, boss: Actor, when: str, hours: int, longest: int
+) -> None:
+    with pytest.raises(UserError) as refused:
+        member_days.save(
+            conn,
+            community,
+            {"when": when, "hours": hours, "enabled": True},
+            actor=boss,
+            at=local(1),
+            change="set",
+        )
+    assert (refused.value.key, refused.value.context) == (
+        "memberday/overlaps",
+        {"hours": hours, "longest": longest},
+    )
+    stored = community_by_id(conn, community.id)
+    assert stored is not None and stored.rules.member_day == community.rules.member_day
+
+
+def test_back_to_back_member_days_recap_before_the_next_opens(
+    conn: Connection, community: Community, boss: Actor
+) -> None:
+    weekly = member_days.save(
+        conn,
+        community,
+        {"when": "wed 00:00", "hours": 168, "enabled": True},
+        actor=boss,
+        at=local(1),
+        change="set",
+    )
+    jobs = {job.key.rsplit(":", 1)[1]: job for job in member_days.jobs(conn, weekly)}
+    # Due at the same moment (one ends as the next begins): the recap runs first.
+    assert jobs["recap"].rank < jobs["open"].rank

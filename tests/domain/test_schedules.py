@@ -367,3 +367,23 @@ def test_triggers_are_apscheduler_triggers_in_the_timezone() -> None:
         trigger = when.trigger(SHANGHAI)
         first = trigger.get_next_fire_time(None, start)
         assert first.astimezone(UTC) == next_firings(when, SHANGHAI, start, 1)[0]
+
+
+@pytest.mark.parametrize(
+    ("text", "canonical"),
+    [
+        ("每天 晚上12点", "daily 00:00"),
+        ("每天 夜里12点半", "daily 00:30"),
+        ("每天 中午12点", "daily 12:00"),
+    ],
+)
+def test_twelve_at_night_is_midnight_and_twelve_at_noon_is_noon(text: str, canonical: str) -> None:
+    assert parse_when(text)[0].canonical() == canonical
+
+
+@pytest.mark.parametrize("text", ["0001-01-01 00:00", "9999-12-31 23:59", "1999-12-31 10:00"])
+def test_a_one_off_in_a_far_year_is_no_when(text: str) -> None:
+    # Such a date is a typo, and moments at the calendar's ends overflow once hours are added.
+    with pytest.raises(UserError) as refused:
+        parse_when(text)
+    assert refused.value.key == "schedule/bad_when"
