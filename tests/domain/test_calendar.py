@@ -357,7 +357,7 @@ def test_the_file_may_not_hold_more_entries_than_the_limit_or_one_twice(
 ) -> None:
     limit = community.rules.schedule.max_entries
     many = [CalendarEntryConfig(when="daily 20:00", text=f"t{n}") for n in range(limit + 1)]
-    with pytest.raises(ConfigError, match="more than schedule.max_entries"):
+    with pytest.raises(ConfigError, match=r"more than schedule\.max_entries"):
         calendar.sync_file_entries(conn, community, many, NOW)
     twice = [CalendarEntryConfig(when="daily 20:00", text="Tea")] * 2
     with pytest.raises(ConfigError, match=r"calendar\[2\]: the same topic as calendar\[1\]"):
