@@ -1,9 +1,11 @@
 """The alarm clock: APScheduler on the bot's one event loop, waking the firings' sweep.
 
 APScheduler 3.x only decides *when* to look. Each job of the database (a topic, a member day's
-phases, a reminder, a poll's end) becomes an APScheduler job with the same trigger; when one
-goes off, the sweep runs that job's due firings (handlers/firings.py claims each once in the
-database, so a second process or a restart never repeats one). A periodic full sweep runs
+phases, a reminder, a poll's end) gets an alarm, a DateTrigger at its next firing (worked out by
+community/schedules.py: APScheduler's own CronTrigger skips a day across a spring-forward
+change); when one goes off, a sweep runs what is due (handlers/firings.py claims each firing
+once in the database, so a second process or a restart never repeats one) and the alarms are
+set again from the database. A periodic full sweep runs
 whatever is due (what another process or the CLI added, a wake-up a DST change made APScheduler
 miss) and then sets the alarms again from the database.
 """
@@ -77,9 +79,9 @@ class Scheduler:
             await self.reload()
 
     async def _sync(self) -> None:
-        """The periodic full sweep, then the alarms from the database (other processes')."""
+        """The periodic full sweep (it sets the alarms again from the database, other
+        processes' changes included)."""
         await self.sweep()
-        await self.reload()
 
     async def reload(self) -> None:
         """Set one alarm per job of the database (adding, moving and dropping alarms)."""
@@ -93,19 +95,16 @@ class Scheduler:
         now = datetime.now(UTC)
         for job in jobs:
             try:
-                trigger = job.trigger()
-                upcoming = trigger.get_next_fire_time(None, now)
+                upcoming = job.next_firing(now)
             except (OverflowError, ValueError):
-                # One job's schedule no trigger can follow must not leave the others unset;
+                # One job's schedule that cannot be followed must not leave the others unset;
                 # the periodic sweep still runs it, if it ever comes due.
                 log.exception("scheduler cannot set an alarm", extra={"job": job.key})
                 continue
-            # A one-off that has fired has no next time: its alarm would go off at once, for a
-            # sweep with nothing to do, at every re-read.
-            if upcoming is None or upcoming < now:
-                continue
+            if upcoming is None:
+                continue  # a one-off that has fired
             wanted.add(job.key)
-            self._set_alarm(job.key, trigger)
+            self._set_alarm(job.key, DateTrigger(run_date=upcoming, timezone=UTC))
         for poll_id, closes_at in due_polls:
             key = f"poll:{poll_id}"
             wanted.add(key)
@@ -130,6 +129,8 @@ class Scheduler:
             while self._wanted:
                 self._wanted = False
                 await self._sweep_once()
+            if self._aps.running:
+                await self.reload()  # the alarms that went off, set to their next firings
 
     async def _sweep_once(self) -> None:
         try:

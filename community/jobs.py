@@ -15,12 +15,11 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from apscheduler.triggers.base import BaseTrigger
 from sqlalchemy import Connection, and_, func, or_, select
 
 from community.communities import Community
 from community.messages import Reply, renders_anywhere
-from community.schedules import When, firings
+from community.schedules import When, firings, next_firings
 from storage.schema import job_runs, polls
 from storage.sql import insert_if_absent
 
@@ -79,28 +78,11 @@ class Job:
         )
         return [at + self.offset for at in found]
 
-    def trigger(self) -> BaseTrigger:
-        """An APScheduler trigger that fires when this job does (for the alarm clock)."""
-        plain = self.when.trigger(self.timezone)
-        return plain if not self.offset else ShiftedTrigger(plain, self.offset)
-
-
-class ShiftedTrigger(BaseTrigger):  # type: ignore[misc]  # APScheduler is untyped
-    """Another trigger's firing times moved by a fixed offset."""
-
-    def __init__(self, inner: BaseTrigger, offset: timedelta) -> None:
-        self._inner = inner
-        self._offset = offset
-
-    def get_next_fire_time(
-        self, previous_fire_time: datetime | None, now: datetime
-    ) -> datetime | None:
-        previous = None if previous_fire_time is None else previous_fire_time - self._offset
-        found = self._inner.get_next_fire_time(previous, now - self._offset)
-        return None if found is None else found + self._offset
-
-    def __str__(self) -> str:
-        return f"{self._inner} shifted by {self._offset}"
+    def next_firing(self, after: datetime) -> datetime | None:
+        """The first firing after `after` (for the alarm clock); None for a spent one-off."""
+        start = max(after, self.since - timedelta(microseconds=1)) - self.offset
+        found = next_firings(self.when, self.timezone, start, 1)
+        return found[0] + self.offset if found else None
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,13 +1,12 @@
-"""The `<when>` of a topic calendar entry or a member day: parsed from chat, fired by triggers.
+"""The `<when>` of a topic calendar entry or a member day: parsed from chat, and its firings.
 
 Admins type it in English or Chinese ("mon,wed 20:00", "每周一三五 20点", "每月18号 10:00",
-"2026-12-24 19:00"); `When.canonical` writes the English form back. Firing times come from
-APScheduler's triggers, in the community's timezone, with the DST rules written at `_instants`.
+"2026-12-24 19:00"); `When.canonical` writes the English form back. Firing times are walked
+day by day in the community's timezone, with the DST rules written at `_instants`.
 """
 
 from __future__ import annotations
 
-import heapq
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -15,11 +14,6 @@ from datetime import UTC, date, datetime, time, timedelta
 from itertools import islice, pairwise, takewhile
 from typing import Any
 from zoneinfo import ZoneInfo
-
-from apscheduler.triggers.base import BaseTrigger  # type: ignore[import-untyped, unused-ignore]
-from apscheduler.triggers.combining import OrTrigger  # type: ignore[import-untyped, unused-ignore]
-from apscheduler.triggers.cron import CronTrigger  # type: ignore[import-untyped, unused-ignore]
-from apscheduler.triggers.date import DateTrigger  # type: ignore[import-untyped, unused-ignore]
 
 from loyalty.errors import UserError
 
@@ -88,38 +82,6 @@ class When:
         if self.kind == "once" and self.on is not None:
             return f"{self.on.isoformat()} {times}"
         return "daily " + times
-
-    def trigger(self, tz: ZoneInfo) -> BaseTrigger:
-        """APScheduler trigger firing at these local times in `tz` (one CronTrigger a time)."""
-        if self.kind == "once" and self.on is not None:
-            return DateTrigger(
-                run_date=datetime.combine(self.on, time(*self.times[0])), timezone=tz
-            )
-        crons = self.crons(tz)
-        return crons[0] if len(crons) == 1 else _EarliestOf(crons)
-
-    def crons(self, tz: ZoneInfo) -> list[CronTrigger]:
-        """One CronTrigger per time of day of a repeating When (none for a one-off)."""
-        fields: dict[str, str] = {}
-        if self.kind == "weekly":
-            fields["day_of_week"] = ",".join(map(str, self.days))
-        elif self.kind == "monthly":  # day=31 skips the months without a 31st (cron semantics)
-            fields["day"] = ",".join(map(str, self.days))
-        elif self.kind == "once":
-            return []
-        return [CronTrigger(hour=h, minute=m, timezone=tz, **fields) for h, m in self.times]
-
-
-class _EarliestOf(OrTrigger):  # type: ignore[misc, unused-ignore]
-    """OrTrigger comparing instants: its `min` compares local wall times when the triggers share
-    a tzinfo, and so picks the wrong one across a DST change (a gap's unnormalised 02:30 before a
-    real 03:15; 01:15 after the fall-back before 01:45 before it)."""
-
-    def get_next_fire_time(self, previous: datetime | None, now: datetime) -> datetime | None:
-        found = [t.get_next_fire_time(previous, now) for t in self.triggers]
-        return min(
-            (f for f in found if f is not None), key=lambda f: f.astimezone(UTC), default=None
-        )
 
 
 # ---- reading a <when> -------------------------------------------------------------------------
@@ -332,50 +294,49 @@ def _utc(moment: datetime) -> datetime:
 
 
 def _instants(when: When, tz: ZoneInfo, after: datetime) -> Iterator[datetime]:
-    """Every firing after `after`, in UTC, with the DST rules that make a topic post once.
+    """Every firing after `after`, in UTC, walked day by day in the community's calendar.
 
+    APScheduler 3.11's CronTrigger skips a day across a spring-forward change when asked from
+    before the gap (a daily 00:00 in New York, asked on 2026-03-08 at 00:00:01, answers
+    03-10), so the times are worked out here, with zoneinfo's rules:
     - A local time that does not exist (the spring gap) fires at the wall time the clocks jump
-      to (02:30 on a 02:00->03:00 day fires at 03:30), as APScheduler does: once. Each time of
-      day is stepped through on its own trigger: stepping them together, a trigger asked from
-      03:00 (where 02:00 landed) never looks back at 02:30, and that post would be lost.
-    - Two times landing on one instant (02:00 shifted onto 03:00) post once.
+      to (02:30 on a 02:00->03:00 day fires at 03:30): once.
     - A local time that happens twice (the autumn overlap) fires on its first pass only: a
-      topic posts once per local day and time, so a firing whose local wall-clock time equals
-      the previous firing's is dropped. That is any firing on the second pass (fold=1), whether
-      or not its first pass lies in this window.
+      topic posts once per local day and time.
+    - Two times landing on one instant (02:30 shifted onto 03:30, beside a real 03:30) post
+      once, and a day's shifted times are put back in order.
     """
     start = _utc(after) + _TICK
-    if when.kind == "once":  # a DateTrigger answers its date whatever `now` is
-        moment = when.trigger(tz).get_next_fire_time(None, start).astimezone(UTC)
+    if when.kind == "once":
+        assert when.on is not None
+        moment = _moment(when.on, when.times[0], tz)
         if moment >= start:
             yield moment
         return
+    day = start.astimezone(tz).date() - timedelta(days=1)  # a gap's shift may reach back
     last = None
-    for moment in heapq.merge(*(_cron_instants(cron, tz, start) for cron in when.crons(tz))):
-        if moment != last:
-            yield moment
-        last = moment
+    while day.year < LAST_YEAR + 2:
+        if _fires_on(when, day):
+            for moment in sorted({_moment(day, hour_minute, tz) for hour_minute in when.times}):
+                if moment >= start and (last is None or moment > last):
+                    yield moment
+                    last = moment
+        day += timedelta(days=1)
 
 
-def _cron_instants(cron: CronTrigger, tz: ZoneInfo, cursor: datetime) -> Iterator[datetime]:
-    """The first-pass firings of one CronTrigger from `cursor` on, in UTC."""
-    while (fire := cron.get_next_fire_time(None, cursor)) is not None:
-        moment = fire.astimezone(UTC)
-        if moment < cursor:  # asked from inside the repeated hour, it lost the fold: step past
-            cursor = _past_overlap(cursor, tz)
-        elif moment.astimezone(tz).fold:  # the second pass of a wall time that already fired
-            cursor = _past_overlap(moment, tz)
-        else:
-            yield moment
-            cursor = moment + _TICK
+def _fires_on(when: When, day: date) -> bool:
+    if when.kind == "weekly":
+        return day.weekday() in when.days
+    if when.kind == "monthly":  # day 31 skips the months without a 31st
+        return day.day in when.days
+    return True
 
 
-def _past_overlap(moment: datetime, tz: ZoneInfo) -> datetime:
-    """The first whole minute after `moment` that is not on the second pass of repeated time."""
-    minute = moment.replace(second=0, microsecond=0) + _MINUTE
-    while minute.astimezone(tz).fold:
-        minute += _MINUTE
-    return minute
+def _moment(day: date, hour_minute: tuple[int, int], tz: ZoneInfo) -> datetime:
+    # fold=0: a wall time that happens twice is its first pass; one that does not exist is
+    # read with the offset before the change, which lands it where the clocks jumped to.
+    wall = datetime.combine(day, time(*hour_minute)).replace(tzinfo=tz, fold=0)
+    return wall.astimezone(UTC)
 
 
 def shortest_gap(when: When) -> timedelta | None:
