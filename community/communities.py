@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
+from sqlalchemy import Connection, Text, bindparam, cast, delete, func, insert, select, update
 
 from community.config import STORED, CommunityConfig, ConfigError, Rules
 from storage.schema import communities, groups, outbox, polls
@@ -31,9 +32,13 @@ class Community:
         return at.astimezone(self.timezone).date()
 
 
+# Every event reads its community: with the rules as stored text, so that parsing them (tens of
+# µs for the model) is done once per version of the rules, not once per event.
+_STORED_RULES = cast(communities.c.rules, Text).label("rules_text")
 _CHAT_COMMUNITY = (
     select(
         communities,
+        _STORED_RULES,
         groups.c.adopted_by,
         groups.c.posting_channel,
         groups.c.refusals,
@@ -326,5 +331,18 @@ def _community(row: Any) -> Community:
         name=row.name,
         timezone=ZoneInfo(row.timezone),
         locale=row.locale,
-        rules=Rules.model_validate(row.rules, context={STORED: True}),
+        rules=_rules_of(row),
     )
+
+
+def _rules_of(row: Any) -> Rules:
+    text = getattr(row, "rules_text", None)
+    if text is None:
+        return Rules.model_validate(row.rules, context={STORED: True})
+    return _parsed_rules(text)
+
+
+@lru_cache(maxsize=256)
+def _parsed_rules(text: str) -> Rules:
+    """Rules from their stored JSON text; frozen, so one parse serves every event."""
+    return Rules.model_validate_json(text, context={STORED: True})
