@@ -94,12 +94,31 @@ def community(conn: Connection) -> Community:
 async def store(db_url: str) -> AsyncIterator[Store]:
     """The real store on the test database, with the test community loaded."""
     store = Store(db_url)
-    config, digest = parse_config(TEST_COMMUNITY)
+    load_community(store)
+    yield store
+    store.close()
+
+
+def reconfigure(
+    store: Store, *, locale: str | None = None, timezone: str | None = None, extra: str = ""
+) -> None:
+    """The test community with another language or timezone, or more tables (`extra`, say a
+    [member_day]), as a start with that community.toml would load it."""
+    text = TEST_COMMUNITY
+    if locale is not None:
+        text = text.replace('locale = "en"', f'locale = "{locale}"')
+    if timezone is not None:
+        text = text.replace('timezone = "Asia/Shanghai"', f'timezone = "{timezone}"')
+    load_community(store, text + extra)
+
+
+def load_community(store: Store, text: str = TEST_COMMUNITY) -> None:
+    """Load a community.toml into the store, as a start with that file would (a changed file
+    re-applies the community's rules: another locale, a [member_day] table)."""
+    config, digest = parse_config(text)
     store.write_now(
         apply_config, config, digest, default_timezone="UTC", default_locale="en", at=T0
     )
-    yield store
-    store.close()
 
 
 @pytest.fixture
@@ -108,7 +127,11 @@ def clock() -> Clock:
     return Clock(T0)
 
 
-def make_dispatcher(store: Store, clock: Callable[[], datetime]) -> Dispatcher:
+def make_dispatcher(
+    store: Store,
+    clock: Callable[[], datetime],
+    queued: Callable[[str], None] = lambda platform: None,
+) -> Dispatcher:
     """The dispatcher with every feature router and the test community's admins, as
     bot/app.py wires it."""
     from bot.app import build_dispatcher
@@ -119,13 +142,21 @@ def make_dispatcher(store: Store, clock: Callable[[], datetime]) -> Dispatcher:
         default_community="acme",
         default_locale="en",
         clock=clock,
+        queued=queued,
     )
 
 
 @pytest.fixture
-def dispatcher(store: Store, clock: Clock) -> Dispatcher:
+def woken() -> list[str]:
+    """What units of work woke after their commit: platforms' senders, and the scheduler
+    (SCHEDULE_CHANGED) when a command changed what is scheduled."""
+    return []
+
+
+@pytest.fixture
+def dispatcher(store: Store, clock: Clock, woken: list[str]) -> Dispatcher:
     """The dispatcher over the test store, on the test's clock."""
-    return make_dispatcher(store, clock)
+    return make_dispatcher(store, clock, woken.append)
 
 
 @pytest.fixture

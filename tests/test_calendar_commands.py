@@ -9,16 +9,13 @@ from typing import Any
 import pytest
 from sqlalchemy import Row, select
 
-from bot.app import build_dispatcher
-from community.communities import apply_config
-from community.config import parse_config
 from community.jobs import SCHEDULE_CHANGED
 from community.outbox import decode_reply
 from handlers.firings import Firings
 from handlers.router import Dispatcher
 from storage.schema import audit_log, calendar_entries, outbox
 from storage.store import Store
-from tests.conftest import T0, TEST_COMMUNITY
+from tests.conftest import T0, reconfigure
 from tests.harness import RENDERER, Chat, Clock
 
 # T0 is Monday 2026-11-23, 09:00 in the test community's Asia/Shanghai.
@@ -37,37 +34,6 @@ def posted(store: Store, locale: str = "en") -> list[tuple[str, str]]:
         for row in rows(store, outbox)
         if row.kind == "post"
     ]
-
-
-def reconfigure(store: Store, **changes: str) -> None:
-    """The test community with another timezone or locale, as a changed community.toml."""
-    text = TEST_COMMUNITY
-    for key, value in changes.items():
-        text = text.replace(
-            f'{key} = "{"Asia/Shanghai" if key == "timezone" else "en"}"', f'{key} = "{value}"'
-        )
-    config, digest = parse_config(text)
-    store.write_now(
-        apply_config, config, digest, default_timezone="UTC", default_locale="en", at=T0
-    )
-
-
-@pytest.fixture
-def woken() -> list[str]:
-    return []
-
-
-@pytest.fixture
-def dispatcher(store: Store, clock: Clock, woken: list[str]) -> Dispatcher:
-    """The dispatcher as bot/app.py builds it, telling `woken` what it queued for."""
-    return build_dispatcher(
-        store,
-        access=parse_config(TEST_COMMUNITY)[0].access,
-        default_community="acme",
-        default_locale="en",
-        clock=clock,
-        queued=woken.append,
-    )
 
 
 async def test_adding_a_topic_echoes_it_with_its_next_three_times_and_saves_it(

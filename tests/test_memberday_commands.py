@@ -9,16 +9,15 @@ from typing import Any
 import pytest
 from sqlalchemy import Row, select
 
-from bot.app import build_dispatcher
-from community.communities import apply_config, community_by_slug
-from community.config import MemberDayRules, parse_config
+from community.communities import community_by_slug
+from community.config import MemberDayRules
 from community.jobs import SCHEDULE_CHANGED
 from community.outbox import decode_reply
 from handlers.firings import Firings
 from handlers.router import Dispatcher
 from storage.schema import audit_log, outbox
 from storage.store import Store
-from tests.conftest import T0, TEST_COMMUNITY
+from tests.conftest import reconfigure
 from tests.domain.conftest import local
 from tests.harness import RENDERER, Chat, Clock
 
@@ -51,33 +50,6 @@ def member_day(store: Store) -> MemberDayRules:
 def changes(store: Store) -> list[dict[str, Any]]:
     """The audited member-day changes, oldest first."""
     return [row.details for row in rows(store, audit_log) if row.action == "memberday"]
-
-
-def reconfigure(store: Store, extra: str = "", *, locale: str = "en") -> None:
-    """The test community with more in its community.toml (a [member_day] table), or Chinese."""
-    text = TEST_COMMUNITY.replace('locale = "en"', f'locale = "{locale}"') + extra
-    config, digest = parse_config(text)
-    store.write_now(
-        apply_config, config, digest, default_timezone="UTC", default_locale="en", at=T0
-    )
-
-
-@pytest.fixture
-def woken() -> list[str]:
-    return []
-
-
-@pytest.fixture
-def dispatcher(store: Store, clock: Clock, woken: list[str]) -> Dispatcher:
-    """The dispatcher as bot/app.py builds it, telling `woken` what it queued for."""
-    return build_dispatcher(
-        store,
-        access=parse_config(TEST_COMMUNITY)[0].access,
-        default_community="acme",
-        default_locale="en",
-        clock=clock,
-        queued=woken.append,
-    )
 
 
 async def test_members_see_no_member_day_until_one_is_set(chat: Chat) -> None:
@@ -125,7 +97,8 @@ async def test_options_read_as_words_or_as_key_value_pairs(chat: Chat, store: St
 async def test_members_see_the_next_member_day_with_its_perks(chat: Chat, store: Store) -> None:
     reconfigure(
         store,
-        '[member_day]\nenabled = true\nwhen = "fri 00:00"\nperks = ["Free shipping", "A gift"]\n',
+        extra='[member_day]\nenabled = true\nwhen = "fri 00:00"\n'
+        'perks = ["Free shipping", "A gift"]\n',
     )
     said = await chat.say("alice", "/memberday")
     assert said.text == (
@@ -143,7 +116,7 @@ async def test_members_see_the_next_member_day_with_its_perks(chat: Chat, store:
 async def test_admin_show_lists_every_setting(chat: Chat, store: Store) -> None:
     reconfigure(
         store,
-        '[member_day]\nenabled = true\nwhen = "fri 00:00"\nperks = ["Free shipping"]\n'
+        extra='[member_day]\nenabled = true\nwhen = "fri 00:00"\nperks = ["Free shipping"]\n'
         'poll = "Best perk? | Shipping | Gift"\n',
     )
     await chat.say("boss", "/memberday skip next")

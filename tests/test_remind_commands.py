@@ -9,14 +9,12 @@ from typing import Any
 import pytest
 from sqlalchemy import Row, select
 
-from community.communities import apply_config
-from community.config import parse_config
 from community.outbox import decode_reply
 from handlers.firings import Firings
 from handlers.router import Dispatcher
 from storage.schema import members, outbox
 from storage.store import Store
-from tests.conftest import T0, TEST_COMMUNITY
+from tests.conftest import T0, reconfigure
 from tests.harness import RENDERER, Chat, Clock
 
 # T0 is Monday 2026-11-23, 09:00 in the test community's Asia/Shanghai.
@@ -35,14 +33,6 @@ def direct(store: Store, locale: str = "en") -> list[tuple[str, str]]:
         for row in rows(store, outbox)
         if row.kind == "direct"
     ]
-
-
-def reconfigure(store: Store, extra: str = "", locale: str = "en") -> None:
-    text = TEST_COMMUNITY.replace('locale = "en"', f'locale = "{locale}"') + extra
-    config, digest = parse_config(text)
-    store.write_now(
-        apply_config, config, digest, default_timezone="UTC", default_locale="en", at=T0
-    )
 
 
 async def test_remind_shows_the_state_and_turns_it_on_and_off(chat: Chat, store: Store) -> None:
@@ -161,7 +151,7 @@ win_back_at = "11:00"
 async def test_win_back_writes_once_to_members_gone_quiet(
     chat: Chat, store: Store, clock: Clock, extra: str, words: str | None
 ) -> None:
-    reconfigure(store, extra)
+    reconfigure(store, extra=extra)
     firings = Firings(store, clock=clock)
     await firings.sweep(clock.now)
     await chat.say("alice", "/checkin")  # seen at 09:00 on day 1

@@ -9,9 +9,6 @@ from typing import Any
 import pytest
 from sqlalchemy import Row, select
 
-from bot.app import build_dispatcher
-from community.communities import apply_config
-from community.config import parse_config
 from community.jobs import SCHEDULE_CHANGED
 from community.outbox import decode_reply
 from handlers.firings import Firings
@@ -19,7 +16,7 @@ from handlers.ports import Polls
 from handlers.router import Dispatcher
 from storage.schema import audit_log, outbox, polls
 from storage.store import Store
-from tests.conftest import T0, TEST_COMMUNITY, make_dispatcher
+from tests.conftest import T0, make_dispatcher, reconfigure
 from tests.harness import RENDERER, Chat, Clock
 
 # T0 is Monday 2026-11-23, 09:00 in the test community's Asia/Shanghai.
@@ -39,31 +36,6 @@ def posts(store: Store, locale: str = "en") -> list[tuple[str, str]]:
         for row in rows(store, outbox)
         if row.kind == "post"
     ]
-
-
-def speak_chinese(store: Store) -> None:
-    config, digest = parse_config(TEST_COMMUNITY.replace('locale = "en"', 'locale = "zh_CN"'))
-    store.write_now(
-        apply_config, config, digest, default_timezone="UTC", default_locale="en", at=T0
-    )
-
-
-@pytest.fixture
-def woken() -> list[str]:
-    return []
-
-
-@pytest.fixture
-def dispatcher(store: Store, clock: Clock, woken: list[str]) -> Dispatcher:
-    """The dispatcher as bot/app.py builds it, telling `woken` what it queued for."""
-    return build_dispatcher(
-        store,
-        access=parse_config(TEST_COMMUNITY)[0].access,
-        default_community="acme",
-        default_locale="en",
-        clock=clock,
-        queued=woken.append,
-    )
 
 
 async def test_a_timed_poll_says_when_it_closes_and_wakes_the_scheduler(
@@ -106,7 +78,7 @@ async def test_until_and_for_close_in_the_communitys_time(
 async def test_a_chinese_community_reads_chinese_durations_and_answers_in_chinese(
     chat: Chat, store: Store
 ) -> None:
-    speak_chinese(store)
+    reconfigure(store, locale="zh_CN")
     said = await chat.say("boss", "/poll --for 2小时 最爱哪个口味？｜芒果｜荔枝")
     assert said.text == (
         "📊 最爱哪个口味？\n1. 芒果\n2. 荔枝\n"
@@ -235,7 +207,7 @@ async def test_a_poll_closed_by_hand_before_its_end_is_left_alone_by_the_sweep(
 async def test_the_results_of_a_chinese_communitys_poll_are_posted_in_chinese(
     chat: Chat, store: Store, clock: Clock
 ) -> None:
-    speak_chinese(store)
+    reconfigure(store, locale="zh_CN")
     firings = Firings(store, clock=clock)
     await firings.sweep(clock.now)
     posted = await chat.say("boss", "/poll --for 30分钟 喝茶还是咖啡？| 茶 | 咖啡")
