@@ -8,19 +8,20 @@ import time
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from typing import Protocol, TypedDict, TypeVar, Unpack
+from typing import Any, Protocol, TypedDict, TypeVar, Unpack
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
 
 from bot.delivery.messenger import Messenger
 from bot.delivery.sender import Sender, SenderSettings
 from bot.rendering import Renderer, plain_text
+from community.outbox import decode_reply
 from handlers.parsing import event_from_button, event_from_text
 from handlers.ports import Deliveries
 from handlers.router import Dispatcher, Outcome
 from handlers.types import AccountRef, ChatRef, Event, EventKind, Mention
 from loyalty.ledger import balance, ledger_sum
-from storage.schema import accounts, communities
+from storage.schema import accounts, communities, outbox
 from storage.store import Store
 
 RENDERER = Renderer(plain_text)
@@ -240,3 +241,18 @@ def moving_on(clock: Callable[[], datetime]) -> Callable[[], datetime]:
     held answers and 429s must come due while the test's own clock stands still."""
     started = time.monotonic()
     return lambda: clock() + timedelta(seconds=time.monotonic() - started)
+
+
+def rows(store: Store, table: Any) -> list[Row[Any]]:
+    """Every row of a table, in its primary key's order."""
+    query = select(table).order_by(*table.primary_key.columns)
+    return store.read_now(lambda c: list(c.execute(query).all()))
+
+
+def posted(store: Store, locale: str = "en") -> list[tuple[str, str]]:
+    """(chat, words) of every group post in the outbox, in order, rendered in `locale`."""
+    return [
+        (row.chat_id, RENDERER.render(decode_reply(row.payload, locale)))
+        for row in rows(store, outbox)
+        if row.kind == "post"
+    ]

@@ -4,36 +4,19 @@ and the scheduler's sweep posts each topic once in every group."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pytest
-from sqlalchemy import Row, select
 
 from community.jobs import SCHEDULE_CHANGED
-from community.outbox import decode_reply
 from handlers.firings import Firings
 from handlers.router import Dispatcher
-from storage.schema import audit_log, calendar_entries, outbox
+from storage.schema import audit_log, calendar_entries
 from storage.store import Store
 from tests.conftest import T0, reconfigure
-from tests.harness import RENDERER, Chat, Clock
+from tests.harness import Chat, Clock, posted, rows
 
 # T0 is Monday 2026-11-23, 09:00 in the test community's Asia/Shanghai.
 ADD = "/topic add mon,wed 20:00 What are you reading this week?"
-
-
-def rows(store: Store, table: Any) -> list[Row[Any]]:
-    query = select(table).order_by(*table.primary_key.columns)
-    return store.read_now(lambda c: list(c.execute(query).all()))
-
-
-def posted(store: Store, locale: str = "en") -> list[tuple[str, str]]:
-    """(chat, words) of every group post in the outbox, in order."""
-    return [
-        (row.chat_id, RENDERER.render(decode_reply(row.payload, locale)))
-        for row in rows(store, outbox)
-        if row.kind == "post"
-    ]
 
 
 async def test_adding_a_topic_echoes_it_with_its_next_three_times_and_saves_it(

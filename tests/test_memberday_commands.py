@@ -7,37 +7,21 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import Row, select
 
 from community.communities import community_by_slug
 from community.config import MemberDayRules
 from community.jobs import SCHEDULE_CHANGED
-from community.outbox import decode_reply
 from handlers.firings import Firings
 from handlers.router import Dispatcher
-from storage.schema import audit_log, outbox
+from storage.schema import audit_log
 from storage.store import Store
 from tests.conftest import reconfigure
 from tests.domain.conftest import local
-from tests.harness import RENDERER, Chat, Clock
+from tests.harness import Chat, Clock, posted, rows
 
 # T0 is Monday 2026-11-23, 09:00 in the test community's Asia/Shanghai; day 5 is Friday 11-27.
 FRIDAY = 5
 SET = "/memberday set fri 00:00 x2 24h"
-
-
-def rows(store: Store, table: Any) -> list[Row[Any]]:
-    query = select(table).order_by(*table.primary_key.columns)
-    return store.read_now(lambda c: list(c.execute(query).all()))
-
-
-def posted(store: Store, locale: str = "en") -> list[tuple[str, str]]:
-    """(chat, words) of every group post in the outbox, in order."""
-    return [
-        (row.chat_id, RENDERER.render(decode_reply(row.payload, locale)))
-        for row in rows(store, outbox)
-        if row.kind == "post"
-    ]
 
 
 def member_day(store: Store) -> MemberDayRules:

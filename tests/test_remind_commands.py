@@ -4,10 +4,8 @@ sweep writes privately to those who have not checked in, and the win-back to tho
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
 import pytest
-from sqlalchemy import Row, select
 
 from community.outbox import decode_reply
 from handlers.firings import Firings
@@ -15,15 +13,10 @@ from handlers.router import Dispatcher
 from storage.schema import members, outbox
 from storage.store import Store
 from tests.conftest import T0, reconfigure
-from tests.harness import RENDERER, Chat, Clock
+from tests.harness import RENDERER, Chat, Clock, rows
 
 # T0 is Monday 2026-11-23, 09:00 in the test community's Asia/Shanghai.
 EVENING = T0 + timedelta(hours=11, minutes=1)  # 20:01, just after the default streak_at
-
-
-def rows(store: Store, table: Any) -> list[Row[Any]]:
-    query = select(table).order_by(*table.primary_key.columns)
-    return store.read_now(lambda c: list(c.execute(query).all()))
 
 
 def direct(store: Store, locale: str = "en") -> list[tuple[str, str]]:

@@ -12,11 +12,10 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable, Collection
 from datetime import UTC, datetime, time, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import Connection, Row, select
+from sqlalchemy import Connection
 
 from bot.app import build_dispatcher
 from bot.scheduler import Scheduler
@@ -32,7 +31,7 @@ from storage.schema import audit_log, job_runs, outbox
 from storage.schema import polls as poll_table
 from storage.store import Store
 from tests.conftest import TEST_COMMUNITY
-from tests.harness import RENDERER, Chat, Clock
+from tests.harness import RENDERER, Chat, Clock, rows
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")  # the test community's timezone (no DST)
 ADMIN = Actor(None, "console:boss")
@@ -91,11 +90,6 @@ def next_local(after: datetime, hour: int, minute: int, weekdays: Collection[int
         if at > after and (not weekdays or date.weekday() in weekdays):
             return at.astimezone(UTC)
     raise AssertionError("no such time within two weeks")
-
-
-def rows(store: Store, table: Any) -> list[Row[Any]]:
-    query = select(table).order_by(*table.primary_key.columns)
-    return store.read_now(lambda c: list(c.execute(query).all()))
 
 
 def posts(store: Store) -> list[tuple[str, str]]:

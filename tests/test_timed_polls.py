@@ -4,10 +4,8 @@ the scheduler's sweep closes them once and posts their results, also after a res
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
 import pytest
-from sqlalchemy import Row, select
 
 from community.jobs import SCHEDULE_CHANGED
 from community.outbox import decode_reply
@@ -17,16 +15,11 @@ from handlers.router import Dispatcher
 from storage.schema import audit_log, outbox, polls
 from storage.store import Store
 from tests.conftest import T0, make_dispatcher, reconfigure
-from tests.harness import RENDERER, Chat, Clock
+from tests.harness import RENDERER, Chat, Clock, rows
 
 # T0 is Monday 2026-11-23, 09:00 in the test community's Asia/Shanghai.
 TIMED = "/poll --for 2h Best flavour? | Mango | Lychee"
 END = T0 + timedelta(hours=2)
-
-
-def rows(store: Store, table: Any) -> list[Row[Any]]:
-    query = select(table).order_by(*table.primary_key.columns)
-    return store.read_now(lambda c: list(c.execute(query).all()))
 
 
 def posts(store: Store, locale: str = "en") -> list[tuple[str, str]]:
