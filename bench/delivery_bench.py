@@ -28,30 +28,27 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
 import logging
 import math
 import sys
 import tempfile
 import time
-import uuid
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import Connection, create_engine, text
+from bench_databases import fresh_database
+from sqlalchemy import Connection
 
 from community.communities import apply_config, community_for_chat, set_posting_channel
 from community.config import parse_config
 from community.messages import Reply
 from community.outbox import Kind, broadcast, enqueue
-from storage import migrate
-from storage.engine import normalize_url
 from storage.store import Store
 from tests.conftest import TEST_COMMUNITY
 from tests.fakes.discord_api import FakeDiscord, FakeLimits
@@ -84,29 +81,6 @@ class Row:
 
 
 # Databases -----------------------------------------------------------------------------------
-
-
-@contextlib.contextmanager
-def fresh_database(folder: Path, postgresql: str | None) -> Iterator[str]:
-    """A migrated database with the test community: a new SQLite file, or a new schema."""
-    if postgresql is None:
-        url = f"sqlite:///{folder / f'bench-{uuid.uuid4().hex[:8]}.sqlite3'}"
-        migrate.upgrade(url)
-        yield url
-        return
-    base = normalize_url(postgresql)
-    schema = f"bench_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(base)
-    with admin.begin() as conn:
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
-    try:
-        url = f"{base}{'&' if '?' in base else '?'}options=-csearch_path%3D{schema}"
-        migrate.upgrade(url)
-        yield url
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
 
 
 def write(url: str, work: Callable[[Connection, int], None]) -> None:

@@ -46,7 +46,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
 import logging
 import math
@@ -54,9 +53,7 @@ import resource
 import sys
 import tempfile
 import time
-import uuid
 from collections import Counter, defaultdict
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -64,7 +61,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import Connection, create_engine, func, select, text
+from bench_databases import fresh_database
+from sqlalchemy import Connection, func, select
 
 from bot.app import platform_limits, sender_settings
 from bot.delivery.messenger import Limits
@@ -85,8 +83,6 @@ from community.config import parse_config
 from community.outbox import Outgoing
 from handlers.firings import Firings, Swept
 from handlers.ports import Deliveries
-from storage import migrate
-from storage.engine import normalize_url
 from storage.schema import job_runs, outbox
 from storage.store import Store
 
@@ -116,29 +112,6 @@ def rss_mib() -> float:
 
 
 # Databases -----------------------------------------------------------------------------------
-
-
-@contextlib.contextmanager
-def fresh_database(folder: Path, postgresql: str | None) -> Iterator[str]:
-    """A migrated, empty database: a new SQLite file, or a new PostgreSQL schema."""
-    if postgresql is None:
-        url = f"sqlite:///{folder / f'bench-{uuid.uuid4().hex[:8]}.sqlite3'}"
-        migrate.upgrade(url)
-        yield url
-        return
-    base = normalize_url(postgresql)
-    schema = f"bench_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(base)
-    with admin.begin() as conn:
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
-    try:
-        url = f"{base}{'&' if '?' in base else '?'}options=-csearch_path%3D{schema}"
-        migrate.upgrade(url)
-        yield url
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
 
 
 @dataclass(frozen=True, slots=True)
