@@ -95,7 +95,9 @@ def send_streak_reminders(ctx: FiringContext) -> int:
     ("ends at midnight") would be wrong."""
     community = ctx.community
     today = community.local_day(ctx.scheduled_at)
-    if community.local_day(ctx.now) != today:
+    # Late (after downtime) past midnight: too late. A clock moved by hand runs firings
+    # "before" real time, on their own day.
+    if ctx.now > ctx.scheduled_at and community.local_day(ctx.now) != today:
         return 0
     earlier = aliased(checkins)
     todays = aliased(checkins)

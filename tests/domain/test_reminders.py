@@ -154,6 +154,15 @@ def test_a_nudge_run_after_its_day_is_over_says_nothing(
     assert sent(conn) == []
 
 
+def test_a_nudge_replayed_by_a_clock_moved_ahead_is_sent_on_its_own_day(
+    conn: Connection, community: Community, join: Join
+) -> None:
+    # The console's :time three days ahead: each evening's firing runs "before" real time.
+    opted_in(conn, join, "alice")
+    assert fire(conn, community, send_streak_reminders, local(3, 20), local(1, 9)) != set()
+    assert len(sent(conn)) == 1
+
+
 # Where private messages go ----------------------------------------------------------------
 
 
