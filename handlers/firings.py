@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Connection, select
 
-from community import member_days, polls, reminders, topic_posts
+from community import member_day_posts, polls, reminders, topic_posts
 from community.communities import Community, community_by_id
 from community.jobs import Due, Firing, FiringContext, Job, claim, due_firings, poll_ends
 from community.messages import Reply, renders_anywhere
@@ -32,7 +32,7 @@ RUN_BATCH = 64
 # Every feature's jobs, per community.
 JOB_SOURCES: tuple[Callable[[Connection, Community], list[Job]], ...] = (
     topic_posts.jobs,
-    member_days.jobs,
+    member_day_posts.jobs,
     reminders.jobs,
 )
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Connection, select
 
-from community import checkins, member_days
+from community import checkins, member_day_posts, member_days
 from community.audit import Actor
 from community.communities import Community, community_by_id, community_for_chat
 from community.config import MemberDayRules
@@ -171,13 +171,13 @@ def test_the_streak_bonus_is_multiplied_too(
 
 
 def test_a_disabled_member_day_has_no_jobs(conn: Connection, community: Community) -> None:
-    assert member_days.jobs(conn, community) == []
+    assert member_day_posts.jobs(conn, community) == []
 
 
 def test_an_enabled_member_day_announces_opens_and_recaps(
     conn: Connection, weekly: Community
 ) -> None:
-    found = {job.key: job for job in member_days.jobs(conn, weekly)}
+    found = {job.key: job for job in member_day_posts.jobs(conn, weekly)}
     prefix = f"memberday:{weekly.id}"
     assert sorted(found) == [f"{prefix}:announce", f"{prefix}:open", f"{prefix}:recap"]
     start = local(FRIDAY, 0, 0)
@@ -191,16 +191,17 @@ def test_no_announcement_when_its_hours_before_are_zero(
     conn: Connection, community: Community
 ) -> None:
     quiet = with_member_day(community, when="fri 00:00", announce_hours_before=0)
-    assert [job.key.rsplit(":", 1)[1] for job in member_days.jobs(conn, quiet)] == ["open", "recap"]
+    phases = [job.key.rsplit(":", 1)[1] for job in member_day_posts.jobs(conn, quiet)]
+    assert phases == ["open", "recap"]
 
 
 def test_jobs_start_at_the_communitys_creation_then_at_the_last_change(
     conn: Connection, weekly: Community, boss: Actor
 ) -> None:
-    assert {job.since for job in member_days.jobs(conn, weekly)} == {T0}
+    assert {job.since for job in member_day_posts.jobs(conn, weekly)} == {T0}
     changed_at = local(3, 15)
     saved = member_days.save(conn, weekly, {"hours": 12}, actor=boss, at=changed_at, change="set")
-    assert {job.since for job in member_days.jobs(conn, saved)} == {changed_at}
+    assert {job.since for job in member_day_posts.jobs(conn, saved)} == {changed_at}
 
 
 # ---- what the phases post ----
@@ -224,7 +225,7 @@ def groups(conn: Connection, community: Community) -> list[str]:
 
 def fire(conn: Connection, community: Community, phase: str, at: datetime) -> set[str]:
     """Run the member day's `phase` job for its firing at `at`; the platforms it woke."""
-    job = next(j for j in member_days.jobs(conn, community) if j.key.endswith(f":{phase}"))
+    job = next(j for j in member_day_posts.jobs(conn, community) if j.key.endswith(f":{phase}"))
     platforms: set[str] = set()
     job.work(FiringContext(conn, community, at, at + timedelta(seconds=5), platforms))
     return platforms
@@ -333,7 +334,7 @@ def scripted_day(conn: Connection, weekly: Community, join: Join) -> dict[str, M
 def test_the_recap_counts_only_the_window(conn: Connection, weekly: Community, join: Join) -> None:
     scripted_day(conn, weekly, join)
     start = local(FRIDAY, 0, 0)
-    recap = member_days.recap_of(conn, weekly, start, start + timedelta(hours=24))
+    recap = member_day_posts.recap_of(conn, weekly, start, start + timedelta(hours=24))
     assert (recap.participants, recap.checkins, recap.points) == (3, 3, 20 + 20 + 20 + 15)
     # Alice and Bob tie (Bob's deduction is no earning undone): they share second place.
     assert recap.top == [(1, "Carol", 35), (2, "Alice", 20), (2, "Bob", 20)]
@@ -461,6 +462,6 @@ def test_back_to_back_member_days_recap_before_the_next_opens(
         at=local(1),
         change="set",
     )
-    jobs = {job.key.rsplit(":", 1)[1]: job for job in member_days.jobs(conn, weekly)}
+    jobs = {job.key.rsplit(":", 1)[1]: job for job in member_day_posts.jobs(conn, weekly)}
     # Due at the same moment (one ends as the next begins): the recap runs first.
     assert jobs["recap"].rank < jobs["open"].rank
