@@ -1,7 +1,8 @@
 """Polls: admins ask, members vote (changing their mind is free); a first vote earns points.
 
-A poll may be opened with an end (`--for 2h`, `--until 18:00`): votes after it are refused,
-and the scheduler's sweep closes it and posts its results in its chat (`close_on_time`).
+A poll may be opened with an end (`--for 2h`, `--until 18:00`, read in poll_ends.py): votes
+after it are refused, and the scheduler's sweep closes it and posts its results in its chat
+(poll_closing.py).
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from sqlalchemy import Connection, bindparam, insert, select, update
 from community import audit, member_days
 from community.communities import Community
 from community.messages import Choice, PollSpec, Reply
-from community.outbox import Kind, enqueue
 from community.poll_ends import parse_end
 from loyalty import ledger
 from loyalty.errors import UserError
@@ -27,8 +27,6 @@ from storage.sql import fit_text
 MAX_OPTIONS = 10  # Telegram's limit for native polls; Discord buttons fit five per row
 QUESTION_LIMIT = 300  # Telegram's limit for a poll question
 OPTION_LIMIT = 100  # Telegram's limit for one option's text
-# The most polls one sweep closes; the rest close in the next one.
-CLOSING_BATCH = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,7 +190,7 @@ def attach_native(conn: Connection, poll_id: int, *, native_id: str, message_id:
 def poll_by_id(conn: Connection, community_id: int, poll_id: int) -> Poll | None:
     """The poll with this id in this community."""
     row = conn.execute(_BY_ID, {"poll": poll_id}).first()
-    return None if row is None or row.community_id != community_id else _poll(row)
+    return None if row is None or row.community_id != community_id else poll_from_row(row)
 
 
 def poll_by_native(conn: Connection, platform: str, native_id: str) -> Poll | None:
@@ -200,7 +198,7 @@ def poll_by_native(conn: Connection, platform: str, native_id: str) -> Poll | No
     row = conn.execute(
         _BY_NATIVE, {"platform": platform, "native": fit_text(native_id, 64)}
     ).first()
-    return None if row is None else _poll(row)
+    return None if row is None else poll_from_row(row)
 
 
 def latest_open_poll(
@@ -219,7 +217,7 @@ def latest_open_poll(
         .order_by(polls.c.id.desc())
         .limit(1)
     ).first()
-    return None if row is None else _poll(row)
+    return None if row is None else poll_from_row(row)
 
 
 def open_polls_of_chat(
@@ -340,7 +338,8 @@ def tally(conn: Connection, poll: Poll) -> Tally:
     return Tally(poll, tuple(counts), voters)
 
 
-def _poll(row: Any) -> Poll:
+def poll_from_row(row: Any) -> Poll:
+    """A poll as a row of the polls table holds it."""
     return Poll(
         id=row.id,
         community_id=row.community_id,
@@ -352,82 +351,3 @@ def _poll(row: Any) -> Poll:
         closed=row.closed_at is not None,
         closes_at=row.closes_at,
     )
-
-
-def closing_due(conn: Connection, now: datetime) -> list[int]:
-    """The open polls whose end (--for / --until) has come, oldest end first."""
-    rows = conn.execute(
-        select(polls.c.id)
-        .where(polls.c.closed_at.is_(None), polls.c.closes_at <= now)
-        .order_by(polls.c.closes_at, polls.c.id)
-        .limit(CLOSING_BATCH)
-    )
-    return [row.id for row in rows]
-
-
-SCHEDULER = audit.Actor(None, "scheduler")  # who closes a poll at its end, for the audit log
-
-
-def close_on_time(conn: Connection, poll_id: int, now: datetime, platforms: set[str]) -> bool:
-    """Close a poll at its end and post its results in its chat; False if it was closed.
-
-    The UPDATE that closes it is the claim: of two processes (or a /closepoll and the
-    scheduler), only the one whose statement changed the row posts the results. The poll is
-    closed as of its end, however late the sweep came.
-    """
-    row = conn.execute(
-        update(polls)
-        .where(polls.c.id == poll_id, polls.c.closed_at.is_(None), polls.c.closes_at.is_not(None))
-        .values(closed_at=polls.c.closes_at)
-        .returning(*polls.c)
-    ).first()
-    if row is None:
-        return False
-    poll = _poll(row)
-    audit.record(
-        conn,
-        community_id=poll.community_id,
-        actor=SCHEDULER,
-        action="poll_close",
-        at=now,
-        poll_id=poll.id,
-        on_time=True,
-    )
-    target = _posting_target(conn, poll, row.channel_id)
-    if target is not None:
-        chat_id, group_chat_id = target
-        enqueue(
-            conn,
-            community_id=poll.community_id,
-            platform=poll.platform,
-            chat_id=chat_id,
-            kind=Kind.POST,
-            reply=Reply(
-                "polls/results", results(tally(conn, poll)), ends_poll=row.native_message_id
-            ),
-            at=now,
-            group_chat_id=group_chat_id,
-        )
-        platforms.add(poll.platform)
-    return True
-
-
-def _posting_target(
-    conn: Connection, poll: Poll, channel_id: str | None
-) -> tuple[str, str | None] | None:
-    """Where a poll's results go: its chat (in a Discord server, the channel it was opened in,
-    else the server's posting channel), and the group that is, if the chat is one; None for a
-    server with no channel to post in."""
-    group = conn.execute(
-        select(groups.c.private, groups.c.needs_channel, groups.c.posting_channel).where(
-            groups.c.platform == poll.platform, groups.c.chat_id == poll.chat_id
-        )
-    ).first()
-    if group is None:
-        return poll.chat_id, None
-    if group.private:
-        return poll.chat_id, None
-    if group.needs_channel:
-        channel = channel_id or group.posting_channel
-        return (channel, poll.chat_id) if channel else None
-    return poll.chat_id, poll.chat_id

@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Connection, select
 
-from community import member_day_posts, polls, reminders, topic_posts
+from community import member_day_posts, poll_closing, reminders, topic_posts
 from community.communities import Community, community_by_id
 from community.jobs import Due, Firing, FiringContext, Job, claim, due_firings, poll_ends
 from community.messages import Reply, renders_anywhere
@@ -108,7 +108,7 @@ class Firings:
                 break
             self.swept_to = due.through  # a long way to walk: the next stretch
         closed = 0
-        for poll_id in await self._store.read(polls.closing_due, now):
+        for poll_id in await self._store.read(poll_closing.closing_due, now):
             if await self._close_poll(poll_id):
                 closed += 1
         if self.swept_to is None or now > self.swept_to:
@@ -186,7 +186,9 @@ class Firings:
 
     async def _close_poll(self, poll_id: int) -> bool:
         platforms: set[str] = set()
-        closed = await self._store.write(polls.close_on_time, poll_id, self._clock(), platforms)
+        closed = await self._store.write(
+            poll_closing.close_on_time, poll_id, self._clock(), platforms
+        )
         for platform in platforms:
             self._queued(platform)
         return bool(closed)

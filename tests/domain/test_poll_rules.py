@@ -14,6 +14,7 @@ from community.communities import Community, community_by_id
 from community.config import MemberDayRules, PollRules, Rules
 from community.members import Member
 from community.outbox import Kind, decode_reply
+from community.poll_closing import close_on_time, closing_due
 from community.poll_ends import parse_end
 from community.polls import (
     MAX_OPTIONS,
@@ -22,9 +23,7 @@ from community.polls import (
     TEXT_LIMIT,
     Poll,
     attach_native,
-    close_on_time,
     close_poll,
-    closing_due,
     open_poll,
     parse_poll,
     poll_by_id,
