@@ -131,14 +131,27 @@ def _recap(length: timedelta, ctx: FiringContext) -> None:
     community, start = ctx.community, ctx.scheduled_at - length
     if is_skipped(community.rules.member_day, community.timezone, start):
         return
-    found = recap_of(ctx.conn, community, start, start + length)
+    ctx.platforms.update(post_recap(ctx.conn, community, start, start + length, ctx.now))
+
+
+def post_recap(
+    conn: Connection, community: Community, start: datetime, end: datetime, at: datetime
+) -> frozenset[str]:
+    """Queue the recap of the member day that began at `start` and ran until `end` (earlier
+    than planned when an admin cancelled it under way) for every group, once whoever asks;
+    the platforms it queued for."""
+    found = recap_of(conn, community, start, end)
     context = _post_context(community, start) | {
+        "end": end.astimezone(community.timezone),
         "participants": found.participants,
         "checkins": found.checkins,
         "points": found.points,
         "top": [{"rank": rank, "name": name, "points": points} for rank, name, points in found.top],
     }
-    _post(ctx, "recap", start, Reply("memberday/recap", context))
+    key = f"memberday:{community.id}:recap:{start.isoformat()}"
+    return broadcast(
+        conn, community.id, Reply("memberday/recap", context), key=key, at=at
+    ).platforms
 
 
 def _post(ctx: FiringContext, phase: str, start: datetime, reply: Any) -> None:

@@ -16,7 +16,7 @@ import unicodedata
 from datetime import datetime, timedelta
 from typing import Any
 
-from community import member_days
+from community import member_day_posts, member_days
 from community.communities import Community
 from community.jobs import SCHEDULE_CHANGED
 from community.schedules import parse_when
@@ -102,6 +102,8 @@ def memberday(ctx: Context) -> Reply:
         )
     if action in ("cancel", "on") and not rest:
         enabled = action == "on"
+        rules, tz = ctx.community.rules.member_day, ctx.community.timezone
+        running = None if enabled else member_days.occurrence_at(rules, tz, ctx.now)
         community = member_days.save(
             ctx.conn,
             ctx.community,
@@ -110,6 +112,12 @@ def memberday(ctx: Context) -> Reply:
             at=ctx.now,
             change=action,
         )
+        if running is not None:
+            # Members earned its multiple until now: they get its recap now, not never.
+            until = ctx.now + timedelta(microseconds=1)  # what was earned up to this moment
+            ctx.outbox_platforms.update(
+                member_day_posts.post_recap(ctx.conn, community, running, until, ctx.now)
+            )
         return _changed(ctx, community, "memberday/saved" if enabled else "memberday/cancelled")
     return Reply("memberday/usage", {"example": EXAMPLE, "zh_example": ZH_EXAMPLE})
 

@@ -314,3 +314,27 @@ async def test_a_member_day_is_announced_opened_doubled_and_recapped_by_the_swee
     assert (await firings.sweep(clock.now + timedelta(minutes=1))).ran == 0
     assert (await Firings(store, clock=clock).sweep(clock.now + timedelta(minutes=2))).ran == 0
     assert len(posted(store)) == 3
+
+
+async def test_a_member_day_cancelled_under_way_is_recapped_at_once_and_only_once(
+    dispatcher: Dispatcher, store: Store, clock: Clock
+) -> None:
+    chat = Chat(dispatcher, clock)
+    firings = Firings(store, clock=clock)
+    await firings.sweep(clock.now)
+    await chat.say("boss", SET)
+    clock.now = local(FRIDAY, 10)
+    await firings.sweep(clock.now)
+    await chat.say("alice", "/checkin")  # earned x2 before the cancel
+    clock.now = local(FRIDAY, 10, 5)
+    await chat.say("boss", "/memberday cancel")
+    recap = (
+        "🏁 Member day of Fri 11-27 is over.\n"
+        "1 member took part · 1 check-in · 20 points given.\n"
+        "🏆 Top of the day:\n"
+        "1. alice — 20 points"
+    )
+    assert posted(store)[-1] == ("group-1", recap)
+    clock.now = local(FRIDAY + 1, 0, 1)  # when the recap would have come: nothing more
+    await firings.sweep(clock.now)
+    assert [words for _, words in posted(store)].count(recap) == 1
