@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Connection, select
 
-from community import member_day_posts, poll_closing, reminders, topic_posts
+from community import audit, member_day_posts, poll_closing, reminders, topic_posts
 from community.communities import Community, community_by_id
 from community.jobs import Due, Firing, FiringContext, Job, claim, due_firings, poll_ends
 from community.messages import Reply, renders_anywhere
@@ -25,6 +25,9 @@ from storage.sql import savepoint
 from storage.store import Store
 
 log = logging.getLogger(__name__)
+
+# Who the audit log names for what the scheduler did on its own.
+SCHEDULER = audit.Actor(None, "scheduler")
 
 # Firings handed to the store's writer at once (it commits them together, in order).
 RUN_BATCH = 64
@@ -153,11 +156,11 @@ class Firings:
             ran = await self._store.write(
                 self._unit_of_work, firing, self._clock(), platforms, self._check
             )
-        except Exception:
+        except Exception as error:
             # A firing whose work fails is claimed as failed, so it is not retried every
-            # minute; the log has the trace.
+            # minute; the log has the trace, the community's audit log the fact.
             log.exception("scheduled firing failed", extra={"job": firing.key})
-            await self._store.write(self._record_failed, firing)
+            await self._store.write(self._record_failed, firing, type(error).__name__)
             return False
         for platform in platforms:
             self._queued(platform)
@@ -181,8 +184,18 @@ class Firings:
             firing.job.work(context)
         return True
 
-    def _record_failed(self, conn: Connection, firing: Firing) -> None:
-        claim(conn, firing, now=self._clock(), outcome="failed")
+    def _record_failed(self, conn: Connection, firing: Firing, problem: str) -> None:
+        if claim(conn, firing, now=self._clock(), outcome="failed"):
+            audit.record(
+                conn,
+                community_id=firing.job.community_id,
+                actor=SCHEDULER,
+                action="firing_failed",
+                at=self._clock(),
+                job=firing.key,
+                scheduled_at=firing.at.isoformat(),
+                problem=problem,
+            )
 
     async def _close_poll(self, poll_id: int) -> bool:
         platforms: set[str] = set()

@@ -375,3 +375,41 @@ async def test_a_clock_moved_a_year_by_hand_posts_every_day_once_in_order(store:
     claims = [row for row in rows(store, job_runs) if row.job.startswith("topic:")]
     assert [row.outcome for row in claims] == ["ran"] * 365
     assert swept.ran >= 365 and swept.missed == 0
+
+
+async def test_a_firing_whose_work_fails_is_claimed_failed_audited_and_the_rest_runs(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A job whose work raises (a bug in a future feature): the sweep goes on, the firing is
+    # not retried at every sweep, and the community's audit log says so.
+    from community.jobs import Job
+    from community.schedules import parse_when
+    from handlers import firings as firings_module
+
+    def broken_jobs(conn: Connection, community: Community) -> list[Job]:
+        def work(ctx: object) -> None:
+            raise RuntimeError("a bug")
+
+        when = parse_when("daily 20:00")[0]
+        start = datetime(2026, 11, 20, tzinfo=UTC)
+        return [Job("broken:1", community.id, when, SHANGHAI, work, start)]
+
+    monkeypatch.setattr(firings_module, "JOB_SOURCES", (*firings_module.JOB_SOURCES, broken_jobs))
+    start = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
+    add_entry(store, "daily 20:00 Tea time", start)
+    firings = Firings(store, clock=lambda: start, replay=True)
+    await firings.sweep(start)
+    swept = await firings.sweep(datetime(2026, 11, 23, 12, 1, tzinfo=UTC))
+    again = await firings.sweep(datetime(2026, 11, 23, 12, 2, tzinfo=UTC))
+    claims = {row.job: row.outcome for row in rows(store, job_runs)}
+    assert claims["broken:1"] == "failed" and claims["topic:1"] == "ran"
+    assert swept.ran >= 1 and again.ran == 0
+    audited = [row.details for row in rows(store, audit_log) if row.action == "firing_failed"]
+    assert audited == [
+        {
+            "by": "scheduler",
+            "job": "broken:1",
+            "scheduled_at": "2026-11-23T12:00:00+00:00",
+            "problem": "RuntimeError",
+        }
+    ]
