@@ -166,7 +166,7 @@ class ChatPlace:
     adopted_by: str | None
     # Where the group's posts go when the chat is not itself a channel (a Discord server).
     posting_channel: str | None = None
-    # The platform refused messages to it lately (see community.outbox.mark_failed).
+    # The platform refused messages to it lately (see community.outbox_drain.mark_failed).
     refused: bool = False
 
 

@@ -21,7 +21,8 @@ from community.config import Access
 from community.events import first_sighting, settle_arrival
 from community.linking import spend_codes_shown, spend_member_codes
 from community.members import Member, identify
-from community.outbox import Kind, enqueue, heard_from
+from community.outbox import Kind, enqueue
+from community.outbox_drain import heard_from
 from community.polls import poll_by_native
 from handlers.routes import Context, Route
 from handlers.types import Event, EventKind, Reply, Visibility

@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 from community.communities import rename_chat
 from community.events import keep_arrivals, pending_arrivals, settle_arrival
-from community.outbox import (
-    Outgoing,
+from community.outbox import Outgoing
+from community.outbox_drain import (
     defer_chats,
     due,
     forget_delivered,
