@@ -93,6 +93,10 @@ class Deliveries:
     def now(self) -> datetime:
         return self._clock()
 
+    def with_clock(self, clock: Clock) -> Deliveries:
+        """The same outbox read on another clock (the console's, which :time moves)."""
+        return Deliveries(self._store, clock)
+
     async def due(self, platform: str, limit: int) -> list[Outgoing]:
         """The platform's messages ready to send, oldest first. Read on the reader pool: the
         writer's time is the events' (a committed row is seen by the next read)."""

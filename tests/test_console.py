@@ -223,3 +223,18 @@ async def test_console_survives_odd_names_and_times(dispatcher: Dispatcher) -> N
     assert output.count("+10 points") == 2
     assert output.count("is not a time I understand") == 2
     assert "you have 10 points" in output
+
+
+def test_a_clock_moved_ahead_prints_announcements_and_every_scheduled_post_in_order(
+    workdir: Path,
+) -> None:
+    # Answers are written at the console's moved time, scheduled posts at the real one:
+    # both print, and every topic between the two :time lines, in order.
+    result = cli(
+        workdir,
+        ":as boss\n:time 2030-01-01T09:00\n/announce hello all\n"
+        "/topic add daily 10:00 Tea time\n:time 2030-01-03T10:30\n",
+    )
+    assert result.returncode == 0, result.stderr
+    assert "[group lobby] 📣 Acme Fans\nhello all" in result.stdout
+    assert result.stdout.count("[group lobby] 🗓 Today's topic\nTea time") == 3

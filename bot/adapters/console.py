@@ -77,13 +77,15 @@ class ConsoleAdapter:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._dispatcher = dispatcher
-        self._deliveries = deliveries
+        # Answers are written at the console's moved time and scheduled posts at the real
+        # one: what is due is due by whichever is later, so both print at once.
+        self._deliveries = deliveries.with_clock(lambda: max(self.now(), clock()))
         # No alarm clock either: the console's own clock, moved by :time, runs the schedule
         # after each line, so moving past a firing prints its posts, in order.
         self._firings = firings
         # No background sender: the console drains its outbox after each line, so what the bot
         # posts elsewhere prints right after the answer, before the next prompt.
-        self._sender = Sender(ConsoleMessenger(renderer, stdout), deliveries)
+        self._sender = Sender(ConsoleMessenger(renderer, stdout), self._deliveries)
         self._renderer = renderer
         self._locale = locale
         self._timezone = timezone
