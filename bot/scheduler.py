@@ -38,6 +38,9 @@ class Scheduler:
         # claims would hold, but the second would only wait on the first's transactions).
         self._lock = asyncio.Lock()
         self._wanted = False  # a wake-up came: sweep (again)
+        # One re-read of the alarms at a time, each reading the jobs inside it: a re-read that
+        # read them before a change committed cannot finish after the one that saw it.
+        self._reloading = asyncio.Lock()
         self._resync: asyncio.Task[None] | None = None
         # Set by changed(): the alarms must be set again from the database, even if a re-read
         # is under way (it may have read the jobs before the change committed).
@@ -85,6 +88,10 @@ class Scheduler:
 
     async def reload(self) -> None:
         """Set one alarm per job of the database (adding, moving and dropping alarms)."""
+        async with self._reloading:
+            await self._reload()
+
+    async def _reload(self) -> None:
         try:
             jobs = await self._firings.jobs()
             due_polls = await self._firings.poll_ends()
@@ -127,10 +134,13 @@ class Scheduler:
             return  # the sweep under way runs once more when it is done
         async with self._lock:
             while self._wanted:
-                self._wanted = False
-                await self._sweep_once()
-            if self._aps.running:
-                await self.reload()  # the alarms that went off, set to their next firings
+                while self._wanted:
+                    self._wanted = False
+                    await self._sweep_once()
+                if self._aps.running:
+                    # The alarms that went off, set to their next firings; an alarm that goes
+                    # off meanwhile asks for one more round.
+                    await self.reload()
 
     async def _sweep_once(self) -> None:
         try:

@@ -153,7 +153,8 @@ class ScheduleRules(_Strict):
 
     # A firing missed while the bot was down runs late if it is at most this old; older ones
     # are skipped and logged.
-    grace_minutes: int = Field(default=60, ge=0, le=10_080)
+    # At least a minute: an alarm wakes the sweep a little after its firing's moment.
+    grace_minutes: int = Field(default=60, ge=1, le=10_080)
     max_entries: int = Field(default=200, ge=1, le=5000)  # calendar entries per community
     max_topic_length: int = Field(default=2000, ge=1, le=3500)  # a topic's words
     calendar_days: int = Field(default=7, ge=1, le=31)  # how far /calendar looks ahead

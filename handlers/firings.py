@@ -112,9 +112,14 @@ class Firings:
             self.swept_to = due.through  # a long way to walk: the next stretch
         closed = 0
         for poll_id in await self._store.read(poll_closing.closing_due, now):
-            if await self._close_poll(poll_id):
-                closed += 1
-        if self.swept_to is None or now > self.swept_to:
+            try:
+                closed += await self._close_poll(poll_id)
+            except Exception:
+                # One poll that cannot be closed must not keep the others open.
+                log.exception("timed poll not closed", extra={"poll": poll_id})
+        # A clock moved by hand may go back: the next sweep looks from there again (claims
+        # keep what ran from running twice).
+        if self.replay or self.swept_to is None or now > self.swept_to:
             self.swept_to = now
         return Swept(ran, missed, closed)
 

@@ -25,7 +25,7 @@ from community.communities import Community, apply_config, community_by_slug, co
 from community.config import parse_config
 from community.jobs import SCHEDULE_CHANGED
 from community.outbox import decode_reply
-from handlers.firings import Firings
+from handlers.firings import Firings, Swept
 from handlers.router import Dispatcher
 from storage.schema import audit_log, job_runs, outbox
 from storage.schema import polls as poll_table
@@ -413,3 +413,88 @@ async def test_a_firing_whose_work_fails_is_claimed_failed_audited_and_the_rest_
             "problem": "RuntimeError",
         }
     ]
+
+
+class CountedHeldFirings(HeldFirings):
+    """Held re-reads, and a count of the sweeps."""
+
+    sweeps = 0
+
+    async def sweep(self, now: datetime | None = None) -> Swept:
+        self.sweeps += 1
+        return await super().sweep(now)
+
+
+async def test_an_alarm_that_goes_off_while_the_alarms_are_re_read_still_sweeps(
+    store: Store,
+) -> None:
+    firings = CountedHeldFirings(store)
+    scheduler = Scheduler(firings, sync_seconds=NEVER)
+    try:
+        await scheduler.start()
+        before = firings.sweeps
+        firings.read.clear()
+        firings.go_on.clear()
+        first = asyncio.ensure_future(scheduler.sweep("topic:1"))  # sweeps, then re-reads
+        await asyncio.wait_for(firings.read.wait(), 5)
+        await scheduler.sweep("topic:2")  # goes off during that re-read
+        firings.go_on.set()
+        await asyncio.wait_for(first, 5)
+        assert firings.sweeps - before == 2
+    finally:
+        await scheduler.stop()
+
+
+class HeldOnce(Firings):
+    """Firings whose next re-read of the jobs alone is held, after it read them."""
+
+    def __init__(self, store: Store) -> None:
+        super().__init__(store)
+        self.hold = False
+        self.read = asyncio.Event()
+        self.go_on = asyncio.Event()
+
+    async def poll_ends(self) -> list[tuple[int, datetime]]:
+        if self.hold:
+            self.hold = False
+            self.read.set()
+            await self.go_on.wait()
+        return await super().poll_ends()
+
+
+async def test_a_re_read_that_read_the_jobs_before_a_change_cannot_undo_its_alarm(
+    store: Store,
+) -> None:
+    firings = HeldOnce(store)
+    scheduler = Scheduler(firings, sync_seconds=NEVER)
+    try:
+        await scheduler.start()
+        now = datetime.now(UTC)
+        firings.hold = True
+        sweeping = asyncio.ensure_future(scheduler.sweep("sync"))  # its re-read is held ...
+        await asyncio.wait_for(firings.read.wait(), 5)
+        added = add_entry(store, "tue 20:00 Added meanwhile", now)
+        scheduler.changed()  # ... while a command's re-read runs
+        await asyncio.sleep(0.2)  # the command's re-read, unless it waits its turn, is done
+        firings.go_on.set()  # the stale re-read finishes last
+        await asyncio.wait_for(sweeping, 5)
+        await until(lambda: f"topic:{added}" in scheduler.alarms)
+        await asyncio.sleep(0.05)
+        assert f"topic:{added}" in scheduler.alarms
+    finally:
+        await scheduler.stop()
+
+
+async def test_a_clock_moved_back_by_hand_runs_what_it_then_passes_again(
+    store: Store,
+) -> None:
+    # The console's :time a month ahead, then back, then a topic added in the past stretch:
+    # moving forward again posts it on each day passed.
+    start = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
+    firings = Firings(store, clock=lambda: start, replay=True)
+    await firings.sweep(start + timedelta(days=30))
+    await firings.sweep(start)  # :time back to the start
+    add_entry(store, "daily 20:00 Tea time", start)
+    swept = await firings.sweep(start + timedelta(days=5))
+    claims = [row for row in rows(store, job_runs) if row.job.startswith("topic:")]
+    assert swept.ran >= 5 and len(claims) == 5 and {row.outcome for row in claims} == {"ran"}
