@@ -24,9 +24,6 @@ from loyalty.errors import UserError
 from storage.schema import calendar_entries, groups
 from storage.sql import fit_text
 
-# Shown by the calendar's refusals: a topic every admin can adapt.
-EXAMPLE = "mon,wed 20:00 What are you reading this week?"
-POLL_EXAMPLE = "fri 20:00 Best flavour? | Mango | Lychee"
 TAG_LIMIT = 32  # the column's width
 WHEN_TEXT_LIMIT = 100  # the column's width
 # "#tag" right after the when, as /settings tags reads a group's tags (a Chinese tag too).
@@ -95,7 +92,7 @@ def read_entry(community: Community, line: str, now: datetime) -> Draft:
         poll = _read_poll(rest)
         rest = poll[0]
     if not rest:
-        raise UserError("calendar/no_text", example=EXAMPLE)
+        raise UserError("calendar/no_text")
     limit = community.rules.schedule.max_topic_length
     if len(rest) > limit:
         raise UserError("calendar/too_long", length=len(rest), limit=limit)
@@ -107,7 +104,7 @@ def _read_poll(text: str) -> tuple[str, tuple[str, ...]]:
         return polls.parse_poll(text)
     except UserError as error:
         if error.key == "polls/usage":  # its usage names /poll: say how a topic takes a poll
-            raise UserError("calendar/bad_poll", example=POLL_EXAMPLE) from None
+            raise UserError("calendar/bad_poll") from None
         raise
 
 

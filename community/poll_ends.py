@@ -13,9 +13,6 @@ from loyalty.errors import UserError
 # How long a poll opened with an end may run: shorter is a typo, longer a forgotten poll.
 MIN_DURATION = timedelta(minutes=1)
 MAX_DURATION = timedelta(days=30)
-# What the answers to an unreadable end show.
-FOR_EXAMPLE = "/poll --for 2h Question? | option | option"
-UNTIL_EXAMPLE = "/poll --until 18:00 Question? | option | option"
 
 # "--for" / "--until" at the start; "—" and "——" are what "--" becomes on many keyboards.
 _FLAG = re.compile(r"\s*(?:-{1,2}|[—–]{1,2})\s*(?P<flag>for|until)(?![a-z])\s*", re.IGNORECASE)
@@ -44,12 +41,11 @@ def parse_end(text: str, tz: ZoneInfo, now: datetime) -> tuple[datetime | None, 
         "polls/end_out_of_range",
         shortest=int(MIN_DURATION / timedelta(minutes=1)),
         longest=MAX_DURATION.days,
-        example=FOR_EXAMPLE,
     )
     if flag["flag"].lower() == "for":
         duration, pos = _read_duration(folded, start)
         if duration is None:
-            raise UserError("polls/bad_duration", example=FOR_EXAMPLE)
+            raise UserError("polls/bad_duration")
         if duration > MAX_DURATION:
             raise out_of_range  # before adding it: 999999d would overflow the calendar
         closes_at, rest = now + duration, text[pos:].strip()
@@ -74,7 +70,7 @@ def _read_duration(folded: str, pos: int) -> tuple[timedelta | None, int]:
 
 
 def _read_until(text: str, tz: ZoneInfo, now: datetime) -> tuple[datetime, str]:
-    bad = UserError("polls/bad_until", example=UNTIL_EXAMPLE)
+    bad = UserError("polls/bad_until")
     dated = _YEAR_FIRST.match(text) is not None
     try:
         # A time alone is read as a daily time: its next firing is the next such wall time.
@@ -91,5 +87,5 @@ def _read_until(text: str, tz: ZoneInfo, now: datetime) -> tuple[datetime, str]:
     if moment.astimezone(tz).replace(tzinfo=None) != wall:
         raise bad  # a wall time the clocks skip that day
     if moment <= now:
-        raise UserError("polls/end_in_the_past", at=wall.replace(tzinfo=tz), example=UNTIL_EXAMPLE)
+        raise UserError("polls/end_in_the_past", at=wall.replace(tzinfo=tz))
     return moment, rest

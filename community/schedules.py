@@ -19,7 +19,6 @@ from loyalty.errors import UserError
 
 KINDS = ("daily", "weekly", "monthly", "once")
 MAX_TIMES = 6  # times of day per entry: more is a spam schedule, not a calendar
-EXAMPLE = "mon,wed 20:00"  # shown by schedule/bad_when: a when every admin can adapt
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # canonical, 0=Mon as in cron
 _FULL_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _ZH_DAYS = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6}
@@ -132,13 +131,13 @@ _REST_LEAD = " \t\r\n,，、:：;；"  # separators between the when and the top
 
 
 def _bad(**context: Any) -> UserError:
-    return UserError("schedule/bad_when", example=EXAMPLE, **context)
+    return UserError("schedule/bad_when", **context)
 
 
 def parse_when(text: str, *, time_required: bool = True) -> tuple[When, str]:
     """Read the <when> at the START of text; return it and the rest of the text (stripped).
 
-    Raises UserError("schedule/bad_when", example=...) when no when can be read there; with
+    Raises UserError("schedule/bad_when") when no when can be read there; with
     time_required False a when without a time fires at 00:00.
     """
     folded = text.translate(_FOLD)

@@ -27,8 +27,6 @@ from loyalty.errors import UserError
 router = Router()
 
 NEXT_SHOWN = 3  # starts echoed after a change
-EXAMPLE = "monthly 18 00:00 x2 24h"  # shown when a `set` cannot be read
-ZH_EXAMPLE = "每月18日 0点 2倍 24小时"
 
 # The action words, longest first so "取消跳过" is not read as "取消". Chinese needs no space
 # after them ("跳过下次"); English does.
@@ -76,7 +74,7 @@ def memberday(ctx: Context) -> Reply:
         return _shown(ctx)
     found = _ACTION.match(text)
     if found is None:
-        return Reply("memberday/usage", {"example": EXAMPLE, "zh_example": ZH_EXAMPLE})
+        return Reply("memberday/usage")
     action, rest = _ACTIONS[found[0].casefold()], text[found.end() :].strip()
     if not ctx.is_admin:
         if action == "show":
@@ -119,7 +117,7 @@ def memberday(ctx: Context) -> Reply:
                 member_day_posts.post_recap(ctx.conn, community, running, until, ctx.now)
             )
         return _changed(ctx, community, "memberday/saved" if enabled else "memberday/cancelled")
-    return Reply("memberday/usage", {"example": EXAMPLE, "zh_example": ZH_EXAMPLE})
+    return Reply("memberday/usage")
 
 
 def _shown(ctx: Context) -> Reply:
@@ -220,7 +218,7 @@ def read_settings(text: str) -> dict[str, Any]:
     try:
         when, rest = parse_when(text, time_required=False)
     except UserError:
-        raise UserError("memberday/bad_when", example=EXAMPLE, zh_example=ZH_EXAMPLE) from None
+        raise UserError("memberday/bad_when") from None
     found: dict[str, Any] = {"when": when.canonical()}
     pos = 0
     while pos < len(rest):
@@ -242,7 +240,7 @@ def _option(rest: str, pos: int) -> tuple[str, int | float, int]:
         return "multiplier", 2, _GAP.match(rest, m.end()).end()  # type: ignore[union-attr]
     else:
         word = rest[pos:].split()[0][:40]
-        raise UserError("memberday/bad_option", option=word, example=EXAMPLE, zh_example=ZH_EXAMPLE)
+        raise UserError("memberday/bad_option", option=word)
     number = float(next(group for group in m.groups() if group and group[0].isdigit()))
     value = int(number) if number.is_integer() else number
     return key, value, _GAP.match(rest, m.end()).end()  # type: ignore[union-attr]

@@ -13,6 +13,7 @@ from community.audit import Actor
 from community.communities import Community, community_by_id
 from community.config import MemberDayRules, PollRules, Rules
 from community.members import Member
+from community.messages import Reply
 from community.outbox import Kind, decode_reply
 from community.poll_closing import close_on_time, closing_due
 from community.poll_ends import parse_end
@@ -34,6 +35,7 @@ from loyalty import ledger
 from loyalty.errors import UserError
 from storage.schema import audit_log, groups, outbox, polls, votes
 from tests.domain.conftest import VOTE_POINTS, Join, local
+from tests.harness import RENDERER
 
 NOW = local(1, 12)
 TEA = "Tea or coffee? | Tea | Coffee"
@@ -333,7 +335,9 @@ def test_an_end_that_cannot_be_is_refused_with_an_example(text: str, key: str) -
     with pytest.raises(UserError) as refused:
         parse_end(text, SHANGHAI, NOW)
     assert refused.value.key == key
-    assert refused.value.context["example"].startswith("/poll --")
+    for locale in ("en", "zh_CN"):  # the answer shows how to write it
+        answer = RENDERER.render(Reply(refused.value.key, refused.value.context, locale))
+        assert "/poll --" in answer
 
 
 def test_an_until_less_than_a_minute_away_is_too_soon() -> None:
