@@ -249,10 +249,11 @@ def rows(store: Store, table: Any) -> list[Row[Any]]:
     return store.read_now(lambda c: list(c.execute(query).all()))
 
 
-def posted(store: Store, locale: str = "en") -> list[tuple[str, str]]:
-    """(chat, words) of every group post in the outbox, in order, rendered in `locale`."""
+def posted(store: Store, locale: str = "en", kind: str = "post") -> list[tuple[str, str]]:
+    """(chat, words) of every message of one kind in the outbox (group posts; "direct": the
+    private messages the bot sent of its own), in order, rendered in `locale`."""
     return [
         (row.chat_id, RENDERER.render(decode_reply(row.payload, locale)))
         for row in rows(store, outbox)
-        if row.kind == "post"
+        if row.kind == kind
     ]

@@ -7,25 +7,15 @@ from datetime import timedelta
 
 import pytest
 
-from community.outbox import decode_reply
 from handlers.firings import Firings
 from handlers.router import Dispatcher
-from storage.schema import members, outbox
+from storage.schema import members
 from storage.store import Store
 from tests.conftest import T0, reconfigure
-from tests.harness import RENDERER, Chat, Clock, rows
+from tests.harness import Chat, Clock, posted, rows
 
 # T0 is Monday 2026-11-23, 09:00 in the test community's Asia/Shanghai.
 EVENING = T0 + timedelta(hours=11, minutes=1)  # 20:01, just after the default streak_at
-
-
-def direct(store: Store, locale: str = "en") -> list[tuple[str, str]]:
-    """(whose private chat, words) of every private message the bot queued of its own."""
-    return [
-        (row.chat_id, RENDERER.render(decode_reply(row.payload, locale)))
-        for row in rows(store, outbox)
-        if row.kind == "direct"
-    ]
 
 
 async def test_remind_shows_the_state_and_turns_it_on_and_off(chat: Chat, store: Store) -> None:
@@ -93,7 +83,7 @@ async def test_the_evening_sweep_nudges_opted_in_members_who_have_not_checked_in
     clock.now = EVENING
     swept = await firings.sweep(clock.now)
     assert swept.ran >= 1 and "console" in woken
-    assert direct(store) == [
+    assert posted(store, kind="direct") == [
         (
             "alice",
             "⏰ alice, you have not checked in today. Send /checkin before midnight: +10 points.",
@@ -102,7 +92,7 @@ async def test_the_evening_sweep_nudges_opted_in_members_who_have_not_checked_in
     # Later sweeps, and a restarted process, do not nudge again.
     await firings.sweep(clock.now + timedelta(minutes=5))
     await Firings(store, clock=clock).sweep(clock.now + timedelta(minutes=10))
-    assert len(direct(store)) == 1
+    assert len(posted(store, kind="direct")) == 1
 
 
 async def test_the_nudge_tells_a_streak_and_comes_in_chinese(
@@ -115,7 +105,7 @@ async def test_the_nudge_tells_a_streak_and_comes_in_chinese(
     await firings.sweep(clock.now)
     clock.now = EVENING + timedelta(days=1)  # the next evening: not checked in yet
     await firings.sweep(clock.now)
-    assert direct(store, "zh_CN") == [
+    assert posted(store, "zh_CN", kind="direct") == [
         (
             "小明",
             "⏰ 小明，你已连续签到 1 天，今晚零点前不签到就会中断。发送 /checkin 签到：+10 积分。",
@@ -150,11 +140,11 @@ async def test_win_back_writes_once_to_members_gone_quiet(
     await chat.say("alice", "/checkin")  # seen at 09:00 on day 1
     clock.now = T0 + timedelta(days=2, hours=2, minutes=1)  # day 3, 11:01: only 2 days
     await firings.sweep(clock.now)
-    assert direct(store) == []
+    assert posted(store, kind="direct") == []
     clock.now += timedelta(days=1)  # day 4, 11:01: 3 days and 2 hours
     await firings.sweep(clock.now)
     expected = words or "Come back: double points this week!"
-    assert direct(store) == [("alice", expected)]
+    assert posted(store, kind="direct") == [("alice", expected)]
     clock.now += timedelta(days=1)
     await firings.sweep(clock.now)
-    assert len(direct(store)) == 1
+    assert len(posted(store, kind="direct")) == 1

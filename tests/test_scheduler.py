@@ -17,7 +17,6 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import Connection
 
-from bot.app import build_dispatcher
 from bot.scheduler import Scheduler
 from community import calendar, polls
 from community.audit import Actor
@@ -30,7 +29,7 @@ from handlers.router import Dispatcher
 from storage.schema import audit_log, job_runs, outbox
 from storage.schema import polls as poll_table
 from storage.store import Store
-from tests.conftest import TEST_COMMUNITY
+from tests.conftest import TEST_COMMUNITY, make_dispatcher
 from tests.harness import RENDERER, Chat, Clock, rows
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")  # the test community's timezone (no DST)
@@ -126,14 +125,7 @@ def dispatcher_waking(store: Store, clock: Clock, scheduler: Scheduler) -> Dispa
         if platform == SCHEDULE_CHANGED:
             scheduler.changed()
 
-    return build_dispatcher(
-        store,
-        access=parse_config(TEST_COMMUNITY)[0].access,
-        default_community="acme",
-        default_locale="en",
-        queued=wake,
-        clock=clock,
-    )
+    return make_dispatcher(store, clock, wake)
 
 
 @pytest.fixture

@@ -15,20 +15,11 @@ from handlers.router import Dispatcher
 from storage.schema import audit_log, outbox, polls
 from storage.store import Store
 from tests.conftest import T0, make_dispatcher, reconfigure
-from tests.harness import RENDERER, Chat, Clock, rows
+from tests.harness import Chat, Clock, posted, rows
 
 # T0 is Monday 2026-11-23, 09:00 in the test community's Asia/Shanghai.
 TIMED = "/poll --for 2h Best flavour? | Mango | Lychee"
 END = T0 + timedelta(hours=2)
-
-
-def posts(store: Store, locale: str = "en") -> list[tuple[str, str]]:
-    """(chat, words) of every post of the bot's own in the outbox (not answers), in order."""
-    return [
-        (row.chat_id, RENDERER.render(decode_reply(row.payload, locale)))
-        for row in rows(store, outbox)
-        if row.kind == "post"
-    ]
 
 
 async def test_a_timed_poll_says_when_it_closes_and_wakes_the_scheduler(
@@ -133,27 +124,27 @@ async def test_the_sweep_closes_a_poll_at_its_end_and_posts_its_results_once(
 ) -> None:
     firings = Firings(store, clock=clock, queued=woken.append)
     await firings.sweep(clock.now)  # the process has started
-    posted = await chat.say("boss", TIMED)
+    opened = await chat.say("boss", TIMED)
     await Polls(dispatcher.store).posted(1, native_id="tg-5001", message_id="77")
-    await chat.press("alice", posted.button(0))
-    await chat.press("bob", posted.button(1))
+    await chat.press("alice", opened.button(0))
+    await chat.press("bob", opened.button(1))
     clock.now = END - timedelta(seconds=1)
     assert (await firings.sweep(clock.now)).polls_closed == 0
-    await chat.press("carol", posted.button(1))  # in the last second: counts
+    await chat.press("carol", opened.button(1))  # in the last second: counts
     clock.now = END + timedelta(seconds=20)
-    late = await chat.press("dave", posted.button(0))  # the end came, the sweep has not yet
+    late = await chat.press("dave", opened.button(0))  # the end came, the sweep has not yet
     assert late.text == "The poll “Best flavour?” is closed."
     woken.clear()
     swept = await firings.sweep(clock.now)
     assert swept.polls_closed == 1 and "console" in woken
     results = "📊 Results: Best flavour?\nMango — 1 (33%)\nLychee — 2 (67%)\n3 voters."
-    assert posts(store) == [("group-1", results)]
+    assert posted(store) == [("group-1", results)]
     closing = next(row for row in rows(store, outbox) if row.kind == "post")
     assert decode_reply(closing.payload, "en").ends_poll == "77"  # the native poll is stopped
     # Later sweeps, and /closepoll, find nothing left to close.
     assert (await firings.sweep(clock.now + timedelta(minutes=1))).polls_closed == 0
     assert (await chat.say("boss", "/closepoll")).text == "There is no open poll here."
-    assert len(posts(store)) == 1
+    assert len(posted(store)) == 1
     actions = [(row.action, row.details["by"]) for row in rows(store, audit_log)]
     assert actions == [("poll_open", "console:boss"), ("poll_close", "scheduler")]
 
@@ -162,8 +153,8 @@ async def test_a_poll_that_ended_while_the_bot_was_down_closes_after_the_restart
     chat: Chat, store: Store, clock: Clock, db_url: str
 ) -> None:
     await Firings(store, clock=clock).sweep(clock.now)
-    posted = await chat.say("boss", TIMED)
-    await chat.press("alice", posted.button(1))
+    opened = await chat.say("boss", TIMED)
+    await chat.press("alice", opened.button(1))
     # The bot stops; the poll's end passes (well beyond any grace period); it starts again.
     clock.now = END + timedelta(hours=5)
     restarted_store = Store(db_url)
@@ -171,13 +162,13 @@ async def test_a_poll_that_ended_while_the_bot_was_down_closes_after_the_restart
         restarted = make_dispatcher(restarted_store, clock)
         swept = await Firings(restarted_store, clock=clock).sweep(clock.now)
         assert swept.polls_closed == 1
-        assert posts(restarted_store) == [
+        assert posted(restarted_store) == [
             ("group-1", "📊 Results: Best flavour?\nMango — 0 (0%)\nLychee — 1 (100%)\n1 voter.")
         ]
         again = await Firings(restarted_store, clock=clock).sweep(clock.now)
-        assert again.polls_closed == 0 and len(posts(restarted_store)) == 1
+        assert again.polls_closed == 0 and len(posted(restarted_store)) == 1
         same_chat = Chat(restarted, clock)
-        late = await same_chat.press("bob", posted.button(0))
+        late = await same_chat.press("bob", opened.button(0))
         assert late.text == "The poll “Best flavour?” is closed."
     finally:
         restarted_store.close()
@@ -193,7 +184,7 @@ async def test_a_poll_closed_by_hand_before_its_end_is_left_alone_by_the_sweep(
     assert closed.text is not None and closed.text.startswith("📊 Results: Best flavour?")
     clock.now = END + timedelta(minutes=1)
     assert (await firings.sweep(clock.now)).polls_closed == 0
-    assert posts(store) == []
+    assert posted(store) == []
     assert [row.action for row in rows(store, audit_log)] == ["poll_open", "poll_close"]
 
 
@@ -203,11 +194,11 @@ async def test_the_results_of_a_chinese_communitys_poll_are_posted_in_chinese(
     reconfigure(store, locale="zh_CN")
     firings = Firings(store, clock=clock)
     await firings.sweep(clock.now)
-    posted = await chat.say("boss", "/poll --for 30分钟 喝茶还是咖啡？| 茶 | 咖啡")
-    await chat.press("小明", posted.button(0))
+    opened = await chat.say("boss", "/poll --for 30分钟 喝茶还是咖啡？| 茶 | 咖啡")
+    await chat.press("小明", opened.button(0))
     clock.now = T0 + timedelta(minutes=31)
     await firings.sweep(clock.now)
-    assert posts(store, "zh_CN") == [
+    assert posted(store, "zh_CN") == [
         (
             "group-1",
             "📊 投票结果：喝茶还是咖啡？\n茶 —— 1 票（100%）\n咖啡 —— 0 票（0%）\n共 1 人投票。",
