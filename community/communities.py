@@ -26,6 +26,8 @@ class Community:
     timezone: ZoneInfo
     locale: str
     rules: Rules
+    # Nothing scheduled fires before the community existed.
+    created_at: datetime
 
     def local_day(self, at: datetime) -> date:
         """The calendar day `at` falls on in the community's timezone."""
@@ -101,6 +103,11 @@ def community_by_slug(conn: Connection, slug: str) -> Community | None:
     """The community called `slug`, if there is one."""
     row = conn.execute(select(communities).where(communities.c.slug == slug)).first()
     return None if row is None else _community(row)
+
+
+def all_communities(conn: Connection) -> list[Community]:
+    """Every community of the deployment, oldest first."""
+    return [_community(row) for row in conn.execute(select(communities).order_by(communities.c.id))]
 
 
 def community_by_id(conn: Connection, community_id: int) -> Community | None:
@@ -332,6 +339,7 @@ def _community(row: Any) -> Community:
         timezone=ZoneInfo(row.timezone),
         locale=row.locale,
         rules=_rules_of(row),
+        created_at=row.created_at,
     )
 
 

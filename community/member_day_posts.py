@@ -18,7 +18,7 @@ from community.member_days import AUDIT_ACTION, is_skipped, schedule_of, shown
 from community.messages import Reply
 from community.outbox import broadcast
 from loyalty.errors import UserError
-from storage.schema import audit_log, checkins, communities, ledger, members
+from storage.schema import audit_log, checkins, ledger, members
 from storage.sql import savepoint
 
 log = logging.getLogger(__name__)
@@ -38,7 +38,7 @@ def jobs(conn: Connection, community: Community) -> list[Job]:
     rules = community.rules.member_day
     if not rules.enabled:
         return []
-    when, tz, since = schedule_of(rules), community.timezone, _since(conn, community.id)
+    when, tz, since = schedule_of(rules), community.timezone, _since(conn, community)
     key = f"memberday:{community.id}"
     found = []
     if rules.announce_hours_before:
@@ -66,13 +66,11 @@ def jobs(conn: Connection, community: Community) -> list[Job]:
 _CHANGED = select(func.max(audit_log.c.created_at)).where(
     audit_log.c.community_id == bindparam("community"), audit_log.c.action == AUDIT_ACTION
 )
-_CREATED = select(communities.c.created_at).where(communities.c.id == bindparam("community"))
 
 
-def _since(conn: Connection, community_id: int) -> datetime:
-    changed = conn.execute(_CHANGED, {"community": community_id}).scalar_one_or_none()
-    created: datetime = conn.execute(_CREATED, {"community": community_id}).scalar_one()
-    return max(created, changed) if changed is not None else created
+def _since(conn: Connection, community: Community) -> datetime:
+    changed = conn.execute(_CHANGED, {"community": community.id}).scalar_one_or_none()
+    return community.created_at if changed is None else max(community.created_at, changed)
 
 
 def _post_context(community: Community, start: datetime) -> dict[str, Any]:

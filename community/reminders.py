@@ -20,7 +20,7 @@ from community.jobs import FiringContext, Job
 from community.messages import Reply, Visibility
 from community.outbox import Kind, enqueue
 from community.schedules import When
-from storage.schema import accounts, checkins, communities, groups, job_runs, members
+from storage.schema import accounts, checkins, groups, job_runs, members
 from storage.sql import insert_if_absent
 
 # Platforms whose bot may not write to someone who never wrote to it first: an account there
@@ -53,10 +53,7 @@ def reminders_on(conn: Connection, member_id: int) -> bool:
 def jobs(conn: Connection, community: Community) -> list[Job]:
     """The streak reminder ("remind:<community>", daily at streak_at) and, when
     win_back_after_days is set, the win-back ("winback:<community>", daily at win_back_at)."""
-    rules = community.rules.reminders
-    since = conn.execute(
-        select(communities.c.created_at).where(communities.c.id == community.id)
-    ).scalar_one()
+    rules, since = community.rules.reminders, community.created_at
     found = [
         Job(
             f"remind:{community.id}",

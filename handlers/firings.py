@@ -14,13 +14,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
 from community import audit, member_day_posts, poll_closing, reminders, topic_posts
-from community.communities import Community, community_by_id
+from community.communities import Community, all_communities, community_by_id
 from community.jobs import Due, Firing, FiringContext, Job, claim, due_firings, poll_ends
 from community.messages import Reply, renders_anywhere
-from storage.schema import communities
 from storage.sql import savepoint
 from storage.store import Store
 
@@ -49,16 +48,10 @@ class Swept:
     polls_closed: int = 0
 
 
-def all_jobs(conn: Connection) -> list[Job]:
-    """The jobs of every community."""
-    found: list[Job] = []
-    for (community_id,) in conn.execute(select(communities.c.id).order_by(communities.c.id)):
-        community = community_by_id(conn, community_id)
-        if community is None:
-            continue
-        for source in JOB_SOURCES:
-            found.extend(source(conn, community))
-    return found
+def all_jobs(conn: Connection, found: Sequence[Community] | None = None) -> list[Job]:
+    """The jobs of every community (of `found`, when the caller has read them already)."""
+    every = all_communities(conn) if found is None else found
+    return [job for community in every for source in JOB_SOURCES for job in source(conn, community)]
 
 
 class Firings:
@@ -124,17 +117,16 @@ class Firings:
         return Swept(ran, missed, closed)
 
     def _due(self, conn: Connection, now: datetime, swept_to: datetime | None) -> Due:
-        jobs = all_jobs(conn)
-        graces: dict[int, timedelta] = {}
-
-        def grace(community_id: int) -> timedelta:
-            if community_id not in graces:
-                found = community_by_id(conn, community_id)
-                minutes = 0 if found is None else found.rules.schedule.grace_minutes
-                graces[community_id] = timedelta(minutes=minutes)
-            return graces[community_id]
-
-        return due_firings(conn, jobs, now=now, swept_to=swept_to, grace=grace, replay=self.replay)
+        every = all_communities(conn)
+        graces = {c.id: timedelta(minutes=c.rules.schedule.grace_minutes) for c in every}
+        return due_firings(
+            conn,
+            all_jobs(conn, every),
+            now=now,
+            swept_to=swept_to,
+            grace=graces.__getitem__,
+            replay=self.replay,
+        )
 
     async def _record_missed(self, missed: Sequence[Firing]) -> None:
         """Log what downtime cost, one line per job, and claim each job's newest missed firing
