@@ -37,6 +37,7 @@ class Community:
 # Every event reads its community: with the rules as stored text, so that parsing them (tens of
 # µs for the model) is done once per version of the rules, not once per event.
 _STORED_RULES = cast(communities.c.rules, Text).label("rules_text")
+_COMMUNITY = select(communities, _STORED_RULES)
 _CHAT_COMMUNITY = (
     select(
         communities,
@@ -101,18 +102,18 @@ def file_is_new(conn: Connection, slug: str, config_hash: str) -> bool:
 
 def community_by_slug(conn: Connection, slug: str) -> Community | None:
     """The community called `slug`, if there is one."""
-    row = conn.execute(select(communities).where(communities.c.slug == slug)).first()
+    row = conn.execute(_COMMUNITY.where(communities.c.slug == slug)).first()
     return None if row is None else _community(row)
 
 
 def all_communities(conn: Connection) -> list[Community]:
     """Every community of the deployment, oldest first."""
-    return [_community(row) for row in conn.execute(select(communities).order_by(communities.c.id))]
+    return [_community(row) for row in conn.execute(_COMMUNITY.order_by(communities.c.id))]
 
 
 def community_by_id(conn: Connection, community_id: int) -> Community | None:
     """The community with this id, if there is one."""
-    row = conn.execute(select(communities).where(communities.c.id == community_id)).first()
+    row = conn.execute(_COMMUNITY.where(communities.c.id == community_id)).first()
     return None if row is None else _community(row)
 
 
@@ -338,16 +339,9 @@ def _community(row: Any) -> Community:
         name=row.name,
         timezone=ZoneInfo(row.timezone),
         locale=row.locale,
-        rules=_rules_of(row),
+        rules=_parsed_rules(row.rules_text),
         created_at=row.created_at,
     )
-
-
-def _rules_of(row: Any) -> Rules:
-    text = getattr(row, "rules_text", None)
-    if text is None:
-        return Rules.model_validate(row.rules, context={STORED: True})
-    return _parsed_rules(text)
 
 
 @lru_cache(maxsize=256)
