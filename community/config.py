@@ -69,9 +69,12 @@ class PointsRules(_Strict):
 
 
 class PollRules(_Strict):
-    """What taking part in a poll earns."""
+    """What taking part in a poll earns, and how long one may run."""
 
     vote_points: int = Field(default=2, ge=0, le=1_000_000)
+    # The longest a poll opened with an end (--for / --until) may run; Discord's native polls
+    # last 32 days at most.
+    longest_days: int = Field(default=30, ge=1, le=32)
 
 
 class AnnounceRules(_Strict):

@@ -10,9 +10,11 @@ from zoneinfo import ZoneInfo
 from community.schedules import next_firings, parse_when
 from loyalty.errors import UserError
 
-# How long a poll opened with an end may run: shorter is a typo, longer a forgotten poll.
+# The shortest a poll opened with an end may run: shorter is a typo. (The longest is the
+# community's polls.longest_days.)
 MIN_DURATION = timedelta(minutes=1)
-MAX_DURATION = timedelta(days=30)
+# A sum of huge parts ("999999d999999d") is capped while read: it is refused as too long.
+_LONGEST_READ = timedelta(days=1000)
 
 # "--for" / "--until" at the start; "—" and "——" are what "--" becomes on many keyboards.
 _FLAG = re.compile(r"\s*(?:-{1,2}|[—–]{1,2})\s*(?P<flag>for|until)(?![a-z])\s*", re.IGNORECASE)
@@ -28,7 +30,9 @@ _DURATION_PART = re.compile(
 _YEAR_FIRST = re.compile(r"\s*\d{4}")
 
 
-def parse_end(text: str, tz: ZoneInfo, now: datetime) -> tuple[datetime | None, str]:
+def parse_end(
+    text: str, tz: ZoneInfo, now: datetime, longest: timedelta
+) -> tuple[datetime | None, str]:
     """Read a leading "--for 2h" (30m, 1h30m, 1d, 2小时, 30分钟, 1天) or "--until 18:00" (the
     next 18:00 in `tz`; or "--until 2026-12-24 18:00"): the poll's end (UTC) and the rest of
     the text. No flag: (None, text). UserError says what is wrong with the end."""
@@ -40,18 +44,18 @@ def parse_end(text: str, tz: ZoneInfo, now: datetime) -> tuple[datetime | None, 
     out_of_range = UserError(
         "polls/end_out_of_range",
         shortest=int(MIN_DURATION / timedelta(minutes=1)),
-        longest=MAX_DURATION.days,
+        longest=longest.days,
     )
     if flag["flag"].lower() == "for":
         duration, pos = _read_duration(folded, start)
         if duration is None:
             raise UserError("polls/bad_duration")
-        if duration > MAX_DURATION:
+        if duration > longest:
             raise out_of_range  # before adding it: 999999d would overflow the calendar
         closes_at, rest = now + duration, text[pos:].strip()
     else:
         closes_at, rest = _read_until(text[start:], tz, now)
-    if not MIN_DURATION <= closes_at - now <= MAX_DURATION:
+    if not MIN_DURATION <= closes_at - now <= longest:
         raise out_of_range
     return closes_at, rest
 
@@ -64,7 +68,7 @@ def _read_duration(folded: str, pos: int) -> tuple[timedelta | None, int]:
         else:
             unit = "days" if part["d"] else "hours" if part["h"] else "minutes"
             # Capped: a sum of huge parts must stay a timedelta (it is refused as too long).
-            total = min(total + timedelta(**{unit: int(part["n"])}), MAX_DURATION * 2)
+            total = min(total + timedelta(**{unit: int(part["n"])}), _LONGEST_READ)
         seen, pos = True, part.end()
     return (total if seen else None), pos
 

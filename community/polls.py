@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -123,7 +123,8 @@ def open_poll(
     text = text.replace("\x00", "")
     if len(text) > TEXT_LIMIT:
         raise UserError("polls/too_long", question=QUESTION_LIMIT, option=OPTION_LIMIT)
-    closes_at, text = parse_end(text, community.timezone, at)
+    longest = timedelta(days=community.rules.polls.longest_days)
+    closes_at, text = parse_end(text, community.timezone, at, longest)
     question, options = parse_poll(text)
     points = community.rules.polls.vote_points
     poll_id = conn.execute(

@@ -35,6 +35,7 @@ max_award = 77
 
 [polls]
 vote_points = 5
+longest_days = 10
 
 [announce]
 max_length = 500

@@ -37,6 +37,7 @@ from storage.schema import audit_log, groups, outbox, polls, votes
 from tests.domain.conftest import VOTE_POINTS, Join, local
 from tests.harness import RENDERER
 
+LONGEST = timedelta(days=PollRules().longest_days)  # the default
 NOW = local(1, 12)
 TEA = "Tea or coffee? | Tea | Coffee"
 
@@ -282,21 +283,24 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
     ],
 )
 def test_a_duration_reads_in_english_and_chinese(text: str, minutes: int) -> None:
-    closes_at, rest = parse_end(text, SHANGHAI, NOW)
+    closes_at, rest = parse_end(text, SHANGHAI, NOW, LONGEST)
     assert closes_at == NOW + timedelta(minutes=minutes)
     assert rest == "Q? | a | b"
 
 
 def test_a_chinese_unit_needs_no_space_before_the_question() -> None:
-    assert parse_end("--for 2小时最爱哪个？|芒果|荔枝", SHANGHAI, NOW) == (
+    assert parse_end("--for 2小时最爱哪个？|芒果|荔枝", SHANGHAI, NOW, LONGEST) == (
         NOW + timedelta(hours=2),
         "最爱哪个？|芒果|荔枝",
     )
 
 
 def test_without_a_flag_the_text_is_the_poll() -> None:
-    assert parse_end("--fortune? | yes | no", SHANGHAI, NOW) == (None, "--fortune? | yes | no")
-    assert parse_end("Tea? | a | b", SHANGHAI, NOW) == (None, "Tea? | a | b")
+    assert parse_end("--fortune? | yes | no", SHANGHAI, NOW, LONGEST) == (
+        None,
+        "--fortune? | yes | no",
+    )
+    assert parse_end("Tea? | a | b", SHANGHAI, NOW, LONGEST) == (None, "Tea? | a | b")
 
 
 @pytest.mark.parametrize(
@@ -312,7 +316,7 @@ def test_without_a_flag_the_text_is_the_poll() -> None:
 def test_until_is_the_next_such_time_in_the_communitys_timezone(
     text: str, local_end: datetime
 ) -> None:
-    assert parse_end(text, SHANGHAI, NOW) == (local_end, "Q? | a | b")
+    assert parse_end(text, SHANGHAI, NOW, LONGEST) == (local_end, "Q? | a | b")
 
 
 @pytest.mark.parametrize(
@@ -333,7 +337,7 @@ def test_until_is_the_next_such_time_in_the_communitys_timezone(
 )
 def test_an_end_that_cannot_be_is_refused_with_an_example(text: str, key: str) -> None:
     with pytest.raises(UserError) as refused:
-        parse_end(text, SHANGHAI, NOW)
+        parse_end(text, SHANGHAI, NOW, LONGEST)
     assert refused.value.key == key
     for locale in ("en", "zh_CN"):  # the answer shows how to write it
         answer = RENDERER.render(Reply(refused.value.key, refused.value.context, locale))
@@ -343,7 +347,7 @@ def test_an_end_that_cannot_be_is_refused_with_an_example(text: str, key: str) -
 def test_an_until_less_than_a_minute_away_is_too_soon() -> None:
     almost_noon = local(1, 11, 59) + timedelta(seconds=30)
     with pytest.raises(UserError) as refused:
-        parse_end("--until 12:00 Q? | a | b", SHANGHAI, almost_noon)
+        parse_end("--until 12:00 Q? | a | b", SHANGHAI, almost_noon, LONGEST)
     assert (refused.value.key, refused.value.context["shortest"]) == ("polls/end_out_of_range", 1)
 
 
@@ -486,3 +490,11 @@ def test_a_first_vote_on_the_member_day_earns_its_multiple_by_the_votes_own_time
     assert choose(conn, poll, alice, 0, at=last_minute, rules_of=festive) == (2 * VOTE_POINTS,) * 2
     assert choose(conn, poll, alice, 1, at=last_minute, rules_of=festive) == (0, 2 * VOTE_POINTS)
     assert choose(conn, poll, bob, 0, at=next_day, rules_of=festive) == (VOTE_POINTS,) * 2
+
+
+def test_the_longest_a_poll_may_run_is_the_communitys_setting() -> None:
+    week = timedelta(days=7)
+    assert parse_end("--for 7d Q? | a | b", SHANGHAI, NOW, week)[0] == NOW + week
+    with pytest.raises(UserError) as refused:
+        parse_end("--for 8d Q? | a | b", SHANGHAI, NOW, week)
+    assert (refused.value.key, refused.value.context["longest"]) == ("polls/end_out_of_range", 7)
