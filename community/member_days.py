@@ -18,6 +18,7 @@ from math import floor
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from cachetools import LRUCache
 from pydantic import ValidationError
 from sqlalchemy import Connection, update
 
@@ -78,15 +79,13 @@ def occurrence_at(rules: MemberDayRules, tz: ZoneInfo, at: datetime) -> datetime
     holds_until = following[0] if following else _NEVER
     if found is not None:
         holds_until = min(holds_until, found + length)
-    if len(_KNOWN) >= _KNOWN_MAX:
-        _KNOWN.clear()
     _KNOWN[key] = (at, holds_until, found)
     return found
 
 
-_KNOWN: dict[tuple[str, int, str, tuple[str, ...]], tuple[datetime, datetime, datetime | None]]
-_KNOWN = {}
-_KNOWN_MAX = 1024  # member days (communities) remembered at once
+# Per member day (a community's), the last answer and the stretch of time it holds for.
+_KNOWN: LRUCache[tuple[str, int, str, tuple[str, ...]], tuple[datetime, datetime, datetime | None]]
+_KNOWN = LRUCache(maxsize=1024)
 _NEVER = datetime.max.replace(tzinfo=UTC)
 
 
