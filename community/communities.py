@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
@@ -28,6 +29,10 @@ class Community:
     rules: Rules
     # Nothing scheduled fires before the community existed.
     created_at: datetime
+
+    def local_times(self, moments: Iterable[datetime]) -> list[datetime]:
+        """Moments as the community's clock shows them (what answers print)."""
+        return [moment.astimezone(self.timezone) for moment in moments]
 
     def local_day(self, at: datetime) -> date:
         """The calendar day `at` falls on in the community's timezone."""

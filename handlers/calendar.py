@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
 from community import calendar
@@ -70,7 +69,9 @@ def _add(ctx: Context, line: str) -> Reply:
         "calendar/added",
         {
             **_described(entry, community),
-            "next": _local(calendar.next_times(entry, community, ctx.now, NEXT_SHOWN), community),
+            "next": community.local_times(
+                calendar.next_times(entry, community, ctx.now, NEXT_SHOWN)
+            ),
             "groups": calendar.groups_reached(ctx.conn, community.id, entry.tag),
             "timezone": community.timezone.key,
         },
@@ -85,7 +86,7 @@ def _list(ctx: Context, page: int) -> Reply:
     page = min(page, pages)
     entries = []
     for entry in found[(page - 1) * LIST_PAGE : page * LIST_PAGE]:
-        upcoming = _local(calendar.next_times(entry, community, ctx.now, 1), community)
+        upcoming = community.local_times(calendar.next_times(entry, community, ctx.now, 1))
         entries.append({**_described(entry, community), "next": upcoming[0] if upcoming else None})
     return Reply(
         "calendar/list",
@@ -109,7 +110,7 @@ def _resume(ctx: Context, number: int) -> Reply:
     community = ctx.community
     entry = calendar.resume_entry(ctx.conn, community, number, actor=ctx.actor, at=ctx.now)
     ctx.outbox_platforms.add(SCHEDULE_CHANGED)
-    upcoming = _local(calendar.next_times(entry, community, ctx.now, 1), community)
+    upcoming = community.local_times(calendar.next_times(entry, community, ctx.now, 1))
     return Reply(
         "calendar/resumed",
         {**_described(entry, community), "next": upcoming[0] if upcoming else None},
@@ -143,10 +144,6 @@ def _preview(text: str, limit: int) -> str:
     if len(line) <= limit and line == text.strip():
         return line
     return line[: limit - 1].rstrip() + "…"
-
-
-def _local(moments: list[datetime], community: Community) -> list[datetime]:
-    return [moment.astimezone(community.timezone) for moment in moments]
 
 
 @router.command("calendar", words=("话题日历", "日历", "calendar"), personal=False)

@@ -150,7 +150,7 @@ def _details(ctx: Context, community: Community) -> Reply:
             "poll": rules.poll,
             "top_members": rules.top_members,
             "skipped": [day for day in rules.skipped if day >= today],
-            "next": _local(member_days.upcoming(rules, tz, ctx.now, NEXT_SHOWN), community),
+            "next": community.local_times(member_days.upcoming(rules, tz, ctx.now, NEXT_SHOWN)),
             "timezone": tz.key,
         },
     )
@@ -167,7 +167,7 @@ def _changed(ctx: Context, community: Community, template: str, **extra: Any) ->
             "hours": rules.hours,
             "multiplier": member_days.shown(rules.multiplier),
             "announce_hours": rules.announce_hours_before,
-            "next": _local(member_days.upcoming(rules, tz, ctx.now, NEXT_SHOWN), community),
+            "next": community.local_times(member_days.upcoming(rules, tz, ctx.now, NEXT_SHOWN)),
             "timezone": tz.key,
             **extra,
         },
@@ -185,10 +185,6 @@ def _window(community: Community, start: datetime) -> dict[str, Any]:
         "perks": list(rules.perks),
         "timezone": tz.key,
     }
-
-
-def _local(moments: list[datetime], community: Community) -> list[datetime]:
-    return [moment.astimezone(community.timezone) for moment in moments]
 
 
 # ---- reading `set` -----------------------------------------------------------------------------
