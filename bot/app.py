@@ -27,15 +27,22 @@ from community.messages import Reply, Unrenderable
 from handlers import (
     adjust,
     announce,
+    birthday,
     calendar,
     checkin,
+    earning_rules,
     help,
+    history,
+    invite,
     link,
+    makeup,
     memberday,
     points,
     polls,
     remind,
+    rewards,
     settings,
+    tiers,
 )
 from handlers.firings import Firings
 from handlers.pipeline import (
@@ -58,13 +65,20 @@ log = logging.getLogger(__name__)
 ROUTERS: tuple[Router, ...] = (
     help.router,
     checkin.router,
+    makeup.router,
     points.router,
+    tiers.router,
+    history.router,
+    rewards.router,
+    birthday.router,
+    invite.router,
     link.router,
     adjust.router,
     polls.router,
     calendar.router,
     memberday.router,
     remind.router,
+    earning_rules.router,
     announce.router,
     settings.router,
 )

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection
 
-from community import audit
+from community import audit, earning
 from community.communities import Community
 from community.members import Member
 from loyalty import ledger
@@ -38,17 +38,31 @@ def adjust(
         raise UserError("points/amount_out_of_range", limit=limit)
     note = clean_note(note)
     action = "award" if delta > 0 else "deduct"
-    posting = ledger.post(
-        conn,
-        community_id=community.id,
-        member_id=target.id,
-        delta=delta,
-        reason=action,
-        key=key,
-        at=at,
-        note=note,
-        actor_member_id=actor.member_id,
-    )
+    if delta > 0:  # an award is earned (a lot that expires, growth value) on the one path
+        earned = earning.credit(
+            conn,
+            community,
+            member_id=target.id,
+            action="award",
+            key=key,
+            at=at,
+            base=delta,
+            note=note,
+            actor_member_id=actor.member_id,
+        )
+        posting = ledger.Posting(earned.balance, earned.applied)
+    else:
+        posting = ledger.post(
+            conn,
+            community_id=community.id,
+            member_id=target.id,
+            delta=delta,
+            reason=action,
+            key=key,
+            at=at,
+            note=note,
+            actor_member_id=actor.member_id,
+        )
     if posting.applied:
         audit.record(
             conn,

@@ -1,5 +1,5 @@
-"""Daily check-ins (签到): one a day in the community's timezone, streaks and their bonus,
-multiplied on a member day."""
+"""Daily check-ins (签到): one a day in the community's timezone, streaks and their bonus, paid
+through the earning path (community/earning.py)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,8 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import Connection, bindparam, insert, select
 
-from community import member_days
+from community import earning
 from community.communities import Community
-from loyalty import ledger
 from loyalty.errors import UserError
 from storage.schema import checkins
 
@@ -24,7 +23,9 @@ class CheckinResult:
     streak: int
     bonus: bool
     balance: int
-    multiplier: float = 1.0  # the member day's, when the check-in fell in one
+    multiplier: float = 1.0  # the member day's (or a campaign's), when one was on
+    # The credits paid: the check-in's and, on a bonus day, the streak bonus's.
+    credits: tuple[earning.Earned, ...] = ()
 
 
 _LATEST_UP_TO = (
@@ -49,10 +50,23 @@ def check_in(conn: Connection, community: Community, member_id: int, at: datetim
         )
     continues = latest is not None and latest[0] == day - timedelta(days=1)
     streak = latest[1] + 1 if continues and latest is not None else 1
-    earned, bonus = community.rules.checkin.points_for(streak)
-    # Decided by the check-in's own moment: 23:59:59 on the member day still counts.
-    multiplier = member_days.multiplier_at(community, at) if earned else 1.0
-    points = member_days.scaled(earned, multiplier)
+    cause = f"{community.id}:{member_id}:{day.isoformat()}"
+    paid = earning.credit(
+        conn, community, member_id=member_id, action="checkin", key=f"checkin:{cause}", at=at
+    )
+    earned = [paid]
+    if community.rules.checkin.bonus_day(streak):
+        earned.append(
+            earning.credit(
+                conn,
+                community,
+                member_id=member_id,
+                action="streak_bonus",
+                key=f"streak_bonus:{cause}",
+                at=at,
+            )
+        )
+    points = sum(e.paid for e in earned)
     conn.execute(
         _RECORD,
         {
@@ -64,18 +78,24 @@ def check_in(conn: Connection, community: Community, member_id: int, at: datetim
             "created_at": at,
         },
     )
-    if points == 0:
-        return CheckinResult(day, 0, streak, False, ledger.balance(conn, member_id), multiplier)
-    posting = ledger.post(
-        conn,
-        community_id=community.id,
-        member_id=member_id,
-        delta=points,
-        reason="checkin_bonus" if bonus else "checkin",
-        key=f"checkin:{community.id}:{member_id}:{day.isoformat()}",
-        at=at,
+    return CheckinResult(
+        day,
+        points,
+        streak,
+        len(earned) > 1 and earned[1].paid > 0,
+        earned[-1].balance,
+        _timed_factor(earned),
+        tuple(earned),
     )
-    return CheckinResult(day, points, streak, bonus, posting.balance, multiplier)
+
+
+def _timed_factor(earned: list[earning.Earned]) -> float:
+    """The member day's or campaign's multiplier the check-in earned under (1: none)."""
+    for credit in earned:
+        for multiplier in credit.multipliers:
+            if multiplier.kind != "tier":
+                return float(multiplier.factor)
+    return 1.0
 
 
 @dataclass(frozen=True, slots=True)

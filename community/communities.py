@@ -10,9 +10,11 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from cachetools import LRUCache
 from sqlalchemy import Connection, Text, bindparam, cast, delete, func, insert, select, update
 
 from community.config import STORED, CommunityConfig, ConfigError, Rules
+from loyalty.rules import Program, rule_version
 from storage.schema import communities, groups, outbox, polls
 from storage.sql import fit_text, insert_if_absent
 
@@ -29,6 +31,17 @@ class Community:
     rules: Rules
     # Nothing scheduled fires before the community existed.
     created_at: datetime
+
+    @property
+    def program(self) -> Program:
+        """The loyalty programme its credits are paid under (its rules, clock and version)."""
+        key = (id(self.rules), self.id, self.timezone.key)
+        known = _PROGRAMS.get(key)
+        # The entry holds its rules, so their id cannot be reused while it is cached.
+        if known is None or known[0] is not self.rules:
+            known = (self.rules, _program(self.id, self.timezone, self.rules))
+            _PROGRAMS[key] = known
+        return known[1]
 
     def local_times(self, moments: Iterable[datetime]) -> list[datetime]:
         """Moments as the community's clock shows them (what answers print)."""
@@ -346,6 +359,22 @@ def _community(row: Any) -> Community:
         locale=row.locale,
         rules=_parsed_rules(row.rules_text),
         created_at=row.created_at,
+    )
+
+
+# Programmes by the identity of the rules they were built from (hashing the rules themselves
+# would walk every field on every event): one per parsed version of a community's rules.
+_PROGRAMS: LRUCache[tuple[int, int, str], tuple[Rules, Program]] = LRUCache(maxsize=256)
+
+
+def _program(community_id: int, timezone: ZoneInfo, rules: Rules) -> Program:
+    return Program(
+        community_id,
+        timezone,
+        rules.earning,
+        rules.tiers,
+        rules.expiry,
+        rule_version(rules.earning, rules.tiers),
     )
 
 

@@ -20,6 +20,8 @@ from pydantic import (
     model_validator,
 )
 
+from loyalty.rules import ACTIONS, EarningRules, ExpiryRules, ShopRules, TierRules
+
 LOCALES = ("en", "zh_CN")
 # Validation context of rules read back from the database: what was checked when it was saved
 # is not parsed again (rules are read with every event).
@@ -49,29 +51,48 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
+def known_actions(actions: tuple[str, ...]) -> tuple[str, ...]:
+    """Earning actions as named in [earning] (ValueError names one that is not)."""
+    for action in actions:
+        if action not in ACTIONS:
+            raise ValueError(f"unknown action {action!r}: one of {', '.join(ACTIONS)}")
+    return tuple(dict.fromkeys(actions))
+
+
 class CheckinRules(_Strict):
-    """Points for the daily check-in."""
+    """The daily check-in's streaks (what it earns is in [earning])."""
 
-    points: int = Field(default=10, ge=0, le=1_000_000)
+    # Every this-many-th day in a row earns earning.streak_bonus on top.
     streak_bonus_every: int = Field(default=7, ge=1, le=366)
-    streak_bonus_points: int = Field(default=20, ge=0, le=1_000_000)
 
-    def points_for(self, streak: int) -> tuple[int, bool]:
-        """Points for a check-in that makes the streak `streak`, and whether a bonus is in it."""
-        bonus = streak % self.streak_bonus_every == 0 and self.streak_bonus_points > 0
-        return self.points + (self.streak_bonus_points if bonus else 0), bonus
+    def bonus_day(self, streak: int) -> bool:
+        """Whether a check-in that makes the streak `streak` earns the streak bonus."""
+        return streak % self.streak_bonus_every == 0
 
 
 class PointsRules(_Strict):
-    """Limits on what admins may move by hand."""
+    """Limits on what admins may move by hand, and on what members' lists show."""
 
     max_award: int = Field(default=10_000, ge=1, le=1_000_000_000)
+    history_entries: int = Field(default=20, ge=1, le=100)  # /history shows this many
+    export_max_rows: int = Field(default=100_000, ge=1, le=10_000_000)  # one /export at most
+
+
+class MakeupRules(_Strict):
+    """Make-up cards (补签卡): which missed days one may fill."""
+
+    window_days: int = Field(default=7, ge=1, le=60)  # a day at most this many days ago
+
+
+class BirthdayRules(_Strict):
+    """The birthday bonus (the amount is the member's tier's birthday_bonus)."""
+
+    at: str = Field(default="09:00", pattern=r"^([01]?[0-9]|2[0-3]):[0-5][0-9]$")
 
 
 class PollRules(_Strict):
-    """What taking part in a poll earns, and how long one may run."""
+    """How long a poll may run (what a vote earns is in [earning])."""
 
-    vote_points: int = Field(default=2, ge=0, le=1_000_000)
     # The longest a poll opened with an end (--for / --until) may run; Discord's native polls
     # last 32 days at most.
     longest_days: int = Field(default=30, ge=1, le=32)
@@ -105,8 +126,13 @@ class MemberDayRules(_Strict):
     when: str = Field(default="monthly 18 00:00", max_length=100)
     hours: int = Field(default=24, ge=1, le=168)  # how long it lasts from its start
     announce_hours_before: int = Field(default=24, ge=0, le=336)  # 0: no announcement
-    # Points earned in its window are multiplied by this (check-ins, votes), rounded down.
+    # Points earned in its window by `actions` are multiplied by this, rounded down.
     multiplier: float = Field(default=2.0, ge=1.0, le=10.0, strict=False)
+    actions: tuple[str, ...] = Field(
+        default=("checkin", "streak_bonus", "vote", "accepted_answer", "quiz_answer", "submission"),
+        strict=False,
+        max_length=len(ACTIONS),
+    )
     # Lines of member-only perks listed in the opening post (until #7's rewards catalogue).
     perks: tuple[str, ...] = Field(default=(), strict=False, max_length=10)
     # A poll opened in every group at the opening: "Question? | option | option".
@@ -121,6 +147,11 @@ class MemberDayRules(_Strict):
         if info.context and info.context.get(STORED):
             return value  # checked when it was saved; read with every event, so kept cheap
         return _readable_when(value, time_required=False)
+
+    @field_validator("actions")
+    @classmethod
+    def _known_actions(cls, actions: tuple[str, ...]) -> tuple[str, ...]:
+        return known_actions(actions)
 
     @model_validator(mode="after")
     def _no_overlap(self, info: ValidationInfo) -> MemberDayRules:
@@ -168,6 +199,12 @@ class Rules(_Strict):
     `/settings community NEW` starts from a copy."""
 
     checkin: CheckinRules = Field(default_factory=CheckinRules)
+    earning: EarningRules = Field(default_factory=EarningRules)
+    tiers: TierRules = Field(default_factory=TierRules)
+    expiry: ExpiryRules = Field(default_factory=ExpiryRules)
+    shop: ShopRules = Field(default_factory=ShopRules)
+    makeup: MakeupRules = Field(default_factory=MakeupRules)
+    birthdays: BirthdayRules = Field(default_factory=BirthdayRules)
     points: PointsRules = Field(default_factory=PointsRules)
     polls: PollRules = Field(default_factory=PollRules)
     announce: AnnounceRules = Field(default_factory=AnnounceRules)

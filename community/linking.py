@@ -13,13 +13,13 @@ from sqlalchemy import Connection, bindparam, delete, func, select, update
 
 from community import audit
 from community.communities import Community
-from loyalty import ledger
+from loyalty import ledger, merging
 from loyalty.errors import UserError
 from storage.schema import (
     accounts,
     audit_log,
-    balances,
     calendar_entries,
+    campaigns,
     checkins,
     link_codes,
     members,
@@ -38,6 +38,7 @@ _PLAIN_REFERENCES = (
     ledger_table.c.actor_member_id,
     polls.c.created_by,
     calendar_entries.c.created_by,
+    campaigns.c.created_by,
     audit_log.c.actor_member_id,
     audit_log.c.target_member_id,
 )
@@ -225,15 +226,7 @@ def merge_members(
     """Move everything of member `absorb` to member `keep` and delete `absorb`; one unit of work."""
     for column in _PLAIN_REFERENCES:
         conn.execute(update(column.table).where(column == absorb).values({column.name: keep}))
-    moved = conn.execute(
-        select(balances.c.points).where(balances.c.member_id == absorb)
-    ).scalar_one_or_none()
-    conn.execute(delete(balances).where(balances.c.member_id == absorb))
-    conn.execute(
-        update(balances)
-        .where(balances.c.member_id == keep)
-        .values(points=balances.c.points + (moved or 0), updated_at=at)
-    )
+    moved = merging.merge_accounts(conn, keep=keep, absorb=absorb, at=at)
     _merge_checkins(conn, keep=keep, absorb=absorb)
     kept_polls = select(votes.c.poll_id).where(votes.c.member_id == keep).scalar_subquery()
     conn.execute(delete(votes).where(votes.c.member_id == absorb, votes.c.poll_id.in_(kept_polls)))
@@ -247,11 +240,26 @@ def merge_members(
             func.count().filter(members.c.reminders.is_(True)),
         ).where(members.c.id.in_((keep, absorb)))
     ).one()
+    # A birthday or title given on either side stays (the kept member's first).
+    given = {
+        row.id: row
+        for row in conn.execute(
+            select(members.c.id, members.c.birthday, members.c.title).where(
+                members.c.id.in_((keep, absorb))
+            )
+        )
+    }
     conn.execute(delete(members).where(members.c.id == absorb))
     conn.execute(
         update(members)
         .where(members.c.id == keep)
-        .values(created_at=first_seen[0], last_seen_at=first_seen[1], reminders=first_seen[2] > 0)
+        .values(
+            created_at=first_seen[0],
+            last_seen_at=first_seen[1],
+            reminders=first_seen[2] > 0,
+            birthday=given[keep].birthday or given[absorb].birthday,
+            title=given[keep].title or given[absorb].title,
+        )
     )
     audit.record(
         conn,
@@ -261,7 +269,7 @@ def merge_members(
         at=at,
         target_member_id=keep,
         merged_member_id=absorb,
-        points_moved=int(moved or 0),
+        points_moved=moved,
     )
 
 

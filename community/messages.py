@@ -42,6 +42,27 @@ class PollSpec:
 
 
 @dataclass(frozen=True, slots=True)
+class Document:
+    """A file sent with a reply (an /export's CSV): a document on the platforms, a file the
+    console writes."""
+
+    name: str  # "ledger-2026-12.csv": letters, digits, - _ . only
+    content: bytes
+    mime: str = "text/csv"
+
+
+@dataclass(frozen=True, slots=True)
+class InviteSpec:
+    """A personal invitation to make on the platform as the reply is sent: a named Telegram
+    invite link, a Discord invite, a console code. The messenger reports the platform's link
+    for `code` back to the core and puts it in the reply's words where {{ invite_link }}
+    stands."""
+
+    code: str
+    chat_id: str  # the group (its platform's chat id) the invitation is into
+
+
+@dataclass(frozen=True, slots=True)
 class Reply:
     """What to answer: a template name and its context; the renderer turns it into words."""
 
@@ -56,6 +77,10 @@ class Reply:
     # A one-line template saying the same about the asker ("Alice +10, day 3"): when a busy
     # group's answers are merged into one message, each answer is its line.
     line: str | None = None
+    # A file sent with it (an export).
+    document: Document | None = None
+    # A personal invitation the messenger makes on the platform as it sends the reply.
+    invite: InviteSpec | None = None
 
 
 class Unrenderable(Exception):

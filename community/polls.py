@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, bindparam, insert, select, update
 
-from community import audit, member_days
+from community import audit, earning
 from community.communities import Community
 from community.messages import Choice, PollSpec, Reply
 from community.poll_ends import parse_end
@@ -126,7 +126,7 @@ def open_poll(
     longest = timedelta(days=community.rules.polls.longest_days)
     closes_at, text = parse_end(text, community.timezone, at, longest)
     question, options = parse_poll(text)
-    points = community.rules.polls.vote_points
+    points = community.rules.earning.vote.points
     poll_id = conn.execute(
         insert(polls).returning(polls.c.id),
         {
@@ -284,20 +284,19 @@ def vote(
         )
     else:
         conn.execute(_CHANGE_VOTE, {"b_vote": existing.id, "b_options": list(chosen), "b_at": at})
-    points, balance = 0, ledger.balance(conn, member_id)
-    earned = member_days.multiplied(community, poll.points, at)
-    if earned and existing is None:
-        posting = ledger.post(
-            conn,
-            community_id=poll.community_id,
-            member_id=member_id,
-            delta=earned,
-            reason="vote",
-            key=f"vote:{poll.id}:{member_id}",
-            at=at,
-        )
-        points, balance = (earned if posting.applied else 0), posting.balance
-    return VoteResult(poll, chosen, points, balance)
+    if existing is not None or poll.points == 0:
+        return VoteResult(poll, chosen, 0, ledger.balance(conn, member_id))
+    # The points the poll opened with are the vote's base (a rule change rewrites no poll).
+    earned = earning.credit(
+        conn,
+        community,
+        member_id=member_id,
+        action="vote",
+        key=f"vote:{poll.id}:{member_id}",
+        at=at,
+        base=poll.points,
+    )
+    return VoteResult(poll, chosen, earned.paid, earned.balance)
 
 
 def close_poll(conn: Connection, poll: Poll, *, actor: audit.Actor, at: datetime) -> Tally:

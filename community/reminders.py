@@ -115,7 +115,10 @@ def send_streak_reminders(ctx: FiringContext) -> int:
     sent = 0
     for row in rows:
         streak = row.streak or 0  # a check-in yesterday keeps the streak alive until midnight
-        points, _ = community.rules.checkin.points_for(streak + 1)
+        earning_rules, checkin_rules = community.rules.earning, community.rules.checkin
+        points = earning_rules.checkin.points
+        if checkin_rules.bonus_day(streak + 1):
+            points += earning_rules.streak_bonus.points
         reply = Reply(
             "reminders/streak",
             {

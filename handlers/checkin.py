@@ -22,7 +22,7 @@ def checkin(ctx: Context) -> Reply:
             "points": result.points,
             "streak": result.streak,
             "bonus": result.bonus,
-            "bonus_points": rules.streak_bonus_points,
+            "bonus_points": ctx.community.rules.earning.streak_bonus.points,
             "days_to_bonus": days_to_bonus,
             "balance": result.balance,
             # 1 on an ordinary day; on a member day its multiplier ("×2 member day").

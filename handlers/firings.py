@@ -16,7 +16,16 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Connection
 
-from community import audit, member_day_posts, poll_closing, reminders, topic_posts
+from community import (
+    audit,
+    birthday_jobs,
+    expiry_jobs,
+    member_day_posts,
+    poll_closing,
+    reminders,
+    tier_jobs,
+    topic_posts,
+)
 from community.communities import Community, all_communities, community_by_id
 from community.jobs import Due, Firing, FiringContext, Job, claim, due_firings, poll_ends
 from community.messages import Reply, renders_anywhere
@@ -36,6 +45,9 @@ JOB_SOURCES: tuple[Callable[[Connection, Community], list[Job]], ...] = (
     topic_posts.jobs,
     member_day_posts.jobs,
     reminders.jobs,
+    tier_jobs.jobs,
+    expiry_jobs.jobs,
+    birthday_jobs.jobs,
 )
 
 

@@ -46,8 +46,8 @@ def settings(ctx: Context) -> Reply:
                 "name": ctx.community.name,
                 "timezone": ctx.community.timezone.key,
                 "locale": ctx.community.locale,
-                "checkin_points": ctx.community.rules.checkin.points,
-                "vote_points": ctx.community.rules.polls.vote_points,
+                "checkin_points": ctx.community.rules.earning.checkin.points,
+                "vote_points": ctx.community.rules.earning.vote.points,
                 "tags": list(tags_of(ctx.conn, ctx.event.chat.platform, ctx.event.chat.chat_id)),
             },
         )

@@ -138,3 +138,11 @@ class Event:
     # Telegram button's alert, the console): the outbox keeps the answer back for a while,
     # and sends it the ordinary way only if the adapter never said it was delivered.
     answered_inline: bool = False
+    # A small text file attached to a command (a CSV of coupon codes), as the adapter fetched
+    # it: its name and its text ("" when none, or too big: `file_refused` then says why).
+    file_name: str = ""
+    file_text: str = ""
+    file_refused: str = ""
+    # JOINED events: the platform's invite the newcomer came through (a Telegram invite link,
+    # a Discord invite code, a console invitation code), when the platform tells it.
+    invite: str = ""

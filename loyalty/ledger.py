@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Connection, bindparam, func, insert, select, update
 
+from loyalty import lots
 from loyalty.errors import UserError
 from storage.schema import balances, ledger
-from storage.sql import fit_text, insert_if_absent
+from storage.sql import fit_text, insert_id_if_absent
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,6 +20,28 @@ class Posting:
 
     balance: int
     applied: bool
+    # The entry this call wrote (None when the key was already posted).
+    entry_id: int | None = None
+    # The member's growth value upper bound and tier after it (loyalty/tiers.py).
+    growth: int = 0
+    tier: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Lot:
+    """What a credit's lot is: when it expires (None: never) and whether it is growth value."""
+
+    expires_at: datetime | None
+    growth: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Why:
+    """Why a credit paid what it did: its base points and multipliers, under which rules."""
+
+    base: int
+    multipliers: list[dict[str, str]]
+    rule_version: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,8 +58,12 @@ _OPEN = insert(balances)
 _CREDIT = (
     update(balances)
     .where(balances.c.member_id == bindparam("b_member"))
-    .values(points=balances.c.points + bindparam("b_delta"), updated_at=bindparam("b_at"))
-    .returning(balances.c.points)
+    .values(
+        points=balances.c.points + bindparam("b_delta"),
+        growth=balances.c.growth + bindparam("b_growth"),
+        updated_at=bindparam("b_at"),
+    )
+    .returning(balances.c.points, balances.c.growth, balances.c.tier)
 )
 _BALANCE = select(balances.c.points).where(balances.c.member_id == bindparam("member"))
 _RECENT = (
@@ -67,15 +95,21 @@ def post(
     at: datetime,
     note: str = "",
     actor_member_id: int | None = None,
+    lot: Lot = Lot(None, False),
+    why: Why | None = None,
+    restores: int | None = None,
+    from_lots: Sequence[int] = (),
 ) -> Posting:
     """Add `delta` points for the cause `key`; a key already posted changes nothing.
 
-    Raises UserError("points/insufficient") if a deduction would take the balance below zero;
-    like any exception in a unit of work, that rolls back what this call wrote.
+    A credit becomes a lot (`lot`), or, given `restores` (a debit's entry id), goes back into
+    the lots that debit took from. A debit takes from the lots that expire first (or only from
+    `from_lots`). Raises UserError("points/insufficient") if a deduction would take the
+    balance below zero; like any exception in a unit of work, that rolls back this call.
     """
     if delta == 0:
         raise ValueError("a ledger entry must move points")
-    inserted = insert_if_absent(
+    entry_id = insert_id_if_absent(
         conn,
         ledger,
         {
@@ -87,16 +121,60 @@ def post(
             "idempotency_key": fit_text(key, 200),
             "actor_member_id": actor_member_id,
             "created_at": at,
+            "base": None if why is None else why.base,
+            "multipliers": None if why is None else why.multipliers,
+            "rule_version": None if why is None else why.rule_version,
         },
     )
-    if not inserted:
+    if entry_id is None:
         return Posting(balance=balance(conn, member_id), applied=False)
-    new_balance = conn.execute(
-        _CREDIT, {"b_member": member_id, "b_delta": delta, "b_at": at}
-    ).scalar_one()
+    growth = delta if delta > 0 and lot.growth and restores is None else 0
+    after = conn.execute(
+        _CREDIT, {"b_member": member_id, "b_delta": delta, "b_growth": growth, "b_at": at}
+    ).one()
+    new_balance = int(after.points)
     if new_balance < 0:
         raise UserError("points/insufficient", balance=new_balance - delta, amount=-delta)
-    return Posting(balance=new_balance, applied=True)
+    if delta < 0:
+        taken = lots.take(
+            conn, member_id=member_id, ledger_id=entry_id, amount=-delta, only=from_lots
+        )
+        if taken != -delta:
+            raise LotsOutOfStep(f"member {member_id}: lots held {taken} of {-delta}")
+    elif restores is not None:
+        back = lots.give_back(
+            conn, debit_id=restores, amount=delta, at=at, expires_again=lot.expires_at
+        )
+        if back < delta:  # more than the debit took: the rest is a lot of its own
+            _add_lot(conn, community_id, member_id, entry_id, delta - back, at, lot)
+    else:
+        _add_lot(conn, community_id, member_id, entry_id, delta, at, lot)
+    return Posting(new_balance, True, entry_id, int(after.growth), int(after.tier))
+
+
+class LotsOutOfStep(RuntimeError):
+    """A member's lots do not hold their balance: a bug, never a user's doing."""
+
+
+def _add_lot(
+    conn: Connection,
+    community_id: int,
+    member_id: int,
+    entry_id: int,
+    amount: int,
+    at: datetime,
+    lot: Lot,
+) -> None:
+    lots.add(
+        conn,
+        community_id=community_id,
+        member_id=member_id,
+        ledger_id=entry_id,
+        amount=amount,
+        at=at,
+        expires_at=lot.expires_at,
+        growth=lot.growth,
+    )
 
 
 def balance(conn: Connection, member_id: int) -> int:

@@ -89,6 +89,10 @@ members = Table(
     Column("last_seen_at", UtcDateTime, nullable=False),
     # Opted in (/remind on) to a private nudge on evenings they have not checked in yet.
     Column("reminders", Boolean, nullable=False, server_default=false()),
+    # "MM-DD" as the member gave it with /birthday (once; admins may correct it).
+    Column("birthday", String(5), nullable=True),
+    # A title a digital reward gave them, shown beside their name in /me.
+    Column("title", String(100), nullable=True),
 )
 
 accounts = Table(
@@ -116,6 +120,18 @@ balances = Table(
     Column("community_id", Id, ForeignKey("communities.id"), nullable=False),
     Column("points", BigInteger, nullable=False, server_default="0"),
     Column("updated_at", UtcDateTime, nullable=False),
+    # Growth value (成长值) as last computed plus what was earned since: never less than the
+    # points earned in the tiers' rolling window, so a credit that leaves it under the next
+    # threshold needs no sum over the lots (loyalty/tiers.py).
+    Column("growth", BigInteger, nullable=False, server_default="0"),
+    # The member's tier: an index into the community's tiers.levels (0: the first).
+    Column("tier", Integer, nullable=False, server_default="0"),
+    Column("tier_since", UtcDateTime, nullable=True),
+    # The review at which the member first fell short of their tier's threshold; they keep it
+    # for the grace periods after that review.
+    Column("short_since", Date, nullable=True),
+    # Make-up cards (补签卡) the member holds from the shop; tier cards are counted by month.
+    Column("makeup_cards", Integer, nullable=False, server_default="0"),
     Index("ix_balances_community_points", "community_id", "points"),
 )
 
@@ -133,6 +149,12 @@ ledger = Table(
     Column("idempotency_key", String(200), nullable=False, unique=True),
     Column("actor_member_id", Id, ForeignKey("members.id"), nullable=True),
     Column("created_at", UtcDateTime, nullable=False),
+    # Why a credit paid what it did (loyalty/earning.py): the action's base points after caps,
+    # the multipliers applied ([{"kind": "member_day", "factor": 2}, ...]) and the version of
+    # the earning rules. None for entries that are no earning (deductions, redemptions).
+    Column("base", BigInteger, nullable=True),
+    Column("multipliers", JSON, nullable=True),
+    Column("rule_version", String(16), nullable=True),
     Index("ix_ledger_member_id", "member_id", "id"),
     # A member day's recap sums what its window earned.
     Index("ix_ledger_community_created", "community_id", "created_at"),
@@ -148,6 +170,9 @@ checkins = Table(
     Column("streak", Integer, nullable=False),
     Column("points", Integer, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
+    # A day filled with a make-up card (补签卡) rather than checked in: which card ("tier" or
+    # "shop"), and when.
+    Column("card", String(8), nullable=True),
     UniqueConstraint("member_id", "day", name="uq_checkins_member_day"),
 )
 
@@ -311,4 +336,156 @@ job_runs = Table(
     Column("ran_at", UtcDateTime, nullable=False),
     # "ran", "missed" (older than the grace period when the bot came back), "failed".
     Column("outcome", String(16), nullable=False),
+)
+
+
+lots = Table(
+    # Points expire by lot (积分过期): each credit is a lot with its expiry; debits consume the
+    # lots that expire first. The remaining amounts of a member's lots sum to their balance.
+    "lots",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("community_id", Id, ForeignKey("communities.id"), nullable=False),
+    Column("member_id", Id, ForeignKey("members.id"), nullable=False),
+    # The credit that made it.
+    Column("ledger_id", Id, ForeignKey("ledger.id"), nullable=False),
+    Column("amount", BigInteger, nullable=False),
+    Column("remaining", BigInteger, nullable=False),
+    Column("earned_at", UtcDateTime, nullable=False),
+    # None: never expires.
+    Column("expires_at", UtcDateTime, nullable=True),
+    # Counts to growth value (earned points do; a legacy balance carried over does not).
+    Column("growth", Boolean, nullable=False, server_default=false()),
+    Index("ix_lots_member_expires", "member_id", "expires_at"),
+    Index("ix_lots_member_earned", "member_id", "earned_at"),
+    Index("ix_lots_community_expires", "community_id", "expires_at"),
+)
+
+lot_uses = Table(
+    # What each debit took from which lot, so a refund can put points back where they were.
+    "lot_uses",
+    metadata,
+    Column("ledger_id", Id, ForeignKey("ledger.id"), primary_key=True),
+    Column("lot_id", Id, ForeignKey("lots.id"), primary_key=True),
+    Column("amount", BigInteger, nullable=False),
+)
+
+earn_tallies = Table(
+    # Base points a member earned per action in the current day/week/month, and when last:
+    # what the caps and cooldowns of the earning rules are checked against.
+    "earn_tallies",
+    metadata,
+    Column("member_id", Id, ForeignKey("members.id"), primary_key=True),
+    Column("action", String(32), primary_key=True),
+    Column("period", String(8), primary_key=True),  # "day", "week", "month"
+    Column("period_start", Date, nullable=False),
+    Column("points", BigInteger, nullable=False),
+    Column("last_at", UtcDateTime, nullable=False),
+)
+
+campaigns = Table(
+    # Time-boxed earning multipliers (/campaign add x2 checkin,vote 2026-12-12 00:00..23:59).
+    "campaigns",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("community_id", Id, ForeignKey("communities.id"), nullable=False),
+    # The multiplier in percent (200: x2, 150: x1.5), so the database can pick the largest.
+    Column("percent", Integer, nullable=False),
+    # The actions it multiplies, each between commas (",checkin,vote,"): one LIKE finds them.
+    Column("actions", String(400), nullable=False),
+    Column("starts_at", UtcDateTime, nullable=False),
+    Column("ends_at", UtcDateTime, nullable=False),
+    Column("created_by", Id, ForeignKey("members.id"), nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("cancelled_at", UtcDateTime, nullable=True),
+    Index("ix_campaigns_community_ends", "community_id", "ends_at"),
+    sqlite_autoincrement=True,
+)
+
+rewards = Table(
+    # The rewards shop's catalogue (积分商城).
+    "rewards",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("community_id", Id, ForeignKey("communities.id"), nullable=False, index=True),
+    Column("name", String(100), nullable=False),
+    Column("description", String(500), nullable=False, server_default=""),
+    Column("cost", BigInteger, nullable=False),
+    # None: unlimited. Coupon rewards: the codes not yet given out.
+    Column("stock", Integer, nullable=True),
+    # "coupon", "gift" (an admin fulfils), "digital" (a title), "entry" (a lottery ticket),
+    # "makeup" (a make-up card).
+    Column("kind", String(16), nullable=False),
+    Column("value", String(100), nullable=False, server_default=""),  # the title a digital gives
+    Column("per_member", Integer, nullable=True),  # redemptions per member per period; None: any
+    Column("per_period", String(8), nullable=False, server_default="ever"),
+    Column("min_tier", Integer, nullable=False, server_default="0"),
+    # "member_day": only while a member day is on; "": always.
+    Column("window", String(16), nullable=False, server_default=""),
+    Column("available_from", UtcDateTime, nullable=True),
+    Column("available_until", UtcDateTime, nullable=True),
+    Column("hidden", Boolean, nullable=False, server_default=false()),
+    # "file:N" for the Nth [[rewards]] of community.toml; None when added in chat.
+    Column("file_key", String(32), nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    sqlite_autoincrement=True,
+)
+
+redemptions = Table(
+    "redemptions",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("community_id", Id, ForeignKey("communities.id"), nullable=False),
+    Column("member_id", Id, ForeignKey("members.id"), nullable=False, index=True),
+    Column("reward_id", Id, ForeignKey("rewards.id"), nullable=False, index=True),
+    Column("cost", BigInteger, nullable=False),
+    # "delivered", "pending" (a gift to fulfil), "fulfilled", "refunded".
+    Column("state", String(12), nullable=False),
+    # The idempotency key of its confirmation: a double press redeems once.
+    Column("key", String(200), nullable=False, unique=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("fulfilled_at", UtcDateTime, nullable=True),
+    Column("refunded_at", UtcDateTime, nullable=True),
+    Column("note", String(200), nullable=False, server_default=""),
+    Index("ix_redemptions_community_state", "community_id", "state"),
+    sqlite_autoincrement=True,
+)
+
+coupon_codes = Table(
+    "coupon_codes",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("reward_id", Id, ForeignKey("rewards.id"), nullable=False),
+    Column("code", String(200), nullable=False),
+    Column("redemption_id", Id, ForeignKey("redemptions.id"), nullable=True, unique=True),
+    Column("imported_at", UtcDateTime, nullable=False),
+    UniqueConstraint("reward_id", "code", name="uq_coupon_codes_reward_code"),
+    Index("ix_coupon_codes_free", "reward_id", "redemption_id"),
+)
+
+invitations = Table(
+    # A member's personal invitation (/invite): a code, and the platform's link made for it.
+    "invitations",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("community_id", Id, ForeignKey("communities.id"), nullable=False),
+    Column("member_id", Id, ForeignKey("members.id"), nullable=False, index=True),
+    Column("code", String(32), nullable=False, unique=True),
+    Column("platform", String(16), nullable=False),
+    Column("chat_id", String(64), nullable=False),
+    # The platform's invite (a Telegram link, a Discord invite code) once it was made.
+    Column("link", String(300), nullable=True, index=True),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+invited = Table(
+    # Who joined through whose invitation; the inviter is paid at the invitee's first check-in.
+    "invited",
+    metadata,
+    Column("member_id", Id, ForeignKey("members.id"), primary_key=True),
+    Column("invitation_id", Id, ForeignKey("invitations.id"), nullable=False, index=True),
+    Column("joined_at", UtcDateTime, nullable=False),
+    # Known to the community before they joined, or the inviter themself: never paid.
+    Column("known", Boolean, nullable=False, server_default=false()),
+    Column("rewarded_at", UtcDateTime, nullable=True),
 )

@@ -36,6 +36,20 @@ def insert_if_absent(conn: Connection, table: Table, values: dict[str, Any]) -> 
     return conn.execute(statement, values).first() is not None
 
 
+@cache
+def _insert_returning_id(dialect_name: str, table: Table) -> Insert:
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
+    statement: Insert = dialect.insert(table).on_conflict_do_nothing().returning(table.c.id)
+    return statement
+
+
+def insert_id_if_absent(conn: Connection, table: Table, values: dict[str, Any]) -> int | None:
+    """As insert_if_absent, giving the new row's id (None when the row already existed)."""
+    statement = _insert_returning_id(conn.dialect.name, table)
+    inserted = conn.execute(statement, values).scalar_one_or_none()
+    return None if inserted is None else int(inserted)
+
+
 _ADVISORY_LOCK = select(func.pg_advisory_xact_lock(bindparam("key", type_=BigInteger)))
 
 

@@ -35,9 +35,11 @@ name = "Acme Fans"
 timezone = "Asia/Shanghai"
 locale = "en"
 [checkin]
-points = 10
 streak_bonus_every = 7
-streak_bonus_points = 20
+[earning.checkin]
+points = 10
+[earning.streak_bonus]
+points = 20
 [points]
 max_award = 1000
 """

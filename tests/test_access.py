@@ -26,16 +26,65 @@ timezone = "Europe/Berlin"
 locale = "zh_CN"
 
 [checkin]
-points = 11
 streak_bonus_every = 3
-streak_bonus_points = 33
 
 [points]
 max_award = 77
+history_entries = 9
+export_max_rows = 500
 
 [polls]
-vote_points = 5
 longest_days = 10
+
+[earning]
+checkin = { points = 11, per_day = 100, per_week = 200, per_month = 300, cooldown_minutes = 4 }
+streak_bonus = { points = 33, per_day = 1, per_week = 2, per_month = 3, cooldown_minutes = 4 }
+vote = { points = 5, per_day = 100, per_week = 200, per_month = 300, cooldown_minutes = 4 }
+accepted_answer = { points = 6, per_day = 1, per_week = 2, per_month = 3, cooldown_minutes = 4 }
+quiz_answer = { points = 7, per_day = 1, per_week = 2, per_month = 3, cooldown_minutes = 4 }
+submission = { points = 8, per_day = 1, per_week = 2, per_month = 3, cooldown_minutes = 4 }
+invitation = { points = 9, per_day = 1, per_week = 2, per_month = 3, cooldown_minutes = 4 }
+purchase = { points = 2, per_day = 1, per_week = 2, per_month = 3, cooldown_minutes = 4 }
+
+[tiers]
+window_days = 180
+review_months = 3
+grace_periods = 2
+remind_days_before = 3
+announce_upgrades = true
+
+[[tiers.levels]]
+names = { en = "Fan", zh_CN = "粉丝" }
+threshold = 0
+multiplier = 1.05
+birthday_bonus = 1
+makeup_cards = 1
+
+[[tiers.levels]]
+names = { en = "Friend", zh_CN = "好友" }
+threshold = 10
+multiplier = 1.5
+
+[[tiers.levels]]
+names = { en = "Family", zh_CN = "家人" }
+threshold = 20
+multiplier = 2.0
+
+[expiry]
+months = 6
+remind_days_before = 10
+run_at = "01:20"
+
+[shop]
+confirm_minutes = 2
+max_codes_per_import = 50
+max_rewards = 20
+
+[makeup]
+window_days = 3
+
+[birthdays]
+at = "10:30"
 
 [announce]
 max_length = 500
@@ -46,6 +95,7 @@ when = "fri 10:00"
 hours = 12
 announce_hours_before = 2
 multiplier = 3
+actions = ["checkin"]
 perks = ["a free sample"]
 poll = "Best day? | Fri | Sat"
 top_members = 5
@@ -203,8 +253,14 @@ async def test_an_admin_removed_from_the_file_loses_rights_in_every_community_at
         ('admins = ["console: "]', "admins: admin 'console: ' is no account id"),
         ('admins = "telegram:1"', "admins: Input should be a list, not 'telegram:1'"),
         ('platform_admins = "yes"', "platform_admins: Input should be a valid boolean, not 'yes'"),
-        ("[checkin]\npoints = true", "checkin.points: Input should be a valid integer, not True"),
-        ('[checkin]\npoints = "10"', "checkin.points: Input should be a valid integer, not '10'"),
+        (
+            "[earning]\ncheckin = { points = true }",
+            "earning.checkin.points: Input should be a valid integer, not True",
+        ),
+        (
+            '[earning.checkin]\npoints = "10"',
+            "earning.checkin.points: Input should be a valid integer, not '10'",
+        ),
         ("[points]\nmax_award = 1.5", "points.max_award: Input should be a valid integer"),
         ("[polls]\nvote_point = 2", "polls.vote_point: Extra inputs are not permitted"),
     ],

@@ -24,7 +24,7 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")  # the test community's timezone
 DAY1 = date(2026, 11, 23)  # the first day of every story told here (a Monday)
 BASE_POINTS, BONUS_EVERY, BONUS_POINTS = 10, 7, 20  # the test community's check-in rules
 MAX_AWARD = 1000  # the test community's [points] max_award
-VOTE_POINTS = 2  # the default [polls] vote_points
+VOTE_POINTS = 2  # the default [earning.vote] points
 
 Join = Callable[..., Member]
 

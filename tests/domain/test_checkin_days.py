@@ -9,9 +9,10 @@ from sqlalchemy import Connection, select
 
 from community.checkins import StreakStatus, check_in, streak_status
 from community.communities import Community
-from community.config import CheckinRules, Rules
+from community.config import Rules
 from loyalty import ledger
 from loyalty.errors import UserError
+from loyalty.rules import ActionRule, EarningRules
 from storage.schema import checkins
 from tests.domain.conftest import BASE_POINTS, BONUS_POINTS, Join, local, on_day
 
@@ -94,7 +95,7 @@ def test_every_seventh_day_of_a_streak_earns_the_bonus(
     assert result.bonus is bonus
     assert result.points == BASE_POINTS + (BONUS_POINTS if bonus else 0)
     assert ledger.recent_entries(conn, alice.id, 1)[0].reason == (
-        "checkin_bonus" if bonus else "checkin"
+        "streak_bonus" if bonus else "checkin"
     )
 
 
@@ -130,7 +131,10 @@ def test_one_members_checkin_leaves_anothers_day_and_streak_alone(
 def test_a_community_that_pays_nothing_for_checkins_still_counts_streaks(
     conn: Connection, community: Community, join: Join
 ) -> None:
-    unpaid = replace(community, rules=Rules(checkin=CheckinRules(points=0, streak_bonus_points=0)))
+    nothing = ActionRule(points=0)
+    unpaid = replace(
+        community, rules=Rules(earning=EarningRules(checkin=nothing, streak_bonus=nothing))
+    )
     alice = join("alice")
     results = [check_in(conn, unpaid, alice.id, local(day)) for day in range(1, 8)]
     assert [r.streak for r in results] == list(range(1, 8))

@@ -33,6 +33,7 @@ from community.polls import (
 )
 from loyalty import ledger
 from loyalty.errors import UserError
+from loyalty.rules import ActionRule, EarningRules
 from storage.schema import audit_log, groups, outbox, polls, votes
 from tests.domain.conftest import VOTE_POINTS, Join, local
 from tests.harness import RENDERER
@@ -239,7 +240,7 @@ def test_closing_counts_the_votes_and_a_poll_closes_once(
 def test_a_poll_keeps_the_points_it_opened_with(
     conn: Connection, community: Community, join: Join, boss: Actor
 ) -> None:
-    generous = replace(community, rules=Rules(polls=PollRules(vote_points=5)))
+    generous = replace(community, rules=Rules(earning=EarningRules(vote=ActionRule(points=5))))
     poll, alice = ask(conn, generous, boss), join("alice")
     assert poll.points == 5
     stored = poll_by_id(conn, community.id, poll.id)
@@ -250,7 +251,7 @@ def test_a_poll_keeps_the_points_it_opened_with(
 def test_a_poll_that_pays_nothing_still_counts_votes(
     conn: Connection, community: Community, join: Join, boss: Actor
 ) -> None:
-    unpaid = replace(community, rules=Rules(polls=PollRules(vote_points=0)))
+    unpaid = replace(community, rules=Rules(earning=EarningRules(vote=ActionRule(points=0))))
     poll, alice = ask(conn, unpaid, boss), join("alice")
     assert choose(conn, poll, alice, 1) == (0, 0)
     assert ledger.recent_entries(conn, alice.id) == []
