@@ -5,7 +5,8 @@ from __future__ import annotations
 from community import checkins
 from handlers.routes import Context, Router
 from handlers.types import Reply
-from loyalty import ledger, standings
+from loyalty import ledger, lots, standings
+from loyalty.tiers import names_of, tier_of
 
 router = Router()
 
@@ -24,6 +25,7 @@ def me(ctx: Context) -> Reply:
             "checked_in_today": status.checked_in_today,
             "rank": standings.rank_of(ctx.conn, ctx.community.id, balance),
             "community": ctx.community.name,
+            "tier": names_of(ctx.community.rules.tiers, tier_of(ctx.conn, ctx.member.id)),
             # What to put in community.toml's admins list to make this account an admin.
             "account": ctx.event.actor.key,
         },
@@ -32,13 +34,20 @@ def me(ctx: Context) -> Reply:
 
 @router.command("points")
 def points(ctx: Context) -> Reply:
-    """Balance and the last five entries with their reasons."""
+    """Balance, the points that expire next, and the last five entries with their reasons."""
     entries = ledger.recent_entries(ctx.conn, ctx.member.id, limit=5)
+    expiring = lots.next_expiring(ctx.conn, ctx.member.id, ctx.now)
     return Reply(
         "points/points",
         {
             "name": ctx.member.display_name,
             "balance": ledger.balance(ctx.conn, ctx.member.id),
+            "expiring": None
+            if expiring is None
+            else {
+                "points": expiring.points,
+                "at": expiring.expires_at.astimezone(ctx.community.timezone),
+            },
             "entries": [
                 {
                     "delta": e.delta,
