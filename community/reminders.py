@@ -128,7 +128,7 @@ def send_streak_reminders(ctx: FiringContext) -> int:
             },
             visibility=Visibility.PRIVATE,
         )
-        sent += _direct(ctx, targets.get(row.id), reply, row.display_name)
+        sent += direct(ctx, targets.get(row.id), reply, row.display_name)
     return sent
 
 
@@ -194,7 +194,7 @@ def send_win_backs(ctx: FiringContext) -> int:
             },
             visibility=Visibility.PRIVATE,
         )
-        sent += _direct(ctx, target, reply, row.display_name)
+        sent += direct(ctx, target, reply, row.display_name)
     return sent
 
 
@@ -274,7 +274,7 @@ def _private_chats(conn: Connection, found: Iterable[tuple[str, str]]) -> set[tu
     return talked
 
 
-def _direct(ctx: FiringContext, target: Recipient | None, reply: Reply, name: str) -> int:
+def direct(ctx: FiringContext, target: Recipient | None, reply: Reply, name: str) -> int:
     """Queue `reply` to one member's private chat; 1 if queued (0: no account to write to)."""
     if target is None:
         return 0

@@ -142,9 +142,7 @@ def post(
         if taken != -delta:
             raise LotsOutOfStep(f"member {member_id}: lots held {taken} of {-delta}")
     elif restores is not None:
-        back = lots.give_back(
-            conn, debit_id=restores, amount=delta, at=at, expires_again=lot.expires_at
-        )
+        back = lots.give_back(conn, debit_id=restores, amount=delta, at=at)
         if back < delta:  # more than the debit took: the rest is a lot of its own
             _add_lot(conn, community_id, member_id, entry_id, delta - back, at, lot)
     else:

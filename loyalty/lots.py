@@ -113,26 +113,20 @@ def take(
     return amount - wanted
 
 
-def give_back(
-    conn: Connection, *, debit_id: int, amount: int, at: datetime, expires_again: datetime | None
-) -> int:
+def give_back(conn: Connection, *, debit_id: int, amount: int, at: datetime) -> int:
     """Put up to `amount` of what the debit `debit_id` took back into the lots it came from,
-    newest-expiring first; lots whose expiry has passed meanwhile come back with
-    `expires_again` (what a credit at `at` would get). Returns what was put back."""
+    those that expire last first; returns what was put back. A lot whose expiry has come
+    meanwhile takes nothing back (its points stay expired, whether or not the daily run has
+    posted them yet): the caller makes the rest a new lot, expiring as a credit made now."""
     uses = conn.execute(_USES_OF, {"debit": debit_id}).all()
     left = amount
     for use in sorted(uses, key=lambda u: (u.expires_at is None, u.expires_at), reverse=True):
         if left == 0:
             break
-        part = min(left, int(use.amount))
         if use.expires_at is not None and use.expires_at <= at:
-            conn.execute(
-                update(lots)
-                .where(lots.c.id == use.lot_id)
-                .values(remaining=lots.c.remaining + part, expires_at=expires_again)
-            )
-        else:
-            conn.execute(_GIVE_BACK, {"lot": use.lot_id, "give": part})
+            continue
+        part = min(left, int(use.amount))
+        conn.execute(_GIVE_BACK, {"lot": use.lot_id, "give": part})
         left -= part
     return amount - left
 
