@@ -10,6 +10,8 @@ moment.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import logging
 from collections.abc import Callable, Mapping
@@ -20,11 +22,19 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, insert, select
 
-from community.messages import Choice, PollSpec, Reply, Visibility
+from community.messages import Choice, Document, InviteSpec, PollSpec, Reply, Visibility
 from storage.schema import groups, outbox
 from storage.sql import fit_text, insert_if_absent
 
 log = logging.getLogger(__name__)
+
+# The largest file a reply may carry (an export), in bytes. It rides in the outbox row as
+# base64 (a third more), and Discord takes at most 10 MiB per message in a plain server.
+DOCUMENT_MAX_BYTES = 8_000_000  # the platforms' limit, not a product rule: no setting
+
+
+class DocumentTooBig(ValueError):
+    """A reply's file is over DOCUMENT_MAX_BYTES: the feature that made it must cut it down."""
 
 
 class Kind(StrEnum):
@@ -103,7 +113,35 @@ def encode_reply(reply: Reply) -> dict[str, Any]:
         payload["ends_poll"] = reply.ends_poll
     if reply.line:
         payload["line"] = reply.line
+    if reply.document is not None:
+        payload["document"] = encode_document(reply.document)
+    if reply.invite is not None:
+        payload["invite"] = {"code": reply.invite.code, "chat_id": reply.invite.chat_id}
     return payload
+
+
+def encode_document(document: Document) -> dict[str, str]:
+    """A file as the outbox keeps it: its bytes in base64. Raises DocumentTooBig."""
+    if len(document.content) > DOCUMENT_MAX_BYTES:
+        raise DocumentTooBig(
+            f"{document.name}: {len(document.content)} bytes, over {DOCUMENT_MAX_BYTES}"
+        )
+    data = base64.b64encode(document.content).decode("ascii")
+    return {"name": document.name, "mime": document.mime, "data": data}
+
+
+def _document(value: Mapping[str, Any] | None) -> Document | None:
+    if value is None:
+        return None
+    try:
+        content = base64.b64decode(value["data"], validate=True)
+    except binascii.Error as error:
+        raise ValueError(f"outbox document: {error}") from None
+    return Document(str(value["name"]), content, str(value.get("mime") or "text/csv"))
+
+
+def _invite(value: Mapping[str, Any] | None) -> InviteSpec | None:
+    return None if value is None else InviteSpec(str(value["code"]), str(value["chat_id"]))
 
 
 def decode_reply(payload: Mapping[str, Any], locale: str) -> Reply:
@@ -128,6 +166,8 @@ def decode_reply(payload: Mapping[str, Any], locale: str) -> Reply:
         ),
         ends_poll=payload.get("ends_poll"),
         line=payload.get("line"),
+        document=_document(payload.get("document")),
+        invite=_invite(payload.get("invite")),
     )
 
 

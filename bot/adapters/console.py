@@ -13,19 +13,25 @@ import uuid
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import TextIO
 from zoneinfo import ZoneInfo
 
+from bot.adapters.attached_files import ATTACHED_FILE_MAX_BYTES, wants_file, with_file
+from bot.delivery.documents import EXPORTS_FOLDER, save_document
+from bot.delivery.invites import InviteLinks
 from bot.delivery.messenger import Limits, Rate
 from bot.delivery.sender import Sender
 from bot.rendering import Renderer
 from community.config import console_account_id
+from community.messages import InviteSpec
 from community.outbox import Kind, Outgoing
 from handlers.firings import Firings
+from handlers.invite import Invitations
 from handlers.parsing import event_from_text
 from handlers.ports import Deliveries
 from handlers.router import Dispatcher
-from handlers.types import AccountRef, ChatRef, Reply
+from handlers.types import AccountRef, ChatRef, Event, EventKind, Reply
 
 PLATFORM = "console"
 NAME_LIMIT = 64  # longest member or group name the console takes
@@ -43,9 +49,18 @@ class ConsoleMessenger:
     platform = PLATFORM
     limits = Limits(overall=NO_LIMIT, group=NO_LIMIT, private=NO_LIMIT)
 
-    def __init__(self, renderer: Renderer, stdout: TextIO) -> None:
+    def __init__(
+        self,
+        renderer: Renderer,
+        stdout: TextIO,
+        *,
+        exports: Path = EXPORTS_FOLDER,
+        invitations: Invitations | None = None,
+    ) -> None:
         self._renderer = renderer
         self._stdout = stdout
+        self._exports = exports
+        self.invites = InviteLinks(_invitation_code, invitations)
 
     async def send(self, message: Outgoing) -> tuple[str, ...]:
         where = "dm" if message.kind is Kind.DIRECT else "group"
@@ -54,9 +69,22 @@ class ConsoleMessenger:
                 "console/outgoing", {"where": where, "chat": message.chat_id}, message.reply.locale
             )
         )
-        self._stdout.write(f"{label} {self._renderer.render(message.reply)}\n")
+        reply = await self.invites.fill(message.reply)
+        self._stdout.write(f"{label} {self._renderer.render(reply)}\n")
+        self.save(reply)
         self._stdout.flush()
         return (str(message.id),)
+
+    def save(self, reply: Reply) -> None:
+        """Write the reply's file (an export) under the exports folder and show where."""
+        if reply.document is not None:
+            path = save_document(reply.document, self._exports)
+            self._stdout.write(f"📎 {path}\n")
+
+
+async def _invitation_code(spec: InviteSpec) -> str:
+    """The console has no invite links: a newcomer types `:join CODE`."""
+    return spec.code
 
 
 class ConsoleAdapter:
@@ -75,6 +103,9 @@ class ConsoleAdapter:
         deliveries: Deliveries,
         firings: Firings | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        exports: Path = EXPORTS_FOLDER,
+        invitations: Invitations | None = None,
+        file_limit: int = ATTACHED_FILE_MAX_BYTES,
     ) -> None:
         self._dispatcher = dispatcher
         # Answers are written at the console's moved time and scheduled posts at the real
@@ -85,7 +116,13 @@ class ConsoleAdapter:
         self._firings = firings
         # No background sender: the console drains its outbox after each line, so what the bot
         # posts elsewhere prints right after the answer, before the next prompt.
-        self._sender = Sender(ConsoleMessenger(renderer, stdout), self._deliveries)
+        self._messenger = ConsoleMessenger(
+            renderer, stdout, exports=exports, invitations=invitations
+        )
+        self._sender = Sender(self._messenger, self._deliveries)
+        self._file_limit = file_limit
+        # A file `:attach` read, sent with the next line: (name, bytes).
+        self._attached: tuple[str, bytes] | None = None
         self._renderer = renderer
         self._locale = locale
         self._timezone = timezone
@@ -112,7 +149,7 @@ class ConsoleAdapter:
             if not line:
                 continue
             if line.startswith(":"):
-                if not self._meta(line):
+                if not await self._meta(line):
                     break
                 await self._catch_up()  # :time may have moved past firings
                 continue
@@ -142,6 +179,18 @@ class ConsoleAdapter:
         return future
 
     async def _send(self, text: str) -> None:
+        event = self._event(text)
+        attached, self._attached = self._attached, None
+        if attached is not None and wants_file(event):
+            event = with_file(event, *attached, self._file_limit)
+        await self._handle(event)
+
+    async def _join(self, code: str) -> None:
+        """`:join CODE`: the current member joins the current group through an invitation."""
+        said = self._event("")
+        await self._handle(replace(said, kind=EventKind.JOINED, invite=code))
+
+    def _event(self, text: str) -> Event:
         self._sequence += 1
         event = event_from_text(
             event_id=f"{PLATFORM}:{self._session}:{self._sequence}",
@@ -158,10 +207,14 @@ class ConsoleAdapter:
         )
         # One person at a terminal, the operator's own chat with the bot: whatever it says is
         # seen by them alone, and every line is meant for it.
-        event = replace(event, private_reply=True, addressed=True, answered_inline=True)
+        return replace(event, private_reply=True, addressed=True, answered_inline=True)
+
+    async def _handle(self, event: Event) -> None:
         outcome = await self._dispatcher.handle(event)
         if outcome.reply is not None:
-            self._write(self._renderer.render(outcome.reply))
+            reply = await self._messenger.invites.fill(outcome.reply)
+            self._write(self._renderer.render(reply))
+            self._messenger.save(reply)
             # Buttons become lines you can type: the console has nothing to press.
             for choice in outcome.reply.choices:
                 label = self._renderer.render(Reply(choice.label, choice.context, self._locale))
@@ -181,7 +234,7 @@ class ConsoleAdapter:
             if not await self._deliveries.due(PLATFORM, 1):
                 break
 
-    def _meta(self, line: str) -> bool:
+    async def _meta(self, line: str) -> bool:
         """Handle a console line; False when the console should stop."""
         command, _, argument = line[1:].partition(" ")
         argument = argument.strip()
@@ -203,11 +256,29 @@ class ConsoleAdapter:
                 self._say("console/whoami", self._whoami())
             case "time" if argument:
                 self._set_time(argument)
+            case "attach" if argument:
+                self._attach(argument)
+            case "join" if argument:
+                await self._join(argument)
             case "whoami":
                 self._say("console/whoami", self._whoami())
             case _:
                 self._say("console/meta_help", {"line": line})
         return True
+
+    def _attach(self, argument: str) -> None:
+        """`:attach PATH`: the file goes with the next line (a command that reads one)."""
+        path = Path(argument).expanduser()
+        try:
+            size = path.stat().st_size
+            # A file far too big is not read whole: the handler hears "too big" all the same.
+            with path.open("rb") as file:
+                data = file.read(self._file_limit + 1)
+        except OSError as error:
+            self._say("console/attach_failed", {"path": argument, "error": error.strerror or ""})
+            return
+        self._attached = (path.name, data)
+        self._say("console/attached", {"name": path.name, "size": size})
 
     def _user_id(self) -> str:
         # The console's "platform user id" is the name, case-insensitive, within the id limit.
@@ -260,6 +331,8 @@ def run_console(
     timezone: ZoneInfo,
     deliveries: Deliveries,
     firings: Firings | None = None,
+    invitations: Invitations | None = None,
+    file_limit: int = ATTACHED_FILE_MAX_BYTES,
 ) -> ConsoleAdapter:
     """A console on this process's own terminal (or pipe)."""
     interactive = sys.stdin.isatty()
@@ -278,4 +351,6 @@ def run_console(
         interactive=interactive,
         deliveries=deliveries,
         firings=firings,
+        invitations=invitations,
+        file_limit=file_limit,
     )

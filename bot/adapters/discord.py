@@ -31,13 +31,14 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
 import discord
 from discord import app_commands
 
+from bot.adapters.attached_files import ATTACHED_FILE_MAX_BYTES
 from bot.adapters.discord_answers import DEFER_AFTER, Answers
 from bot.adapters.discord_events import (
     PLATFORM,
@@ -47,6 +48,7 @@ from bot.adapters.discord_events import (
     message_event,
     vote_event,
 )
+from bot.adapters.discord_files import with_attachment
 from bot.adapters.discord_inputs import Inputs
 from bot.adapters.discord_interactions import (
     button_event,
@@ -56,6 +58,7 @@ from bot.adapters.discord_interactions import (
     slash_line,
     slash_name,
 )
+from bot.adapters.discord_invites import InviteUses
 from bot.adapters.discord_menu import (
     AWARD_COMMAND,
     CommandDescriptions,
@@ -74,6 +77,7 @@ from bot.adapters.failure import Failure, TokenRefused
 from bot.delivery.messenger import Limits
 from bot.rendering import Renderer, plain_text
 from community.config import Rules
+from handlers.invite import Invitations
 from handlers.ports import Deliveries, Polls
 from handlers.router import Dispatcher
 from handlers.routes import Param
@@ -124,8 +128,12 @@ class DiscordAdapter:
         members_intent: bool = False,
         guild_ready_timeout: float = GUILD_READY_TIMEOUT,
         defer_after: float = DEFER_AFTER,
+        invitations: Invitations | None = None,
+        file_limit: int = ATTACHED_FILE_MAX_BYTES,
     ) -> None:
         self._dispatcher = dispatcher
+        self._file_limit = file_limit
+        self._invite_uses = InviteUses()
         self._options = options
         self._default_locale = default_locale
         self._clock = clock
@@ -144,7 +152,9 @@ class DiscordAdapter:
             # A longer wait is the sender's to decide (RetryLater), not discord.py's to sleep.
             max_ratelimit_timeout=WAIT_CEILING,
         )
-        self._messenger = DiscordMessenger(self.client, polls, limits=limits)
+        self._messenger = DiscordMessenger(
+            self.client, polls, limits=limits, invitations=invitations
+        )
         self.tree = _SyncOnlyTree(self.client)
         # The default community's limits (e.g. /award's max_award) bound the number fields.
         bounds = rules if rules is not None else Rules()
@@ -163,6 +173,7 @@ class DiscordAdapter:
             "on_raw_message_edit": self._on_message_edit,
             "on_interaction": self._on_interaction,
             "on_member_join": self._on_member_join,
+            "on_guild_join": self._invite_uses.learn,
             "on_raw_poll_vote_add": self._on_vote_add,
             "on_raw_poll_vote_remove": self._on_vote_remove,
         }
@@ -269,6 +280,9 @@ class DiscordAdapter:
     async def _on_ready(self) -> None:
         self._ready = True
         self._settled.set()
+        # Each server's invites as they are now: a join is told by which one's uses went up.
+        for guild in self.client.guilds:
+            await self._invite_uses.learn(guild)
 
     async def _on_message(self, message: discord.Message) -> None:
         await self._guarded(event_id(message.id), self._message(message))
@@ -314,6 +328,7 @@ class DiscordAdapter:
             bot_id=user.id if user is not None else None,
         )
         if event is not None:
+            event = await with_attachment(event, message, self._file_limit)
             await self._dispatcher.handle(event)  # the sender posts its answer
 
     async def _edited(self, raw: discord.RawMessageUpdateEvent) -> None:
@@ -332,7 +347,9 @@ class DiscordAdapter:
     async def _joined(self, member: discord.Member) -> None:
         event = joined_event(member, now=self._clock())
         if event is not None:
-            await self._dispatcher.handle(event)  # the welcome goes through the outbox
+            invite = await self._invite_uses.used_by_join(member.guild)
+            # The welcome goes through the outbox.
+            await self._dispatcher.handle(replace(event, invite=invite))
 
     async def _vote(self, raw: discord.RawPollVoteActionEvent, *, added: bool) -> None:
         """A vote in a native poll (ours, or anybody's: the core ignores polls it never posted).

@@ -81,6 +81,16 @@ class Answers:
             if placeholder:
                 await self._clear_placeholder(interaction, event)
             return True
+        if reply.invite is not None:
+            try:
+                reply = await self._messenger.with_invite(reply)
+            except (discord.HTTPException, OSError) as error:
+                # Not made now (Discord failing): the sender makes it, and answers, later.
+                log.warning(
+                    "discord invite not made inline",
+                    extra={"event_id": event.event_id, "error": repr(error)},
+                )
+                return False
         private = reply.visibility is Visibility.PRIVATE
         poll = None if private else reply.poll
         if poll is not None and await self._polls.answer(interaction, poll, deferred=deferred):

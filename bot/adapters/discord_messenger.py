@@ -32,11 +32,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import logging
 from collections import OrderedDict
 from collections.abc import Iterator
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import SimpleNamespace
 from typing import Any
 
@@ -44,11 +45,16 @@ import aiohttp
 import discord
 
 from bot.adapters.discord_events import PLATFORM, discord_markdown
+from bot.adapters.discord_invites import make_invite
 from bot.adapters.discord_polls import NativePolls, poll_message_ref
 from bot.adapters.splitting import shorten, split_discord_markdown
+from bot.delivery.documents import safe_name
+from bot.delivery.invites import InviteLinks
 from bot.delivery.messenger import Limits, Rate, Refused, RetryLater
 from bot.rendering import Renderer, plain_text
+from community.messages import InviteSpec
 from community.outbox import Kind, Outgoing
+from handlers.invite import Invitations
 from handlers.ports import Polls
 from handlers.types import Reply
 
@@ -110,12 +116,14 @@ class DiscordMessenger:
         *,
         limits: Limits = DISCORD_LIMITS,
         patience: float = PATIENCE,
+        invitations: Invitations | None = None,
     ) -> None:
         self.limits = limits
         self.throttled = 0  # 429s Discord answered this client (discord.py sat them out)
         self.polls = NativePolls(client, polls)
         self._client = client
         self._patience = patience
+        self._invites = InviteLinks(self._make_invite, invitations)
         self._dms: OrderedDict[int, int] = OrderedDict()  # user id -> DM channel id, LRU
         self._markdown = Renderer(discord_markdown)
         self._plain = Renderer(plain_text)
@@ -165,18 +173,28 @@ class DiscordMessenger:
                 await asyncio.gather(sending, return_exceptions=True)
         return not sending.cancelled()
 
+    async def with_invite(self, reply: Reply) -> Reply:
+        """The reply with its invitation made and its link in the words (if it has one)."""
+        return reply if reply.invite is None else await self._invites.fill(reply)
+
+    async def _make_invite(self, spec: InviteSpec) -> str:
+        return await make_invite(self._client, spec)
+
     @contextlib.contextmanager
     def parts(self, reply: Reply) -> Iterator[Parts]:
-        """The reply in messages that fit, each with the send options it needs (the buttons go
-        under the last one). The view is stopped afterwards: buttons are answered from raw
-        interactions, not from discord.py's view store."""
+        """The reply in messages that fit, each with the send options it needs (the buttons and
+        the file go with the last one). The view is stopped afterwards: buttons are answered
+        from raw interactions, not from discord.py's view store."""
         chunks = split_discord_markdown(self._markdown.render(reply)) or ["…"]
         view = reply_view(reply, self._plain)
+        last_extra: dict[str, Any] = {} if view is None else {"view": view}
+        if reply.document is not None:
+            content = io.BytesIO(reply.document.content)
+            last_extra["file"] = discord.File(content, filename=safe_name(reply.document.name))
         last = len(chunks) - 1
         try:
             yield [
-                (chunk, {"view": view} if view is not None and index == last else {})
-                for index, chunk in enumerate(chunks)
+                (chunk, last_extra if index == last else {}) for index, chunk in enumerate(chunks)
             ]
         finally:
             if view is not None:
@@ -186,6 +204,8 @@ class DiscordMessenger:
         if message.kind is Kind.END_POLL:
             await self.polls.end(self._poll_to_end(message))
             return ()
+        if message.reply.invite is not None:
+            message = replace(message, reply=await self.with_invite(message.reply))
         channel = await self._channel(message)
         ids = None
         if message.kind is Kind.EDIT:

@@ -10,14 +10,16 @@ connection, a timeout or a 5xx: back off) or give up (403: removed from the grou
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import timedelta
 
 from cachetools import LRUCache
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, ReplyParameters
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, ReplyParameters
 from telegram.constants import ParseMode
 from telegram.error import (
     BadRequest,
     ChatMigrated,
+    Forbidden,
     InvalidToken,
     NetworkError,
     RetryAfter,
@@ -27,9 +29,13 @@ from telegram.error import (
 from bot.adapters.splitting import shorten, split_telegram_html
 from bot.adapters.telegram_limits import TELEGRAM_LIMITS
 from bot.adapters.telegram_updates import PLATFORM
+from bot.delivery.documents import safe_name
+from bot.delivery.invites import InviteLinks
 from bot.delivery.messenger import Limits, Refused, RetryLater
 from bot.rendering import Renderer, plain_text, telegram_html
+from community.messages import InviteSpec
 from community.outbox import Kind, Outgoing
+from handlers.invite import Invitations
 from handlers.ports import Chats, Polls
 from handlers.types import PollSpec, Reply
 
@@ -37,6 +43,7 @@ log = logging.getLogger(__name__)
 
 BUTTON_DATA_LIMIT = 64  # bytes of callback_data
 BUTTON_TEXT_LIMIT = 64
+CAPTION_LIMIT = 1024  # characters of a document's caption, as the reader sees them
 # What Telegram says when the message to edit is gone (deleted, too old, not the bot's):
 # the new words are posted as a new message instead.
 _GONE = ("message to edit not found", "message can't be edited", "message_id_invalid")
@@ -63,12 +70,19 @@ class TelegramMessenger:
     platform = PLATFORM
 
     def __init__(
-        self, bot: Bot, *, chats: Chats, polls: Polls, limits: Limits = TELEGRAM_LIMITS
+        self,
+        bot: Bot,
+        *,
+        chats: Chats,
+        polls: Polls,
+        limits: Limits = TELEGRAM_LIMITS,
+        invitations: Invitations | None = None,
     ) -> None:
         self.limits = limits
         self._bot = bot
         self._chats = chats
         self._polls = polls
+        self._invites = InviteLinks(self._make_invite, invitations)
         self._html = Renderer(telegram_html)
         self._plain = Renderer(plain_text)
         # The parts of a long text already posted, by outbox id: sent again after a 429 on
@@ -80,6 +94,8 @@ class TelegramMessenger:
         """Send one message; the ids of the messages posted (or edited). Raises RetryLater or
         Refused."""
         try:
+            if message.reply.invite is not None:
+                message = replace(message, reply=await self._invites.fill(message.reply))
             try:
                 return await self._send(int(message.chat_id), message)
             except ChatMigrated as moved:
@@ -100,6 +116,8 @@ class TelegramMessenger:
             posted = await self._edit(chat_id, message.edits, reply)
         elif reply.poll is not None:
             posted = await self._send_poll(chat_id, reply.poll)
+        if reply.document is not None and message.kind is not Kind.EDIT:
+            posted = await self._send_document(chat_id, message)
         if not posted:
             posted = await self._post(chat_id, message)
         if reply.ends_poll:
@@ -125,6 +143,41 @@ class TelegramMessenger:
             posted.append(str(sent.message_id))
         self._posted.pop(message.key, None)
         return tuple(posted)
+
+    async def _send_document(self, chat_id: int, message: Outgoing) -> tuple[str, ...]:
+        """The reply's file with its words as the caption (sendDocument); words too long for a
+        caption go first as messages of their own, the file after them."""
+        reply = message.reply
+        assert reply.document is not None
+        html = self._html.render(reply)
+        fits = len(self._plain.render(reply)) <= CAPTION_LIMIT and html.strip()
+        posted: tuple[str, ...] = ()
+        if not fits and html.strip():
+            posted = await self._post(chat_id, message)
+        quote = None
+        if message.reply_to and not posted:
+            quote = ReplyParameters(int(message.reply_to), allow_sending_without_reply=True)
+        name = safe_name(reply.document.name)
+        sent = await self._bot.send_document(
+            chat_id,
+            InputFile(reply.document.content, filename=name),
+            caption=html if fits else None,
+            parse_mode=ParseMode.HTML if fits else None,
+            reply_markup=self._keyboard(reply) if fits else None,
+            reply_parameters=quote,
+            filename=name,
+        )
+        return (*posted, str(sent.message_id))
+
+    async def _make_invite(self, spec: InviteSpec) -> str:
+        """A named invite link into the group (the bot must be its admin, allowed to invite);
+        "" when Telegram refuses."""
+        try:
+            made = await self._bot.create_chat_invite_link(int(spec.chat_id), name=spec.code)
+        except (BadRequest, Forbidden, ValueError) as error:
+            self._degrade("createChatInviteLink", error)
+            return ""
+        return made.invite_link
 
     async def _edit(self, chat_id: int, message_id: str, reply: Reply) -> tuple[str, ...]:
         """New words for a message posted before; () when they must go out as a new message
@@ -195,11 +248,11 @@ class TelegramMessenger:
         ]
         return InlineKeyboardMarkup(rows) if rows else None
 
-    def _degrade(self, method: str, error: TelegramError) -> None:
+    def _degrade(self, method: str, error: Exception) -> None:
         """Say once per method that Telegram would not have it and the bot did without."""
         if method not in self._degraded:
             self._degraded.add(method)
             log.warning(
                 "telegram method failed; carrying on without it",
-                extra={"method": method, "error": error.message},
+                extra={"method": method, "error": str(error)},
             )

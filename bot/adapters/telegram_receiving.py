@@ -34,8 +34,9 @@ from handlers.ports import Inbox
 log = logging.getLogger(__name__)
 
 # What getUpdates fetches and setWebhook asks Telegram to post. edited_message: a message edited
-# to show something else (a /link code) still counts for what it shows.
-ALLOWED_UPDATES = ("message", "edited_message", "callback_query", "poll_answer")
+# to show something else (a /link code) still counts for what it shows. chat_member: who joined
+# through which invite link (Telegram sends it only to a bot that is an admin of the group).
+ALLOWED_UPDATES = ("message", "edited_message", "callback_query", "poll_answer", "chat_member")
 # Webhook mode has no getUpdates to notice a revoked token (Telegram just stops calling): a
 # getMe this often does.
 TOKEN_CHECK_SECONDS = 300.0
@@ -47,6 +48,9 @@ class TelegramOptions:
 
     token: str
     base_url: str | None = None
+    # Where files are downloaded from; by default next to base_url ("http://h:p/bot" ->
+    # "http://h:p/file/bot"), as a self-hosted Bot API server serves them.
+    base_file_url: str | None = None
     mode: Literal["polling", "webhook"] = "polling"
     webhook_url: str | None = None
     webhook_listen: str = "127.0.0.1"
@@ -56,6 +60,16 @@ class TelegramOptions:
     # Seconds of the back-off after failed getUpdates: 2, 4, 8 ... 64 units. Tests shrink it.
     retry_unit: float = 1.0
     token_check_seconds: float = TOKEN_CHECK_SECONDS
+
+
+def file_url(options: TelegramOptions) -> str | None:
+    """Where PTB downloads files from (None: Telegram's own)."""
+    if options.base_file_url:
+        return options.base_file_url
+    base = options.base_url
+    if base and base.rstrip("/").endswith("/bot"):
+        return base.rstrip("/").removesuffix("/bot") + "/file/bot"
+    return None
 
 
 def refused(error: InvalidToken) -> TokenRefused:

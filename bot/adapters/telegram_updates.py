@@ -7,12 +7,31 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from telegram import CallbackQuery, Chat, Message, MessageEntity, Update, User
+from telegram import (
+    CallbackQuery,
+    Chat,
+    ChatMember,
+    ChatMemberUpdated,
+    Message,
+    MessageEntity,
+    Update,
+    User,
+)
 
 from handlers.parsing import event_from_button, event_from_text
 from handlers.types import AccountRef, ChatRef, Event, EventKind, Mention
 
 PLATFORM = "telegram"
+_OUTSIDE = (ChatMember.LEFT, ChatMember.BANNED)
+
+
+@dataclass(frozen=True, slots=True)
+class AttachedFile:
+    """A document sent with a command: what getFile needs, and what Telegram says of it."""
+
+    file_id: str
+    name: str
+    size: int | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +46,8 @@ class Incoming:
     wants_admin_check: bool = False
     # A group became a supergroup: (old chat id, new chat id). Its community goes with it.
     migrated: tuple[str, str] | None = None
+    # A command's attached document, for the adapter to fetch.
+    file: AttachedFile | None = None
 
 
 def inbox_id(update_id: int) -> str:
@@ -87,6 +108,8 @@ def read_update(
         return _edited(update.update_id, event_id, update.edited_message, bot_id)
     if update.callback_query is not None:
         return _button(update.update_id, event_id, update.callback_query, bot_username, now)
+    if update.chat_member is not None:
+        return _member_joined(update.update_id, event_id, update.chat_member)
     answer = update.poll_answer
     if answer is None:
         return None
@@ -176,7 +199,38 @@ def _message(
         event = replace(event, target=_replied_author(message, bot_id), mentions=_mentions(message))
     # Only a person can be looked up: a chat speaking is an admin exactly when it is the group.
     asks = event.kind is EventKind.COMMAND and not chat.private and not actor.anonymous
-    return Incoming(update_id, (event,), wants_admin_check=asks)
+    document = message.document
+    attached = None
+    if document is not None and event.kind is EventKind.COMMAND:
+        name = document.file_name or f"{document.file_unique_id}.txt"
+        attached = AttachedFile(document.file_id, name, document.file_size)
+    return Incoming(update_id, (event,), wants_admin_check=asks, file=attached)
+
+
+def _member_joined(update_id: int, event_id: str, change: ChatMemberUpdated) -> Incoming | None:
+    """Someone joined through an invite link (chat_member updates reach a bot that is an admin
+    and asks for them): a JOINED event naming the link (its name, which /invite set to the
+    invitation's code, else the link). Joins without a link are told by the group's "joined"
+    message already."""
+    link = change.invite_link
+    user = change.new_chat_member.user
+    joined = change.old_chat_member.status in _OUTSIDE and change.new_chat_member.status not in (
+        *_OUTSIDE,
+        ChatMember.RESTRICTED,
+    )
+    if link is None or not joined or user.is_bot:
+        return None
+    event = Event(
+        f"{event_id}:joined:{user.id}",
+        chat_ref(change.chat),
+        account_ref(user),
+        change.date,
+        EventKind.JOINED,
+        "",
+        invite=link.name or link.invite_link,
+        join_told=True,
+    )
+    return Incoming(update_id, (event,))
 
 
 def _edited(update_id: int, event_id: str, message: Message, bot_id: int) -> Incoming | None:

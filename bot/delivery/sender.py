@@ -315,13 +315,16 @@ class Sender:
 
 
 def _mergeable(message: Outgoing) -> bool:
-    """An answer that can be one line of a merged message: plain words, no buttons or poll."""
+    """An answer that can be one line of a merged message: plain words, no buttons, poll, file
+    or invitation."""
     reply = message.reply
     return (
         message.kind in (Kind.REPLY, Kind.POST)
         and reply.line is not None
         and not reply.choices
         and reply.poll is None
+        and reply.document is None
+        and reply.invite is None
         and not reply.ends_poll
         and reply.visibility is Visibility.CHAT
     )

@@ -27,6 +27,14 @@ the first message back and posts nothing (counted in ``deduplicated``). ``refuse
 channel answer 403 (50001 Missing Access, or another code) from now on; ``fail`` makes its next
 calls answer a 5xx, optionally after posting the message (the answer lost on the way).
 ``too_late`` answers every interaction callback 10062 Unknown interaction.
+
+Files and invites: a multipart send's files are kept in ``files`` (where, name, bytes) with the
+message (a channel message, an interaction's answer or follow-up); ``send_message(...,
+attachments=[(name, bytes)])`` posts a user's message with files the bot can download from the
+fake (``GET /attachments/...``, counted in ``downloads``). ``POST /channels/{id}/invites`` makes
+an invite (kept in ``invites``; needs Create Invite), ``GET /guilds/{id}/invites`` lists them
+(needs Manage Server: ``deny_invites`` takes it away), and ``member_join(..., invite=code)``
+counts a use of that invite before GUILD_MEMBER_ADD, as Discord does.
 """
 
 from __future__ import annotations
@@ -119,6 +127,16 @@ class Call:
     query: dict[str, str]
     json: Any
     status: int = 0
+    files: list[tuple[str, bytes]] = field(default_factory=list)  # a multipart body's files
+
+
+@dataclass(frozen=True)
+class SentFile:
+    """A file the bot sent: where (a channel id, or the interaction's id), its name, its bytes."""
+
+    where: int
+    filename: str
+    content: bytes
 
 
 @dataclass
@@ -323,6 +341,11 @@ class FakeDiscord:
         self.guilds: dict[int, _Guild] = {}
         self.channels: dict[int, Json] = {}
         self.dms: dict[int, int] = {}  # user id -> DM channel id
+        self.files: list[SentFile] = []
+        self.downloads: list[str] = []  # attachment URLs the bot fetched
+        self.invites: dict[str, Json] = {}  # code -> invite (with its uses)
+        self.invites_denied = False  # GET /guilds/{id}/invites answers 403 (no Manage Server)
+        self._attachments: dict[str, bytes] = {}  # path -> bytes users attached
         self.port, self.base_url, self.ws_url = 0, "", ""  # set by start()
         self._stored: dict[int, Json] = {}  # message id -> message object
         self._sessions: dict[str, _Session] = {}
@@ -349,6 +372,8 @@ class FakeDiscord:
             ("GET", r"/users/(?P<uid>\d+)", self._user),
             ("POST", r"/users/@me/channels", self._create_dm),
             ("GET", r"/guilds/(?P<g>\d+)/members/(?P<uid>\d+)", self._guild_member),
+            ("POST", r"/channels/(?P<cid>\d+)/invites", self._create_invite),
+            ("GET", r"/guilds/(?P<g>\d+)/invites", self._guild_invites),
         ]
         self._routes = [(m.split(), re.compile(p + "$"), h) for m, p, h in routes]
 
@@ -358,6 +383,7 @@ class FakeDiscord:
         app = web.Application()
         app.router.add_get("/ws", self._ws)
         app.router.add_route("*", "/api/v10/{tail:.*}", self._rest)
+        app.router.add_get("/attachments/{path:.*}", self._download)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         sock = socket.socket()
@@ -600,7 +626,7 @@ class FakeDiscord:
 
     async def send_message(
         self, channel_id: int, author_id: int, content: str, *, reply_to: int | None = None,
-        ping: bool = False,
+        ping: bool = False, attachments: list[tuple[str, bytes]] | None = None,
     ) -> int:  # fmt: skip
         """A user posts ``content`` in a guild channel or DM; returns the message id. With
         ``reply_to`` it is a reply (type 19) to that message, carrying it as Discord does; with
@@ -609,6 +635,15 @@ class FakeDiscord:
         if reply_to is not None and replied is None:
             raise ValueError(f"no message {reply_to} to reply to")
         msg = self._make_message(channel_id, author_id, {"content": content}, 19 if replied else 0)
+        for name, data in attachments or ():
+            aid = self.snowflake()
+            path = f"{channel_id}/{aid}/{name}"
+            self._attachments[path] = data
+            url = f"{self.base_url}/attachments/{path}"
+            msg["attachments"].append({
+                "id": str(aid), "filename": name, "size": len(data), "url": url,
+                "proxy_url": url, "content_type": "text/plain; charset=utf-8",
+            })  # fmt: skip
         if replied is not None:
             where = {k: replied[k] for k in ("channel_id", "guild_id") if k in replied}
             msg["message_reference"] = {"type": 0, "message_id": replied["id"], **where}
@@ -642,9 +677,13 @@ class FakeDiscord:
         await self.dispatch("MESSAGE_UPDATE", msg)
 
     async def member_join(
-        self, guild_id: int, user_id: int, username: str, *, global_name: str | None = None
-    ) -> None:
-        """``user_id`` joins the server: added as by ``add_member``, then GUILD_MEMBER_ADD."""
+        self, guild_id: int, user_id: int, username: str, *, global_name: str | None = None,
+        invite: str | None = None,
+    ) -> None:  # fmt: skip
+        """``user_id`` joins the server (through the invite ``invite``, a code, whose uses go
+        up): added as by ``add_member``, then GUILD_MEMBER_ADD."""
+        if invite is not None:
+            self.invites[invite]["uses"] += 1
         self.add_member(guild_id, user_id, username, global_name=global_name)
         member = self._member(self.guilds[guild_id], user_id)
         await self.dispatch("GUILD_MEMBER_ADD", {**member, "guild_id": str(guild_id)})
@@ -901,8 +940,12 @@ class FakeDiscord:
         if request.content_type == "application/json":
             call.json = await request.json()
         elif request.content_type.startswith("multipart/"):
-            raw = (await request.post()).get("payload_json")  # attachments are ignored
+            form = await request.post()
+            raw = form.get("payload_json")
             call.json = json.loads(raw) if isinstance(raw, str) else None
+            for value in form.values():
+                if isinstance(value, web.FileField):
+                    call.files.append((value.filename, value.file.read()))
         self.calls.append(call)
         headers: dict[str, str] = {}
         rule = next((r for r in self._throttles if r[2] > 0 and r[0] == call.method
@@ -917,6 +960,9 @@ class FakeDiscord:
         else:
             call.status, body = self._channel_trouble(call) or self._route(call)
             headers = self._bucket_headers(call)
+            if call.files and call.status < 300:
+                where = _files_where(call.path)
+                self.files.extend(SentFile(where, name, data) for name, data in call.files)
         echoes, self._echoes = self._echoes, []
         for event, data in echoes:
             await self.dispatch(event, data)
@@ -1188,12 +1234,51 @@ class FakeDiscord:
             return _error(404, 10013, "Unknown User")
         return 200, self.channels[self.open_dm(uid)]
 
+    def _create_invite(self, call: Call, m: re.Match[str]) -> Reply:
+        channel = self.channels.get(int(m["cid"]))
+        if channel is None or "guild_id" not in channel:
+            return _error(404, 10003, "Unknown Channel")
+        guild = self.guilds[int(channel["guild_id"])]
+        if not self.permissions(guild.id, BOT_ID) & 1:  # CREATE_INSTANT_INVITE
+            return _error(403, 50013, "Missing Permissions")
+        body = call.json or {}
+        code = f"fake{secrets.token_hex(4)}"
+        self.invites[code] = {
+            "type": 0, "code": code, "uses": 0, "max_uses": int(body.get("max_uses") or 0),
+            "max_age": int(body.get("max_age", 86400)), "temporary": False,
+            "created_at": _now(), "inviter": self.users[BOT_ID],
+            "guild": {"id": str(guild.id), "name": guild.name, "features": [], "icon": None,
+                      "splash": None, "description": None, "verification_level": 0},
+            "channel": {"id": channel["id"], "name": channel["name"], "type": 0},
+            "unique": bool(body.get("unique")),
+        }  # fmt: skip
+        return 200, self.invites[code]
+
+    def _guild_invites(self, call: Call, m: re.Match[str]) -> Reply:
+        if self.invites_denied:
+            return _error(403, 50013, "Missing Permissions")
+        gid = m["g"]
+        return 200, [i for i in self.invites.values() if i["guild"]["id"] == gid]
+
+    async def _download(self, request: web.Request) -> web.Response:
+        path = request.match_info["path"]
+        if path not in self._attachments:
+            return web.Response(status=404)
+        self.downloads.append(path)
+        return web.Response(body=self._attachments[path], content_type="text/plain")
+
     def _guild_member(self, call: Call, m: re.Match[str]) -> Reply:
         guild, uid = self.guilds.get(int(m["g"])), int(m["uid"])
         if guild is None:
             return _error(404, 10004, "Unknown Guild")
         known = uid in guild.members
         return (200, self._member(guild, uid)) if known else _error(404, 10007, "Unknown Member")
+
+
+def _files_where(path: str) -> int:
+    """Where files sent with a call went: its channel, or its interaction (by id or token)."""
+    found = re.match(r"/(?:channels|interactions)/(\d+)", path)
+    return int(found[1]) if found else 0
 
 
 def _message_channel(call: Call) -> int | None:

@@ -4,10 +4,14 @@ Usage: ``async with FakeTelegram() as tg:`` then ``Bot(token, base_url=tg.base_u
 with ``tg.push_message(...)`` (a user's later edit of it: ``tg.push_edited_message(...)``) etc.;
 read what the bot did from ``tg.calls``. Written from the Bot API docs: the ``{"ok": ...}``
 envelope, long-polled ``getUpdates`` confirmed by ``offset`` and filtered by ``allowed_updates``,
-HTML validation like Telegram's, 429 with ``retry_after``. With
+HTML validation like Telegram's, 429 with ``retry_after``. Files: ``sendDocument`` keeps what
+the bot uploads (``documents``); a user's document (``document_message(content=...)``) is served
+by ``getFile`` and downloaded from ``/file/bot<token>/<file_path>``; ``createChatInviteLink``
+makes named links (the bot must be an admin: ``set_member_status(chat, BOT_ID, ...)``) and
+``chat_member_joined`` says who joined through one. With
 ``FakeTelegram(flood_limits=FloodLimits())`` it keeps Telegram's flood limits (429 past them);
 ``tg.accepted`` keeps every message taken, ``tg.too_many_requests`` counts the 429s answered.
-Limits: no files are stored, MarkdownV2 is not validated, no webhook delivery, no inline mode.
+Limits: MarkdownV2 is not validated, no webhook delivery, no inline mode.
 """
 
 from __future__ import annotations
@@ -77,9 +81,15 @@ _ENTITY_RE = re.compile(r"&(?:(lt|gt|amp|quot)|#(\d{1,7})|#[xX]([0-9A-Fa-f]{1,6}
 _NAMED = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
 _NUMBER_RE = re.compile(r"-?\d+(?:\.\d+)?")
 # Methods that post a message into a chat: what Telegram's flood limits count.
-POSTING = frozenset({"sendMessage", "sendPoll"})
+POSTING = frozenset({"sendMessage", "sendPoll", "sendDocument"})
 # Methods that act in a chat, and so are refused where the bot was removed or blocked.
-IN_CHAT = POSTING | {"editMessageText", "editMessageReplyMarkup", "stopPoll"}
+IN_CHAT = POSTING | {
+    "editMessageText",
+    "editMessageReplyMarkup",
+    "stopPoll",
+    "createChatInviteLink",
+}
+CAPTION_LIMIT = 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +114,17 @@ class Accepted:
     message_id: int
     text: str
     at: float
+
+
+@dataclass(frozen=True, slots=True)
+class SentDocument:
+    """A file the bot sent (sendDocument): where, its name and bytes, its caption as shown."""
+
+    chat_id: int
+    message_id: int
+    filename: str
+    content: bytes
+    caption: str
 
 
 class ApiError(Exception):
@@ -230,8 +251,9 @@ async def read_params(request: web.Request) -> JSON:
         raw.update(body)
     elif request.can_read_body:
         for key, value in (await request.post()).items():
-            if isinstance(value, web.FileField):  # an upload: keep what it was, not its bytes
-                raw[key] = {"filename": value.filename, "size": len(value.file.read())}
+            if isinstance(value, web.FileField):  # an upload: its name and bytes
+                content = value.file.read()
+                raw[key] = {"filename": value.filename, "size": len(content), "content": content}
             else:
                 raw[key] = value.decode() if isinstance(value, bytes | bytearray) else value
     return {k: _decode(k, v) if isinstance(v, str) else v for k, v in raw.items()}
@@ -254,6 +276,10 @@ class FakeTelegram:
         self.chats: dict[int, JSON] = {}
         self.commands: dict[tuple[str, str], list[JSON]] = {}  # (scope JSON, language) -> list
         self.webhook: JSON = {}
+        self.documents: list[SentDocument] = []
+        self.invite_links: dict[str, JSON] = {}  # link -> ChatInviteLink
+        self.files: dict[str, tuple[str, bytes]] = {}  # file_id -> (name, bytes) users sent
+        self.downloads: list[str] = []  # file ids downloaded, in order
         self.port = 0
         self._pending: list[JSON] = []
         self._update_ids = itertools.count(1)
@@ -294,6 +320,9 @@ class FakeTelegram:
             "sendPoll": self._send_poll,
             "stopPoll": self._stop_poll,
             "answerCallbackQuery": lambda p: True,
+            "sendDocument": self._send_document,
+            "getFile": self._get_file,
+            "createChatInviteLink": self._create_invite_link,
             "close": lambda p: True,
             "logOut": lambda p: True,
         }
@@ -305,6 +334,7 @@ class FakeTelegram:
         """Listen on 127.0.0.1 on a free port."""
         app = web.Application(client_max_size=64 << 20)
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
+        app.router.add_get("/file/bot{token}/{path:.*}", self._download)
         app.router.add_route("*", "/{tail:.*}", self._no_route)
         # No handler cancellation: an on_offset hook must finish even if the client dies.
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=2.0)
@@ -580,7 +610,11 @@ class FakeTelegram:
 
     def _posted(self, message: JSON) -> None:
         chat_id, now = message["chat"]["id"], time.monotonic()
-        text = message.get("text") or message.get("poll", {}).get("question", "")
+        text = (
+            message.get("text")
+            or message.get("caption")
+            or message.get("poll", {}).get("question", "")
+        )
         self.accepted.append(Accepted(chat_id, message["message_id"], text, now))
         self._posted_at.setdefault(chat_id, deque()).append(now)
         self._posted_overall.append(now)
@@ -705,6 +739,73 @@ class FakeTelegram:
         _set_markup(message, p)
         message["edit_date"] = int(time.time())
         return copy.deepcopy(message)
+
+    def _send_document(self, p: JSON) -> JSON:
+        chat_id = self._chat_id(p)
+        upload = p.get("document")
+        if isinstance(upload, str) and upload.startswith("attach://"):
+            upload = p.get(upload.removeprefix("attach://"))
+        if not isinstance(upload, dict) or "content" not in upload:
+            raise ApiError(400, "Bad Request: there is no document in the request")
+        caption = ""
+        if p.get("caption"):
+            caption = html_to_plain(str(p["caption"])) if p.get("parse_mode") else p["caption"]
+            caption = str(caption).strip()
+            if utf16_len(caption) > CAPTION_LIMIT:
+                raise ApiError(400, "Bad Request: message caption is too long")
+        n = next(self._ids)
+        document = {
+            "file_id": f"sent{n}",
+            "file_unique_id": f"us{n}",
+            "file_name": upload["filename"],
+            "file_size": upload["size"],
+        }
+        fields: JSON = {"document": document} | _markup(p)
+        fields |= {"caption": caption} if caption else {}
+        message = self._bot_message(chat_id, **fields)
+        self.documents.append(
+            SentDocument(
+                chat_id, message["message_id"], upload["filename"], upload["content"], caption
+            )
+        )
+        return message
+
+    def _get_file(self, p: JSON) -> JSON:
+        file_id = str(p.get("file_id") or "")
+        if file_id not in self.files:
+            raise ApiError(400, "Bad Request: invalid file_id")
+        name, content = self.files[file_id]
+        return {
+            "file_id": file_id,
+            "file_unique_id": f"u{file_id}",
+            "file_size": len(content),
+            "file_path": f"documents/{file_id}_{name}",
+        }
+
+    async def _download(self, request: web.Request) -> web.Response:
+        path = request.match_info["path"]
+        file_id = path.removeprefix("documents/").partition("_")[0]
+        if request.match_info["token"] not in self.tokens or file_id not in self.files:
+            return web.Response(status=404, text="Not Found")
+        self.downloads.append(file_id)
+        self._changed()
+        return web.Response(body=self.files[file_id][1])
+
+    def _create_invite_link(self, p: JSON) -> JSON:
+        chat_id = self._chat_id(p)
+        if self._members.get((chat_id, BOT_ID)) not in ("administrator", "creator"):
+            raise ApiError(400, "Bad Request: not enough rights to manage chat invite links")
+        link = f"https://t.me/+fake{next(self._ids)}"
+        invite: JSON = {
+            "invite_link": link,
+            "creator": BOT_USER,
+            "creates_join_request": False,
+            "is_primary": False,
+            "is_revoked": False,
+        }
+        invite |= {"name": str(p["name"])} if p.get("name") else {}
+        self.invite_links[link] = invite
+        return invite
 
     def _send_poll(self, p: JSON) -> JSON:
         chat_id = self._chat_id(p)
@@ -880,12 +981,35 @@ class FakeTelegram:
         return {"message": self._store(chat, user, photo=photo, **_caption(caption))}
 
     def document_message(
-        self, chat: JSON, user: JSON, caption: str | None = None, file_name: str = "file.txt"
+        self,
+        chat: JSON,
+        user: JSON,
+        caption: str | None = None,
+        file_name: str = "file.txt",
+        content: bytes | None = None,
     ) -> JSON:
-        """A ``message`` update carrying a document."""
+        """A ``message`` update carrying a document; with ``content`` getFile serves it."""
         n = next(self._ids)
-        document = {"file_id": f"doc{n}", "file_unique_id": f"ud{n}", "file_name": file_name}
+        document: JSON = {"file_id": f"doc{n}", "file_unique_id": f"ud{n}", "file_name": file_name}
+        if content is not None:
+            self.files[document["file_id"]] = (file_name, content)
+            document |= {"file_size": len(content), "mime_type": "text/plain"}
         return {"message": self._store(chat, user, document=document, **_caption(caption))}
+
+    def chat_member_joined(self, chat: JSON, user: JSON, invite_link: str | None) -> JSON:
+        """A ``chat_member`` update: ``user`` joined ``chat`` (through ``invite_link``, one the
+        bot made, when given). Telegram sends these only to a bot that is an admin there."""
+        status = {"user": user, "status": "left"}
+        change: JSON = {
+            "chat": chat,
+            "from": user,
+            "date": int(time.time()),
+            "old_chat_member": status,
+            "new_chat_member": status | {"status": "member"},
+        }
+        if invite_link is not None:
+            change["invite_link"] = self.invite_links[invite_link]
+        return {"chat_member": change}
 
     def new_members(self, chat: JSON, actor: JSON, members: list[JSON]) -> JSON:
         """A service message: ``actor`` added ``members`` (actor == member when one joins)."""
@@ -926,9 +1050,17 @@ class FakeTelegram:
         return self.push_update(self.photo_message(chat, user, caption))
 
     def push_document_message(
-        self, chat: JSON, user: JSON, caption: str | None = None, file_name: str = "file.txt"
+        self,
+        chat: JSON,
+        user: JSON,
+        caption: str | None = None,
+        file_name: str = "file.txt",
+        content: bytes | None = None,
     ) -> int:
-        return self.push_update(self.document_message(chat, user, caption, file_name))
+        return self.push_update(self.document_message(chat, user, caption, file_name, content))
+
+    def push_chat_member_joined(self, chat: JSON, user: JSON, invite_link: str | None) -> int:
+        return self.push_update(self.chat_member_joined(chat, user, invite_link))
 
     def push_new_members(self, chat: JSON, actor: JSON, members: list[JSON]) -> int:
         return self.push_update(self.new_members(chat, actor, members))
