@@ -1,9 +1,14 @@
 """Throughput and latency of the core: Event in, Reply out, on a real SQLite file.
 
 Synthetic members of one community send a mix of /checkin (and the word 签到), /points, /me,
-/top and an admin's /award over several simulated days. Many asyncio tasks keep events in flight,
-so the store's writer thread can commit them in groups. The same workload then runs on a fresh
-database with `Store(url, max_batch=1)` (one transaction per event) as the baseline.
+/top, an admin's /award and (the loyalty mix, the default) the confirmation of a /redeem over
+several simulated days: every credit runs the earning path (caps, multipliers, the tier's
+multiplier and the upgrade check as growth value crosses 500) and becomes a lot; every
+redemption locks the balance, takes stock and consumes lots. `--mix core` runs the mix of
+before the loyalty engine (no redemptions), to compare with older figures. Many asyncio tasks
+keep events in flight, so the store's writer thread can commit them in groups. The same
+workload then runs on a fresh database with `Store(url, max_batch=1)` (one transaction per
+event) as the baseline.
 
 Measured: events/s, p50/p99 of `Dispatcher.handle` per event, and each run's peak RSS (every
 run is a forked child). Rendering replies is left out unless --render is given. Run from the
@@ -38,6 +43,7 @@ from sqlalchemy import Connection, create_engine, func, select, text
 
 from bot.app import build_dispatcher
 from bot.rendering import Renderer, plain_text
+from community import shop
 from community.communities import apply_config
 from community.config import parse_config
 from handlers.parsing import event_from_text
@@ -45,7 +51,7 @@ from handlers.router import Dispatcher
 from handlers.types import AccountRef, ChatRef, Event
 from storage import migrate
 from storage.engine import normalize_url
-from storage.schema import balances, checkins, ledger
+from storage.schema import balances, checkins, ledger, lots, redemptions
 from storage.store import Store
 
 COMMUNITY = """
@@ -56,11 +62,16 @@ name = "Bench Community"
 timezone = "Asia/Shanghai"
 locale = "en"
 [checkin]
-points = 10
 streak_bonus_every = 7
-streak_bonus_points = 20
+[earning]
+checkin = { points = 10 }
+streak_bonus = { points = 20 }
 [points]
 max_award = 1000
+[[rewards]]
+name = "Lucky draw ticket"
+cost = 20
+kind = "entry"
 """
 # 09:00 in Shanghai; each simulated day's events fall between 09:00 and 21:00 local time.
 T0 = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
@@ -68,7 +79,18 @@ DAY_SPAN = timedelta(hours=12)
 CHAT = ChatRef("console", "group-1", title="Bench group")
 ADMIN = AccountRef("console", "admin", "Admin", username="admin")
 # Shares of the events after registration; /award is the admin's.
-MIX = {"checkin": 0.50, "me": 0.15, "points": 0.15, "top": 0.12, "award": 0.08}
+MIXES = {
+    "loyalty": {
+        "checkin": 0.47,
+        "me": 0.15,
+        "points": 0.13,
+        "top": 0.12,
+        "award": 0.08,
+        "redeem": 0.05,
+    },
+    "core": {"checkin": 0.50, "me": 0.15, "points": 0.15, "top": 0.12, "award": 0.08},
+}
+REDEEM = "(redeem)"  # made into the confirmation button's command at its moment
 WORD_SHARE = 0.3  # of check-ins typed as the plain word 签到 instead of /checkin
 MAX_DAY_FILL = 0.8  # at most this share of members checks in on one simulated day
 
@@ -103,18 +125,20 @@ def member(i: int) -> AccountRef:
     return AccountRef("console", f"m{i}", f"Member {i}", username=f"m{i}")
 
 
-def build_workload(members: int, events: int, seed: int = 42) -> Workload:
+def build_workload(members: int, events: int, mix: dict[str, float], seed: int = 42) -> Workload:
     """Day 0: every member checks in (registering them) and the admin says /start; then a mix."""
     rng = random.Random(seed)
     ids = iter(range(1, 10**9))
 
     def make(who: AccountRef, text: str, day: int, slot: float) -> Event:
+        number = next(ids)
+        at = T0 + timedelta(days=day) + DAY_SPAN * slot
+        if text == REDEEM:
+            # The confirmation button's command, pressed within its minutes: redeems reward 1
+            # (a 20-point ticket), or is refused for want of points.
+            text = f"/redeem 1 confirm {int(at.timestamp()) - number % 240}"
         return event_from_text(
-            event_id=f"bench:{next(ids)}",
-            chat=CHAT,
-            actor=who,
-            text=text,
-            occurred_at=T0 + timedelta(days=day) + DAY_SPAN * slot,
+            event_id=f"bench:{number}", chat=CHAT, actor=who, text=text, occurred_at=at
         )
 
     def checkin_text() -> str:
@@ -122,14 +146,14 @@ def build_workload(members: int, events: int, seed: int = 42) -> Workload:
 
     first = [(ADMIN, "/start")] + [(member(i), checkin_text()) for i in range(members)]
     rest = events - len(first)
-    checkin_total = round(rest * MIX["checkin"])
+    checkin_total = round(rest * mix["checkin"])
     n_days = max(1, math.ceil(checkin_total / (members * MAX_DAY_FILL)))
     per_day = [rest // n_days + (1 if d < rest % n_days else 0) for d in range(n_days)]
     checkins_per_day = [
         checkin_total // n_days + (1 if d < checkin_total % n_days else 0) for d in range(n_days)
     ]
-    others = ["me", "points", "top", "award"]
-    weights = [MIX[k] for k in others]
+    others = [kind for kind in mix if kind != "checkin"]
+    weights = [mix[k] for k in others]
 
     awards = award_points = 0
     days: list[list[tuple[AccountRef, str]]] = [first]
@@ -142,6 +166,8 @@ def build_workload(members: int, events: int, seed: int = 42) -> Workload:
                 award_points += amount
                 target = rng.randrange(members)
                 day.append((ADMIN, f"/award @m{target} {amount} bench prize"))
+            elif kind == "redeem":
+                day.append((member(rng.randrange(members)), REDEEM))
             else:
                 day.append((member(rng.randrange(members)), f"/{kind}"))
         rng.shuffle(day)
@@ -159,9 +185,10 @@ def fresh_store(url: str, max_batch: int | None) -> tuple[Store, Dispatcher]:
     migrate.upgrade(url)
     store = Store(url) if max_batch is None else Store(url, max_batch=max_batch)
     config, digest = parse_config(COMMUNITY)
-    store.write_now(
+    community = store.write_now(
         apply_config, config, digest, default_timezone="UTC", default_locale="en", at=T0
     )
+    store.write_now(shop.sync_file_rewards, community, config.rewards, T0)
     dispatcher = build_dispatcher(
         store, access=config.access, default_community="bench", default_locale="en"
     )
@@ -215,6 +242,19 @@ def totals(conn: Connection) -> dict[str, int]:
             conn.execute(select(func.coalesce(func.sum(checkins.c.points), 0))).scalar_one()
         ),
         "members_off_ledger": int(off),
+        "lots": int(
+            conn.execute(select(func.coalesce(func.sum(lots.c.remaining), 0))).scalar_one()
+        ),
+        "redeemed": int(
+            conn.execute(
+                select(func.coalesce(func.sum(ledger.c.delta), 0)).where(
+                    ledger.c.reason == "redeem"
+                )
+            ).scalar_one()
+        ),
+        "redemptions": int(
+            conn.execute(select(func.count()).select_from(redemptions)).scalar_one()
+        ),
     }
 
 
@@ -283,11 +323,13 @@ def report(result: RunResult, workload: Workload) -> bool:
     print(
         "   replies         " + ", ".join(f"{k} {v:,}" for k, v in sorted(result.replies.items()))
     )
-    expected_ledger = t["checkin_points"] + workload.award_points
+    expected_ledger = t["checkin_points"] + workload.award_points + t["redeemed"]
     checks = {
         "sum(balances) == sum(ledger)": t["balances"] == t["ledger"],
+        "sum(lots remaining) == sum(balances)": t["lots"] == t["balances"],
         "every balance == its ledger sum": t["members_off_ledger"] == 0,
-        "sum(ledger) == check-in points + awards": t["ledger"] == expected_ledger,
+        "sum(ledger) == check-in points + awards - redemptions": t["ledger"] == expected_ledger,
+        "one redemption per redeem entry": t["redemptions"] * 20 == -t["redeemed"],
         "check-ins done as planned": result.replies["checkin/done"] == workload.checkins,
         "awards done as planned": result.replies["points/awarded"] == workload.awards,
         "every event answered": result.replies["common/internal_error"] == 0
@@ -295,7 +337,8 @@ def report(result: RunResult, workload: Workload) -> bool:
     }
     print(
         f"   books           balances {t['balances']:,} / ledger {t['ledger']:,} "
-        f"(check-ins {t['checkin_points']:,} + awards {workload.award_points:,})"
+        f"(check-ins {t['checkin_points']:,} + awards {workload.award_points:,}"
+        f" - {t['redemptions']:,} redemptions {-t['redeemed']:,})"
     )
     for name, ok in checks.items():
         print(f"   check           {'ok  ' if ok else 'FAIL'} {name}")
@@ -308,6 +351,9 @@ def main() -> int:
     parser.add_argument("--events", type=int, default=20_000)
     parser.add_argument("--concurrency", type=int, default=200, help="events in flight")
     parser.add_argument("--render", action="store_true", help="render replies, timed per event")
+    parser.add_argument(
+        "--mix", choices=sorted(MIXES), default="loyalty", help="core: no redemptions (older)"
+    )
     parser.add_argument("--skip-baseline", action="store_true", help="only the grouped run")
     parser.add_argument(
         "--postgresql", metavar="URL", help="run on this PostgreSQL (a fresh schema per run)"
@@ -317,7 +363,8 @@ def main() -> int:
         parser.error("need --members >= 1 and --events > --members")
     logging.basicConfig(level=logging.WARNING)
 
-    workload = build_workload(args.members, args.events)
+    mix = MIXES[args.mix]
+    workload = build_workload(args.members, args.events, mix)
     database = "PostgreSQL (psycopg 3)" if args.postgresql else "SQLite file, WAL, synchronous=FULL"
     print(
         f"members {args.members:,}, events {workload.size:,} over {len(workload.days)} days "
@@ -325,7 +372,7 @@ def main() -> int:
         f"rendering {'on (in latency)' if args.render else 'off'}"
     )
     print(
-        f"mix after day 0: {', '.join(f'{k} {v:.0%}' for k, v in MIX.items())}; "
+        f"mix after day 0 ({args.mix}): {', '.join(f'{k} {v:.0%}' for k, v in mix.items())}; "
         f"{WORD_SHARE:.0%} of check-ins as 签到; {database}; "
         f"python {sys.version.split()[0]}"
     )

@@ -20,6 +20,7 @@ from bot.rendering import Renderer, plain_text
 from bot.scheduler import Scheduler
 from bot.settings import Settings
 from community import calendar as topic_calendar
+from community import shop
 from community.communities import Community, apply_config, file_is_new
 from community.config import LOCALES, Access, CommunityConfig, ConfigError, parse_config
 from community.jobs import SCHEDULE_CHANGED
@@ -45,6 +46,7 @@ from handlers import (
     tiers,
 )
 from handlers.firings import Firings
+from handlers.invite import Invitations
 from handlers.pipeline import (
     AdoptGroup,
     Authorize,
@@ -96,6 +98,7 @@ class Ports:
     chats: Chats
     polls: Polls
     deliveries: Deliveries
+    invitations: Invitations
 
 
 @dataclass(slots=True)
@@ -166,6 +169,8 @@ def build_adapters(settings: Settings, app: App) -> list[Adapter]:
                 deliveries=ports.deliveries,
                 default_locale=app.community.locale,
                 limits=limits["telegram"],
+                invitations=ports.invitations,
+                file_limit=settings.attached_file_max_bytes,
             )
         )
     if settings.discord_token is not None:
@@ -184,6 +189,10 @@ def build_adapters(settings: Settings, app: App) -> list[Adapter]:
                 # Its limits bound the slash commands' number fields (/award up to max_award).
                 rules=app.community.rules,
                 limits=limits["discord"],
+                # Joins (welcomes, invitations) come with Discord's privileged members intent.
+                members_intent=settings.discord_members_intent,
+                invitations=ports.invitations,
+                file_limit=settings.attached_file_max_bytes,
             )
         )
     return adapters
@@ -325,7 +334,7 @@ def build_app(settings: Settings, *, now: datetime | None = None) -> App:
         default_locale=community.locale,
         queued=wake,
     )
-    ports = Ports(Inbox(store), Chats(store), Polls(store), Deliveries(store))
+    ports = Ports(Inbox(store), Chats(store), Polls(store), Deliveries(store), Invitations(store))
     log.info("core ready", extra={"community": community.slug, "database": where})
     firings = Firings(store, queued=wake, check=renders_in_every_language)
     app = App(store, dispatcher, community, ports, senders, firings)
@@ -367,6 +376,7 @@ def _apply_file(
     )
     if new:
         topic_calendar.sync_file_entries(conn, community, config.calendar, at)
+        shop.sync_file_rewards(conn, community, config.rewards, at)
     return community
 
 

@@ -122,6 +122,8 @@ def run(config: ConfigOption = None) -> None:
             timezone=app.community.timezone,
             deliveries=app.ports.deliveries,
             firings=app.firings,
+            invitations=app.ports.invitations,
+            file_limit=settings.attached_file_max_bytes,
         )
         asyncio.run(adapter.run())
     except KeyboardInterrupt:

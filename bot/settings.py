@@ -59,6 +59,11 @@ class Settings(BaseSettings):
     # Scheduler (README, "Topic calendar and member days"): besides waking at each firing, a full
     # sweep this often re-reads the jobs other processes changed and catches anything missed.
     scheduler_sync_seconds: float = Field(default=60.0, ge=1, le=3600)
+    # Ask Discord for its privileged "server members" intent (switch it on in the Developer
+    # Portal first): joins are then told, so newcomers are welcomed and invitations paid.
+    discord_members_intent: bool = False
+    # The largest file a command may carry (a CSV of coupon codes for /reward codes N).
+    attached_file_max_bytes: int = Field(default=1_000_000, ge=1, le=20_000_000)
 
     @field_validator("*", mode="before")
     @classmethod

@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import Connection, bindparam, insert, select
 
-from community import earning
+from community import earning, invitations
 from community.communities import Community
 from loyalty.errors import UserError
 from storage.schema import checkins
@@ -24,12 +24,15 @@ class CheckinResult:
     bonus: bool
     balance: int
     multiplier: float = 1.0  # the member day's (or a campaign's), when one was on
+    campaign: bool = False  # the multiplier was a /campaign's, not the member day's
     # The credits paid: the check-in's and, on a bonus day, the streak bonus's.
     credits: tuple[earning.Earned, ...] = ()
+    # The platform a note to the member's inviter was queued for, when this check-in paid them.
+    inviter_told: str | None = None
 
 
 _LATEST_UP_TO = (
-    select(checkins.c.day, checkins.c.streak)
+    select(checkins.c.day, checkins.c.streak, checkins.c.card)
     .where(checkins.c.member_id == bindparam("member"), checkins.c.day <= bindparam("day"))
     .order_by(checkins.c.day.desc())
     .limit(1)
@@ -67,6 +70,11 @@ def check_in(conn: Connection, community: Community, member_id: int, at: datetim
             )
         )
     points = sum(e.paid for e in earned)
+    # A member's first own check-in (days filled with make-up cards are none) pays whoever
+    # invited them.
+    invited = None
+    if latest is None or latest[2] is not None:
+        invited = invitations.reward_inviter(conn, community, member_id, at)
     conn.execute(
         _RECORD,
         {
@@ -84,18 +92,20 @@ def check_in(conn: Connection, community: Community, member_id: int, at: datetim
         streak,
         len(earned) > 1 and earned[1].paid > 0,
         earned[-1].balance,
-        _timed_factor(earned),
+        *_timed(earned),
         tuple(earned),
+        invited,
     )
 
 
-def _timed_factor(earned: list[earning.Earned]) -> float:
-    """The member day's or campaign's multiplier the check-in earned under (1: none)."""
+def _timed(earned: list[earning.Earned]) -> tuple[float, bool]:
+    """The member day's or campaign's multiplier the check-in earned under (1: none), and
+    whether it was a campaign's."""
     for credit in earned:
         for multiplier in credit.multipliers:
             if multiplier.kind != "tier":
-                return float(multiplier.factor)
-    return 1.0
+                return float(multiplier.factor), multiplier.kind == "campaign"
+    return 1.0, False
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +127,8 @@ def streak_status(
     return StreakStatus(latest[1], latest[0] == today)
 
 
-def _latest_up_to(conn: Connection, member_id: int, day: date) -> tuple[date, int] | None:
+def _latest_up_to(
+    conn: Connection, member_id: int, day: date
+) -> tuple[date, int, str | None] | None:
     row = conn.execute(_LATEST_UP_TO, {"member": member_id, "day": day}).first()
-    return None if row is None else (row.day, row.streak)
+    return None if row is None else (row.day, row.streak, row.card)

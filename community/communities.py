@@ -374,6 +374,7 @@ def _program(community_id: int, timezone: ZoneInfo, rules: Rules) -> Program:
         rules.earning,
         rules.tiers,
         rules.expiry,
+        rules.campaigns,
         rule_version(rules.earning, rules.tiers),
     )
 

@@ -20,7 +20,15 @@ from pydantic import (
     model_validator,
 )
 
-from loyalty.rules import ACTIONS, EarningRules, ExpiryRules, ShopRules, TierRules
+from loyalty.reward_rules import RewardConfig
+from loyalty.rules import (
+    ACTIONS,
+    CampaignRules,
+    EarningRules,
+    ExpiryRules,
+    ShopRules,
+    TierRules,
+)
 
 LOCALES = ("en", "zh_CN")
 # Validation context of rules read back from the database: what was checked when it was saved
@@ -76,6 +84,8 @@ class PointsRules(_Strict):
     max_award: int = Field(default=10_000, ge=1, le=1_000_000_000)
     history_entries: int = Field(default=20, ge=1, le=100)  # /history shows this many
     export_max_rows: int = Field(default=100_000, ge=1, le=10_000_000)  # one /export at most
+    # An /export without dates covers this many days, ending today.
+    export_default_days: int = Field(default=30, ge=1, le=3660)
 
 
 class MakeupRules(_Strict):
@@ -203,6 +213,7 @@ class Rules(_Strict):
     tiers: TierRules = Field(default_factory=TierRules)
     expiry: ExpiryRules = Field(default_factory=ExpiryRules)
     shop: ShopRules = Field(default_factory=ShopRules)
+    campaigns: CampaignRules = Field(default_factory=CampaignRules)
     makeup: MakeupRules = Field(default_factory=MakeupRules)
     birthdays: BirthdayRules = Field(default_factory=BirthdayRules)
     points: PointsRules = Field(default_factory=PointsRules)
@@ -297,6 +308,7 @@ class CommunityConfig(Access, Rules):
 
     community: CommunitySection = Field(default_factory=CommunitySection)
     calendar: tuple[CalendarEntryConfig, ...] = Field(default=(), strict=False)
+    rewards: tuple[RewardConfig, ...] = Field(default=(), strict=False)
 
     @property
     def rules(self) -> Rules:

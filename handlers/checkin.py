@@ -13,6 +13,8 @@ router = Router()
 def checkin(ctx: Context) -> Reply:
     """Check the member in for today in the community's timezone."""
     result = checkins.check_in(ctx.conn, ctx.community, ctx.member.id, ctx.now)
+    if result.inviter_told is not None:
+        ctx.outbox_platforms.add(result.inviter_told)
     rules = ctx.community.rules.checkin
     days_to_bonus = rules.streak_bonus_every - result.streak % rules.streak_bonus_every
     return Reply(
@@ -27,6 +29,7 @@ def checkin(ctx: Context) -> Reply:
             "balance": result.balance,
             # 1 on an ordinary day; on a member day its multiplier ("×2 member day").
             "multiplier": member_days.shown(result.multiplier),
+            "campaign": result.campaign,
         },
         # In a busy group, merged with the others' check-ins: "✅ Alice +10 · 3 days".
         line="checkin/done_line",

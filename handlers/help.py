@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from handlers.invite import record_invite
 from handlers.routes import Context, Router
 from handlers.types import EventKind, Reply
 
@@ -21,8 +22,12 @@ def help_(ctx: Context) -> Reply:
 
 
 @router.on(EventKind.JOINED)
-def welcome(ctx: Context) -> Reply:
-    """Greet someone who just joined the group and point them to /help."""
+def welcome(ctx: Context) -> Reply | None:
+    """Greet someone who just joined the group and point them to /help; a join through a
+    personal invitation is credited to it (/invite)."""
+    record_invite(ctx)
+    if ctx.event.join_told:
+        return None  # greeted when the platform first told of the join
     return Reply("help/welcome", {"name": ctx.member.display_name, "community": ctx.community.name})
 
 

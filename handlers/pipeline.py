@@ -243,7 +243,7 @@ def _refusal(
     return None
 
 
-def _run_in_savepoint(route: Route, ctx: Context) -> Reply:
+def _run_in_savepoint(route: Route, ctx: Context) -> Reply | None:
     """Run the handler; a refusal half-way through leaves nothing behind, while the event
     itself (and the member's first contact) still counts as handled. Then its visibility."""
     event = ctx.event
@@ -252,6 +252,8 @@ def _run_in_savepoint(route: Route, ctx: Context) -> Reply:
             reply = route.handler(ctx)
     except UserError as refusal:
         reply = Reply(refusal.key, refusal.context, line=refusal.line)
+    if reply is None:
+        return None
     if route.private and event.private_reply:
         return replace(reply, visibility=Visibility.PRIVATE)
     if reply.visibility is Visibility.PRIVATE and not event.private_reply and event.kind in ASKING:

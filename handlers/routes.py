@@ -64,7 +64,8 @@ class Context:
         return self.acting_member.display_name
 
 
-Handler = Callable[[Context], Reply]
+# None: nothing to answer (an event that needs no words, such as a second report of one join).
+Handler = Callable[[Context], Reply | None]
 
 
 class ParamKind(StrEnum):

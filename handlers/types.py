@@ -146,3 +146,6 @@ class Event:
     # JOINED events: the platform's invite the newcomer came through (a Telegram invite link,
     # a Discord invite code, a console invitation code), when the platform tells it.
     invite: str = ""
+    # JOINED events: the platform told of this join already, in an event of its own that was
+    # greeted (Telegram's "joined" message, then a chat_member update naming the link).
+    join_told: bool = False

@@ -126,6 +126,9 @@ class TierRules(_Strict):
     window_days: int = Field(default=365, ge=1, le=3660)
     # Downgrades happen only at a review, on the 1st of every `review_months`-th month.
     review_months: int = Field(default=1, ge=1, le=12)
+    # When a review runs on its day (local time); the reminder fires at the same time
+    # remind_days_before days earlier.
+    review_at: str = Field(default="00:30", pattern=r"^([01]?[0-9]|2[0-3]):[0-5][0-9]$")
     # Reviews a member may fall short at and keep the tier, before the next one downgrades.
     grace_periods: int = Field(default=1, ge=0, le=12)
     # A private "earn X more by DATE to keep Gold" this many days before such a review.
@@ -164,6 +167,14 @@ class ShopRules(_Strict):
     confirm_minutes: int = Field(default=5, ge=1, le=1440)
     max_codes_per_import: int = Field(default=10_000, ge=1, le=1_000_000)
     max_rewards: int = Field(default=100, ge=1, le=1000)  # in the catalogue, hidden included
+    list_entries: int = Field(default=20, ge=1, le=100)  # /redemptions and /gifts show this many
+
+
+class CampaignRules(_Strict):
+    """Limits on /campaign: time-boxed multipliers admins plan."""
+
+    max_days: int = Field(default=90, ge=1, le=366)  # the longest a campaign may run
+    max_planned: int = Field(default=20, ge=1, le=200)  # running or to come, at once
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,6 +187,7 @@ class Program:
     earning: EarningRules
     tiers: TierRules
     expiry: ExpiryRules
+    campaigns: CampaignRules
     # rule_version(earning, tiers): recorded with every credit, so /history can say which
     # rules paid it.
     version: str

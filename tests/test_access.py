@@ -32,6 +32,7 @@ streak_bonus_every = 3
 max_award = 77
 history_entries = 9
 export_max_rows = 500
+export_default_days = 7
 
 [polls]
 longest_days = 10
@@ -49,6 +50,7 @@ purchase = { points = 2, per_day = 1, per_week = 2, per_month = 3, cooldown_minu
 [tiers]
 window_days = 180
 review_months = 3
+review_at = "02:00"
 grace_periods = 2
 remind_days_before = 3
 announce_upgrades = true
@@ -79,6 +81,11 @@ run_at = "01:20"
 confirm_minutes = 2
 max_codes_per_import = 50
 max_rewards = 20
+list_entries = 5
+
+[campaigns]
+max_days = 30
+max_planned = 5
 
 [makeup]
 window_days = 3
@@ -120,6 +127,19 @@ text = "New arrivals"
 poll = "Which one? | A | B"
 tag = "vip"
 paused = true
+
+[[rewards]]
+name = "Mug"
+description = "a blue mug"
+cost = 300
+stock = 5
+kind = "digital"
+value = "Mug fan"
+per_member = 1
+per_period = "week"
+min_tier = 1
+window = "member_day"
+hidden = true
 """
 
 
@@ -146,11 +166,12 @@ def test_the_example_sets_every_field_away_from_its_default() -> None:
 def test_the_file_splits_into_access_and_rules_without_losing_a_field() -> None:
     config, _ = parse_config(EVERY_FIELD)
     split = _leaves(config.access) | _leaves(config.rules)
-    # [community] says who the community is; [[calendar]] entries become rows of their own.
+    # [community] says who the community is; [[calendar]] and [[rewards]] entries become rows
+    # of their own.
     whole = {
         k: v
         for k, v in _leaves(config).items()
-        if not k.startswith("community.") and k != "calendar"
+        if not k.startswith("community.") and k not in ("calendar", "rewards")
     }
     assert split == whole
     assert set(Access.model_fields).isdisjoint(Rules.model_fields)

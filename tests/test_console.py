@@ -117,11 +117,12 @@ def test_cli_reports_a_corrupt_community_file_in_one_line(workdir: Path) -> None
 
 
 def test_cli_reports_a_bad_rule_in_one_line(workdir: Path) -> None:
-    (workdir / "community.toml").write_text("[checkin]\npoints = -5\n", encoding="utf-8")
+    (workdir / "community.toml").write_text("[earning.checkin]\npoints = -5\n", encoding="utf-8")
     result = cli(workdir, "/checkin\n")
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
-        "communitybot: community.toml: checkin.points: Input should be greater than or equal to 0"
+        "communitybot: community.toml: earning.checkin.points:"
+        " Input should be greater than or equal to 0"
     ]
 
 

@@ -39,4 +39,5 @@ def test_every_setting_of_a_community_is_shown_in_the_example_file_with_a_commen
         "platform_admins",
         "community",
         "calendar",
+        "rewards",
     }

@@ -417,7 +417,8 @@ async def test_typing_the_confirmation_only_asks_again(
 
 
 def test_every_column_that_points_at_a_member_is_merged() -> None:
-    from storage.schema import metadata, votes
+    from loyalty import merging
+    from storage.schema import earn_tallies, invited, metadata, votes
 
     pointing = {
         (fk.parent.table.name, fk.parent.name)
@@ -430,8 +431,11 @@ def test_every_column_that_points_at_a_member_is_merged() -> None:
         (checkins.name, "member_id"),
         (votes.name, "member_id"),
         (link_codes.name, "member_id"),
+        (earn_tallies.name, "member_id"),
+        (invited.name, "member_id"),
     }
-    plain = {(c.table.name, c.name) for c in linking._PLAIN_REFERENCES}
+    follow = (*linking._PLAIN_REFERENCES, *merging.FOLLOWING)
+    plain = {(c.table.name, c.name) for c in follow}
     assert pointing == plain | by_hand, "a new reference to members must be merged by /link"
 
 

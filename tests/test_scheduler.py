@@ -91,6 +91,17 @@ def next_local(after: datetime, hour: int, minute: int, weekdays: Collection[int
     raise AssertionError("no such time within two weeks")
 
 
+def next_monthly(after: datetime, before: timedelta) -> datetime:
+    """The first "1st of a month at 00:30 in Shanghai, less `before`" after `after`, in UTC."""
+    day = after.astimezone(SHANGHAI).date().replace(day=1)
+    for _ in range(3):
+        at = datetime.combine(day, time(0, 30), SHANGHAI) - before
+        if at > after:
+            return at.astimezone(UTC)
+        day = (day + timedelta(days=32)).replace(day=1)
+    raise AssertionError("no such time within three months")
+
+
 def posts(store: Store) -> list[tuple[str, str]]:
     """(chat, words) of every post of the bot's own in the outbox, in order."""
     return [
@@ -190,6 +201,11 @@ async def test_start_catches_up_and_sets_one_alarm_per_job_at_its_next_time_in_u
         ),
         f"remind:{community_id}": next_local(now, 20, 0),  # reminders.streak_at
         f"poll:{poll.id}": poll.closes_at,
+        f"expiry:{community_id}": next_local(now, 0, 10),  # expiry.run_at
+        f"birthday:{community_id}": next_local(now, 9, 0),  # birthdays.at
+        # The tier review on the 1st of each month at 00:30, its reminder 7 days before.
+        f"tiers:{community_id}:review": next_monthly(now, timedelta(0)),
+        f"tiers:{community_id}:remind": next_monthly(now, timedelta(days=7)),
     }
     assert set(scheduler.alarms) - set(alarm_times(scheduler)) == {"sync"}
 

@@ -175,9 +175,11 @@ async def test_two_processes_starting_at_once_post_each_due_topic_once_in_every_
     assert len(tg.accepted) == ENTRIES * GROUPS
     assert topic_runs(bots[0]) == sorted((f"topic:{entry}", "ran") for entry in entries)
     # Both processes were serving (each asked Telegram for updates) while the firings ran once:
-    # what their logs say they ran adds up to one run per entry.
+    # what their logs say they ran adds up to one run per claim (the topics, and whatever
+    # daily job of the loyalty engine fell due within the grace at this time of day).
     assert a.forwarded and b.forwarded
-    assert sum(ran(bot.log()) for bot in bots) == ENTRIES
+    claimed = int(str(bots[0].rows("SELECT count(*) FROM job_runs WHERE outcome = 'ran'")[0][0]))
+    assert sum(ran(bot.log()) for bot in bots) == claimed >= ENTRIES
 
 
 # Killed in the middle of the catch-up sweep on SQLite -----------------------------------------

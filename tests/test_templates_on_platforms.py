@@ -10,8 +10,9 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterator, Mapping
-from datetime import date
+from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from jinja2 import meta
@@ -24,6 +25,7 @@ from handlers.types import Reply
 from storage.engine import dump_json
 from tests.discord_markdown import ActiveMarkdown, visible
 from tests.fakes.telegram_api import TEXT_LIMIT, html_to_plain, utf16_len
+from tests.loyalty_samples import loyalty_samples
 
 # What members can put in a name, a note or a poll: every platform's markup, entities, pings,
 # links, and characters that reorder or hide text.
@@ -91,7 +93,7 @@ _ENTRY = {
 }
 _MEMBER_DAY = {"hours": 24, "multiplier": 2, "announce_hours": 24, "timezone": "Asia/Shanghai"}
 
-SAMPLES: Mapping[str, list[dict[str, Any]]] = {
+CORE_SAMPLES: Mapping[str, list[dict[str, Any]]] = {
     "announce/post": [{"community": HOSTILE, "text": HOSTILE}],
     "announce/queued": [
         {"groups": 1, "inactive": 0, "no_channel": 0},
@@ -117,6 +119,15 @@ SAMPLES: Mapping[str, list[dict[str, Any]]] = {
             "bonus": False,
             "balance": 20,
             "multiplier": 2,
+        },
+        {
+            "name": HOSTILE,
+            "points": 15,
+            "streak": 1,
+            "bonus": False,
+            "balance": 15,
+            "multiplier": 1.5,
+            "campaign": True,
         },
         {
             "name": HOSTILE,
@@ -238,6 +249,7 @@ SAMPLES: Mapping[str, list[dict[str, Any]]] = {
             "rank": 1,
             "community": HOSTILE,
             "account": "telegram:123",
+            "tier": {"en": HOSTILE, "zh_CN": HOSTILE},
         },
         {
             "name": HOSTILE,
@@ -247,12 +259,21 @@ SAMPLES: Mapping[str, list[dict[str, Any]]] = {
             "rank": 12,
             "community": HOSTILE,
             "account": "discord:456",
+            "tier": {"en": "Member", "zh_CN": "普通会员"},
         },
     ],
     "points/not_a_person": [{"name": HOSTILE, "bot": True}, {"name": HOSTILE, "bot": False}],
     "points/points": [
-        {"name": HOSTILE, "balance": 1010, "entries": _ENTRIES},
-        {"name": HOSTILE, "balance": 0, "entries": []},
+        {
+            "name": HOSTILE,
+            "balance": 1010,
+            "entries": _ENTRIES,
+            "expiring": {
+                "points": 1,
+                "at": datetime(2027, 12, 1, tzinfo=ZoneInfo("Asia/Shanghai")),
+            },
+        },
+        {"name": HOSTILE, "balance": 0, "entries": [], "expiring": None},
     ],
     "points/top": [
         {
@@ -650,6 +671,8 @@ SAMPLES: Mapping[str, list[dict[str, Any]]] = {
         {**_MEMBER_DAY, "schedule": _FRIDAY, "next": [], "days": []},
     ],
 }
+# The loyalty engine's (issue 10) live in a file of their own.
+SAMPLES: Mapping[str, list[dict[str, Any]]] = {**CORE_SAMPLES, **loyalty_samples(HOSTILE)}
 
 PLAIN, TELEGRAM, DISCORD = Renderer(plain_text), Renderer(telegram_html), Renderer(discord_markdown)
 # What each platform's client shows of what its renderer produced.
