@@ -68,8 +68,10 @@ def redeem(
     reward_id: int,
     issued: int,
     at: datetime,
+    cost: int | None = None,
 ) -> Redeemed:
-    """Redeem for the confirmation issued at `issued` (see loyalty/redemptions.py)."""
+    """Redeem for the confirmation issued at `issued`, at the price `cost` it showed (see
+    loyalty/redemptions.py)."""
     return redemptions.redeem(
         conn,
         community.program,
@@ -78,6 +80,7 @@ def redeem(
         issued=issued,
         at=at,
         window_open=window_open(community, at),
+        cost=cost,
     )
 
 

@@ -124,10 +124,13 @@ def redeem(
     issued: int,
     at: datetime,
     window_open: bool,
+    cost: int | None = None,
 ) -> Redeemed:
     """Redeem reward `reward_id` for the member, for the confirmation issued at `issued`
-    (epoch seconds). `window_open`: whether a member-day-only reward may be taken now.
-    Raises UserError for a refusal; nothing is changed then."""
+    (epoch seconds). `window_open`: whether a member-day-only reward may be taken now. `cost`:
+    the price the confirmation showed; if the reward costs something else now, nothing is
+    taken (the member confirms the new price). Raises UserError for a refusal; nothing is
+    changed then."""
     reward = reward_by_id(conn, program.community_id, reward_id)
     key = redemption_key(member_id, reward.id, issued)
     # Every redemption of this member takes turns from here on (PostgreSQL): the debit updates
@@ -138,6 +141,8 @@ def redeem(
         return Redeemed(done, reward, ledger.balance(conn, member_id), again=True)
     points, tier = (0, 0) if held is None else (int(held.points), int(held.tier))
     _refusal(conn, program, reward, member_id, points, tier, at, window_open)
+    if cost is not None and cost != reward.cost:
+        raise UserError("rewards/expired", number=reward.id, cost=reward.cost)
     if conn.execute(_TAKE_STOCK, {"reward": reward.id}).rowcount != 1:
         raise UserError("rewards/out_of_stock", name=reward.name)
     state = PENDING if reward.kind == "gift" else DELIVERED

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -27,6 +28,8 @@ _HEADERS = frozenset(
     {"code", "codes", "coupon", "coupons", "coupon_code", "券码", "兑换码", "优惠码"}
 )
 _FIELDS = tuple(RewardConfig.model_fields)
+# Characters no printed code holds: C0/C1 controls, line and paragraph separators.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +102,17 @@ def reward_by_id(conn: Connection, community_id: int, reward_id: int) -> Reward:
     return _reward(row)
 
 
+def _locked(conn: Connection, community_id: int, reward_id: int) -> Reward:
+    """The reward, its row locked until commit (PostgreSQL): a redemption taking stock waits,
+    so free codes counted now stay the reward's stock (the count sees what it committed)."""
+    row = conn.execute(
+        _BY_ID.with_for_update(), {"reward": reward_id, "community": community_id}
+    ).first()
+    if row is None:
+        raise UserError("rewards/unknown", number=reward_id)
+    return _reward(row)
+
+
 def list_rewards(conn: Connection, community_id: int, *, hidden: bool = False) -> list[Reward]:
     """The catalogue by number; hidden rewards only when asked (admins)."""
     query = select(rewards).where(rewards.c.community_id == community_id)
@@ -155,7 +169,7 @@ def edit_reward(
 ) -> tuple[Reward, Reward]:
     """Change a reward's settings; returns it (before, after). A coupon's stock stays its
     free codes, whatever `changes` says; a coupon turned into another kind keeps its stock."""
-    before = reward_by_id(conn, community_id, reward_id)
+    before = _locked(conn, community_id, reward_id)
     config = checked(before.config(), changes)
     values = _values(config)
     if config.kind == "coupon":
@@ -187,13 +201,14 @@ def set_hidden(conn: Connection, community_id: int, reward_id: int, hidden: bool
 
 
 def read_codes(text: str) -> list[str]:
-    """The codes of a CSV or plain list: the first cell of each line (a header tolerated)."""
+    """The codes of a CSV or plain list: the first cell of each line (a header tolerated).
+    A cell with control characters (a binary file's bytes) is no code: it reads as blank."""
     found: list[str] = []
     for number, row in enumerate(csv.reader(io.StringIO(text.replace("\x00", "")))):
         cell = row[0].strip().lstrip("\ufeff").strip() if row else ""
         if number == 0 and cell.casefold() in _HEADERS:
             continue
-        found.append(cell)
+        found.append("" if _CONTROL.search(cell) else cell)
     return found
 
 
@@ -213,7 +228,7 @@ def import_codes(
 ) -> Imported:
     """Add coupon codes to a coupon reward; blanks, repeats and codes it has already are
     skipped. The reward's stock becomes its free codes."""
-    reward = reward_by_id(conn, community_id, reward_id)
+    reward = _locked(conn, community_id, reward_id)
     if reward.kind != "coupon":
         raise UserError("rewards/not_coupon", number=reward.id)
     if len(codes) > limit:
@@ -264,18 +279,23 @@ def sync_file_rewards(
 ) -> None:
     """Make the file's rewards ("file:1", "file:2", ... in the file's order) what the file says:
     new ones added, changed ones updated, those gone from the file hidden (redemptions keep
-    naming them). A stock in the file is where a reward starts. ValueError says what is wrong."""
-    stored = {
-        row.file_key: _reward(row)
+    naming them; "gone:ID" until they come back). An entry stays the reward of its name
+    wherever it moves in the file (an entry removed above it shifts nothing: reward #1 never
+    becomes what #2 was, with #1's codes and redemptions); a new name in an entry's place whose
+    old name left the file is a rename. A stock in the file is where a reward starts.
+    ValueError says what is wrong."""
+    stored = [
+        _reward(row)
         for row in conn.execute(
-            select(rewards).where(
-                rewards.c.community_id == community_id, rewards.c.file_key.is_not(None)
-            )
+            select(rewards)
+            .where(rewards.c.community_id == community_id, rewards.c.file_key.is_not(None))
+            .order_by(rewards.c.id)
         )
-    }
+    ]
+    matched = _match_file_rewards(stored, entries)
     for number, config in enumerate(entries, start=1):
         key = f"file:{number}"
-        found = stored.get(key)
+        found = matched.get(number)
         if found is None:
             try:
                 add_reward(conn, community_id, config, at=at, max_rewards=max_rewards, file_key=key)
@@ -289,7 +309,42 @@ def sync_file_rewards(
         changes = config.model_dump(exclude={"stock"})
         if found.config().model_dump(exclude={"stock"}) != changes:
             edit_reward(conn, community_id, found.id, changes)
-    wanted = {f"file:{number}" for number in range(1, len(entries) + 1)}
-    gone = [reward.id for key, reward in stored.items() if key not in wanted]
-    if gone:
-        conn.execute(update(rewards).where(rewards.c.id.in_(gone)).values(hidden=True))
+        if found.file_key != key:
+            conn.execute(update(rewards).where(rewards.c.id == found.id).values(file_key=key))
+    kept = {reward.id for reward in matched.values()}
+    for reward in stored:
+        if reward.id not in kept and not (reward.hidden and reward.file_key == f"gone:{reward.id}"):
+            conn.execute(
+                update(rewards)
+                .where(rewards.c.id == reward.id)
+                .values(hidden=True, file_key=f"gone:{reward.id}")
+            )
+
+
+def _match_file_rewards(
+    stored: Sequence[Reward], entries: Sequence[RewardConfig]
+) -> dict[int, Reward]:
+    """Which stored reward each entry of the file (numbered from 1) is, if any: the one in its
+    place with its name, else one with its name from elsewhere (moved, or back in the file),
+    else the one in its place whose name left the file (renamed)."""
+    in_place = {reward.file_key: reward for reward in stored}
+    names = {config.name for config in entries}
+    matched: dict[int, Reward] = {}
+    used: set[int] = set()
+
+    def take(number: int, reward: Reward | None) -> None:
+        if reward is not None and reward.id not in used and number not in matched:
+            matched[number] = reward
+            used.add(reward.id)
+
+    for number, config in enumerate(entries, start=1):
+        here = in_place.get(f"file:{number}")
+        take(number, here if here is not None and here.name == config.name else None)
+    for number, config in enumerate(entries, start=1):
+        if number not in matched:
+            same = (r for r in stored if r.id not in used and r.name == config.name)
+            take(number, next(same, None))
+    for number in range(1, len(entries) + 1):
+        here = in_place.get(f"file:{number}")
+        take(number, here if here is not None and here.name not in names else None)
+    return matched

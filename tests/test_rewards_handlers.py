@@ -21,6 +21,12 @@ def dm(dispatcher: Dispatcher, clock: Clock) -> Chat:
     return Chat(dispatcher, clock, chat_id="alice", private=True)
 
 
+@pytest.fixture
+def boss_dm(dispatcher: Dispatcher, clock: Clock) -> Chat:
+    """The admin's private chat with the bot: where coupon codes are imported."""
+    return Chat(dispatcher, clock, chat_id="boss", private=True)
+
+
 async def _funded(chat: Chat, who: str = "alice", points: int = 1000) -> None:
     await chat.say(who, "/start")
     said = await chat.say("boss", f"/award @{who} {points}")
@@ -113,19 +119,19 @@ async def test_member_day_rewards_open_on_member_day(
 
 
 async def test_a_coupon_code_goes_privately_and_to_one_redeemer_only(
-    chat: Chat, dm: Chat, store: Store
+    chat: Chat, dm: Chat, boss_dm: Chat, store: Store
 ) -> None:
     await _funded(chat, points=1000)
     await chat.say("boss", "/reward add Voucher cost=100 kind=coupon")
-    imported = await chat.deliver(
+    imported = await boss_dm.deliver(
         replace(
-            chat.event("boss", "/reward codes 1"),
+            boss_dm.event("boss", "/reward codes 1"),
             file_name="codes.csv",
             file_text="code,value\nAAA-1,10\n\nBBB-2,10\nAAA-1,10\n",
         )
     )
     assert imported.text == (
-        "🎟️ #1 Voucher: 2 codes added, 2 skipped (blank, repeated or known)."
+        "🎟️ #1 Voucher: 2 codes added, 2 skipped (blank, repeated, unreadable, too long or known)."
         " 2 codes are now available."
     )
     in_group = await _redeem(chat, "alice", 1)
@@ -137,7 +143,7 @@ async def test_a_coupon_code_goes_privately_and_to_one_redeemer_only(
     assert in_private.text is not None and "Your code: BBB-2" in in_private.text
     sold_out = await dm.say("alice", "/redeem 1")
     assert sold_out.text == "Sorry, Voucher is sold out. Nothing was changed."
-    typed = await chat.say("boss", "/reward codes 1 CCC-3, AAA-1")
+    typed = await boss_dm.say("boss", "/reward codes 1 CCC-3, AAA-1")
     assert typed.text is not None and "1 code added, 1 skipped" in typed.text
     listed = await dm.say("alice", "/redemptions")
     assert listed.text is not None and "code BBB-2" in listed.text and "code AAA-1" in listed.text
@@ -146,12 +152,12 @@ async def test_a_coupon_code_goes_privately_and_to_one_redeemer_only(
 
 
 async def test_a_refund_gives_points_and_stock_back_once_and_never_a_code_again(
-    chat: Chat, store: Store
+    chat: Chat, boss_dm: Chat, store: Store
 ) -> None:
     await _funded(chat, points=1000)
     await chat.say("boss", "/reward add Mug cost=200 stock=3")
     await chat.say("boss", "/reward add Voucher cost=100 kind=coupon")
-    await chat.say("boss", "/reward codes 2 ONLY-1")
+    await boss_dm.say("boss", "/reward codes 2 ONLY-1")
     await _redeem(chat, "alice", 1)
     await _redeem(chat, "alice", 2)
     assert _balance(store) == 700
