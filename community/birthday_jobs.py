@@ -1,9 +1,11 @@
 """The birthday run: daily at [birthdays] at, every member whose birthday it is gets their
-tier's birthday bonus (once a year, by the ledger's key) and a private congratulation."""
+tier's birthday bonus (once a local year, whatever the key) and a private congratulation."""
 
 from __future__ import annotations
 
-from sqlalchemy import Connection
+from datetime import date, datetime, time
+
+from sqlalchemy import Connection, bindparam, exists, select
 
 from community import birthdays, earning
 from community.communities import Community
@@ -11,6 +13,18 @@ from community.jobs import FiringContext, Job
 from community.messages import Reply, Visibility
 from community.reminders import direct, recipients
 from community.schedules import When
+from storage.schema import ledger
+
+# Paid this (local) year: by any key, so an account merged by /link (whose bonus has its own
+# key) or a corrected birthday never pays twice.
+_PAID_THIS_YEAR = select(
+    exists().where(
+        ledger.c.member_id == bindparam("member"),
+        ledger.c.reason == "birthday",
+        ledger.c.created_at >= bindparam("start"),
+        ledger.c.created_at <= bindparam("end"),
+    )
+)
 
 
 def jobs(conn: Connection, community: Community) -> list[Job]:
@@ -42,11 +56,17 @@ def celebrate(ctx: FiringContext) -> int:
     if not found:
         return 0
     levels = community.rules.tiers.levels
+    year = {
+        "start": datetime.combine(date(day.year, 1, 1), time.min, community.timezone),
+        "end": datetime.combine(date(day.year, 12, 31), time.max, community.timezone),
+    }
     targets = recipients(conn, community.id, [member.member_id for member in found])
     sent = 0
     for member in found:
         bonus = levels[min(member.tier, len(levels) - 1)].birthday_bonus
         paid = 0
+        if conn.execute(_PAID_THIS_YEAR, {"member": member.member_id, **year}).scalar():
+            continue
         if bonus > 0:
             earned = earning.credit(
                 conn,

@@ -10,7 +10,7 @@ import json
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import Connection
@@ -94,7 +94,24 @@ def period(community: Community, at: datetime, texts: Sequence[str]) -> Period:
     first, last = days[0], days[1] if len(days) > 1 else max(days[0], today)
     if first > last:
         raise UserError("history/export_bad_period", first=first.isoformat(), last=last.isoformat())
-    return Period(first, last)
+    found = Period(first, last)
+    bounds(community, found)  # refuses a day at the calendar's edge now, before any work
+    return found
+
+
+def bounds(community: Community, period: Period) -> tuple[datetime, datetime]:
+    """The period as [start, end) moments in UTC. Raises UserError("history/export_bad_date")
+    for a day whose bounds fall off the calendar (0001-01-01 east of UTC, 9999-12-31)."""
+    tz = community.timezone
+    try:
+        start = datetime.combine(period.first, time(0), tz).astimezone(UTC)
+    except OverflowError:
+        raise UserError("history/export_bad_date", text=period.first.isoformat()) from None
+    try:
+        end = datetime.combine(period.last + timedelta(days=1), time(0), tz).astimezone(UTC)
+    except OverflowError:
+        raise UserError("history/export_bad_date", text=period.last.isoformat()) from None
+    return start, end
 
 
 def _day(text: str) -> date:
@@ -119,9 +136,7 @@ def export(
     if kind not in KINDS:
         raise UserError("history/export_usage", **usage(community))
     most = community.rules.points.export_max_rows
-    tz = community.timezone
-    start = datetime.combine(period.first, time(0), tz)
-    end = datetime.combine(period.last + timedelta(days=1), time(0), tz)
+    start, end = bounds(community, period)
     columns: Sequence[str]
     if kind == "ledger":
         lines: list[list[Any]] = _ledger(conn, community, start, end, most + 1)

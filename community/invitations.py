@@ -11,15 +11,17 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, exists, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, delete, exists, or_, select, update
 
 from community import earning
 from community.communities import Community
 from community.messages import Reply, Visibility
 from community.outbox import Kind, enqueue
 from community.reminders import recipients
-from storage.schema import checkins, invitations, invited, ledger, members
+from loyalty import ledger as points
+from storage.schema import balances, checkins, invitations, invited, ledger, members
 from storage.sql import fit_text, insert_if_absent
 
 # Codes: short, unambiguous when read aloud or typed (no 0/o, 1/l/i).
@@ -41,6 +43,21 @@ class Invitation:
     platform: str
     chat_id: str
     link: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Reversal:
+    """An invitation payment taken back at a /link: what was paid, what could be taken."""
+
+    inviter: int
+    invitee: int  # the account whose join was paid for
+    paid: int
+    taken: int
+
+    @property
+    def shortfall(self) -> int:
+        """What the inviter had spent already and so keeps (never below zero)."""
+        return self.paid - self.taken
 
 
 def new_code() -> str:
@@ -213,3 +230,93 @@ def reward_inviter(
         at=at,
     )
     return target.platform
+
+
+_BOTH = (
+    select(
+        invited.c.member_id,
+        invited.c.joined_at,
+        invited.c.known,
+        invited.c.rewarded_at,
+        invitations.c.member_id.label("inviter"),
+    )
+    .join(invitations, invitations.c.id == invited.c.invitation_id)
+    .where(invited.c.member_id.in_([bindparam("keep"), bindparam("absorb")]))
+)
+_PAYMENT = select(ledger.c.member_id, ledger.c.delta).where(
+    ledger.c.idempotency_key == bindparam("key"), ledger.c.reason == "invitation"
+)
+_LOCKED_BALANCE = (
+    select(balances.c.points).where(balances.c.member_id == bindparam("member")).with_for_update()
+)
+
+
+def merge_invited(
+    conn: Connection, community: Community, *, keep: int, absorb: int, at: datetime
+) -> list[Reversal]:
+    """/link learns two accounts are one person: one invitation brought them in, and pays once.
+
+    Call after the loyalty merge (invitations, ledger and balances are `keep`'s) and before
+    `absorb` is deleted. Of both accounts' invitations the one paid (else the first) stays; an
+    invitation of the person by themself, or after the other account was known, pays nothing.
+    Every other payment is taken back (as much as the inviter still has)."""
+    rows = conn.execute(_BOTH, {"keep": keep, "absorb": absorb}).all()
+    if not rows:
+        return []
+    created = dict(
+        conn.execute(
+            select(members.c.id, members.c.created_at).where(members.c.id.in_((keep, absorb)))
+        ).all()
+    )
+
+    def earns(row: Any) -> bool:
+        other = absorb if row.member_id == keep else keep
+        known_before = created[other] < row.joined_at - JOIN_GRACE
+        return not row.known and row.inviter not in (keep, absorb) and not known_before
+
+    # Paid first (a payment stands rather than one to come), then the first join, then keep's.
+    def rank(row: Any) -> tuple[bool, datetime, bool]:
+        return (row.rewarded_at is None, row.joined_at, row.member_id != keep)
+
+    earning_rows = [row for row in rows if earns(row)]
+    survivor = min(earning_rows or rows, key=rank)
+    reversals = []
+    for row in rows:
+        if row.rewarded_at is not None and not row.known and not (row is survivor and earns(row)):
+            reversal = _take_back(conn, community, invitee=row.member_id, at=at)
+            if reversal is not None:
+                reversals.append(reversal)
+    conn.execute(
+        delete(invited).where(
+            invited.c.member_id.in_((keep, absorb)), invited.c.member_id != survivor.member_id
+        )
+    )
+    conn.execute(
+        update(invited)
+        .where(invited.c.member_id == survivor.member_id)
+        .values(member_id=keep, known=not earns(survivor))
+    )
+    return reversals
+
+
+def _take_back(
+    conn: Connection, community: Community, *, invitee: int, at: datetime
+) -> Reversal | None:
+    """Debit the payment for `invitee`'s join from its inviter, never below zero."""
+    paid = conn.execute(_PAYMENT, {"key": f"invitation:{invitee}"}).first()
+    if paid is None or paid.delta <= 0:
+        return None  # the month's cap paid nothing
+    # Locked: a concurrent spend cannot take the balance below what is taken here.
+    held = conn.execute(_LOCKED_BALANCE, {"member": paid.member_id}).scalar_one_or_none() or 0
+    taken = max(0, min(int(paid.delta), int(held)))
+    if taken > 0:
+        points.post(
+            conn,
+            community_id=community.id,
+            member_id=paid.member_id,
+            delta=-taken,
+            reason="invitation_reversed",
+            key=f"invitation_reversed:{invitee}",
+            at=at,
+        )
+    return Reversal(paid.member_id, invitee, int(paid.delta), taken)

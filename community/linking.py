@@ -11,13 +11,14 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, bindparam, delete, func, select, update
 
-from community import audit
+from community import audit, invitations, tier_notices
 from community.communities import Community
-from loyalty import ledger, merging
+from loyalty import ledger, merging, tiers
 from loyalty.errors import UserError
 from storage.schema import (
     accounts,
     audit_log,
+    balances,
     calendar_entries,
     campaigns,
     checkins,
@@ -227,6 +228,7 @@ def merge_members(
     for column in _PLAIN_REFERENCES:
         conn.execute(update(column.table).where(column == absorb).values({column.name: keep}))
     moved = merging.merge_accounts(conn, keep=keep, absorb=absorb, at=at)
+    reversed_ = invitations.merge_invited(conn, community, keep=keep, absorb=absorb, at=at)
     _merge_checkins(conn, keep=keep, absorb=absorb)
     kept_polls = select(votes.c.poll_id).where(votes.c.member_id == keep).scalar_subquery()
     conn.execute(delete(votes).where(votes.c.member_id == absorb, votes.c.poll_id.in_(kept_polls)))
@@ -270,7 +272,36 @@ def merge_members(
         target_member_id=keep,
         merged_member_id=absorb,
         points_moved=moved,
+        # Only when some were: what /link took back from inviters, and what it could not.
+        **(
+            {"invitations_reversed": [_reversal(taken) for taken in reversed_]} if reversed_ else {}
+        ),
     )
+    _upgrade_at_once(conn, community, keep, at)
+
+
+def _reversal(taken: invitations.Reversal) -> dict[str, int]:
+    return {
+        "inviter": taken.inviter,
+        "invitee": taken.invitee,
+        "paid": taken.paid,
+        "taken": taken.taken,
+        "shortfall": taken.shortfall,
+    }
+
+
+def _upgrade_at_once(conn: Connection, community: Community, member_id: int, at: datetime) -> None:
+    """Growth values added up may cross a threshold: upgrade at once, as a credit would."""
+    state = conn.execute(
+        select(balances.c.tier, balances.c.growth).where(balances.c.member_id == member_id)
+    ).first()
+    if state is None:
+        return
+    change = tiers.after_credit(
+        conn, community.program, member_id, tier=int(state.tier), growth=int(state.growth), at=at
+    )
+    if change is not None:
+        tier_notices.upgraded(conn, community, change, at)
 
 
 def _merge_checkins(conn: Connection, *, keep: int, absorb: int) -> None:

@@ -10,13 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import Connection, and_, bindparam, func, insert, select, update
+from sqlalchemy import Connection, and_, bindparam, func, select, update
 
 from community import checkins
 from community.communities import Community
 from loyalty.errors import UserError
-from storage.schema import balances
+from storage.schema import balances, members
 from storage.schema import checkins as checkin_rows
+from storage.sql import insert_if_absent
 
 TIER, SHOP = "tier", "shop"  # checkins.card: which kind of card filled the day
 
@@ -56,6 +57,7 @@ _TIER_USED = select(func.count()).where(
     checkin_rows.c.created_at >= bindparam("since"),
     checkin_rows.c.created_at < bindparam("until"),
 )
+_JOINED = select(members.c.created_at).where(members.c.id == bindparam("member"))
 _DAYS = (
     select(checkin_rows.c.day)
     .where(
@@ -85,7 +87,13 @@ _TAKE_BOUGHT = (
     .where(and_(balances.c.member_id == bindparam("member"), balances.c.makeup_cards > 0))
     .values(makeup_cards=balances.c.makeup_cards - 1)
 )
-_RECORD = insert(checkin_rows)
+# One make-up at a time per member (two processes, PostgreSQL): free tier cards have no row
+# of their own to guard, so the balance row is the member's lock. A no-op on SQLite.
+_LOCK = (
+    select(balances.c.member_id)
+    .where(balances.c.member_id == bindparam("member"))
+    .with_for_update()
+)
 
 
 def cards(conn: Connection, community: Community, member_id: int, at: datetime) -> Cards:
@@ -118,11 +126,19 @@ def window(community: Community, at: datetime) -> tuple[date, date]:
     return today - timedelta(days=community.rules.makeup.window_days), today - timedelta(days=1)
 
 
+def joined_on(conn: Connection, community: Community, member_id: int) -> date:
+    """The local day the member first came (a day before it was never theirs to miss)."""
+    first_seen = conn.execute(_JOINED, {"member": member_id}).scalar_one()
+    return community.local_day(first_seen)
+
+
 def missed_days(
     conn: Connection, community: Community, member_id: int, at: datetime
 ) -> tuple[date, ...]:
-    """The days of the window the member did not check in, newest first."""
+    """The days of the window since the member joined that they did not check in, newest
+    first."""
     first, last = window(community, at)
+    first = max(first, joined_on(conn, community, member_id))
     done = set(conn.execute(_DAYS, {"member": member_id, "since": first, "until": last}).scalars())
     days = (last - timedelta(days=n) for n in range((last - first).days + 1))
     return tuple(day for day in days if day not in done)
@@ -133,6 +149,8 @@ def make_up(
 ) -> MadeUp:
     """Fill `day` (None: the newest missed day of the window) with a card and recount the
     streak from it. Refusals (UserError) change nothing."""
+    # Before anything is counted: a concurrent make-up commits first, then this one reads.
+    conn.execute(_LOCK, {"member": member_id})
     first, last = window(community, at)
     missed = missed_days(conn, community, member_id, at)
     if day is None:
@@ -143,7 +161,9 @@ def make_up(
         raise UserError(
             "makeup/not_past", day=day.isoformat(), today=(last + timedelta(1)).isoformat()
         )
-    elif day < first:
+    elif day < first or day < (joined := joined_on(conn, community, member_id)):
+        if day >= first:
+            raise UserError("makeup/before_joining", day=day.isoformat(), joined=joined.isoformat())
         raise UserError(
             "makeup/too_old",
             day=day.isoformat(),
@@ -156,8 +176,9 @@ def make_up(
     card = _use_card(conn, community, member_id, held)
     before = conn.execute(_STREAK_ON, {"member": member_id, "day": day - timedelta(days=1)})
     day_streak = (before.scalar_one_or_none() or 0) + 1
-    conn.execute(
-        _RECORD,
+    filled = insert_if_absent(
+        conn,
+        checkin_rows,
         {
             "community_id": community.id,
             "member_id": member_id,
@@ -168,6 +189,10 @@ def make_up(
             "card": card,
         },
     )
+    if not filled:
+        # A check-in of that day committed meanwhile (a late check-in at midnight); the
+        # refusal rolls back the card taken above.
+        raise UserError("makeup/already_checked_in", day=day.isoformat())
     _recount_after(conn, member_id, day, day_streak, community.rules.makeup.window_days)
     left = Cards(
         held.tier,

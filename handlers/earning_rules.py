@@ -3,6 +3,7 @@
 /rules
 /campaign add x2 checkin,vote 2026-12-12 00:00..23:59     also ×1.5, 2x, 3倍; actions or "all"
 /campaign add x2 all 12-12 20:00..12-14 22:00             the end minute is included
+/campaign add 3倍 签到,投票 12-12..12-13                    actions also in Chinese (签到, 投票)
 /campaign list
 /campaign cancel 3
 """
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -43,6 +44,29 @@ _VERBS = {
     "删除": "cancel",
 }
 _ALL = ("all", "全部", "所有")
+# Actions as a Chinese admin names them: the names /rules shows (templates/zh_CN/earning/
+# _actions.j2, kept in step by tests/test_loyalty_attack_fixes.py) and the short words members
+# use (签到 is what checks in).
+ACTION_WORDS = {
+    "每日签到": "checkin",
+    "签到": "checkin",
+    "连续签到奖励": "streak_bonus",
+    "连续签到": "streak_bonus",
+    "参与投票": "vote",
+    "投票": "vote",
+    "回答被采纳": "accepted_answer",
+    "采纳": "accepted_answer",
+    "答对竞猜题": "quiz_answer",
+    "答题": "quiz_answer",
+    "竞猜": "quiz_answer",
+    "投稿通过审核": "submission",
+    "投稿": "submission",
+    "邀请好友": "invitation",
+    "邀请": "invitation",
+    "购物": "purchase",
+    "生日礼": "birthday",
+    "管理员奖励": "award",
+}
 _NUMBER = r"\d+(?:\.\d+)?"
 _FACTOR = re.compile(rf"(?:[x×*]\s*(?P<a>{_NUMBER})|(?P<b>{_NUMBER})\s*(?:x|×|倍))", re.IGNORECASE)
 _DAY = r"(?:(?P<{0}y>\d{{4}})-)?(?P<{0}m>\d{{1,2}})-(?P<{0}d>\d{{1,2}})"
@@ -163,7 +187,7 @@ def read_campaign(
         raise UserError("earning/bad_factor", factor=factor_words[:20], most=most) from None
     action_words, _, when = rest.strip().partition(" ")
     names = [word.strip().casefold() for word in _SEPARATORS.split(action_words) if word.strip()]
-    names = ["all" if name in _ALL else name for name in names]
+    names = ["all" if name in _ALL else ACTION_WORDS.get(name, name) for name in names]
     checked = campaigns.check_actions(names)
     starts_at, ends_at = read_range(when.strip(), community, now)
     return factor, checked, starts_at, ends_at
@@ -187,10 +211,15 @@ def read_range(text: str, community: Community, now: datetime) -> tuple[datetime
             end = datetime.combine(last + timedelta(days=1), time())
         else:
             raise ValueError("no end")
-    except ValueError:
+        tz = community.timezone
+        # In UTC (as stored) here: a moment off the calendar's edge (9999-12-31 23:59 and a
+        # minute) is refused now, not when the database is asked to store it.
+        return (
+            datetime.combine(first, start, tz).astimezone(UTC).astimezone(tz),
+            end.replace(tzinfo=tz).astimezone(UTC).astimezone(tz),
+        )
+    except (ValueError, OverflowError):
         raise UserError("earning/bad_when", text=text[:60]) from None
-    tz = community.timezone
-    return datetime.combine(first, start, tz), end.replace(tzinfo=tz)
 
 
 def _day(found: re.Match[str], side: str, today: date) -> date:

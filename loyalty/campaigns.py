@@ -12,11 +12,11 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Row, bindparam, select, update
+from sqlalchemy import Connection, Row, bindparam, func, select, update
 
 from loyalty.errors import UserError
 from loyalty.rules import ACTIONS, GIVEN_ACTIONS, Program
-from storage.schema import campaigns
+from storage.schema import campaigns, communities
 from storage.sql import insert_id_if_absent
 
 # The actions a campaign may multiply: a given amount (an award, a birthday bonus) never is.
@@ -136,6 +136,7 @@ def add(
         },
     )
     assert number is not None  # a new row: no conflict to skip
+    refresh_horizon(conn, program.community_id)
     return Campaign(number, percent, chosen, starts_at, ends_at, None)
 
 
@@ -155,9 +156,23 @@ def cancel(conn: Connection, program: Program, number: int, at: datetime) -> Cam
     if row is None or row.cancelled_at is not None or row.ends_at <= at:
         raise UserError("earning/no_campaign", number=number)
     conn.execute(_CANCEL, {"number": number, "at": at})
+    refresh_horizon(conn, program.community_id)
     return _campaign(row)
 
 
 def _campaign(row: Row[Any, Any, Any, Any, Any, Any]) -> Campaign:
     actions = tuple(action for action in row.actions.split(",") if action)
     return Campaign(row.id, int(row.percent), actions, row.starts_at, row.ends_at, row.cancelled_at)
+
+
+def refresh_horizon(conn: Connection, community_id: int) -> None:
+    """Keep communities.campaigns_until at the end of the last campaign still planned: the
+    earning path looks campaigns up only before it."""
+    last = (
+        select(func.max(campaigns.c.ends_at))
+        .where(campaigns.c.community_id == community_id, campaigns.c.cancelled_at.is_(None))
+        .scalar_subquery()
+    )
+    conn.execute(
+        update(communities).where(communities.c.id == community_id).values(campaigns_until=last)
+    )

@@ -1,5 +1,6 @@
 """The loyalty side of merging two members into one (/link): their balance, lots, growth,
-tier, cards, caps, redemptions and invitations become the kept member's."""
+tier, cards, caps, redemptions and invitations become the kept member's (who was invited by
+whom is community/invitations.py's `merge_invited`)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,6 @@ from storage.schema import (
     balances,
     earn_tallies,
     invitations,
-    invited,
     lots,
     redemptions,
 )
@@ -47,11 +47,6 @@ def merge_accounts(conn: Connection, *, keep: int, absorb: int, at: datetime) ->
             )
         )
     _merge_tallies(conn, keep=keep, absorb=absorb)
-    # One invitation brought a member in: the kept member's, else the absorbed one's.
-    if conn.execute(select(invited.c.member_id).where(invited.c.member_id == keep)).first():
-        conn.execute(delete(invited).where(invited.c.member_id == absorb))
-    else:
-        conn.execute(update(invited).where(invited.c.member_id == absorb).values(member_id=keep))
     return 0 if absorbed is None else int(absorbed.points)
 
 

@@ -33,7 +33,15 @@ def bought(store: Store, who: str, cards: int, tier: int = 0) -> None:
     store.write_now(give)
 
 
+async def joined_long_ago(chat: Chat, who: str = "alice") -> None:
+    """`who` first wrote in the group weeks ago: every day of the window was theirs to miss."""
+    now, chat.now = chat.now, local(-20)
+    await chat.say(who, "hello")
+    chat.now = now
+
+
 async def missing_day_three(chat: Chat, who: str = "alice") -> None:
+    await joined_long_ago(chat, who)
     for day in (1, 2, 4):
         chat.now = local(day)
         await chat.say(who, "/checkin")
@@ -60,6 +68,7 @@ async def test_a_bought_card_fills_the_missed_day_and_me_shows_the_streak_back(
 
 
 async def test_the_plain_word_and_every_way_of_naming_the_day(chat: Chat, store: Store) -> None:
+    await joined_long_ago(chat)
     chat.now = local(9)
     await chat.say("alice", "/checkin")
     bought(store, "alice", 5)
@@ -94,6 +103,7 @@ async def test_no_card_left_says_how_to_get_one_and_changes_nothing(
 
 
 async def test_a_silver_members_free_card_and_its_month(chat: Chat, store: Store) -> None:
+    await joined_long_ago(chat)
     await missing_day_three(chat)
     bought(store, "alice", 0, tier=1)
     said = await chat.say("alice", "/makeup yesterday")

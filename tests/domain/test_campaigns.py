@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import Connection, func, select, update
 
 from community.checkins import check_in
-from community.communities import Community
+from community.communities import Community, community_by_id
 from community.config import MemberDayRules
 from loyalty import campaigns
 from loyalty.campaigns import Campaign
@@ -46,6 +46,11 @@ def plan(
     )
 
 
+def as_read(conn: Connection, community: Community) -> Community:
+    """The community as the next event reads it (with campaigns_until as /campaign left it)."""
+    return community_by_id(conn, community.id)
+
+
 def with_member_day_on_tuesdays(community: Community, multiplier: float = 2) -> Community:
     member_day = MemberDayRules(enabled=True, when="tue 00:00", hours=24, multiplier=multiplier)
     return replace(community, rules=community.rules.model_copy(update={"member_day": member_day}))
@@ -60,6 +65,7 @@ def test_a_campaign_multiplies_a_checkin_only_while_it_runs(
 ) -> None:
     alice = join("alice")
     plan(conn, community, "3")
+    community = as_read(conn, community)
     paid = [check_in(conn, community, alice.id, local(day)).points for day in (1, 2, 3)]
     assert paid == [BASE_POINTS, 3 * BASE_POINTS, BASE_POINTS]
     assert check_in(conn, community, join("bob").id, local(2, 23, 59)).points == 3 * BASE_POINTS
@@ -69,13 +75,14 @@ def test_member_day_and_campaign_do_not_stack_the_larger_applies(
     conn: Connection, community: Community, join: Join
 ) -> None:
     alice, bob = join("alice"), join("bob")
-    member_day = with_member_day_on_tuesdays(community, 2)
     plan(conn, community, "3", ("vote",))
     plan(conn, community, "1.5")
+    member_day = with_member_day_on_tuesdays(as_read(conn, community), 2)
     # x1.5 campaign against a x2 member day: x2, not x3.
     done = check_in(conn, member_day, alice.id, local(TUESDAY))
     assert (done.points, done.multiplier) == (2 * BASE_POINTS, 2)
     plan(conn, community, "3")
+    member_day = with_member_day_on_tuesdays(as_read(conn, community), 2)
     # Now a x3 campaign too: x3, not x6.
     done = check_in(conn, member_day, bob.id, local(TUESDAY))
     assert (done.points, done.multiplier) == (3 * BASE_POINTS, 3)
@@ -88,7 +95,7 @@ def test_the_tier_multiplier_stacks_on_a_campaign(
     conn.execute(update(balances).where(balances.c.member_id == alice.id).values(tier=1))
     plan(conn, community, "2")
     # Silver's x1.1 times the campaign's x2, rounded down once.
-    assert check_in(conn, community, alice.id, local(TUESDAY)).points == 22
+    assert check_in(conn, as_read(conn, community), alice.id, local(TUESDAY)).points == 22
 
 
 def test_a_campaign_on_other_actions_or_cancelled_multiplies_nothing(
@@ -96,10 +103,10 @@ def test_a_campaign_on_other_actions_or_cancelled_multiplies_nothing(
 ) -> None:
     alice, bob = join("alice"), join("bob")
     plan(conn, community, "2", ("vote", "submission"))
-    assert check_in(conn, community, alice.id, local(TUESDAY)).points == BASE_POINTS
+    assert check_in(conn, as_read(conn, community), alice.id, local(TUESDAY)).points == BASE_POINTS
     cancelled = plan(conn, community, "2")
     campaigns.cancel(conn, community.program, cancelled.number, local(TUESDAY, 8))
-    assert check_in(conn, community, bob.id, local(TUESDAY, 9)).points == BASE_POINTS
+    assert check_in(conn, as_read(conn, community), bob.id, local(TUESDAY, 9)).points == BASE_POINTS
     with pytest.raises(UserError, match="earning/no_campaign"):
         campaigns.cancel(conn, community.program, cancelled.number, local(TUESDAY, 10))
 

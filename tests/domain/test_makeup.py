@@ -90,7 +90,7 @@ def test_yesterday_filled_before_todays_checkin_keeps_the_streak_alive(
 def test_a_day_filled_apart_from_the_streak_says_so_and_lists_the_days_still_missed(
     conn: Connection, community: Community, join: Join
 ) -> None:
-    alice = join("alice")
+    alice = join("alice", at=local(-20, 8))
     check_in_on(conn, community, alice, 1, 2, 6)
     holds(conn, alice, bought=1)
     done = make_up(conn, community, alice.id, local(6, 12), on_day(3))
@@ -101,7 +101,7 @@ def test_a_day_filled_apart_from_the_streak_says_so_and_lists_the_days_still_mis
 def test_free_tier_cards_go_first_then_bought_ones_then_none_is_left(
     conn: Connection, community: Community, join: Join
 ) -> None:
-    alice = join("alice")
+    alice = join("alice", at=local(-20, 8))
     check_in_on(conn, community, alice, 1)
     holds(conn, alice, tier=SILVER, bought=1)
     now = local(5, 12)
@@ -192,3 +192,15 @@ def test_nothing_to_make_up_when_every_day_of_the_window_was_checked_in(
     with pytest.raises(UserError, match="makeup/nothing_missed"):
         make_up(conn, community, alice.id, local(10))
     assert bought_cards(conn, alice) == 1
+
+
+def test_a_day_before_the_member_joined_is_neither_missed_nor_made_up(
+    conn: Connection, community: Community, join: Join
+) -> None:
+    alice = join("alice", at=local(3, 8))  # joined on day 3; the window reaches back to day -2
+    holds(conn, alice, bought=2)
+    with pytest.raises(UserError) as refused:
+        make_up(conn, community, alice.id, local(5), on_day(2))
+    assert refused.value.key == "makeup/before_joining"
+    assert missed_days(conn, community, alice.id, local(5)) == (on_day(4), on_day(3))
+    assert bought_cards(conn, alice) == 2
