@@ -40,8 +40,16 @@ _LATEST_UP_TO = (
 _RECORD = insert(checkins)
 
 
-def check_in(conn: Connection, community: Community, member_id: int, at: datetime) -> CheckinResult:
-    """Check the member in for the community's day at `at`; a second time that day is refused."""
+def check_in(
+    conn: Connection,
+    community: Community,
+    member_id: int,
+    at: datetime,
+    *,
+    tier: int | None = None,
+) -> CheckinResult:
+    """Check the member in for the community's day at `at`; a second time that day is refused.
+    `tier`: the member's tier, if the caller read it with them (Member.tier)."""
     day = community.local_day(at)
     latest = _latest_up_to(conn, member_id, day)
     if latest is not None and latest[0] == day:
@@ -55,10 +63,18 @@ def check_in(conn: Connection, community: Community, member_id: int, at: datetim
     streak = latest[1] + 1 if continues and latest is not None else 1
     cause = f"{community.id}:{member_id}:{day.isoformat()}"
     paid = earning.credit(
-        conn, community, member_id=member_id, action="checkin", key=f"checkin:{cause}", at=at
+        conn,
+        community,
+        member_id=member_id,
+        action="checkin",
+        key=f"checkin:{cause}",
+        at=at,
+        tier=tier,
     )
     earned = [paid]
     if community.rules.checkin.bonus_day(streak):
+        if paid.upgrade is not None:  # the check-in itself took them up a tier
+            tier = paid.upgrade.new
         earned.append(
             earning.credit(
                 conn,
@@ -67,6 +83,7 @@ def check_in(conn: Connection, community: Community, member_id: int, at: datetim
                 action="streak_bonus",
                 key=f"streak_bonus:{cause}",
                 at=at,
+                tier=tier,
             )
         )
     points = sum(e.paid for e in earned)

@@ -31,6 +31,9 @@ class Community:
     rules: Rules
     # Nothing scheduled fires before the community existed.
     created_at: datetime
+    # When its last planned /campaign ends (None: none planned): credits look campaigns up
+    # only before then.
+    campaigns_until: datetime | None = None
 
     @property
     def program(self) -> Program:
@@ -359,6 +362,7 @@ def _community(row: Any) -> Community:
         locale=row.locale,
         rules=_parsed_rules(row.rules_text),
         created_at=row.created_at,
+        campaigns_until=row.campaigns_until,
     )
 
 

@@ -23,11 +23,13 @@ from pydantic import (
 from loyalty.reward_rules import RewardConfig
 from loyalty.rules import (
     ACTIONS,
+    GIVEN_ACTIONS,
     CampaignRules,
     EarningRules,
     ExpiryRules,
     ShopRules,
     TierRules,
+    plain_number,
 )
 
 LOCALES = ("en", "zh_CN")
@@ -158,9 +160,16 @@ class MemberDayRules(_Strict):
             return value  # checked when it was saved; read with every event, so kept cheap
         return _readable_when(value, time_required=False)
 
+    _number = field_validator("multiplier", mode="before")(plain_number)
+
     @field_validator("actions")
     @classmethod
-    def _known_actions(cls, actions: tuple[str, ...]) -> tuple[str, ...]:
+    def _known_actions(cls, actions: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
+        given = sorted(GIVEN_ACTIONS.intersection(actions))
+        if given and not (info.context and info.context.get(STORED)):
+            # Paid as given (loyalty/earning.py multiplies neither): listing one promises a
+            # doubling that never comes.
+            raise ValueError(f"{given[0]!r} is paid as given: the member day never multiplies it")
         return known_actions(actions)
 
     @model_validator(mode="after")
@@ -309,6 +318,16 @@ class CommunityConfig(Access, Rules):
     community: CommunitySection = Field(default_factory=CommunitySection)
     calendar: tuple[CalendarEntryConfig, ...] = Field(default=(), strict=False)
     rewards: tuple[RewardConfig, ...] = Field(default=(), strict=False)
+
+    @field_validator("rewards")
+    @classmethod
+    def _digital_gives_a_value(cls, entries: tuple[RewardConfig, ...]) -> tuple[RewardConfig, ...]:
+        # Written in the file, a digital reward names its title: its name ("Title: Super Fan")
+        # is no title to wear. (/reward keeps the name as the fallback an admin sees.)
+        for entry in entries:
+            if entry.kind == "digital" and not entry.value.strip():
+                raise ValueError(f"reward {entry.name!r}: a digital reward needs value (its title)")
+        return entries
 
     @property
     def rules(self) -> Rules:

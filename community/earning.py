@@ -27,8 +27,10 @@ def credit(
     base: int | None = None,
     note: str = "",
     actor_member_id: int | None = None,
+    tier: int | None = None,
 ) -> Earned:
-    """Pay `action` to the member for the cause `key`, once (loyalty/earning.py says how)."""
+    """Pay `action` to the member for the cause `key`, once (loyalty/earning.py says how).
+    `tier`: the member's tier if the caller has it (Member.tier), saving a read."""
     timed: tuple[Multiplier, ...] = ()
     if action in community.rules.member_day.actions:
         factor = member_days.multiplier_at(community, at)
@@ -45,6 +47,9 @@ def credit(
         timed=timed,
         note=note,
         actor_member_id=actor_member_id,
+        tier=tier,
+        # Campaigns are read only while one is planned (communities.campaigns_until).
+        campaigns_on=community.campaigns_until is not None and at < community.campaigns_until,
     )
     if earned.upgrade is not None:
         _upgraded(conn, community, earned, at)

@@ -9,17 +9,19 @@ coming; a run missed while the bot was down is made up by the next while the exp
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import cache
 
-from sqlalchemy import Connection, String, and_, bindparam, cast, exists, func, select
+from sqlalchemy import Connection, Insert, String, and_, bindparam, cast, exists, func, select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from community.communities import Community
 from community.jobs import FiringContext, Job
 from community.messages import Reply, Visibility
-from community.reminders import direct, recipients
+from community.outbox import Direct, enqueue_directs
+from community.reminders import recipients
 from community.schedules import When
 from loyalty import expiry
 from storage.schema import job_runs, lots, members
-from storage.sql import insert_if_absent
 
 _REMINDED = (
     exists()
@@ -99,11 +101,13 @@ def send_reminders(ctx: FiringContext) -> int:
     if not rows:
         return 0
     targets = recipients(conn, community.id, sorted({row.member_id for row in rows}))
-    sent = 0
-    for row in rows:
-        target = targets.get(row.member_id)
-        if target is None or not _record(ctx, row.member_id, row.expires_at):
-            continue
+    reachable = [row for row in rows if row.member_id in targets]
+    heard = _record(ctx, [(row.member_id, row.expires_at) for row in reachable])
+    messages = []
+    for row in reachable:
+        if (row.member_id, row.expires_at) not in heard:
+            continue  # heard of it already (another process's run, a moment ago)
+        target = targets[row.member_id]
         reply = Reply(
             "expiry/reminder",
             {
@@ -114,20 +118,44 @@ def send_reminders(ctx: FiringContext) -> int:
             },
             visibility=Visibility.PRIVATE,
         )
-        sent += direct(ctx, target, reply, row.display_name)
-    return sent
-
-
-def _record(ctx: FiringContext, member_id: int, expires_at: datetime) -> bool:
-    """Note that the member heard of this expiry; False when they already had."""
-    return insert_if_absent(
-        ctx.conn,
-        job_runs,
-        {
-            "job": reminder_key(ctx.community.id, member_id),
-            "scheduled_at": expires_at,
-            "community_id": ctx.community.id,
-            "ran_at": ctx.now,
-            "outcome": "sent",
-        },
+        messages.append(Direct(target.platform, target.user_id, reply, row.display_name))
+    ctx.platforms.update(
+        enqueue_directs(conn, community_id=community.id, at=ctx.now, messages=messages)
     )
+    return len(messages)
+
+
+_RECORDS_AT_ONCE = 1000
+
+
+def _record(ctx: FiringContext, reminders: list[tuple[int, datetime]]) -> set[tuple[int, datetime]]:
+    """Note that these members heard of these expiries, many rows per statement; returns those
+    recorded now (not before)."""
+    statement = _insert_runs(ctx.conn.dialect.name)
+    prefix = f"expiry-remind:{ctx.community.id}:"
+    recorded: set[tuple[int, datetime]] = set()
+    for start in range(0, len(reminders), _RECORDS_AT_ONCE):
+        rows = [
+            {
+                "job": reminder_key(ctx.community.id, member_id),
+                "scheduled_at": expires_at,
+                "community_id": ctx.community.id,
+                "ran_at": ctx.now,
+                "outcome": "sent",
+            }
+            for member_id, expires_at in reminders[start : start + _RECORDS_AT_ONCE]
+        ]
+        for job, scheduled_at in ctx.conn.execute(statement, rows):
+            recorded.add((int(job.removeprefix(prefix)), scheduled_at))
+    return recorded
+
+
+@cache
+def _insert_runs(dialect_name: str) -> Insert:
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
+    statement: Insert = (
+        dialect.insert(job_runs)
+        .on_conflict_do_nothing()
+        .returning(job_runs.c.job, job_runs.c.scheduled_at)
+    )
+    return statement

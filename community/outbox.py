@@ -14,13 +14,15 @@ import base64
 import binascii
 import hashlib
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, insert, select
+from sqlalchemy import Connection, Insert, bindparam, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from community.messages import Choice, Document, InviteSpec, PollSpec, Reply, Visibility
 from storage.schema import groups, outbox
@@ -199,6 +201,54 @@ def enqueue(
     if edits is not None:
         values["edits"] = fit_text(edits, 64)
     return int(conn.execute(_INSERT, values).scalar_one())
+
+
+@dataclass(frozen=True, slots=True)
+class Direct:
+    """A private message to one member's account, queued with others (enqueue_directs)."""
+
+    platform: str
+    user_id: str
+    reply: Reply
+    name: str  # whom it is for, as the sender's log names them
+    key: str | None = None  # queued at most once per key
+
+
+_DIRECTS_AT_ONCE = 1000  # rows per statement: a job telling 100,000 members takes 100
+
+
+def enqueue_directs(
+    conn: Connection, *, community_id: int, at: datetime, messages: Sequence[Direct]
+) -> set[str]:
+    """Queue private messages, many per statement (a job's reminders to thousands of members
+    would otherwise cost a round trip each); one whose key was queued before is skipped.
+    Returns the platforms something was queued for."""
+    statement = _insert_directs(conn.dialect.name)
+    platforms: set[str] = set()
+    for start in range(0, len(messages), _DIRECTS_AT_ONCE):
+        rows = []
+        for message in messages[start : start + _DIRECTS_AT_ONCE]:
+            values = _row(
+                community_id,
+                message.platform,
+                message.user_id,
+                Kind.DIRECT,
+                message.reply,
+                at,
+                None,
+                message.name,
+            )
+            values["key"] = None if message.key is None else fit_text(message.key, 200)
+            rows.append(values)
+        platforms.update(conn.execute(statement, rows).scalars())
+    return platforms
+
+
+@cache
+def _insert_directs(dialect_name: str) -> Insert:
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
+    statement: Insert = dialect.insert(outbox).on_conflict_do_nothing().returning(outbox.c.platform)
+    return statement
 
 
 def _row(

@@ -260,9 +260,10 @@ def vote(
     member_id: int,
     options: tuple[int, ...],
     at: datetime,
+    tier: int | None = None,
 ) -> VoteResult:
     """Record a member's choice; the first vote in a poll earns its points (multiplied on a
-    member day, by the vote's own time), a change earns none.
+    member day, by the vote's own time), a change earns none. `tier`: Member.tier if read.
 
     An empty choice (a retracted native vote) removes the choice but keeps the points earned.
     A vote at or after the poll's end is refused, even before the scheduler has closed it.
@@ -295,6 +296,7 @@ def vote(
         key=f"vote:{poll.id}:{member_id}",
         at=at,
         base=poll.points,
+        tier=tier,
     )
     return VoteResult(poll, chosen, earned.paid, earned.balance)
 

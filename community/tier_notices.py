@@ -9,18 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import Connection, select
 
 from community.communities import Community
 from community.messages import Reply, Visibility
-from community.outbox import Kind, broadcast, encode_reply
-from community.reminders import Recipient, recipients
+from community.outbox import Direct, broadcast, enqueue_directs
+from community.reminders import recipients
 from loyalty.tier_reviews import AtRisk
 from loyalty.tiers import TierChange, benefits_of, names_of
-from storage.schema import members, outbox
-from storage.sql import fit_text, insert_if_absent
+from storage.schema import members
 
 _SLICE = 500  # ids per IN (...)
 
@@ -42,9 +40,9 @@ def upgraded(
     platforms: set[str] = set()
     target = recipients(conn, community.id, [change.member_id]).get(change.member_id)
     reply = Reply("tiers/upgraded", context, visibility=Visibility.PRIVATE)
-    if direct(conn, community, target, reply, name, key=cause, at=at):
-        assert target is not None
-        platforms.add(target.platform)
+    if target is not None:
+        message = Direct(target.platform, target.user_id, reply, name, cause)
+        platforms |= enqueue_directs(conn, community_id=community.id, at=at, messages=[message])
     if rules.announce_upgrades:
         line = Reply("tiers/announce", {"name": name, "tier": context["tier"]})
         platforms.update(broadcast(conn, community.id, line, key=cause, at=at).platforms)
@@ -58,8 +56,11 @@ def downgraded(
     rules = community.rules.tiers
     ids = [change.member_id for change in changes]
     names, targets = _names(conn, ids), recipients(conn, community.id, ids)
-    platforms: set[str] = set()
+    messages = []
     for change in changes:
+        target = targets.get(change.member_id)
+        if target is None:
+            continue
         name = names.get(change.member_id, "")
         context = {
             "name": name,
@@ -71,11 +72,8 @@ def downgraded(
         }
         reply = Reply("tiers/downgraded", context, visibility=Visibility.PRIVATE)
         key = f"tier:{community.id}:{change.member_id}:down:{at.isoformat()}"
-        target = targets.get(change.member_id)
-        if direct(conn, community, target, reply, name, key=key, at=at):
-            assert target is not None
-            platforms.add(target.platform)
-    return frozenset(platforms)
+        messages.append(Direct(target.platform, target.user_id, reply, name, key))
+    return frozenset(enqueue_directs(conn, community_id=community.id, at=at, messages=messages))
 
 
 def reminded(
@@ -86,8 +84,11 @@ def reminded(
     ids = [risk.member_id for risk in risks]
     names, targets = _names(conn, ids), recipients(conn, community.id, ids)
     by = review.astimezone(community.timezone)
-    platforms: set[str] = set()
+    messages = []
     for risk in risks:
+        target = targets.get(risk.member_id)
+        if target is None:
+            continue
         name = names.get(risk.member_id, "")
         context = {
             "name": name,
@@ -99,11 +100,8 @@ def reminded(
         }
         reply = Reply("tiers/keep_reminder", context, visibility=Visibility.PRIVATE)
         key = f"tier:{community.id}:{risk.member_id}:remind:{review.isoformat()}"
-        target = targets.get(risk.member_id)
-        if direct(conn, community, target, reply, name, key=key, at=at):
-            assert target is not None
-            platforms.add(target.platform)
-    return frozenset(platforms)
+        messages.append(Direct(target.platform, target.user_id, reply, name, key))
+    return frozenset(enqueue_directs(conn, community_id=community.id, at=at, messages=messages))
 
 
 def _names(conn: Connection, member_ids: Sequence[int]) -> dict[int, str]:
@@ -115,32 +113,3 @@ def _names(conn: Connection, member_ids: Sequence[int]) -> dict[int, str]:
         )
         found.update((int(row.id), str(row.display_name)) for row in rows)
     return found
-
-
-def direct(
-    conn: Connection,
-    community: Community,
-    target: Recipient | None,
-    reply: Reply,
-    name: str,
-    *,
-    key: str,
-    at: datetime,
-) -> bool:
-    """Queue `reply` to the member's private chat once per `key`; True if queued now."""
-    if target is None:
-        return False
-    values: dict[str, Any] = {
-        "community_id": community.id,
-        "platform": target.platform,
-        "chat_id": fit_text(target.user_id, 64),
-        "group_chat_id": None,
-        "kind": Kind.DIRECT.value,
-        "reply_to": None,
-        "payload": encode_reply(reply),
-        "recipient": fit_text(name, 200),
-        "key": fit_text(key, 200),
-        "not_before": at,
-        "created_at": at,
-    }
-    return insert_if_absent(conn, outbox, values)

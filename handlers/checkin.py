@@ -12,7 +12,9 @@ router = Router()
 @router.command("checkin", words=("签到", "打卡", "checkin", "check in"))
 def checkin(ctx: Context) -> Reply:
     """Check the member in for today in the community's timezone."""
-    result = checkins.check_in(ctx.conn, ctx.community, ctx.member.id, ctx.now)
+    result = checkins.check_in(
+        ctx.conn, ctx.community, ctx.member.id, ctx.now, tier=ctx.member.tier
+    )
     if result.inviter_told is not None:
         ctx.outbox_platforms.add(result.inviter_told)
     rules = ctx.community.rules.checkin

@@ -110,6 +110,7 @@ def _voted(ctx: Context, found: polls.Poll, options: tuple[int, ...]) -> Reply:
                 member_id=ctx.member.id,
                 options=options,
                 at=ctx.now,
+                tier=ctx.member.tier,
             )
     except UserError as refusal:
         return _refused(refusal.key, **refusal.context)

@@ -11,7 +11,7 @@ from sqlalchemy import Connection, Insert, bindparam, case, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from loyalty.rules import ActionRule
-from storage.schema import earn_tallies
+from storage.schema import balances, earn_tallies
 
 _TALLIES = select(
     earn_tallies.c.period,
@@ -20,6 +20,13 @@ _TALLIES = select(
     earn_tallies.c.last_at,
 ).where(
     earn_tallies.c.member_id == bindparam("member"), earn_tallies.c.action == bindparam("action")
+)
+
+
+_LOCK_MEMBER = (
+    select(balances.c.member_id)
+    .where(balances.c.member_id == bindparam("member"))
+    .with_for_update()
 )
 
 
@@ -64,6 +71,10 @@ def allowance(
     timezone: ZoneInfo,
 ) -> Allowance:
     """What of `asked` base points the caps and cooldown of `rule` let the member earn at `at`."""
+    if conn.dialect.name == "postgresql":
+        # Two processes crediting the member at once: the second waits here for the first to
+        # commit, then reads its tally (every credit locks this row anyway, only later).
+        conn.execute(_LOCK_MEMBER, {"member": member_id})
     tallies = {
         row.period: row for row in conn.execute(_TALLIES, {"member": member_id, "action": action})
     }

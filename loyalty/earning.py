@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_FLOOR, Decimal
 
-from sqlalchemy import Connection, and_, bindparam, func, select
+from sqlalchemy import Connection, bindparam, func, select
 
 from loyalty import caps, ledger, lots, tiers
 from loyalty.rules import GIVEN_ACTIONS, Program, factor_text
@@ -58,21 +58,15 @@ class Earned:
         return total
 
 
-# The member's tier, and the largest campaign on for the action: one statement per credit.
-_CAMPAIGN = (
-    select(func.max(campaigns.c.percent))
-    .where(
-        campaigns.c.community_id == bindparam("community"),
-        campaigns.c.starts_at <= bindparam("at"),
-        campaigns.c.ends_at > bindparam("at"),
-        campaigns.c.cancelled_at.is_(None),
-        campaigns.c.actions.like(bindparam("action_like")),
-    )
-    .scalar_subquery()
+# The largest campaign on for the action, read only while the community has one planned.
+_CAMPAIGN = select(func.max(campaigns.c.percent)).where(
+    campaigns.c.community_id == bindparam("community"),
+    campaigns.c.starts_at <= bindparam("at"),
+    campaigns.c.ends_at > bindparam("at"),
+    campaigns.c.cancelled_at.is_(None),
+    campaigns.c.actions.like(bindparam("action_like")),
 )
-_TIER_AND_CAMPAIGN = select(balances.c.tier, _CAMPAIGN.label("percent")).where(
-    and_(balances.c.member_id == bindparam("member"))
-)
+_TIER = select(balances.c.tier).where(balances.c.member_id == bindparam("member"))
 
 
 def earn(
@@ -87,11 +81,15 @@ def earn(
     timed: Sequence[Multiplier] = (),
     note: str = "",
     actor_member_id: int | None = None,
+    tier: int | None = None,
+    campaigns_on: bool = True,
 ) -> Earned:
     """Pay `action` to the member for the cause `key` (paid once, however often called).
 
     `base` replaces the action's base points (a purchase's amount, an award, a birthday
-    bonus); `timed` are the time-boxed multipliers the caller knows of (the member day)."""
+    bonus); `timed` are the time-boxed multipliers the caller knows of (the member day).
+    `tier` is the member's tier where the caller read it already (None: read here);
+    `campaigns_on` False says the community has no campaign planned at `at` (none is read)."""
     rule = program.earning.rule(action)
     asked = rule.points if base is None else base
     given = action in GIVEN_ACTIONS
@@ -108,7 +106,10 @@ def earn(
         )
     multipliers: tuple[Multiplier, ...] = ()
     if allowed.points > 0 and not given:
-        multipliers = _multipliers(conn, program, member_id, action, at, timed)
+        if tier is None:
+            tier = int(conn.execute(_TIER, {"member": member_id}).scalar_one_or_none() or 0)
+        campaign = _campaign(conn, program, action, at) if campaigns_on else None
+        multipliers = _multipliers(program, tier, timed, campaign)
     paid = _times(allowed.points, multipliers)
     if paid <= 0:
         return Earned(
@@ -164,27 +165,22 @@ def earn(
     )
 
 
+def _campaign(conn: Connection, program: Program, action: str, at: datetime) -> Multiplier | None:
+    """The largest campaign on for `action` at `at`, if any."""
+    percent = conn.execute(
+        _CAMPAIGN, {"community": program.community_id, "at": at, "action_like": f"%,{action},%"}
+    ).scalar_one_or_none()
+    if percent is None or percent <= 100:
+        return None
+    return Multiplier("campaign", Decimal(int(percent)) / 100)
+
+
 def _multipliers(
-    conn: Connection,
-    program: Program,
-    member_id: int,
-    action: str,
-    at: datetime,
-    timed: Sequence[Multiplier],
+    program: Program, tier: int, timed: Sequence[Multiplier], campaign: Multiplier | None
 ) -> tuple[Multiplier, ...]:
-    row = conn.execute(
-        _TIER_AND_CAMPAIGN,
-        {
-            "member": member_id,
-            "community": program.community_id,
-            "at": at,
-            "action_like": f"%,{action},%",
-        },
-    ).first()
-    tier = 0 if row is None else int(row.tier)
     offers = [m for m in timed if m.factor > 1]
-    if row is not None and row.percent is not None and row.percent > 100:
-        offers.append(Multiplier("campaign", Decimal(int(row.percent)) / 100))
+    if campaign is not None:
+        offers.append(campaign)
     chosen: list[Multiplier] = []
     if offers:  # time-boxed multipliers do not stack: the largest applies
         chosen.append(max(offers, key=lambda m: m.factor))

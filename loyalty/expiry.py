@@ -16,10 +16,12 @@ from functools import cache
 from sqlalchemy import Connection, Insert, bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from loyalty import ledger
 from loyalty.rules import Program
-from storage.schema import balances, ledger, lot_uses, lots
+from storage.schema import balances, lot_uses, lots
+from storage.schema import ledger as ledger_table
 
-EXPIRED = "expired"  # the ledger reason of an expiry debit
+EXPIRED = ledger.EXPIRED  # the ledger reason of an expiry debit
 BATCH = 1000  # members per batch of statements (SQLite's parameter limit allows it)
 
 
@@ -67,10 +69,8 @@ _DEBIT_BALANCE = (
     .where(balances.c.member_id == bindparam("b_member"))
     .values(points=balances.c.points - bindparam("b_amount"), updated_at=bindparam("b_at"))
 )
-_EMPTY_LOT = (
-    update(lots)
-    .where(lots.c.id == bindparam("b_lot"))
-    .values(remaining=lots.c.remaining - bindparam("b_take"))
+_EMPTY_LOTS = (
+    update(lots).where(lots.c.id.in_(bindparam("lots", expanding=True))).values(remaining=0)
 )
 _USE = insert(lot_uses)
 
@@ -80,7 +80,9 @@ def _debits(dialect_name: str) -> Insert:
     dialect = postgresql if dialect_name == "postgresql" else sqlite
     # A key posted before (a rerun the same day) inserts nothing and returns no row.
     statement: Insert = (
-        dialect.insert(ledger).on_conflict_do_nothing().returning(ledger.c.id, ledger.c.member_id)
+        dialect.insert(ledger_table)
+        .on_conflict_do_nothing()
+        .returning(ledger_table.c.id, ledger_table.c.member_id)
     )
     return statement
 
@@ -135,10 +137,10 @@ def _expire_batch(
         _DEBIT_BALANCE,
         [{"b_member": m, "b_amount": amounts[m], "b_at": at} for m in entries],
     )
-    conn.execute(
-        _EMPTY_LOT,
-        [{"b_lot": lot, "b_take": part} for m in entries for lot, part in expiring[m]],
-    )
+    # Every listed lot is taken whole (they cannot have changed: their members' balances are
+    # locked), so one statement empties them all.
+    emptied = [lot for m in entries for lot, _ in expiring[m]]
+    conn.execute(_EMPTY_LOTS, {"lots": emptied})
     conn.execute(
         _USE,
         [

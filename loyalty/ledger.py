@@ -13,6 +13,8 @@ from loyalty.errors import UserError
 from storage.schema import balances, ledger
 from storage.sql import fit_text, insert_id_if_absent
 
+EXPIRED = "expired"  # the reason of an entry that takes expired points
+
 
 @dataclass(frozen=True, slots=True)
 class Posting:
@@ -109,6 +111,9 @@ def post(
     """
     if delta == 0:
         raise ValueError("a ledger entry must move points")
+    if delta < 0 and not from_lots:
+        # Points whose expiry has come are gone, whether or not the daily run has posted them.
+        _expire_due(conn, community_id, member_id, at)
     entry_id = insert_id_if_absent(
         conn,
         ledger,
@@ -148,6 +153,23 @@ def post(
     else:
         _add_lot(conn, community_id, member_id, entry_id, delta, at, lot)
     return Posting(new_balance, True, entry_id, int(after.growth), int(after.tier))
+
+
+def _expire_due(conn: Connection, community_id: int, member_id: int, at: datetime) -> None:
+    """Post the member's lots whose expiry has come by `at` (the daily run's work, done now
+    because the member is about to spend)."""
+    due = lots.expired_of_member(conn, member_id, at)
+    if due:
+        post(
+            conn,
+            community_id=community_id,
+            member_id=member_id,
+            delta=-sum(points for _, points in due),
+            reason=EXPIRED,
+            key=f"expire:{member_id}:{at.isoformat()}",
+            at=at,
+            from_lots=[lot for lot, _ in due],
+        )
 
 
 class LotsOutOfStep(RuntimeError):

@@ -156,6 +156,20 @@ def next_expiring(conn: Connection, member_id: int, at: datetime) -> Expiring | 
     return None if row is None else Expiring(int(row.points), row.expires_at)
 
 
+_EXPIRED_OF_MEMBER = select(lots.c.id, lots.c.remaining).where(
+    lots.c.member_id == bindparam("member"),
+    lots.c.expires_at.is_not(None),
+    lots.c.expires_at <= bindparam("at"),
+    lots.c.remaining > 0,
+)
+
+
+def expired_of_member(conn: Connection, member_id: int, at: datetime) -> list[tuple[int, int]]:
+    """The member's lots whose expiry has come by `at` and still hold points: (lot, points)."""
+    rows = conn.execute(_EXPIRED_OF_MEMBER, {"member": member_id, "at": at})
+    return [(row.id, int(row.remaining)) for row in rows]
+
+
 _EXPIRED = (
     select(lots.c.member_id, lots.c.id, lots.c.remaining)
     .where(

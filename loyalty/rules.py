@@ -7,9 +7,11 @@ import hashlib
 import json
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 # Every action that earns points, in the order /rules lists them. Each credit names one.
 ACTIONS = (
@@ -27,6 +29,14 @@ ACTIONS = (
 # Paid exactly as given: an admin's hand, a birthday bonus (its size is the tier's). No base
 # points, caps or multipliers apply to them.
 GIVEN_ACTIONS = frozenset({"award", "birthday"})
+
+
+def plain_number(value: Any) -> Any:
+    """A factor given as a number (2, 1.5), never as text ("1.5") or a boolean: a lax float
+    field (one that takes an int) would read both."""
+    if isinstance(value, str | bool):
+        raise PydanticCustomError("float_type", "Input should be a number")
+    return value
 
 
 class _Strict(BaseModel):
@@ -92,6 +102,8 @@ class Tier(_Strict):
     birthday_bonus: int = Field(default=0, ge=0, le=1_000_000)
     makeup_cards: int = Field(default=0, ge=0, le=31)  # free make-up cards per month
 
+    _number = field_validator("multiplier", mode="before")(plain_number)
+
 
 def _default_tiers() -> tuple[Tier, ...]:
     return (
@@ -146,6 +158,11 @@ class TierRules(_Strict):
         thresholds = [tier.threshold for tier in self.levels]
         if thresholds != sorted(set(thresholds)):
             raise ValueError("tier thresholds must rise from one tier to the next")
+        for locale in ("en", "zh_CN"):
+            names = [getattr(tier.names, locale).strip().casefold() for tier in self.levels]
+            if len(set(names)) != len(names):
+                # /tier, the congratulations and /reward min_tier could not tell them apart.
+                raise ValueError(f"two tiers have the same {locale} name")
         return self
 
 

@@ -49,6 +49,7 @@ def loyalty_samples(hostile: str) -> dict[str, list[dict[str, Any]]]:
     ]
     return {
         **_makeup_and_earning(hostile),
+        "makeup/before_joining": [{"day": "2026-11-30", "joined": "2026-12-02"}],
         **rewards_samples(hostile),
         **_tier_samples(hostile),
         **_expiry_birthday_invite_samples(hostile),

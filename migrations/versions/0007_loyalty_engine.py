@@ -33,6 +33,8 @@ def _fk(table: str, column: str, target: str) -> sa.ForeignKey:
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("communities", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("campaigns_until", WHEN, nullable=True))
     with op.batch_alter_table("members", schema=None) as batch_op:
         batch_op.add_column(sa.Column("birthday", sa.String(length=5), nullable=True))
         batch_op.add_column(sa.Column("title", sa.String(length=100), nullable=True))
@@ -119,8 +121,6 @@ def upgrade() -> None:
         sa.Column("per_period", sa.String(length=8), nullable=False, server_default="ever"),
         sa.Column("min_tier", sa.Integer(), nullable=False, server_default="0"),
         sa.Column("window", sa.String(length=16), nullable=False, server_default=""),
-        sa.Column("available_from", WHEN, nullable=True),
-        sa.Column("available_until", WHEN, nullable=True),
         sa.Column("hidden", sa.Boolean(), nullable=False, server_default=sa.false()),
         sa.Column("file_key", sa.String(length=32), nullable=True),
         sa.Column("created_at", WHEN, nullable=False),
@@ -257,7 +257,7 @@ def downgrade() -> None:
     for community_id, stored in conn.execute(sa.text("SELECT id, rules FROM communities")).all():
         rules = json.loads(stored) if isinstance(stored, str) else dict(stored)
         earning = rules.pop("earning", {})
-        for name in ("tiers", "expiry", "shop", "makeup", "birthdays", "invitations"):
+        for name in ("tiers", "expiry", "shop", "campaigns", "makeup", "birthdays"):
             rules.pop(name, None)
         checkin = rules.setdefault("checkin", {})
         polls = rules.setdefault("polls", {})
@@ -267,6 +267,7 @@ def downgrade() -> None:
         rules.get("member_day", {}).pop("actions", None)
         rules.get("points", {}).pop("history_entries", None)
         rules.get("points", {}).pop("export_max_rows", None)
+        rules.get("points", {}).pop("export_default_days", None)
         conn.execute(
             sa.text("UPDATE communities SET rules = :rules WHERE id = :id"),
             {"rules": json.dumps(rules), "id": community_id},
@@ -292,3 +293,5 @@ def downgrade() -> None:
     with op.batch_alter_table("members", schema=None) as batch_op:
         batch_op.drop_column("title")
         batch_op.drop_column("birthday")
+    with op.batch_alter_table("communities", schema=None) as batch_op:
+        batch_op.drop_column("campaigns_until")

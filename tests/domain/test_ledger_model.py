@@ -232,6 +232,16 @@ def test_lots_always_hold_the_balance_through_credits_debits_expiry_and_refunds(
             amount = op[2] if kind == "spend" else model.balance(member) + op[2]
             if amount <= 0:
                 continue
+            # Points whose expiry has come are gone before anything is spent, whether or not
+            # the daily run has posted them (a refused debit undoes that with itself).
+            mine = model.lots[member]
+            due = [
+                i
+                for i, lot in enumerate(mine)
+                if lot.remaining and lot.expires_at is not None and lot.expires_at <= now
+            ]
+            expiring = sum(mine[i].remaining for i in due)
+            spendable = model.balance(member) - expiring
             try:
                 with conn.begin_nested():
                     posting = ledger.post(
@@ -245,11 +255,16 @@ def test_lots_always_hold_the_balance_through_credits_debits_expiry_and_refunds(
                     )
             except UserError as refusal:
                 assert refusal.key == "points/insufficient"
-                assert amount > model.balance(member), "a deduction that fits was refused"
+                assert amount > spendable, "a deduction that fits was refused"
                 note_case("deduction refused")
             else:
-                assert amount <= model.balance(member), "a deduction below zero was paid"
+                assert amount <= spendable, "a deduction below zero, or of expired points, was paid"
                 assert posting.entry_id is not None
+                if due:
+                    expired = Debit(member, -1, 0, model.take(member, expiring, due))
+                    expired.refunded = True  # expiry debits are not refunded here
+                    model.debits.append(expired)
+                    note_case("expired points taken before spending")
                 uses = model.take(member, amount)
                 model.debits.append(Debit(member, posting.entry_id, amount, uses))
         elif kind == "advance":
