@@ -46,16 +46,9 @@ def offers(
     open_now = window_open(community, at)
     found = []
     for reward in rewards.list_rewards(conn, community.id):
-        if tier < reward.min_tier:
-            blocked = "tier"
-        elif reward.window == "member_day" and not open_now:
-            blocked = "member_day"
-        elif reward.stock is not None and reward.stock <= 0:
-            blocked = "stock"
-        elif balance < reward.cost:
-            blocked = "points"
-        else:
-            blocked = ""
+        blocked = redemptions.blocker(
+            conn, community.program, reward, member_id, balance, tier, at, open_now
+        )
         found.append(Offer(reward, blocked))
     return sorted(found, key=lambda offer: (offer.blocked != "", offer.reward.id))
 

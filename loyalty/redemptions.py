@@ -190,6 +190,35 @@ def check(
     return reward
 
 
+def blocker(
+    conn: Connection,
+    program: Program,
+    reward: Reward,
+    member_id: int,
+    points: int,
+    tier: int,
+    at: datetime,
+    window_open: bool,
+) -> str:
+    """The first reason this member may not take this reward now ("" if none): "hidden",
+    "tier", "member_day", "limit", "points", "stock". /rewards shows it, /redeem refuses by it:
+    one decision for both."""
+    if reward.hidden:
+        return "hidden"
+    if tier < reward.min_tier:
+        return "tier"
+    if reward.window == "member_day" and not window_open:
+        return "member_day"
+    limit = reward.per_member
+    if limit is not None and redemptions_in_period(conn, program, member_id, reward, at) >= limit:
+        return "limit"
+    if points < reward.cost:
+        return "points"
+    if reward.stock is not None and reward.stock <= 0:
+        return "stock"
+    return ""
+
+
 def _refusal(
     conn: Connection,
     program: Program,
@@ -201,26 +230,25 @@ def _refusal(
     window_open: bool,
 ) -> None:
     """Raise the first reason this member may not take this reward now, if any."""
-    if reward.hidden:
+    reason = blocker(conn, program, reward, member_id, points, tier, at, window_open)
+    if reason == "hidden":
         raise UserError("rewards/unknown", number=reward.id)
-    levels = program.tiers.levels
-    if tier < reward.min_tier:
+    if reason == "tier":
+        levels = program.tiers.levels
         needed = levels[min(reward.min_tier, len(levels) - 1)].names
         raise UserError("rewards/tier_too_low", name=reward.name, tier=needed.model_dump())
-    if reward.window == "member_day" and not window_open:
+    if reason == "member_day":
         raise UserError("rewards/member_day_only", name=reward.name)
-    if reward.per_member is not None:
-        taken = redemptions_in_period(conn, program, member_id, reward, at)
-        if taken >= reward.per_member:
-            raise UserError(
-                "rewards/limit_reached",
-                name=reward.name,
-                limit=reward.per_member,
-                period=reward.per_period,
-            )
-    if points < reward.cost:
+    if reason == "limit":
+        raise UserError(
+            "rewards/limit_reached",
+            name=reward.name,
+            limit=reward.per_member,
+            period=reward.per_period,
+        )
+    if reason == "points":
         raise UserError("rewards/not_enough", name=reward.name, cost=reward.cost, balance=points)
-    if reward.stock is not None and reward.stock <= 0:
+    if reason == "stock":
         raise UserError("rewards/out_of_stock", name=reward.name)
 
 

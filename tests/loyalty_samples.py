@@ -278,7 +278,8 @@ def rewards_samples(hostile: str) -> dict[str, list[dict[str, Any]]]:
             {
                 "balance": 1200,
                 "rewards": [
-                    {**reward, "blocked": b} for b in ("", "tier", "member_day", "stock", "points")
+                    {**reward, "blocked": b}
+                    for b in ("", "tier", "member_day", "limit", "stock", "points")
                 ],
             },
             {"balance": 0, "rewards": []},

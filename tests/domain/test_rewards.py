@@ -13,7 +13,7 @@ from community.config import ConfigError
 from loyalty import rewards
 from loyalty.errors import UserError
 from loyalty.reward_rules import RewardConfig
-from tests.domain.conftest import local
+from tests.domain.conftest import Join, give, local
 
 MUG = RewardConfig(name="Mug", cost=200, stock=5)
 VOUCHER = RewardConfig(name="Voucher", cost=100, kind="coupon")
@@ -102,3 +102,21 @@ def test_a_file_with_too_many_rewards_is_refused(conn: Connection, community: Co
     limit = community.rules.shop.max_rewards
     with pytest.raises(ConfigError, match="max_rewards"):
         shop.sync_file_rewards(conn, community, [MUG] * (limit + 1), local(1))
+
+
+def test_the_catalogue_shows_a_reward_over_its_limit_as_taken_as_redeem_would_refuse_it(
+    conn: Connection, community: Community, join: Join
+) -> None:
+    """/rewards and /redeem decide by one function: what one offers, the other redeems."""
+    alice = join("alice")
+    give(conn, alice, 100)
+    limited = RewardConfig(name="Mug", cost=10, kind="gift", per_member=1, per_period="month")
+    mug = rewards.add_reward(conn, community.id, limited, at=local(1), max_rewards=10)
+    assert [o.blocked for o in shop.offers(conn, community, alice.id, 100, local(1))] == [""]
+    issued = int(local(1).timestamp())
+    shop.redeem(conn, community, member_id=alice.id, reward_id=mug.id, issued=issued, at=local(1))
+    assert [o.blocked for o in shop.offers(conn, community, alice.id, 90, local(1))] == ["limit"]
+    with pytest.raises(UserError, match="rewards/limit_reached"):
+        shop.redeem(
+            conn, community, member_id=alice.id, reward_id=mug.id, issued=issued + 1, at=local(1)
+        )
