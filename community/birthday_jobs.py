@@ -55,7 +55,6 @@ def celebrate(ctx: FiringContext) -> int:
     found = birthdays.celebrated_on(conn, community.id, day)
     if not found:
         return 0
-    levels = community.rules.tiers.levels
     year = {
         "start": datetime.combine(date(day.year, 1, 1), time.min, community.timezone),
         "end": datetime.combine(date(day.year, 12, 31), time.max, community.timezone),
@@ -63,7 +62,7 @@ def celebrate(ctx: FiringContext) -> int:
     targets = recipients(conn, community.id, [member.member_id for member in found])
     sent = 0
     for member in found:
-        bonus = levels[min(member.tier, len(levels) - 1)].birthday_bonus
+        bonus = community.rules.tiers.level(member.tier).birthday_bonus
         paid = 0
         if conn.execute(_PAID_THIS_YEAR, {"member": member.member_id, **year}).scalar():
             continue

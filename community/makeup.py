@@ -99,10 +99,9 @@ _LOCK = (
 def cards(conn: Connection, community: Community, member_id: int, at: datetime) -> Cards:
     """The member's cards at `at`: their tier's this month, and the ones they bought."""
     row = conn.execute(_STATE, {"member": member_id}).first()
-    levels = community.rules.tiers.levels
-    tier = 0 if row is None else min(int(row.tier), len(levels) - 1)
+    tier = 0 if row is None else int(row.tier)
     bought = 0 if row is None else int(row.makeup_cards)
-    monthly = levels[tier].makeup_cards
+    monthly = community.rules.tiers.level(tier).makeup_cards
     used = 0
     if monthly:
         since, until = month_of(community, at)
@@ -236,7 +235,7 @@ def _use_card(conn: Connection, community: Community, member_id: int, held: Card
 
 
 def _name(community: Community, tier: int, locale: str) -> str:
-    return community.rules.tiers.levels[tier].names.in_locale(locale)
+    return community.rules.tiers.level(tier).names.in_locale(locale)
 
 
 def _recount_after(

@@ -67,7 +67,7 @@ def downgraded(
             "old": names_of(rules, change.old),
             "tier": names_of(rules, change.new),
             "growth": change.growth,
-            "threshold": rules.levels[change.old].threshold,
+            "threshold": rules.level(change.old).threshold,
             **benefits_of(rules, change.new),
         }
         reply = Reply("tiers/downgraded", context, visibility=Visibility.PRIVATE)
@@ -95,7 +95,7 @@ def reminded(
             "tier": names_of(rules, risk.tier),
             "needed": risk.needed,
             "growth": risk.growth,
-            "threshold": rules.levels[risk.tier].threshold,
+            "threshold": rules.level(risk.tier).threshold,
             "by": by,
         }
         reply = Reply("tiers/keep_reminder", context, visibility=Visibility.PRIVATE)

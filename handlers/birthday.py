@@ -100,6 +100,6 @@ def _correct(ctx: Context, target: Member, handle: str, text: str) -> Reply:
 
 def _bonus(ctx: Context) -> int:
     """The birthday bonus of the member's tier today."""
-    levels = ctx.community.rules.tiers.levels
-    tier = tiers.tier_of(ctx.conn, ctx.member.id)
-    return levels[min(tier, len(levels) - 1)].birthday_bonus
+    known = ctx.member.tier
+    tier = tiers.tier_of(ctx.conn, ctx.member.id) if known is None else known
+    return ctx.community.rules.tiers.level(tier).birthday_bonus

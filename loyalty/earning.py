@@ -184,8 +184,7 @@ def _multipliers(
     chosen: list[Multiplier] = []
     if offers:  # time-boxed multipliers do not stack: the largest applies
         chosen.append(max(offers, key=lambda m: m.factor))
-    levels = program.tiers.levels
-    factor = Decimal(str(levels[min(tier, len(levels) - 1)].multiplier))
+    factor = Decimal(str(program.tiers.level(tier).multiplier))
     if factor > 1:
         chosen.append(Multiplier("tier", factor, str(tier)))
     return tuple(chosen)

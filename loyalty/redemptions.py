@@ -234,8 +234,7 @@ def _refusal(
     if reason == "hidden":
         raise UserError("rewards/unknown", number=reward.id)
     if reason == "tier":
-        levels = program.tiers.levels
-        needed = levels[min(reward.min_tier, len(levels) - 1)].names
+        needed = program.tiers.level(reward.min_tier).names
         raise UserError("rewards/tier_too_low", name=reward.name, tier=needed.model_dump())
     if reason == "member_day":
         raise UserError("rewards/member_day_only", name=reward.name)

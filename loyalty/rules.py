@@ -151,6 +151,10 @@ class TierRules(_Strict):
         default_factory=_default_tiers, strict=False, min_length=3, max_length=5
     )
 
+    def level(self, index: int) -> Tier:
+        """Tier `index`; one past the last (the levels shrank since) is the highest there is."""
+        return self.levels[min(max(index, 0), len(self.levels) - 1)]
+
     @model_validator(mode="after")
     def _ascending(self) -> TierRules:
         if self.levels[0].threshold != 0:

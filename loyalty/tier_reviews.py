@@ -173,7 +173,7 @@ def review(conn: Connection, program: Program, at: datetime) -> ReviewOutcome:
         reviewed += 1
         tier = min(int(stored), top)  # a tier the rules no longer have counts as the top one
         value = int(growth.get(member_id, 0))
-        if value >= rules.levels[tier].threshold:
+        if value >= rules.level(tier).threshold:
             if short_since is not None:
                 cleared.append(member_id)
             continue
@@ -218,7 +218,7 @@ def at_risk(conn: Connection, program: Program, review: datetime, now: datetime)
     for member_id, stored, short_since in conn.execute(_TIERED, params):
         tier = min(int(stored), top)
         value = int(growth.get(member_id, 0))
-        needed = rules.levels[tier].threshold - value
+        needed = rules.level(tier).threshold - value
         if needed <= 0:
             continue
         if rules.grace_periods > 0 and (
@@ -242,5 +242,5 @@ def standing(conn: Connection, program: Program, member_id: int, at: datetime) -
     # Short: the review that would move them down; else the next one, to stay above at it.
     keep_by = coming if short_since is None else downgrade_review(program, short_since, at)
     still = growth_value(conn, rules, member_id, at, counted_at=keep_by)
-    keep_needed = max(0, rules.levels[tier].threshold - still) if tier > 0 else 0
+    keep_needed = max(0, rules.level(tier).threshold - still) if tier > 0 else 0
     return Standing(tier, value, upper, to_next, coming, keep_by, keep_needed, short_since)

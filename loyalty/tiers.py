@@ -99,13 +99,13 @@ def after_credit(
 
 def names_of(rules: TierRules, index: int) -> dict[str, str]:
     """A tier's name in each language ({"en": ..., "zh_CN": ...}): the template picks its own."""
-    level = rules.levels[min(index, len(rules.levels) - 1)]
+    level = rules.level(index)
     return level.names.model_dump()
 
 
 def benefits_of(rules: TierRules, index: int) -> dict[str, Any]:
     """What a tier gives, as templates show it."""
-    level = rules.levels[min(index, len(rules.levels) - 1)]
+    level = rules.level(index)
     return {
         "multiplier": factor_text(level.multiplier),
         "boosted": level.multiplier > 1,

@@ -15,6 +15,7 @@ from community.earning import credit
 from community.members import Member
 from community.outbox import decode_reply
 from loyalty import ledger
+from loyalty.rules import TierRules
 from loyalty.tiers import growth_value, tier_of
 from storage.schema import balances, groups, outbox
 from tests.domain.conftest import Join, local
@@ -155,3 +156,11 @@ def test_an_upgrade_is_announced_in_the_groups_when_the_community_wants_it(
     assert (chat, template) == ("-100", "tiers/announce")
     assert (context["name"], context["tier"]["en"]) == ("Alice", "Silver")
     assert [m[1] for m in messages(conn)] == ["tiers/upgraded"]
+
+
+def test_a_tier_past_the_levels_left_after_an_edit_is_read_as_the_highest() -> None:
+    """A member reached Diamond; the operator cut the tiers to three: they are Gold now, and
+    nothing that reads their tier fails."""
+    three = TierRules(levels=TierRules().levels[:3])
+    assert three.level(3) == three.levels[2]
+    assert three.level(-1) == three.levels[0]
