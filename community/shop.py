@@ -43,6 +43,7 @@ def offers(
 ) -> list[Offer]:
     """The catalogue a member sees: rewards of their tier and of an open window first."""
     tier = tier_of(conn, member_id)
+    balance = redemptions.spendable(conn, member_id, balance, at)
     open_now = window_open(community, at)
     found = []
     for reward in rewards.list_rewards(conn, community.id):

@@ -140,6 +140,7 @@ def redeem(
     if done is not None:
         return Redeemed(done, reward, ledger.balance(conn, member_id), again=True)
     points, tier = (0, 0) if held is None else (int(held.points), int(held.tier))
+    points = spendable(conn, member_id, points, at)
     _refusal(conn, program, reward, member_id, points, tier, at, window_open)
     if cost is not None and cost != reward.cost:
         raise UserError("rewards/expired", number=reward.id, cost=reward.cost)
@@ -186,6 +187,7 @@ def check(
     reward = reward_by_id(conn, program.community_id, reward_id)
     held = conn.execute(_STANDING, {"member": member_id}).first()
     points, tier = (0, 0) if held is None else (int(held.points), int(held.tier))
+    points = spendable(conn, member_id, points, at)
     _refusal(conn, program, reward, member_id, points, tier, at, window_open)
     return reward
 
@@ -339,6 +341,8 @@ def _take_back(conn: Connection, reward: Reward, member_id: int) -> None:
         )
     if reward.kind == "digital":
         title = (reward.value or reward.name)[:100]
+        if _still_holds(conn, reward, member_id):
+            return  # another live redemption of the same reward gave the same title
         conn.execute(
             update(members)
             .where(members.c.id == member_id, members.c.title == title)
@@ -350,6 +354,26 @@ def _take_back(conn: Connection, reward: Reward, member_id: int) -> None:
             .where(balances.c.member_id == member_id, balances.c.makeup_cards > 0)
             .values(makeup_cards=balances.c.makeup_cards - 1)
         )
+
+
+def _still_holds(conn: Connection, reward: Reward, member_id: int) -> bool:
+    """Whether the member has a redemption of `reward` that is not refunded."""
+    live = conn.execute(
+        select(func.count())
+        .select_from(redemptions)
+        .where(
+            redemptions.c.member_id == member_id,
+            redemptions.c.reward_id == reward.id,
+            redemptions.c.state != REFUNDED,
+        )
+    ).scalar_one()
+    return int(live) > 0
+
+
+def spendable(conn: Connection, member_id: int, points: int, at: datetime) -> int:
+    """What of a balance can be spent at `at`: points whose expiry has come are gone, whether
+    or not the daily run has posted them (ledger.post takes them before any debit)."""
+    return points - sum(left for _, left in lots.expired_of_member(conn, member_id, at))
 
 
 def fulfil(conn: Connection, community_id: int, redemption_id: int, at: datetime) -> Redemption:
