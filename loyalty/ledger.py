@@ -127,7 +127,7 @@ def post(
             "actor_member_id": actor_member_id,
             "created_at": at,
             "base": None if why is None else why.base,
-            "multipliers": None if why is None else why.multipliers,
+            "multipliers": None if why is None or not why.multipliers else why.multipliers,
             "rule_version": None if why is None else why.rule_version,
         },
     )
