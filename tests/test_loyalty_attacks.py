@@ -495,7 +495,9 @@ def test_migration_0007_downgrade_leaves_rules_that_0006_knew(db_url: str) -> No
     # 0006: the rules keep "campaigns" and points.export_default_days, sections 0006's strict
     # models (extra="forbid") do not know, so the downgraded bot cannot load its community.
     if not db_url.startswith("postgresql"):
-        pytest.skip("the SQLite downgrade fails earlier (the test above)")
+        # Batch mode rebuilds the tables inside the migration's transaction, where SQLite keeps
+        # enforcing foreign keys: open, see issue 10's note.
+        pytest.skip("SQLite: a downgrade of a database with members fails on its foreign keys")
     engine = make_engine(db_url, writer=True, pool_size=1)
     with engine.begin() as conn:
         config, digest = parse_config(TEST_COMMUNITY)
