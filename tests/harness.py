@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol, TypedDict, TypeVar, Unpack
 
-from sqlalchemy import Row, select
+from sqlalchemy import Connection, Row, func, select
 
 from bot.delivery.messenger import Messenger
 from bot.delivery.sender import Sender, SenderSettings
@@ -257,3 +257,31 @@ def posted(store: Store, locale: str = "en", kind: str = "post") -> list[tuple[s
         for row in rows(store, outbox)
         if row.kind == kind
     ]
+
+
+def add_sticker(store: Store, at: datetime) -> int:
+    """A 5-point sticker in Acme's catalogue, one per member; its number (the shop's tests on
+    the platforms redeem it)."""
+    from community.communities import community_by_slug
+    from loyalty import rewards
+    from loyalty.reward_rules import RewardConfig
+
+    def add(conn: Connection) -> int:
+        acme = community_by_slug(conn, "acme")
+        assert acme is not None
+        config = RewardConfig(name="Sticker", cost=5, kind="entry", per_member=1)
+        return rewards.add_reward(conn, acme.id, config, at=at, max_rewards=10).id
+
+    return store.write_now(add)
+
+
+def redeemed_and_held(store: Store) -> tuple[int, int]:
+    """(redemptions, points held) over the whole community: what a double press must not move."""
+    from storage.schema import balances, redemptions
+
+    return store.read_now(
+        lambda conn: (
+            int(conn.execute(select(func.count()).select_from(redemptions)).scalar_one()),
+            int(conn.execute(select(func.sum(balances.c.points))).scalar_one()),
+        )
+    )

@@ -45,7 +45,7 @@ from tests.fakes.discord_api import (
     FakeLimits,
     SentMessage,
 )
-from tests.harness import Clock, serving_with_sender
+from tests.harness import Clock, add_sticker, redeemed_and_held, serving_with_sender
 
 GUILD, CHANNEL, OWNER = 800_000_000_000_000_001, 800_000_000_000_000_002, 800_000_000_000_000_003
 ALICE, MOD, BOB = 800_000_000_000_000_011, 800_000_000_000_000_012, 800_000_000_000_000_013
@@ -874,3 +874,22 @@ class _Response:
     def __init__(self, status: int) -> None:
         self.status = status
         self.reason = "Forbidden"
+
+
+async def test_a_slash_redemption_is_confirmed_with_a_button_once(
+    fake: FakeDiscord, adapter: DiscordAdapter, store: Store, dispatcher: Dispatcher
+) -> None:
+    [checked] = await slash(fake, ALICE, "checkin")
+    assert "+10" in (checked.content or "")
+    number = add_sticker(store, dispatcher.clock())
+    asked = await fake.slash_command(GUILD, CHANNEL, ALICE, "redeem", {"reward": number})
+    [confirm] = await answers(fake, asked)
+    assert "Sticker" in (confirm.content or "")
+    press = confirm.components[0]["custom_id"]
+    assert press.startswith(f"/redeem {number} confirm ")
+    pressed = await fake.press_button(GUILD, CHANNEL, ALICE, press, confirm.message_id)
+    [done] = await answers(fake, pressed)
+    assert "Sticker" in (done.content or "") and redeemed_and_held(store) == (1, 5)
+    again = await fake.press_button(GUILD, CHANNEL, ALICE, press, confirm.message_id)
+    await answers(fake, again)
+    assert redeemed_and_held(store) == (1, 5)  # the double press paid once

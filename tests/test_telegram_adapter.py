@@ -21,7 +21,7 @@ from storage.schema import checkins, inbox, ledger, link_codes, outbox, processe
 from storage.store import Store
 from tests.conftest import TELEGRAM_OWNER
 from tests.fakes.telegram_api import FakeTelegram
-from tests.harness import moving_on, serving_with_sender
+from tests.harness import add_sticker, moving_on, redeemed_and_held, serving_with_sender
 
 TOKEN = "123456:TEST-token"
 GROUP = -1001
@@ -521,3 +521,34 @@ async def test_an_edit_that_reads_as_a_command_is_not_run(
     assert "0 points" in points
     assert handled(store, f"telegram:{edit}")
     assert count_rows(store, checkins) == 0 and len(tg.texts(GROUP)) == 1
+
+
+async def test_a_redemption_is_confirmed_with_a_button_and_a_second_press_pays_nothing(
+    tg: FakeTelegram, adapter: TelegramAdapter, store: Store, dispatcher: Dispatcher
+) -> None:
+    alice = user(tg, ALICE, "Alice")
+    tg.push_message(group(tg), alice, "/checkin")
+    await said(tg)
+    number = add_sticker(store, dispatcher.clock())
+    tg.push_message(group(tg), alice, "/rewards")
+    listed = (await said(tg, 2))[-1]
+    assert "Sticker" in listed and "10 points" in listed
+    tg.push_message(group(tg), alice, f"/redeem {number}")
+    asked = (await said(tg, 3))[-1]
+    assert "Sticker" in asked and "5 will be left" in asked
+    presses = [
+        (message_id, button["callback_data"])
+        for (chat_id, message_id), message in sorted(tg.messages.items())
+        if chat_id == GROUP
+        for row in (message.get("reply_markup") or {}).get("inline_keyboard", [])
+        for button in row
+    ]
+    ((message_id, press),) = presses
+    assert press.startswith(f"/redeem {number} confirm ") and len(press.encode()) <= 64
+    tg.push_callback_query(group(tg), alice, message_id, press)
+    await tg.wait_for(lambda t: redeemed_and_held(store) == (1, 5))
+    tg.push_callback_query(group(tg), alice, message_id, press)
+    await tg.wait_for_call("answerCallbackQuery", count=2)
+    assert redeemed_and_held(store) == (1, 5)  # the double press paid once
+    tg.push_message(group(tg), alice, "/history")
+    await tg.wait_for(lambda t: any("redeemed a reward" in text for text in t.texts(GROUP)))
