@@ -18,7 +18,7 @@ from community import member_days
 from community.communities import Community
 from community.jobs import FiringContext, Job
 from community.messages import Reply, Visibility
-from community.outbox import Kind, enqueue
+from community.outbox import Direct, enqueue_directs
 from community.schedules import When
 from storage.schema import accounts, checkins, groups, job_runs, members
 from storage.sql import insert_if_absent
@@ -278,15 +278,8 @@ def direct(ctx: FiringContext, target: Recipient | None, reply: Reply, name: str
     """Queue `reply` to one member's private chat; 1 if queued (0: no account to write to)."""
     if target is None:
         return 0
-    enqueue(
-        ctx.conn,
-        community_id=ctx.community.id,
-        platform=target.platform,
-        chat_id=target.user_id,
-        kind=Kind.DIRECT,
-        reply=reply,
-        at=ctx.now,
-        recipient=name,
+    message = Direct(target.platform, target.user_id, reply, name)
+    ctx.platforms.update(
+        enqueue_directs(ctx.conn, community_id=ctx.community.id, at=ctx.now, messages=[message])
     )
-    ctx.platforms.add(target.platform)
     return 1

@@ -100,6 +100,5 @@ def _correct(ctx: Context, target: Member, handle: str, text: str) -> Reply:
 
 def _bonus(ctx: Context) -> int:
     """The birthday bonus of the member's tier today."""
-    known = ctx.member.tier
-    tier = tiers.tier_of(ctx.conn, ctx.member.id) if known is None else known
+    tier = tiers.tier_of(ctx.conn, ctx.member.id, ctx.member.tier)
     return ctx.community.rules.tiers.level(tier).birthday_bonus

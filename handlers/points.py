@@ -25,7 +25,9 @@ def me(ctx: Context) -> Reply:
             "checked_in_today": status.checked_in_today,
             "rank": standings.rank_of(ctx.conn, ctx.community.id, balance),
             "community": ctx.community.name,
-            "tier": names_of(ctx.community.rules.tiers, _tier(ctx)),
+            "tier": names_of(
+                ctx.community.rules.tiers, tier_of(ctx.conn, ctx.member.id, ctx.member.tier)
+            ),
             # What to put in community.toml's admins list to make this account an admin.
             "account": ctx.event.actor.key,
         },
@@ -84,9 +86,3 @@ def top(ctx: Context) -> Reply:
             "in_top": any(s.member_id == ctx.member.id for s in leaders),
         },
     )
-
-
-def _tier(ctx: Context) -> int:
-    """The member's tier: read with them for the event, else from the ledger's side."""
-    known = ctx.member.tier
-    return tier_of(ctx.conn, ctx.member.id) if known is None else known

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, Insert, bindparam, case, select
 from sqlalchemy.dialects import postgresql, sqlite
 
+from loyalty.periods import first_day
 from loyalty.rules import ActionRule
 from storage.schema import balances, earn_tallies
 
@@ -42,12 +43,8 @@ class Allowance:
 
 
 def period_start(period: str, day: date) -> date:
-    """The first day of the day, week (Monday) or month `day` is in."""
-    if period == "week":
-        return day - timedelta(days=day.weekday())
-    if period == "month":
-        return day.replace(day=1)
-    return day
+    """The first day of the day, week (Monday) or month `day` is in ("all": the ever-tally)."""
+    return first_day(period, day) or date.min
 
 
 def _period_end(period: str, start: date, timezone: ZoneInfo) -> datetime:
@@ -121,7 +118,7 @@ def count(
                 "member_id": member_id,
                 "action": action,
                 "period": period,
-                "period_start": period_start(period, today) if period != "all" else date.min,
+                "period_start": period_start(period, today),
                 "points": points,
                 "last_at": at,
             }

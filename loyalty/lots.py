@@ -14,7 +14,6 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import (
     Connection,
     Dialect,
-    and_,
     bindparam,
     func,
     insert,
@@ -208,22 +207,3 @@ def expired_of_member(conn: Connection, member_id: int, at: datetime) -> list[tu
     """The member's lots whose expiry has come by `at` and still hold points: (lot, points)."""
     rows = conn.execute(_EXPIRED_OF_MEMBER, {"member": member_id, "at": at})
     return [(row.id, int(row.remaining)) for row in rows]
-
-
-_EXPIRED = (
-    select(lots.c.member_id, lots.c.id, lots.c.remaining)
-    .where(
-        lots.c.community_id == bindparam("community"),
-        and_(lots.c.expires_at.is_not(None), lots.c.expires_at <= bindparam("at")),
-        lots.c.remaining > 0,
-    )
-    .order_by(lots.c.member_id, lots.c.id)
-)
-
-
-def expired(conn: Connection, community_id: int, at: datetime) -> dict[int, list[tuple[int, int]]]:
-    """Per member, the lots whose expiry has come by `at` and still hold points: (lot, points)."""
-    found: dict[int, list[tuple[int, int]]] = {}
-    for row in conn.execute(_EXPIRED, {"community": community_id, "at": at}):
-        found.setdefault(row.member_id, []).append((row.id, int(row.remaining)))
-    return found

@@ -5,13 +5,14 @@ the reward's stock is taken by a conditional UPDATE, so nothing is oversold or o
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import datetime, time
 from typing import Any
 
 from sqlalchemy import Connection, and_, bindparam, func, insert, or_, select, update
 
 from loyalty import ledger, lots
 from loyalty.errors import UserError
+from loyalty.periods import first_day
 from loyalty.rewards import Reward, reward_by_id
 from loyalty.rules import Program
 from storage.schema import balances, coupon_codes, members, redemptions, rewards
@@ -101,18 +102,8 @@ def redemption_key(member_id: int, reward_id: int, issued: int) -> str:
 
 def period_start(period: str, program: Program, at: datetime) -> datetime | None:
     """The start of the day/week/month/year `at` falls in, in the community's time."""
-    day = at.astimezone(program.timezone).date()
-    if period == "day":
-        first = day
-    elif period == "week":
-        first = day - timedelta(days=day.weekday())
-    elif period == "month":
-        first = day.replace(day=1)
-    elif period == "year":
-        first = day.replace(month=1, day=1)
-    else:
-        return None
-    return datetime.combine(first, time(0), program.timezone)
+    first = first_day(period, at.astimezone(program.timezone).date())
+    return None if first is None else datetime.combine(first, time(0), program.timezone)
 
 
 def redeem(

@@ -72,8 +72,11 @@ def growth_value(
     return int(conn.execute(_GROWTH, {"member": member_id, "since": since, "at": at}).scalar_one())
 
 
-def tier_of(conn: Connection, member_id: int) -> int:
-    """The member's tier now (0 for one the ledger has not seen)."""
+def tier_of(conn: Connection, member_id: int, known: int | None = None) -> int:
+    """The member's tier now (0 for one the ledger has not seen); `known`, if the caller read
+    it already (Member.tier), saves the read."""
+    if known is not None:
+        return known
     row = conn.execute(_STATE, {"member": member_id}).first()
     return 0 if row is None else int(row.tier)
 
