@@ -18,6 +18,7 @@ import asyncio
 import itertools
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from decimal import ROUND_FLOOR, Decimal
 from zoneinfo import ZoneInfo
 
 from hypothesis import HealthCheck, given, settings
@@ -27,6 +28,7 @@ from sqlalchemy import Connection, func, select
 
 from community.communities import community_by_slug
 from loyalty import ledger
+from loyalty.rules import TierRules
 from storage.schema import accounts, balances
 from storage.store import Store
 from tests.conftest import T0
@@ -35,6 +37,7 @@ from tests.harness import Chat, Clock, Said
 TZ = ZoneInfo("Asia/Shanghai")  # the test community's timezone
 BASE_POINTS, BONUS_EVERY, BONUS_POINTS = 10, 7, 20  # the test community's check-in rules
 MAX_AWARD = 1000  # the test community's [points] max_award
+TIERS = TierRules().levels  # the test community's tiers: the defaults (Silver x1.1 from 500)
 MEMBERS = ("alice", "bob", "carol")
 _examples = itertools.count(1)
 
@@ -72,6 +75,9 @@ class Model:
     prefix: str
     known: set[str] = field(default_factory=set)
     balance: dict[str, int] = field(default_factory=dict)
+    # Points earned (growth value): it lifts a member's tier, whose multiplier pays later
+    # check-ins more. Nothing here runs a review, so no tier comes down.
+    growth: dict[str, int] = field(default_factory=dict)
     checkin_days: dict[str, list[tuple[date, int]]] = field(default_factory=dict)
 
     def name(self, who: str) -> str:
@@ -89,10 +95,25 @@ class Model:
         if days and days[-1][0] == day:
             return None
         streak = days[-1][1] + 1 if days and days[-1][0] == day - timedelta(days=1) else 1
-        points = BASE_POINTS + (BONUS_POINTS if streak % BONUS_EVERY == 0 else 0)
+        points = self.earn(who, BASE_POINTS, multiplied=True)
+        if streak % BONUS_EVERY == 0:
+            points += self.earn(who, BONUS_POINTS, multiplied=True)
         days.append((day, streak))
-        self.balance[who] += points
         return ("checkin", points, streak)
+
+    def earn(self, who: str, base: int, *, multiplied: bool) -> int:
+        """Pay a credit: check-ins times the tier's multiplier (rounded down), awards as given."""
+        factor = Decimal(1)
+        if multiplied:
+            for tier in TIERS:
+                if self.growth.get(who, 0) >= tier.threshold:
+                    factor = Decimal(str(tier.multiplier))
+        if factor > 1:
+            note_case("check-in paid at a tier's multiplier")
+        paid = int((base * factor).to_integral_value(rounding=ROUND_FLOOR))
+        self.balance[who] += paid
+        self.growth[who] = self.growth.get(who, 0) + paid
+        return paid
 
 
 def member_points(conn: Connection, community_id: int, user_ids: list[str]) -> dict[str, tuple]:
@@ -162,7 +183,10 @@ def expect_adjust(reply: str, model: Model, command: str, who: str, amt: int, te
             f"and {amt:,} {'was' if amt == 1 else 'were'} asked. Nothing was changed."
         ), reply
     else:
-        model.balance[who] += amt if command == "award" else -amt
+        if command == "award":
+            model.earn(who, amt, multiplied=False)
+        else:
+            model.balance[who] -= amt
         deducted = f"{points(amt)} {'was' if amt == 1 else 'were'} deducted"
         verb = f"received {points(amt)}" if command == "award" else deducted
         assert verb in reply, reply
