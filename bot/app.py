@@ -20,7 +20,8 @@ from bot.rendering import Renderer, plain_text
 from bot.scheduler import Scheduler
 from bot.settings import Settings
 from community import calendar as topic_calendar
-from community import shop
+from community import faq as faq_entries
+from community import quizzes, shop, surveys
 from community.communities import Community, apply_config, file_is_new
 from community.config import LOCALES, Access, CommunityConfig, ConfigError, parse_config
 from community.jobs import SCHEDULE_CHANGED
@@ -30,8 +31,10 @@ from handlers import (
     announce,
     birthday,
     calendar,
+    chat_messages,
     checkin,
     earning_rules,
+    faq,
     help,
     history,
     invite,
@@ -40,10 +43,13 @@ from handlers import (
     memberday,
     points,
     polls,
+    questions,
+    quiz,
     remind,
     reward_admin,
     rewards,
     settings,
+    survey,
     tiers,
 )
 from handlers.firings import Firings
@@ -78,6 +84,10 @@ ROUTERS: tuple[Router, ...] = (
     invite.router,
     link.router,
     adjust.router,
+    questions.router,
+    faq.router,
+    quiz.router,
+    survey.router,
     polls.router,
     calendar.router,
     memberday.router,
@@ -85,6 +95,7 @@ ROUTERS: tuple[Router, ...] = (
     earning_rules.router,
     announce.router,
     settings.router,
+    chat_messages.router,
 )
 
 
@@ -379,6 +390,9 @@ def _apply_file(
     if new:
         topic_calendar.sync_file_entries(conn, community, config.calendar, at)
         shop.sync_file_rewards(conn, community, config.rewards, at)
+        faq_entries.sync_file_entries(conn, community, config.faq_entries, at)
+        quizzes.sync_file_bank(conn, community, config.quiz_bank, at)
+        surveys.sync_file_surveys(conn, community, config.surveys, at)
     return community
 
 

@@ -20,6 +20,10 @@ from pydantic import (
     model_validator,
 )
 
+from community.faq_rules import FaqEntryConfig, FaqRules
+from community.question_rules import QuestionRules
+from community.quiz_rules import QuizQuestionConfig, QuizRules
+from community.survey_rules import SurveyConfig, SurveyRules
 from loyalty.reward_rules import RewardConfig
 from loyalty.rules import (
     ACTIONS,
@@ -231,6 +235,10 @@ class Rules(_Strict):
     member_day: MemberDayRules = Field(default_factory=MemberDayRules)
     reminders: ReminderRules = Field(default_factory=ReminderRules)
     schedule: ScheduleRules = Field(default_factory=ScheduleRules)
+    questions: QuestionRules = Field(default_factory=QuestionRules)
+    faq: FaqRules = Field(default_factory=FaqRules)
+    quiz: QuizRules = Field(default_factory=QuizRules)
+    survey: SurveyRules = Field(default_factory=SurveyRules)
 
 
 class CalendarEntryConfig(_Strict):
@@ -318,6 +326,9 @@ class CommunityConfig(Access, Rules):
     community: CommunitySection = Field(default_factory=CommunitySection)
     calendar: tuple[CalendarEntryConfig, ...] = Field(default=(), strict=False)
     rewards: tuple[RewardConfig, ...] = Field(default=(), strict=False)
+    faq_entries: tuple[FaqEntryConfig, ...] = Field(default=(), strict=False)
+    quiz_bank: tuple[QuizQuestionConfig, ...] = Field(default=(), strict=False)
+    surveys: tuple[SurveyConfig, ...] = Field(default=(), strict=False)
 
     @field_validator("rewards")
     @classmethod

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, bindparam, delete, func, select, update
 
-from community import audit, invitations, tier_notices
+from community import audit, faq, invitations, questions, quizzes, surveys, tier_notices
 from community.communities import Community
 from loyalty import ledger, merging, tiers
 from loyalty.errors import UserError
@@ -33,6 +33,8 @@ CODE_LIFETIME = timedelta(minutes=10)
 # Columns that point at a member and simply follow a merge. Balances, check-ins, votes and
 # link codes need more than that and are merged by hand; a new table that refers to members
 # belongs in one of the two places.
+# Each activity folds its own rows (one answer per member and question stays one).
+ACTIVITIES = (questions, faq, quizzes, surveys)
 _PLAIN_REFERENCES = (
     accounts.c.member_id,
     ledger_table.c.member_id,
@@ -230,6 +232,8 @@ def merge_members(
     moved = merging.merge_accounts(conn, keep=keep, absorb=absorb, at=at)
     reversed_ = invitations.merge_invited(conn, community, keep=keep, absorb=absorb, at=at)
     _merge_checkins(conn, keep=keep, absorb=absorb)
+    for activity in ACTIVITIES:
+        activity.merge_members(conn, keep=keep, absorb=absorb)
     kept_polls = select(votes.c.poll_id).where(votes.c.member_id == keep).scalar_subquery()
     conn.execute(delete(votes).where(votes.c.member_id == absorb, votes.c.poll_id.in_(kept_polls)))
     conn.execute(update(votes).where(votes.c.member_id == absorb).values(member_id=keep))

@@ -22,6 +22,7 @@ from community import (
     expiry_jobs,
     member_day_posts,
     poll_closing,
+    question_jobs,
     reminders,
     tier_jobs,
     topic_posts,
@@ -48,6 +49,7 @@ JOB_SOURCES: tuple[Callable[[Connection, Community], list[Job]], ...] = (
     tier_jobs.jobs,
     expiry_jobs.jobs,
     birthday_jobs.jobs,
+    question_jobs.jobs,
 )
 
 

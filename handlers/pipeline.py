@@ -171,7 +171,8 @@ def spend_shown_codes(unit: Unit) -> bool:
         spent = spend_codes_shown(unit.conn, f"{event.text}\n{event.quoted}")
         if event.shows_private_chat and unit.member is not None:
             spent = spend_member_codes(unit.conn, unit.member.id) or spent
-        if spent and (route is None or route.command == "link"):
+        # A plain message (the MESSAGE route reads it) was about the code it showed.
+        if spent and (route is None or route.command in ("link", EventKind.MESSAGE.value)):
             unit.reply = Reply("link/spent_in_public")
             return True
     # A chat message, or a command in a group that is for another bot there ("/ban x").

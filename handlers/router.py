@@ -70,7 +70,12 @@ class Dispatcher:
                 for word in route.words:
                     self._words[word] = route
             for kind, handler in router.event_handlers.items():
-                self._kinds[kind] = Route(kind.value, handler, admin=False, words=(), hidden=True)
+                # A plain message may come from an anonymous admin: its readers check for a
+                # member themselves rather than refuse everyone who is none.
+                personal = kind is not EventKind.MESSAGE
+                self._kinds[kind] = Route(
+                    kind.value, handler, admin=False, words=(), hidden=True, personal=personal
+                )
         # What /help lists, worked out once rather than on every event.
         self._visible = {
             admin: tuple(
@@ -191,6 +196,7 @@ class Dispatcher:
         if event.kind in (EventKind.COMMAND, EventKind.BUTTON) and event.command:
             # "/签到" means the same as the plain word.
             return self._commands.get(event.command) or self._words.get(event.command)
-        if event.kind in self._kinds:
-            return self._kinds[event.kind]
-        return self._words.get(normalize_word(event.text))
+        if event.kind is EventKind.MESSAGE:
+            # A plain word ("签到") is its command; any other message goes to its readers.
+            return self._words.get(normalize_word(event.text)) or self._kinds.get(event.kind)
+        return self._kinds.get(event.kind) or self._words.get(normalize_word(event.text))

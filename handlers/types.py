@@ -134,6 +134,9 @@ class Event:
     # channel when the chat is not itself one (a Discord server's channel); "" means the chat.
     message_id: str = ""
     channel_id: str = ""
+    # The message this one replies to (its platform id), when it is a reply: a reply to a
+    # question answers it.
+    replied_id: str = ""
     # The adapter answers this one itself the moment it is handled (a Discord interaction, a
     # Telegram button's alert, the console): the outbox keeps the answer back for a while,
     # and sends it the ordinary way only if the adapter never said it was delivered.

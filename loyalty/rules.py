@@ -19,7 +19,10 @@ ACTIONS = (
     "streak_bonus",
     "vote",
     "accepted_answer",
+    "question_thanks",
     "quiz_answer",
+    "quiz_first",
+    "survey",
     "submission",
     "invitation",
     "birthday",
@@ -41,6 +44,10 @@ def plain_number(value: Any) -> Any:
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+# For the activities' rules modules (community/*_rules.py): one strictness for every rule.
+Strict = _Strict
 
 
 class ActionRule(_Strict):
@@ -68,7 +75,13 @@ class EarningRules(_Strict):
     streak_bonus: ActionRule = ActionRule(points=20)
     vote: ActionRule = ActionRule(points=2)  # a member's first vote in a poll
     accepted_answer: ActionRule = ActionRule(points=20, per_day=100)
+    # The asker's thank-you when they accept someone else's answer to their question.
+    question_thanks: ActionRule = ActionRule(points=2, per_day=10)
     quiz_answer: ActionRule = ActionRule(points=5, per_day=50)
+    # On top of quiz_answer, for the first right answer to a quiz question.
+    quiz_first: ActionRule = ActionRule(points=5, per_day=25)
+    # A survey answered to its end (once per survey).
+    survey: ActionRule = ActionRule(points=20)
     submission: ActionRule = ActionRule(points=30, per_day=90)
     # Paid to the inviter at the invitee's first check-in.
     invitation: ActionRule = ActionRule(points=50, per_month=500)

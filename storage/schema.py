@@ -8,6 +8,9 @@ engine's); import them from here.
 
 from __future__ import annotations
 
+# The activities' tables (issue 11) join the MetaData when imported; import them from their
+# own modules.
+from storage import faq_tables, quiz_tables, survey_tables  # noqa: F401
 from storage.loyalty_tables import (
     campaigns,
     coupon_codes,
@@ -19,6 +22,7 @@ from storage.loyalty_tables import (
     redemptions,
     rewards,
 )
+from storage.qa_tables import answers, questions
 from storage.schema_core import (
     accounts,
     audit_log,
@@ -42,6 +46,7 @@ from storage.schema_core import (
 
 __all__ = [
     "accounts",
+    "answers",
     "audit_log",
     "balances",
     "calendar_entries",
@@ -65,6 +70,7 @@ __all__ = [
     "outbox",
     "polls",
     "processed_events",
+    "questions",
     "redemptions",
     "rewards",
     "votes",

@@ -311,6 +311,8 @@ calendar_entries = Table(
     Column("text", Text, nullable=False),
     # A poll posted with the topic: {"question": ..., "options": [...]}.
     Column("poll", JSON, nullable=True),
+    # A quiz started with the topic: {"questions": N, "category": "..."} (issue 11).
+    Column("quiz", JSON, nullable=True),
     # Only groups with this tag; none: every group of the community.
     Column("tag", String(32), nullable=True),
     Column("paused", Boolean, nullable=False, server_default=false()),

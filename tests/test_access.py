@@ -15,6 +15,7 @@ from community.config import Access, CommunityConfig, ConfigError, Rules, parse_
 from tests.harness import Chat, Clock
 
 # Every field of community.toml, each away from its default.
+ENTRY_LISTS = ("calendar", "rewards", "faq_entries", "quiz_bank", "surveys")
 EVERY_FIELD = """
 admins = ["console:owner", "telegram:42"]
 platform_admins = false
@@ -42,7 +43,10 @@ checkin = { points = 11, per_day = 100, per_week = 200, per_month = 300, cooldow
 streak_bonus = { points = 33, per_day = 1, per_week = 2, per_month = 3, cooldown_minutes = 4 }
 vote = { points = 5, per_day = 100, per_week = 200, per_month = 300, cooldown_minutes = 4 }
 accepted_answer = { points = 6, per_day = 1, per_week = 2, per_month = 3, cooldown_minutes = 4 }
+question_thanks = { points = 3, per_day = 1, per_week = 2, per_month = 3, cooldown_minutes = 4 }
 quiz_answer = { points = 7, per_day = 1, per_week = 2, per_month = 3, cooldown_minutes = 4 }
+quiz_first = { points = 4, per_day = 1, per_week = 2, per_month = 3, cooldown_minutes = 4 }
+survey = { points = 5, per_day = 1, per_week = 2, per_month = 3, cooldown_minutes = 4 }
 submission = { points = 8, per_day = 1, per_week = 2, per_month = 3, cooldown_minutes = 4 }
 invitation = { points = 9, per_day = 1, per_week = 2, per_month = 3, cooldown_minutes = 4 }
 purchase = { points = 2, per_day = 1, per_week = 2, per_month = 3, cooldown_minutes = 4 }
@@ -121,6 +125,40 @@ max_entries = 50
 max_topic_length = 800
 calendar_days = 14
 
+[questions]
+prefix_questions = true
+prefixes = ["问题:"]
+min_length = 2
+max_length = 500
+answer_max_length = 700
+asks_per_day = 3
+max_bounty = 200
+bounty_days = 3
+raise_after_hours = 6
+list_entries = 7
+answers_shown = 4
+
+[faq]
+auto_answer = false
+threshold = 0.6
+repeat_minutes = 5
+max_entries = 40
+search_results = 4
+unhelpful_share = 0.4
+min_votes = 3
+
+[quiz]
+seconds = 20
+questions = 3
+max_questions = 9
+max_bank = 90
+leaderboard = 6
+
+[survey]
+max_surveys = 8
+max_questions = 12
+text_max_length = 400
+
 [[calendar]]
 when = "mon,wed 20:00"
 text = "New arrivals"
@@ -140,6 +178,26 @@ per_period = "week"
 min_tier = 1
 window = "member_day"
 hidden = true
+
+[[faq_entries]]
+question = "Sale?"
+answer = "On the 18th"
+keywords = ["sale"]
+
+[[quiz_bank]]
+question = "Member day?"
+options = ["8", "18"]
+correct = 2
+explanation = "The 18th"
+category = "brand"
+
+[[surveys]]
+title = "NPS"
+
+[[surveys.questions]]
+text = "Which?"
+kind = "multiple"
+options = ["a", "b"]
 """
 
 
@@ -166,12 +224,12 @@ def test_the_example_sets_every_field_away_from_its_default() -> None:
 def test_the_file_splits_into_access_and_rules_without_losing_a_field() -> None:
     config, _ = parse_config(EVERY_FIELD)
     split = _leaves(config.access) | _leaves(config.rules)
-    # [community] says who the community is; [[calendar]] and [[rewards]] entries become rows
-    # of their own.
+    # [community] says who the community is; [[calendar]], [[rewards]], [[faq_entries]],
+    # [[quiz_bank]] and [[surveys]] entries become rows of their own.
     whole = {
         k: v
         for k, v in _leaves(config).items()
-        if not k.startswith("community.") and k not in ("calendar", "rewards")
+        if not k.startswith("community.") and k not in ENTRY_LISTS
     }
     assert split == whole
     assert set(Access.model_fields).isdisjoint(Rules.model_fields)

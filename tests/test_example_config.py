@@ -40,4 +40,7 @@ def test_every_setting_of_a_community_is_shown_in_the_example_file_with_a_commen
         "community",
         "calendar",
         "rewards",
+        "faq_entries",
+        "quiz_bank",
+        "surveys",
     }

@@ -434,7 +434,8 @@ def test_every_column_that_points_at_a_member_is_merged() -> None:
         (earn_tallies.name, "member_id"),
         (invited.name, "member_id"),
     }
-    follow = (*linking._PLAIN_REFERENCES, *merging.FOLLOWING)
+    activities = (c for activity in linking.ACTIVITIES for c in activity.MEMBER_COLUMNS)
+    follow = (*linking._PLAIN_REFERENCES, *merging.FOLLOWING, *activities)
     plain = {(c.table.name, c.name) for c in follow}
     assert pointing == plain | by_hand, "a new reference to members must be merged by /link"
 

@@ -23,6 +23,7 @@ from bot.rendering import TEMPLATES, Renderer, plain_text, telegram_html
 from community.outbox import decode_reply, encode_reply
 from handlers.types import Reply
 from storage.engine import dump_json
+from tests import faq_samples, questions_samples, quiz_samples, survey_samples
 from tests.discord_markdown import ActiveMarkdown, visible
 from tests.fakes.telegram_api import TEXT_LIMIT, html_to_plain, utf16_len
 from tests.loyalty_samples import loyalty_samples
@@ -672,7 +673,14 @@ CORE_SAMPLES: Mapping[str, list[dict[str, Any]]] = {
     ],
 }
 # The loyalty engine's (issue 10) live in a file of their own.
-SAMPLES: Mapping[str, list[dict[str, Any]]] = {**CORE_SAMPLES, **loyalty_samples(HOSTILE)}
+SAMPLES: Mapping[str, list[dict[str, Any]]] = {
+    **CORE_SAMPLES,
+    **loyalty_samples(HOSTILE),
+    **questions_samples.samples(HOSTILE),
+    **faq_samples.samples(HOSTILE),
+    **quiz_samples.samples(HOSTILE),
+    **survey_samples.samples(HOSTILE),
+}
 
 PLAIN, TELEGRAM, DISCORD = Renderer(plain_text), Renderer(telegram_html), Renderer(discord_markdown)
 # What each platform's client shows of what its renderer produced.

@@ -1,0 +1,25 @@
+"""Surveys and NPS (问卷 / 满意度): a member answers privately, one question at a time."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import Column, Connection
+
+from community.communities import Community
+from community.survey_rules import SurveyConfig
+
+# The columns of this activity's tables that point at a member: merge_members moves them when
+# /link folds one member into another (tests/test_linking.py checks every such column is).
+MEMBER_COLUMNS: tuple[Column[int], ...] = ()
+
+
+def merge_members(conn: Connection, *, keep: int, absorb: int) -> None:
+    """Fold `absorb`'s rows into `keep`'s (one answer per member stays one)."""
+
+
+def sync_file_surveys(
+    conn: Connection, community: Community, entries: Sequence[SurveyConfig], at: datetime
+) -> None:
+    """Make the file's surveys what community.toml says (a changed file was read)."""

@@ -1,0 +1,13 @@
+"""/ask, /answer, /accept, /questions: members ask, answer and accept; bounties."""
+
+from __future__ import annotations
+
+from handlers.routes import Context, Router
+from handlers.types import Reply
+
+router = Router()
+
+
+def on_message(ctx: Context) -> Reply | None:
+    """A plain message this feature answers (see handlers/chat_messages.py); None: not ours."""
+    return None
