@@ -247,6 +247,10 @@ class CalendarEntryConfig(_Strict):
     when: str = Field(min_length=1, max_length=100)  # "mon,wed 20:00", "每周一 20:00"
     text: str = Field(min_length=1, max_length=3500)
     poll: str = Field(default="", max_length=1000)  # "Question? | option | option"
+    # A quiz of this many questions from the bank starts with the topic (0: none), drawn from
+    # quiz_category only when one is given.
+    quiz: int = Field(default=0, ge=0, le=50)
+    quiz_category: str = Field(default="", max_length=32)
     # Only groups with this tag (as /settings tags gives them); empty: every group.
     tag: str = Field(default="", max_length=32, pattern=r"^([^\W_][\w-]*)?$")
     paused: bool = False

@@ -163,6 +163,8 @@ text_max_length = 400
 when = "mon,wed 20:00"
 text = "New arrivals"
 poll = "Which one? | A | B"
+quiz = 3
+quiz_category = "brand"
 tag = "vip"
 paused = true
 
