@@ -42,6 +42,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/delivery_bench.py
 	$(BIN)/python bench/scheduler_bench.py
 	$(BIN)/python bench/loyalty_bench.py
+	$(BIN)/python bench/faq_bench.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
