@@ -29,7 +29,27 @@ WHEN_TEXT_LIMIT = 100  # the column's width
 # "#tag" right after the when, as /settings tags reads a group's tags (a Chinese tag too).
 _TAG = re.compile(r"[#＃](?P<tag>[^\W_][\w-]{0,31})(?=\s|$)")
 _POLL_SEPARATOR = re.compile("[|｜]")
+# "--quiz 5 [category]" at the end: a quiz of 5 questions starts with the topic ("—" and "——"
+# are what "--" becomes on many keyboards).
+_QUIZ = re.compile(
+    r"(?:^|\s+)(?:-{1,2}|[—–]{1,2})\s*(?:quiz|答题|问答)\s+(?P<n>[0-9０-９]{1,3})"
+    r"(?:\s+[#＃]?(?P<category>[^\W_][\w-]{0,31}))?\s*$",
+    re.IGNORECASE,
+)
 _TICK = timedelta(microseconds=1)  # windows' starts are exclusive; an entry fires from `since` on
+
+
+@dataclass(frozen=True, slots=True)
+class Quiz:
+    """A quiz a calendar entry starts in each of its groups: this many questions from the bank
+    (of this category only, if one is given)."""
+
+    questions: int
+    category: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        """As calendar_entries.quiz holds it."""
+        return {"questions": self.questions, "category": self.category}
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +68,7 @@ class Entry:
     since: datetime
     created_by: int | None = None  # the admin's member who added it in chat
     broken_at: datetime | None = None  # its post failed to render (reported once)
+    quiz: Quiz | None = None  # a quiz started with the topic in each group
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +80,7 @@ class Draft:
     text: str
     poll: tuple[str, tuple[str, ...]] | None
     tag: str | None
+    quiz: Quiz | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +109,9 @@ def read_entry(community: Community, line: str, now: datetime) -> Draft:
     elif rest[:1] in ("#", "＃"):
         # A mistyped tag (#v!p) must not quietly send a members-only topic to every group.
         raise UserError("calendar/bad_tag", limit=TAG_LIMIT)
+    quiz = None
+    if found := _QUIZ.search(rest):
+        quiz, rest = _read_quiz(community, found), rest[: found.start()].strip()
     poll = None
     if _POLL_SEPARATOR.search(rest):
         poll = _read_poll(rest)
@@ -96,7 +121,15 @@ def read_entry(community: Community, line: str, now: datetime) -> Draft:
     limit = community.rules.schedule.max_topic_length
     if len(rest) > limit:
         raise UserError("calendar/too_long", length=len(rest), limit=limit)
-    return Draft(when, fit_text(when_text, WHEN_TEXT_LIMIT), rest, poll, tag)
+    return Draft(when, fit_text(when_text, WHEN_TEXT_LIMIT), rest, poll, tag, quiz)
+
+
+def _read_quiz(community: Community, found: re.Match[str]) -> Quiz:
+    count = int(found["n"].translate(str.maketrans("０１２３４５６７８９", "0123456789")))
+    limit = community.rules.quiz.max_questions
+    if not 1 <= count <= limit:
+        raise UserError("quiz/bad_topic_quiz", limit=limit)
+    return Quiz(count, (found["category"] or "").casefold())
 
 
 def _read_poll(text: str) -> tuple[str, tuple[str, ...]]:
@@ -154,6 +187,7 @@ def _values(draft: Draft) -> dict[str, Any]:
         "when_text": draft.when_text,
         "text": draft.text,
         "poll": poll,
+        "quiz": None if draft.quiz is None else draft.quiz.to_json(),
         "tag": draft.tag,
     }
 
@@ -278,7 +312,11 @@ def sync_file_entries(
         except UserError as error:
             raise ConfigError(f"calendar[{number}].poll: {error.key} {error.context}") from None
         when = parse_when(config.when)[0]
-        draft = Draft(when, config.when, config.text, poll, config.tag.casefold() or None)
+        if config.quiz > community.rules.quiz.max_questions:
+            raise ConfigError(f"calendar[{number}].quiz: more than quiz.max_questions")
+        quiz = Quiz(config.quiz, config.quiz_category.casefold()) if config.quiz else None
+        tag = config.tag.casefold() or None
+        draft = Draft(when, config.when, config.text, poll, tag, quiz)
         values = {**_values(draft), "paused": config.paused}
         row = stored.get(key)
         if row is None:
@@ -313,6 +351,9 @@ def _entry(row: Any) -> Entry:
         since=row.since,
         created_by=row.created_by,
         broken_at=row.broken_at,
+        quiz=None
+        if row.quiz is None
+        else Quiz(int(row.quiz["questions"]), str(row.quiz.get("category") or "")),
     )
 
 

@@ -37,8 +37,18 @@ class PollSpec:
     question: str
     options: tuple[str, ...]
     # When it closes by itself (UTC), if it was opened with an end: a platform whose native
-    # polls must end by themselves (Discord) lasts until then.
+    # polls must end by themselves (Discord) lasts until then; a quiz poll's countdown (its
+    # open period, Telegram's) runs until then.
     closes_at: datetime | None = None
+    # A quiz question: the right option (from 0), and what the answerer is told after
+    # answering. Telegram posts it as a quiz poll; a platform without quiz polls, with buttons.
+    correct: int | None = None
+    explanation: str = ""
+
+    @property
+    def quiz(self) -> bool:
+        """Whether it is a quiz question rather than an opinion poll."""
+        return self.correct is not None
 
 
 @dataclass(frozen=True, slots=True)

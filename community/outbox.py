@@ -111,6 +111,8 @@ def encode_reply(reply: Reply) -> dict[str, Any]:
         payload["poll"] = {"id": poll.poll_id, "question": poll.question, "options": poll.options}
         if poll.closes_at is not None:
             payload["poll"]["closes_at"] = poll.closes_at.isoformat()
+        if poll.correct is not None:  # a quiz question
+            payload["poll"] |= {"correct": poll.correct, "explanation": poll.explanation}
     if reply.ends_poll:
         payload["ends_poll"] = reply.ends_poll
     if reply.line:
@@ -165,6 +167,8 @@ def decode_reply(payload: Mapping[str, Any], locale: str) -> Reply:
             poll["question"],
             tuple(poll["options"]),
             closes_at=_moment(poll.get("closes_at")),
+            correct=poll.get("correct"),
+            explanation=poll.get("explanation") or "",
         ),
         ends_poll=payload.get("ends_poll"),
         line=payload.get("line"),

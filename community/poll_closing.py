@@ -7,11 +7,12 @@ from datetime import datetime
 
 from sqlalchemy import Connection, select, update
 
-from community import audit
+from community import audit, quiz_runs
+from community.communities import community_by_id
 from community.messages import Reply
 from community.outbox import Kind, enqueue
-from community.polls import Poll, poll_from_row, results, tally
-from storage.schema import groups, polls
+from community.polls import poll_from_row, posting_target, results, tally
+from storage.schema import polls
 
 # The most polls one sweep closes; the rest close in the next one.
 CLOSING_BATCH = 200
@@ -32,7 +33,8 @@ SCHEDULER = audit.Actor(None, "scheduler")  # who closes a poll at its end, for 
 
 
 def close_on_time(conn: Connection, poll_id: int, now: datetime, platforms: set[str]) -> bool:
-    """Close a poll at its end and post its results in its chat; False if it was closed.
+    """Close a poll at its end and post its results in its chat (a quiz question's poll: its
+    answer, and the quiz's next question or its end); False if it was closed.
 
     The UPDATE that closes it is the claim: of two processes (or a /closepoll and the
     scheduler), only the one whose statement changed the row posts the results. The poll is
@@ -47,6 +49,19 @@ def close_on_time(conn: Connection, poll_id: int, now: datetime, platforms: set[
     if row is None:
         return False
     poll = poll_from_row(row)
+    if quiz_runs.round_of_poll(conn, poll.id) is not None:
+        community = community_by_id(conn, poll.community_id)
+        if community is not None:
+            quiz_runs.round_ended(
+                conn,
+                community,
+                poll,
+                native_message_id=row.native_message_id,
+                channel_id=row.channel_id,
+                now=now,
+                platforms=platforms,
+            )
+        return True
     audit.record(
         conn,
         community_id=poll.community_id,
@@ -56,7 +71,7 @@ def close_on_time(conn: Connection, poll_id: int, now: datetime, platforms: set[
         poll_id=poll.id,
         on_time=True,
     )
-    target = _posting_target(conn, poll, row.channel_id)
+    target = posting_target(conn, poll.platform, poll.chat_id, row.channel_id)
     if target is not None:
         chat_id, group_chat_id = target
         enqueue(
@@ -73,24 +88,3 @@ def close_on_time(conn: Connection, poll_id: int, now: datetime, platforms: set[
         )
         platforms.add(poll.platform)
     return True
-
-
-def _posting_target(
-    conn: Connection, poll: Poll, channel_id: str | None
-) -> tuple[str, str | None] | None:
-    """Where a poll's results go: its chat (in a Discord server, the channel it was opened in,
-    else the server's posting channel), and the group that is, if the chat is one; None for a
-    server with no channel to post in."""
-    group = conn.execute(
-        select(groups.c.private, groups.c.needs_channel, groups.c.posting_channel).where(
-            groups.c.platform == poll.platform, groups.c.chat_id == poll.chat_id
-        )
-    ).first()
-    if group is None:
-        return poll.chat_id, None
-    if group.private:
-        return poll.chat_id, None
-    if group.needs_channel:
-        channel = channel_id or group.posting_channel
-        return (channel, poll.chat_id) if channel else None
-    return poll.chat_id, poll.chat_id

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import Connection, bindparam, exists, insert, select, update
 
 from community import audit, earning
 from community.communities import Community
@@ -21,6 +21,7 @@ from community.messages import Choice, PollSpec, Reply
 from community.poll_ends import parse_end
 from loyalty import ledger
 from loyalty.errors import UserError
+from storage.quiz_tables import quiz_rounds
 from storage.schema import groups, polls, votes
 from storage.sql import fit_text
 
@@ -69,6 +70,9 @@ class Tally:
 
 
 _BY_ID = select(polls).where(polls.c.id == bindparam("poll"))
+# A quiz question is asked through a poll of its own (community/quiz_runs.py): /closepoll and
+# the lists of open polls leave those to the quiz.
+_NOT_A_QUIZ = ~exists().where(quiz_rounds.c.poll_id == polls.c.id)
 _BY_NATIVE = select(polls).where(
     polls.c.platform == bindparam("platform"), polls.c.native_id == bindparam("native")
 )
@@ -214,6 +218,7 @@ def latest_open_poll(
             polls.c.platform == platform,
             polls.c.chat_id == fit_text(chat_id, 64),
             polls.c.closed_at.is_(None),
+            _NOT_A_QUIZ,
         )
         .order_by(polls.c.id.desc())
         .limit(1)
@@ -238,6 +243,7 @@ def open_polls_of_chat(
             polls.c.platform == platform,
             polls.c.chat_id == fit_text(chat_id, 64),
             polls.c.closed_at.is_(None),
+            _NOT_A_QUIZ,
         )
         .order_by(polls.c.id.desc())
         .limit(limit)
@@ -338,6 +344,26 @@ def tally(conn: Connection, poll: Poll) -> Tally:
             if 0 <= index < len(counts):
                 counts[index] += 1
     return Tally(poll, tuple(counts), voters)
+
+
+def posting_target(
+    conn: Connection, platform: str, chat_id: str, channel_id: str | None
+) -> tuple[str, str | None] | None:
+    """Where the bot's own posts about a poll go (its results, a quiz's next question): its
+    chat (in a Discord server, the channel it was opened in, else the server's posting
+    channel), and the group that is, if the chat is one; None for a server with no channel to
+    post in."""
+    group = conn.execute(
+        select(groups.c.private, groups.c.needs_channel, groups.c.posting_channel).where(
+            groups.c.platform == platform, groups.c.chat_id == chat_id
+        )
+    ).first()
+    if group is None or group.private:
+        return chat_id, None
+    if group.needs_channel:
+        channel = channel_id or group.posting_channel
+        return (channel, chat_id) if channel else None
+    return chat_id, chat_id
 
 
 def poll_from_row(row: Any) -> Poll:

@@ -13,7 +13,7 @@ from functools import partial
 
 from sqlalchemy import Connection, update
 
-from community import audit, polls
+from community import audit, polls, quiz_calendar
 from community.calendar import Entry, entry_by_id, list_entries
 from community.communities import Community
 from community.jobs import FiringContext, Job
@@ -46,7 +46,8 @@ def jobs(conn: Connection, community: Community) -> list[Job]:
 
 
 def post_topic(ctx: FiringContext, *, entry_id: int) -> Broadcast | None:
-    """A firing's work: the topic (and its poll, opened in each group) queued for each group;
+    """A firing's work: the topic (and its poll, opened in each group; its quiz, started in
+    each group) queued for each group;
     nothing if the entry was removed or paused since the jobs were read, or if its post does
     not render (reported once)."""
     conn, community = ctx.conn, ctx.community
@@ -75,6 +76,18 @@ def post_topic(ctx: FiringContext, *, entry_id: int) -> Broadcast | None:
         opener = partial(_open_poll, conn, community, question, options, ctx.now)
         voted = broadcast(conn, community.id, opener, key=f"{key}:poll", at=ctx.now, tag=entry.tag)
         ctx.platforms.update(voted.platforms)
+    if entry.quiz is not None:
+        # After the topic (and its poll): each group's quiz starts with its first question.
+        started = quiz_calendar.start_in_groups(
+            conn,
+            community,
+            questions=entry.quiz.questions,
+            category=entry.quiz.category,
+            key=f"{key}:quiz",
+            at=ctx.now,
+            tag=entry.tag,
+        )
+        ctx.platforms.update(started)
     return sent
 
 

@@ -133,6 +133,7 @@ def _described(entry: calendar.Entry, community: Community) -> dict[str, Any]:
         "preview": _preview(entry.text, PREVIEW),
         "tag": entry.tag,
         "options": list(entry.poll[1]) if entry.poll else [],
+        "quiz": None if entry.quiz is None else entry.quiz.to_json(),
         "paused": entry.paused,
         "from_file": entry.file_key is not None,
     }

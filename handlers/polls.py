@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from community import polls
+from community import polls, quiz_runs
 from community.jobs import SCHEDULE_CHANGED
+from handlers import quiz_play
 from handlers.arguments import BadArgument, read_arguments
 from handlers.routes import Context, Param, ParamKind, Router
 from handlers.types import EventKind, Reply, Visibility
@@ -57,6 +58,8 @@ def close(ctx: Context) -> Reply:
         )
     if found is None:
         return Reply("polls/none_open")
+    if quiz_runs.round_of_poll(ctx.conn, found.id) is not None:
+        return Reply("quiz/not_a_poll")  # a quiz question: /quiz stop ends the quiz
     tally = polls.close_poll(ctx.conn, found, actor=ctx.actor, at=ctx.now)
     # A native poll's message id means something only in the chat it was posted in.
     here = (found.platform, found.chat_id) == (chat.platform, chat.chat_id)
@@ -101,6 +104,9 @@ def vote_native(ctx: Context) -> Reply:
 
 
 def _voted(ctx: Context, found: polls.Poll, options: tuple[int, ...]) -> Reply:
+    asked = quiz_runs.round_of_poll(ctx.conn, found.id)
+    if asked is not None:
+        return quiz_play.answered(ctx, found, asked, options)
     try:
         with savepoint(ctx.conn):
             result = polls.vote(

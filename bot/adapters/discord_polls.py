@@ -31,7 +31,11 @@ POLL_EXPIRED, UNKNOWN_MESSAGE = 520001, 10008  # nothing left to end
 
 def native_poll(spec: PollSpec) -> discord.Poll | None:
     """A poll as Discord's own (single choice, POLL_HOURS long); None when it does not fit
-    Discord's limits (an option longer than 55 characters), so it goes out with buttons."""
+    Discord's limits (an option longer than 55 characters), so it goes out with buttons. A quiz
+    question is None too: Discord's polls have no right answer, and every vote would show in
+    the poll's counts at once; its buttons answer each member privately (ephemerally)."""
+    if spec.quiz:
+        return None
     question, answers = plain_text(spec.question), [plain_text(o) for o in spec.options]
     fits = 0 < len(question) <= POLL_QUESTION_LIMIT and 0 < len(answers) <= POLL_ANSWERS_LIMIT
     if not fits or not all(0 < len(answer) <= POLL_ANSWER_LIMIT for answer in answers):

@@ -10,11 +10,19 @@ connection, a timeout or a 5xx: back off) or give up (403: removed from the grou
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from cachetools import LRUCache
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, ReplyParameters
+from telegram import (
+    Bot,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputFile,
+    Poll,
+    ReplyParameters,
+)
 from telegram.constants import ParseMode
 from telegram.error import (
     BadRequest,
@@ -44,6 +52,9 @@ log = logging.getLogger(__name__)
 BUTTON_DATA_LIMIT = 64  # bytes of callback_data
 BUTTON_TEXT_LIMIT = 64
 CAPTION_LIMIT = 1024  # characters of a document's caption, as the reader sees them
+# A quiz poll's countdown (open_period), in seconds: Telegram takes 5 to 600. A question with
+# less time left goes out without one; the quiz stops it at its end anyway.
+OPEN_PERIOD = (5, 600)
 # What Telegram says when the message to edit is gone (deleted, too old, not the bot's):
 # the new words are posted as a new message instead.
 _GONE = ("message to edit not found", "message can't be edited", "message_id_invalid")
@@ -88,6 +99,9 @@ class TelegramMessenger:
         # The parts of a long text already posted, by outbox id: sent again after a 429 on
         # its third part, it goes on from the third part (within this process).
         self._posted: LRUCache[str, list[str]] = LRUCache(maxsize=4096)
+        # The words posted before a quiz poll, by outbox id: a quiz poll sent again after a
+        # 429 does not repeat them (within this process).
+        self._leads: LRUCache[str, tuple[str, ...]] = LRUCache(maxsize=1024)
         self._degraded: set[str] = set()
 
     async def send(self, message: Outgoing) -> tuple[str, ...]:
@@ -114,6 +128,8 @@ class TelegramMessenger:
         posted: tuple[str, ...] = ()
         if message.kind is Kind.EDIT and message.edits:
             posted = await self._edit(chat_id, message.edits, reply)
+        elif reply.poll is not None and reply.poll.quiz:
+            posted = await self._send_quiz(chat_id, message, reply.poll)
         elif reply.poll is not None:
             posted = await self._send_poll(chat_id, reply.poll)
         if reply.document is not None and message.kind is not Kind.EDIT:
@@ -201,14 +217,43 @@ class TelegramMessenger:
                 raise
         return (message_id,)
 
+    async def _send_quiz(self, chat_id: int, message: Outgoing, poll: PollSpec) -> tuple[str, ...]:
+        """A quiz question: the reply's words that lead to it (the answer to the question
+        before, the quiz's start), then Telegram's own quiz poll, which shows the question.
+        Where Telegram will not have the poll, the question follows as words with buttons."""
+        lead = self._leads.get(message.key)
+        if lead is None:
+            words = _part(message.reply, "lead")
+            lead = await self._post(chat_id, replace(message, reply=words))
+            self._leads[message.key] = lead
+        asked = await self._send_poll(chat_id, poll)
+        if not asked:
+            asked = await self._post(
+                chat_id, replace(message, reply=_part(message.reply, "question"), reply_to=None)
+            )
+        self._leads.pop(message.key, None)
+        return (*lead, *asked)
+
     async def _send_poll(self, chat_id: int, poll: PollSpec) -> tuple[str, ...]:
-        """A native poll; () when Telegram will not have it (the caller posts text and buttons).
-        Poll text is shown as typed, less what the renderer keeps off every screen."""
+        """A native poll (a quiz poll: with its right option, explanation and countdown); ()
+        when Telegram will not have it (the caller posts text and buttons). Poll text is shown
+        as typed, less what the renderer keeps off every screen."""
         question, options = plain_text(poll.question), [plain_text(o) for o in poll.options]
         if not question.strip() or len(set(options)) != len(options) or "" in options:
             return ()
         try:
-            sent = await self._bot.send_poll(chat_id, question, options, is_anonymous=False)
+            sent = await self._bot.send_poll(
+                chat_id,
+                question,
+                options,
+                is_anonymous=False,
+                # A quiz: its right option, the explanation shown after an answer, a countdown.
+                type=None if poll.correct is None else Poll.QUIZ,
+                # Bot API 9.6's list (PTB 22.8 turns the older single id into it anyway).
+                correct_option_ids=None if poll.correct is None else [poll.correct],  # type: ignore[list-item]
+                explanation=plain_text(poll.explanation).strip() or None,
+                open_period=None if poll.correct is None else open_period(poll),
+            )
         except (BadRequest, InvalidToken) as error:
             # Too long for a poll, or a Bot API server without polls (404): buttons instead.
             self._degrade("sendPoll", error)
@@ -256,3 +301,19 @@ class TelegramMessenger:
                 "telegram method failed; carrying on without it",
                 extra={"method": method, "error": str(error)},
             )
+
+
+def _part(reply: Reply, part: str) -> Reply:
+    """A quiz question's reply cut for Telegram: "lead", the words before its quiz poll (no
+    buttons: the poll is answered); "question", the question with its buttons, without them."""
+    context = {**reply.context, "part": part}
+    return replace(reply, context=context, choices=reply.choices if part == "question" else ())
+
+
+def open_period(poll: PollSpec, now: datetime | None = None) -> int | None:
+    """A quiz poll's countdown: the seconds to the question's end, within what Telegram takes;
+    None (no countdown: the quiz stops it at its end) with less than that left."""
+    if poll.closes_at is None:
+        return None
+    left = math.ceil((poll.closes_at - (now or datetime.now(UTC))).total_seconds())
+    return min(left, OPEN_PERIOD[1]) if left >= OPEN_PERIOD[0] else None

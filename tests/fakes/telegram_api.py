@@ -817,8 +817,9 @@ class FakeTelegram:
         texts = [str(o.get("text", "") if isinstance(o, dict) else o) for o in options]
         if any(not 1 <= utf16_len(text) <= 100 for text in texts):
             raise ApiError(400, "Bad Request: poll option length must be 1-100")
-        poll_id = str(5_000_000_000_000_000_000 + next(self._ids))
         kind = p.get("type") or "regular"
+        quiz = _quiz_fields(p, len(texts)) if kind == "quiz" else {}
+        poll_id = str(5_000_000_000_000_000_000 + next(self._ids))
         self.polls[poll_id] = poll = {
             "id": poll_id,
             "question": question,
@@ -833,6 +834,7 @@ class FakeTelegram:
             "allows_multiple_answers": bool(p.get("allows_multiple_answers", False)),
             "allows_revoting": bool(p.get("allows_revoting", kind != "quiz")),
             "members_only": bool(p.get("members_only", False)),
+            **quiz,
         }
         message = self._bot_message(chat_id, poll=poll, **_markup(p))
         self._poll_of[(chat_id, message["message_id"])] = poll_id
@@ -1118,3 +1120,25 @@ def _caption(caption: str | None) -> JSON:
 def _scope_key(p: JSON) -> tuple[str, str]:
     scope = p.get("scope") or {"type": "default"}
     return json.dumps(scope, sort_keys=True), str(p.get("language_code") or "")
+
+
+def _quiz_fields(p: JSON, options: int) -> JSON:
+    """What a quiz poll adds, checked as Telegram checks it: a right option among the options,
+    an explanation of up to 200 characters, an open period of 5 to 600 seconds."""
+    # Bot API 9.6 takes a list (correct_option_ids); the single id before it still works.
+    given = p.get("correct_option_ids", [p.get("correct_option_id")])
+    if (
+        not isinstance(given, list)
+        or not given
+        or any(isinstance(i, bool) or not isinstance(i, int) or not 0 <= i < options for i in given)
+    ):
+        raise ApiError(400, "Bad Request: wrong correct option ID specified")
+    explanation = str(p.get("explanation") or "")
+    if utf16_len(explanation) > 200:
+        raise ApiError(400, "Bad Request: explanation is too long")
+    fields: JSON = {"correct_option_ids": given, "explanation": explanation}
+    if (period := p.get("open_period")) is not None:
+        if isinstance(period, bool) or not isinstance(period, int) or not 5 <= period <= 600:
+            raise ApiError(400, "Bad Request: wrong open period specified")
+        fields["open_period"] = period
+    return fields
