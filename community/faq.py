@@ -20,10 +20,11 @@ from community.communities import Community
 from community.config import ConfigError
 from community.faq_drafts import KEYWORD_LIMIT, Draft, checked, read_line
 from community.faq_rules import FaqEntryConfig
-from community.faq_text import normalize
+from community.faq_text import normalize, terms
 from loyalty.errors import UserError
 from storage.faq_tables import faq_answers, faq_entries, faq_votes
 from storage.qa_tables import answers, questions
+from storage.sql import lock_until_commit
 
 # The columns of this activity's tables that point at a member: merge_members moves them when
 # /link folds one member into another (tests/test_linking.py checks every such column is).
@@ -104,12 +105,31 @@ def _check_room(conn: Connection, community: Community) -> None:
         raise UserError("faq/too_many", limit=limit)
 
 
+def _same(question: str) -> str:
+    """A question as two entries may not share it: width, case, script, spacing and the
+    closing punctuation aside ("When does the sale start?" is "when does  the sale start")."""
+    return " ".join(normalize(question).split()).strip(" ?？!！。.")
+
+
 def _check_new_question(conn: Connection, community_id: int, question: str, but: int = 0) -> None:
     """One question, one entry: a second would split its votes and race it for the answer."""
-    same = normalize(question).strip(" ?？!！。.")
+    same = _same(question)
     for entry in live_entries(conn, community_id):
-        if entry.id != but and normalize(entry.question).strip(" ?？!！。.") == same:
+        if entry.id != but and _same(entry.question) == same:
             raise UserError("faq/duplicate", number=entry.id)
+
+
+def _check_findable(question: str, keywords: Sequence[str]) -> None:
+    """An entry nobody could ever find (a question of only emoji or punctuation, no keyword
+    with a word in it) would sit in the list and never answer: say so instead."""
+    if not terms(question) and not any(terms(keyword) for keyword in keywords):
+        raise UserError("faq/no_words", question=question)
+
+
+def _lock(conn: Connection, community: Community) -> None:
+    """Admins' changes to one community's FAQ take turns, across processes too: two admins
+    adding the same question at once would both pass the duplicate check (and the limit)."""
+    lock_until_commit(conn, f"faq_entries:{community.id}")
 
 
 def add_entry(
@@ -117,6 +137,8 @@ def add_entry(
 ) -> Entry:
     """Add an admin's entry from "question | answer [| keywords]" (audited)."""
     draft = read_line(line)
+    _check_findable(draft.question, draft.keywords or ())
+    _lock(conn, community)
     _check_room(conn, community)
     _check_new_question(conn, community.id, draft.question)
     return _insert(conn, community, draft, actor=actor, at=at)
@@ -168,10 +190,12 @@ def edit_entry(
 ) -> Entry:
     """Replace entry `number`'s question and answer (and keywords, if given); audited. An entry
     of community.toml takes the file's words again when the file changes."""
-    entry = entry_by_id(conn, community.id, number)
     draft = read_line(line)
-    _check_new_question(conn, community.id, draft.question, but=entry.id)
+    _lock(conn, community)
+    entry = entry_by_id(conn, community.id, number)
     keywords = entry.keywords if draft.keywords is None else draft.keywords
+    _check_findable(draft.question, keywords)
+    _check_new_question(conn, community.id, draft.question, but=entry.id)
     conn.execute(
         update(faq_entries)
         .where(faq_entries.c.id == entry.id)
@@ -204,6 +228,7 @@ def remove_entry(
     conn: Connection, community: Community, number: int, *, actor: audit.Actor, at: datetime
 ) -> Entry:
     """Stop answering with entry `number` (audited); its answers and votes stay counted."""
+    _lock(conn, community)
     entry = entry_by_id(conn, community.id, number)
     _retire(conn, [entry.id], at)
     audit.record(
@@ -236,6 +261,7 @@ def promote(
     at: datetime,
 ) -> Entry:
     """Make Q&A question `question_number` and its accepted answer an entry (audited)."""
+    _lock(conn, community)
     row = conn.execute(
         select(questions.c.text, answers.c.text.label("answer"), answers.c.accepted_at)
         .select_from(questions)
@@ -254,6 +280,7 @@ def promote(
     if promoted is not None:
         raise UserError("faq/already_promoted", number=question_number, entry=promoted)
     draft = checked(row.text.strip(), row.answer.strip(), ())
+    _check_findable(draft.question, ())
     _check_room(conn, community)
     _check_new_question(conn, community.id, draft.question)
     return _insert(conn, community, draft, actor=actor, at=at, question_id=question_number)
@@ -271,18 +298,16 @@ def sync_file_entries(
             f"faq_entries: {len(entries)} entries, more than faq.max_entries"
             f" ({community.rules.faq.max_entries})"
         )
+    entries = [_tidied(number, config) for number, config in enumerate(entries, start=1)]
     seen: dict[str, int] = {}
     for number, config in enumerate(entries, start=1):
-        same = normalize(config.question).strip()
+        same = _same(config.question)
         if same in seen:
             raise ConfigError(
                 f"faq_entries[{number}]: the same question as faq_entries[{seen[same]}]"
             )
         seen[same] = number
-        if any(len(keyword) > KEYWORD_LIMIT for keyword in config.keywords):
-            raise ConfigError(
-                f"faq_entries[{number}].keywords: longer than {KEYWORD_LIMIT} characters"
-            )
+    _lock(conn, community)
     stored = [
         row
         for row in conn.execute(
@@ -295,15 +320,15 @@ def sync_file_entries(
             .order_by(faq_entries.c.id)
         )
     ]
-    by_question = {normalize(row.question).strip(): row for row in stored}
+    by_question = {_same(row.question): row for row in stored}
     in_place = {row.file_key: row for row in stored}
     kept: set[int] = set()
     for number, config in enumerate(entries, start=1):
         key = f"file:{number}"
-        row = by_question.get(normalize(config.question).strip())
+        row = by_question.get(_same(config.question))
         if row is None or row.id in kept:
             row = in_place.get(key)
-            if row is not None and (row.id in kept or normalize(row.question).strip() in seen):
+            if row is not None and (row.id in kept or _same(row.question) in seen):
                 row = None
         values = {
             "question": config.question,
@@ -332,6 +357,24 @@ def sync_file_entries(
     gone = [row.id for row in stored if row.id not in kept]
     if gone:
         _retire(conn, gone, at)
+
+
+def _tidied(number: int, config: FaqEntryConfig) -> FaqEntryConfig:
+    """A file entry as an admin's would be stored: trimmed, blank keywords dropped; ConfigError
+    for what an admin's would be refused (blank parts, long keywords, nothing to match)."""
+    question, answer = config.question.strip(), config.answer.strip()
+    if not question or not answer:
+        raise ConfigError(f"faq_entries[{number}]: a blank question or answer")
+    keywords = tuple(dict.fromkeys(k.strip() for k in config.keywords if k.strip()))
+    if any(len(keyword) > KEYWORD_LIMIT for keyword in keywords):
+        raise ConfigError(f"faq_entries[{number}].keywords: longer than {KEYWORD_LIMIT} characters")
+    try:
+        _check_findable(question, keywords)
+    except UserError:
+        raise ConfigError(
+            f"faq_entries[{number}]: no word to match in the question or keywords"
+        ) from None
+    return config.model_copy(update={"question": question, "answer": answer, "keywords": keywords})
 
 
 def merge_members(conn: Connection, *, keep: int, absorb: int) -> None:

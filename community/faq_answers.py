@@ -148,7 +148,10 @@ def vote(
     ).first()
     if given is None or (given.platform, given.chat_id) != (platform, chat_id):
         raise UserError("faq/vote_gone")
-    entry = entry_by_id(conn, community.id, given.entry_id)
+    try:
+        entry = entry_by_id(conn, community.id, given.entry_id)
+    except UserError:  # removed since: its answer is no longer the FAQ's to rate
+        raise UserError("faq/vote_gone") from None
     key = (faq_votes.c.answer_id == answer_id, faq_votes.c.member_id == member_id)
     before = conn.execute(select(faq_votes.c.helpful).where(*key)).scalar()
     if before is None:

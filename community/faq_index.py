@@ -32,6 +32,11 @@ from community.faq_text import is_latin, terms
 FUZZY_MIN_LENGTH = 4
 # How alike (0 to 100, rapidfuzz's ratio) a typo must be to an indexed word to stand for it.
 FUZZY_CUTOFF = 80.0
+# At most this many of a message's unknown English words are looked up by edit distance: each
+# look-up is a pass over the index's English words, and a message of 4,000 characters of
+# unknown words would hold the writer for a third of a second. A question is a few words; a
+# message with more unknown words than this asks no entry anyway.
+FUZZY_WORDS = 24
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +90,10 @@ class Index:
             }
             self._entries.append(_Entry(entry_id, asked))
         self._latin = [t for t in self._weights if is_latin(t) and len(t) >= FUZZY_MIN_LENGTH]
+        # rapidfuzz's ratio is at most 2·short/(short+long): past this length no word reaches
+        # FUZZY_CUTOFF against any indexed one, so it is not looked up (nor remembered).
+        longest = max(map(len, self._latin), default=0)
+        self._fuzzy_length = int(longest * (200 - FUZZY_CUTOFF) / FUZZY_CUTOFF)
         self._closest = lru_cache(maxsize=10_000)(self._find_closest)
 
     def __len__(self) -> int:
@@ -126,6 +135,7 @@ class Index:
     def _resolved(self, words: Sequence[str]) -> list[tuple[str, float, float]]:
         """Each distinct term of a message as (the index's term or its own, how alike, weight)."""
         resolved: dict[str, tuple[str, float, float]] = {}
+        fuzzy = FUZZY_WORDS
         for word in words:
             if word in resolved:
                 continue
@@ -133,7 +143,10 @@ class Index:
             if weight is not None:
                 resolved[word] = (word, 1.0, weight)
                 continue
-            close = self._closest(word) if is_latin(word) else None
+            close = None
+            if fuzzy and is_latin(word) and FUZZY_MIN_LENGTH <= len(word) <= self._fuzzy_length:
+                fuzzy -= 1
+                close = self._closest(word)
             if close is None:
                 resolved[word] = (word, 0.0, self._unknown)
             else:

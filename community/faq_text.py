@@ -58,6 +58,12 @@ CHINESE_ASKING = re.compile(
 )
 
 
+# Words and runs of Chinese up to this long are cut or stemmed once and remembered; longer
+# ones (a pasted article, a 4,000-character message) are worked out each time: they rarely
+# come twice, and 20,000 of them kept would hold hundreds of megabytes.
+CACHED_LENGTH = 32
+
+
 class _Converter(Protocol):
     def convert(self, text: str) -> str: ...
 
@@ -109,7 +115,8 @@ def terms(text: str) -> list[str]:
     found: list[str] = []
     for word in _WORDS.findall(normalize(text)):
         if _CHINESE_RUN.fullmatch(word):
-            found.extend(w for w in _chinese_words(word) if w not in CHINESE_STOP)
+            cut = _chinese_words(word) if len(word) <= CACHED_LENGTH else _cutter()(word)
+            found.extend(w for w in cut if w not in CHINESE_STOP)
         elif word not in ENGLISH_STOP and (len(word) > 1 or word.isdigit()):
             found.append(stem(word.replace("’", "'")))  # a lone letter ("size M") says nothing
     return found
@@ -117,7 +124,9 @@ def terms(text: str) -> list[str]:
 
 def stem(word: str) -> str:
     """An English word's stem (a number stays as it is)."""
-    return word if word.isdigit() else _stem(word)
+    if word.isdigit():
+        return word
+    return _stem(word) if len(word) <= CACHED_LENGTH else _stemmer()(word)
 
 
 def is_latin(term: str) -> bool:

@@ -53,12 +53,14 @@ def faq_command(ctx: Context) -> Reply:
     action = _ALIASES.get(first, first)
     details = words[1].strip() if len(words) > 1 else ""
     if action in ADMIN_ACTIONS:
-        if not ctx.is_admin:
-            if action == "list" and not details:
-                return _questions(ctx)  # a member's "/faq list" means the list they may see
+        if ctx.is_admin:
+            return _ADMIN[action](ctx, details)
+        if action == "list" and (not details or parse_number(details) is not None):
+            return _questions(ctx, details)  # a member's "/faq list" is the list they may see
+        if _looks_like(action, details):
             check = "common/admin_check_failed" if ctx.admin_unknown else "common/admins_only"
-            return Reply(check, {"command": "faq"})
-        return _ADMIN[action](ctx, details)
+            return Reply(check, {"command": f"faq {words[0]}"})
+        # "/faq delete my account", "/faq add to cart": a member searching, not an admin.
     number = parse_number(ctx.event.arg_text.strip().lstrip("#＃"))
     if number is not None:
         entry = faq.entry_by_id(ctx.conn, ctx.community.id, number)
@@ -66,13 +68,27 @@ def faq_command(ctx: Context) -> Reply:
     return _search(ctx, ctx.event.arg_text.strip())
 
 
-def _questions(ctx: Context) -> Reply:
+def _looks_like(action: str, details: str) -> bool:
+    """Whether a member's "/faq ACTION ..." is shaped like the admins' command (so they are
+    told it is the admins'), rather than a search that starts with the same word."""
+    if action in ("add", "edit"):
+        return not details or "|" in details or "｜" in details
+    return not details or parse_number(details.lstrip("#＃")) is not None
+
+
+def _questions(ctx: Context, details: str = "") -> Reply:
+    """The questions the FAQ answers, a page at a time (/faq list N shows page N)."""
     entries = faq.live_entries(ctx.conn, ctx.community.id)
+    pages = max(1, -(-len(entries) // LIST_PAGE))
+    page = min(max(parse_number(details.lstrip("#＃")) or 1, 1), pages)
+    shown = entries[(page - 1) * LIST_PAGE : page * LIST_PAGE]
     return Reply(
         "faq/questions",
         {
-            "entries": [_shown(entry) for entry in entries[:LIST_PAGE]],
-            "more": max(0, len(entries) - LIST_PAGE),
+            "entries": [_shown(entry) for entry in shown],
+            "more": max(0, len(entries) - page * LIST_PAGE),
+            "page": page,
+            "pages": pages,
         },
     )
 
@@ -165,7 +181,10 @@ def _stats(ctx: Context, details: str) -> Reply:
     days = parse_number(details) if details else None
     if details and not days:
         return Reply("faq/usage")
-    since = None if days is None else ctx.now - timedelta(days=days)
+    try:
+        since = None if days is None else ctx.now - timedelta(days=days)
+    except OverflowError:  # more days than the calendar holds: since it began, then
+        since = None
     share = faq_answers.answered_share(ctx.conn, ctx.community.id, since)
     return Reply(
         "faq/stats",

@@ -38,9 +38,10 @@ def samples(hostile: str) -> dict[str, list[dict[str, Any]]]:
             {"change": "remove", "entry": plain},
         ],
         "faq/questions": [
-            {"entries": [entry, plain], "more": 0},
-            {"entries": [entry], "more": 1},
-            {"entries": [], "more": 0},
+            {"entries": [entry, plain], "more": 0, "page": 1, "pages": 1},
+            {"entries": [entry], "more": 21, "page": 1, "pages": 3},
+            {"entries": [plain], "more": 0, "page": 3, "pages": 3},
+            {"entries": [], "more": 0, "page": 1, "pages": 1},
         ],
         "faq/entry": [entry],
         "faq/results": [
@@ -109,4 +110,5 @@ def samples(hostile: str) -> dict[str, list[dict[str, Any]]]:
         "faq/too_many_keywords": [{"count": 21, "limit": 20}],
         "faq/too_many": [{"limit": 1000}],
         "faq/duplicate": [{"number": 4}],
+        "faq/no_words": [{"question": hostile}, {"question": "😀？"}],
     }

@@ -79,7 +79,8 @@ async def test_bad_faq_input_says_why_and_changes_nothing(chat: Chat, store: Sto
         ]
     }
     answers_ = list(said.values())
-    assert answers_[0] == answers_[1] == "Sorry, /faq is for community admins only."
+    assert answers_[0] == "Sorry, /faq add is for community admins only."
+    assert answers_[1] == "Sorry, /faq remove is for community admins only."
     assert all(text is not None and text.startswith("Usage:") for text in answers_[2:5])
     assert answers_[5] == (
         "That question is 301 characters long; at most 300 fit. Nothing was changed."
@@ -252,6 +253,6 @@ async def test_in_chinese_members_are_answered_and_admins_told_in_chinese(
     found = await chat.say("bob", "/faq 有效期")
     assert found.text == "❓ 常见问题 #1：积分会过期吗？\n💬 积分有效期12个月。"
     refused = await chat.say("bob", "/faq 删除 1")
-    assert refused.text == "抱歉，/faq 仅限社群管理员使用。"
+    assert refused.text == "抱歉，/faq 删除 仅限社群管理员使用。"
     listed = await chat.say("boss", "/faq 列表")
     assert listed.text is not None and "自动回答 1 次 · 👍 1 · 👎 0" in listed.text
