@@ -1,13 +1,231 @@
-"""Q&A's scheduled work: raising unanswered questions to the admins, returning bounties."""
+"""Q&A's scheduled work, hourly: bounties nobody's answer won in time go back to their askers,
+questions nobody answered are raised to the admins (once), and the posts' platform ids are read
+from the outbox before it forgets them.
+
+Hourly because its settings count in hours (raise_after_hours) and days (bounty_days): a
+question is raised at most an hour late, a bounty returned at most an hour late. A schedule
+holds six times a day at most, so the hour is four jobs of six times each, an hour apart, and
+they are listed only while something is pending (see `jobs`). A firing missed while the bot
+was down is caught up by the next one: each sweep does whatever is due by its time.
+
+Who the admins are: the scheduler has no event, so no platform to ask, and community.toml's
+list is not in the database. The rule here: the members behind the accounts that adopted the
+community's groups (listed admins, each vouching for a group), and the members who acted as an
+admin in this community (an audited action on something other than themselves: a /link is a
+member's own and audited too).
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import Connection
+from datetime import datetime, timedelta
+
+from sqlalchemy import Connection, exists, func, or_, select, tuple_, update
 
 from community.communities import Community
-from community.jobs import Job
+from community.jobs import FiringContext, Job
+from community.messages import Reply, Visibility
+from community.outbox import Direct, enqueue_directs
+from community.question_accepting import return_bounty
+from community.question_messages import resolve_posts
+from community.questions import OPEN, Question, question_by_id, tell
+from community.reminders import recipients
+from community.schedules import When
+from storage.qa_tables import answers, question_messages, questions
+from storage.schema import accounts, audit_log, groups, members
+
+SWEEPS = 4  # jobs, an hour apart
+EVERY = 24 // 6  # hours between one job's firings (six a day, a schedule's most)
 
 
 def jobs(conn: Connection, community: Community) -> list[Job]:
-    """The community's Q&A jobs."""
-    return []
+    """The hourly Q&A sweep, as four jobs "questions:<community>:<n>" an hour apart; listed
+    only while something will come due (an unanswered question, a held bounty, a post whose
+    platform id is unread), from the first moment it does: a community without questions
+    costs the scheduler nothing, and a clock moved years ahead walks no empty hours."""
+    since = first_due(conn, community)
+    if since is None:
+        return []
+    return [
+        Job(
+            f"questions:{community.id}:{n}",
+            community.id,
+            When("daily", times=tuple((hour + n, 0) for hour in range(0, 24, EVERY))),
+            community.timezone,
+            sweep,
+            max(since, community.created_at),
+        )
+        for n in range(SWEEPS)
+    ]
+
+
+def first_due(conn: Connection, community: Community) -> datetime | None:
+    """The first moment a sweep has something to do (None: nothing will come due)."""
+    rules = community.rules.questions
+    open_here = (questions.c.community_id == community.id, questions.c.state == OPEN)
+    moments: list[datetime] = []
+    held = conn.execute(
+        select(func.min(questions.c.created_at)).where(
+            *open_here, questions.c.bounty > 0, questions.c.bounty_settled_at.is_(None)
+        )
+    ).scalar()
+    if held is not None:
+        moments.append(held + timedelta(days=rules.bounty_days))
+    if rules.raise_after_hours:
+        unraised = conn.execute(
+            select(func.min(questions.c.created_at)).where(
+                *open_here,
+                questions.c.raised_at.is_(None),
+                ~exists().where(answers.c.question_id == questions.c.id),
+            )
+        ).scalar()
+        if unraised is not None:
+            moments.append(unraised + timedelta(hours=rules.raise_after_hours))
+    unread = conn.execute(
+        select(func.min(questions.c.created_at))
+        .join(question_messages, question_messages.c.question_id == questions.c.id)
+        .where(questions.c.community_id == community.id, question_messages.c.message_id.is_(None))
+    ).scalar()
+    if unread is not None:
+        moments.append(unread)
+    return min(moments) if moments else None
+
+
+def sweep(ctx: FiringContext) -> tuple[int, int]:
+    """A firing's work: (bounties returned, questions raised)."""
+    resolve_posts(ctx.conn)
+    return return_expired_bounties(ctx), raise_unanswered(ctx)
+
+
+def return_expired_bounties(ctx: FiringContext) -> int:
+    """Bounties held longer than bounty_days with no answer accepted go back to the askers,
+    each told privately. Returns how many went back."""
+    conn, community = ctx.conn, ctx.community
+    cutoff = ctx.now - timedelta(days=community.rules.questions.bounty_days)
+    due = conn.execute(
+        select(questions.c.id).where(
+            questions.c.community_id == community.id,
+            questions.c.state == OPEN,
+            questions.c.bounty > 0,
+            questions.c.bounty_settled_at.is_(None),
+            questions.c.created_at <= cutoff,
+        )
+    ).scalars()
+    returned = 0
+    for number in list(due):
+        question = question_by_id(conn, community.id, number)
+        assert question is not None
+        points = return_bounty(conn, community, question, ctx.now)
+        if not points:
+            continue
+        returned += 1
+        notice = Reply(
+            "questions/bounty_returned",
+            {"question": question.id, "text": question.text, "bounty": points},
+            visibility=Visibility.PRIVATE,
+        )
+        ctx.platforms.update(
+            tell(conn, community, question.member_id, notice, f"returned:{question.id}", ctx.now)
+        )
+    return returned
+
+
+def raise_unanswered(ctx: FiringContext) -> int:
+    """Open questions nobody answered for raise_after_hours are raised once: each admin gets
+    one private message naming them. Returns how many questions were raised."""
+    conn, community = ctx.conn, ctx.community
+    hours = community.rules.questions.raise_after_hours
+    if hours == 0:
+        return 0
+    unanswered = ~exists().where(answers.c.question_id == questions.c.id)
+    raised = (
+        conn.execute(
+            update(questions)
+            .where(
+                questions.c.community_id == community.id,
+                questions.c.state == OPEN,
+                questions.c.raised_at.is_(None),
+                questions.c.created_at <= ctx.now - timedelta(hours=hours),
+                unanswered,
+            )
+            .values(raised_at=ctx.now)
+            .returning(questions.c.id)
+        )
+        .scalars()
+        .all()
+    )
+    if not raised:
+        return 0
+    found = [question_by_id(conn, community.id, number) for number in sorted(raised)]
+    listed = [_listed(q) for q in found if q is not None][: community.rules.questions.list_entries]
+    reply = Reply(
+        "questions/raised",
+        {"questions": listed, "more": len(raised) - len(listed), "hours": hours},
+        visibility=Visibility.PRIVATE,
+    )
+    admins = admin_members(conn, community.id)
+    targets = recipients(conn, community.id, sorted(admins))
+    names = dict(
+        conn.execute(
+            select(members.c.id, members.c.display_name).where(members.c.id.in_(admins))
+        ).all()
+    )
+    stamp = ctx.scheduled_at.isoformat()
+    messages = [
+        Direct(t.platform, t.user_id, reply, names.get(m, ""), key=f"qa:raised:{m}:{stamp}")
+        for m, t in targets.items()
+    ]
+    ctx.platforms.update(
+        enqueue_directs(conn, community_id=community.id, at=ctx.now, messages=messages)
+    )
+    return len(raised)
+
+
+def _listed(question: Question) -> dict[str, object]:
+    return {
+        "number": question.id,
+        "text": question.text,
+        "asker": question.asker,
+        "bounty": question.bounty_held,
+        "asked_at": question.created_at,
+    }
+
+
+# Members whose audited action concerned themselves (a /link) acted as members, not admins.
+_ADMIN_ACTORS = (
+    select(audit_log.c.actor_member_id)
+    .where(
+        audit_log.c.actor_member_id.is_not(None),
+        or_(
+            audit_log.c.target_member_id.is_(None),
+            audit_log.c.target_member_id != audit_log.c.actor_member_id,
+        ),
+    )
+    .distinct()
+)
+
+
+def admin_members(conn: Connection, community_id: int) -> set[int]:
+    """The community's members taken for its admins (see the module's rule): the adopters of
+    its groups and the members who acted as admins here."""
+    adopters = [
+        tuple(key.split(":", 1))
+        for key in conn.execute(
+            select(groups.c.adopted_by).where(
+                groups.c.community_id == community_id, groups.c.adopted_by.is_not(None)
+            )
+        ).scalars()
+        if key and ":" in key
+    ]
+    found: set[int] = set()
+    if adopters:
+        found.update(
+            conn.execute(
+                select(accounts.c.member_id).where(
+                    accounts.c.community_id == community_id,
+                    tuple_(accounts.c.platform, accounts.c.platform_user_id).in_(adopters),
+                )
+            ).scalars()
+        )
+    acted = _ADMIN_ACTORS.where(audit_log.c.community_id == community_id)
+    found.update(int(member) for member in conn.execute(acted).scalars())
+    return found

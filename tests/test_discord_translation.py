@@ -156,12 +156,14 @@ def test_a_message_mentioning_the_bot_is_addressed(state: ConnectionState[Any]) 
 
 def test_a_command_replying_to_the_bot_is_addressed(state: ConnectionState[Any]) -> None:
     event = read_message(state, "message_reply_to_bot")
-    assert event == command(4, SERVER, ALICE, "/ban spammer", "ban", "spammer", addressed=True)
+    expected = command(4, SERVER, ALICE, "/ban spammer", "ban", "spammer", addressed=True)
+    assert event == replace(expected, replied_id="1574227984660800000")
 
 
 def test_a_command_replying_to_a_member_is_not_addressed(state: ConnectionState[Any]) -> None:
-    assert read_message(state, "message_reply_to_member") == command(
-        5, SERVER, MOD, "/ban", "ban", ""
+    expected = command(5, SERVER, MOD, "/ban", "ban", "")
+    assert read_message(state, "message_reply_to_member") == replace(
+        expected, replied_id="1574227985660800000"
     )
 
 

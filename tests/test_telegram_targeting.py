@@ -6,6 +6,7 @@ core."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -38,7 +39,8 @@ AWARD = ("/award 50 thanks", "award", "50 thanks")
 
 def test_a_command_replying_to_a_members_message_points_at_its_author() -> None:
     event, incoming = only_event("reply_award_to_member")
-    assert event == command(815000030, RECORDED_GROUP, RECORDED_BOSS, *AWARD, target=BOB)
+    expected = command(815000030, RECORDED_GROUP, RECORDED_BOSS, *AWARD, target=BOB)
+    assert event == replace(expected, replied_id="4430")
     assert incoming.wants_admin_check
 
 
@@ -61,23 +63,27 @@ def test_a_command_in_a_forum_topic_replies_to_nobody_by_being_there() -> None:
 
 def test_a_real_reply_inside_a_forum_topic_points_at_its_author() -> None:
     event, _ = only_event("forum_topic_reply_to_member")
-    assert event == command(815000033, FORUM, RECORDED_BOSS, *AWARD, target=BOB)
+    expected = command(815000033, FORUM, RECORDED_BOSS, *AWARD, target=BOB)
+    assert event == replace(expected, replied_id="96")
 
 
 def test_a_reply_to_a_channel_post_points_at_the_channel_not_telegrams_stand_in() -> None:
     event, _ = only_event("reply_award_to_channel_post")
-    assert event == command(815000034, RECORDED_GROUP, RECORDED_BOSS, *AWARD, target=CHANNEL)
+    expected = command(815000034, RECORDED_GROUP, RECORDED_BOSS, *AWARD, target=CHANNEL)
+    assert event == replace(expected, replied_id="4416")
 
 
 def test_a_reply_to_another_bot_points_at_a_bot() -> None:
     event, _ = only_event("reply_award_to_another_bot")
     helper = AccountRef("telegram", "555555555", "Group Help", "group_help_bot", is_bot=True)
-    assert event == command(815000035, RECORDED_GROUP, RECORDED_BOSS, *AWARD, target=helper)
+    expected = command(815000035, RECORDED_GROUP, RECORDED_BOSS, *AWARD, target=helper)
+    assert event == replace(expected, replied_id="4435")
 
 
 def test_a_reply_to_this_bot_addresses_it_and_points_at_nobody() -> None:
     event, _ = only_event("reply_award_to_this_bot")
-    assert event == command(815000036, RECORDED_GROUP, RECORDED_BOSS, *AWARD, addressed=True)
+    expected = command(815000036, RECORDED_GROUP, RECORDED_BOSS, *AWARD, addressed=True)
+    assert event == replace(expected, replied_id="4437")
 
 
 # Against the fake Bot API -----------------------------------------------------------------------

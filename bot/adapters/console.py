@@ -1,7 +1,8 @@
 """The console chat: talk to the bot from a terminal, or pipe a script of lines into it.
 
-Lines starting with ':' steer the console itself (who you are, which group, what time it is);
-everything else is a message to the bot, exactly as a member would type it in a group.
+Lines starting with ':' steer the console itself (who you are, which group, what time it is,
+`:reply N text` to reply to the bot's message N); everything else is a message to the bot,
+exactly as a member would type it in a group.
 """
 
 from __future__ import annotations
@@ -70,7 +71,8 @@ class ConsoleMessenger:
             )
         )
         reply = await self.invites.fill(message.reply)
-        self._stdout.write(f"{label} {self._renderer.render(reply)}\n")
+        # Its number, which `:reply N text` names to reply to it (a question's post).
+        self._stdout.write(f"({message.id}) {label} {self._renderer.render(reply)}\n")
         self.save(reply)
         self._stdout.flush()
         return (str(message.id),)
@@ -260,6 +262,9 @@ class ConsoleAdapter:
                 self._attach(argument)
             case "join" if argument:
                 await self._join(argument)
+            case "reply" if _reply_line(argument) is not None:
+                number, text = _reply_line(argument) or ("", "")
+                await self._handle(replace(self._event(text), replied_id=number))
             case "whoami":
                 self._say("console/whoami", self._whoami())
             case _:
@@ -316,6 +321,16 @@ class ConsoleAdapter:
     def _write(self, text: str) -> None:
         self._stdout.write(text + "\n")
         self._stdout.flush()
+
+
+def _reply_line(argument: str) -> tuple[str, str] | None:
+    """`:reply N text`: the number of the message replied to (as the console shows it, in
+    brackets before what the bot sent) and the words; None when it is not that."""
+    number, _, text = argument.partition(" ")
+    number = number.strip("()#")
+    if not number.isascii() or not number.isdigit() or not text.strip():
+        return None
+    return number, text.strip()
 
 
 def _settle(future: asyncio.Future[str | None], line: str | None) -> None:

@@ -109,7 +109,17 @@ def message_event(
         addressed=event.addressed or (bot_id is not None and _speaks_to(message, bot_id)),
         message_id=str(message.id),
         channel_id=str(message.channel.id),
+        replied_id=_replied_id(message),
     )
+
+
+def _replied_id(message: discord.Message) -> str:
+    """The id of the message this one replies to ("" for none, and for a forward, which
+    carries a reference too but answers nothing)."""
+    reference = message.reference
+    if message.type is not discord.MessageType.reply or reference is None:
+        return ""
+    return "" if reference.message_id is None else str(reference.message_id)
 
 
 def edited_event(

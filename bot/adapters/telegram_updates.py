@@ -191,6 +191,7 @@ def _message(
         from_inbox=True,
         addressed=event.addressed or _replies_to(message, bot_id),
         message_id=str(message.message_id),  # the answer quotes it
+        replied_id=_replied_id(message),  # a reply to a question's message answers it
         **elsewhere,
     )
     if event.kind is EventKind.COMMAND:
@@ -326,6 +327,12 @@ def _replied(message: Message) -> Message | None:
     if message.is_topic_message and replied.message_id == message.message_thread_id:
         return None  # the topic's header, however Telegram happens to describe it
     return replied
+
+
+def _replied_id(message: Message) -> str:
+    """The id of the message this one replies to in its chat ("" when it replies to none)."""
+    replied = _replied(message)
+    return "" if replied is None else str(replied.message_id)
 
 
 def _replies_to(message: Message, bot_id: int) -> bool:

@@ -1,4 +1,5 @@
-"""questions and answers; a calendar entry may start a quiz
+"""questions and answers (and the platform messages that stand for a question, so a reply to
+one answers it); a calendar entry may start a quiz
 
 Revision ID: 0008
 Revises: 0007
@@ -40,12 +41,12 @@ def upgrade() -> None:
         sa.Column("channel_id", sa.String(length=64), nullable=True),
         sa.Column("message_id", sa.String(length=64), nullable=True),
         sa.Column("bounty", sa.BigInteger(), nullable=False, server_default="0"),
+        sa.Column("bounty_settled_at", WHEN, nullable=True),
         sa.Column("state", sa.String(length=12), nullable=False, server_default="open"),
         sa.Column("accepted_answer_id", ID, nullable=True),
         sa.Column("created_at", WHEN, nullable=False),
         sa.Column("closed_at", WHEN, nullable=True),
         sa.Column("raised_at", WHEN, nullable=True),
-        sa.Column("post_ids", sa.Text(), nullable=True),
         sa.PrimaryKeyConstraint("id", name="pk_questions"),
         sqlite_autoincrement=True,
     )
@@ -70,9 +71,31 @@ def upgrade() -> None:
     )
     op.create_index("ix_answers_question_id", "answers", ["question_id"])
     op.create_index("ix_answers_member_id", "answers", ["member_id"])
+    op.create_table(
+        "question_messages",
+        sa.Column("id", ID, primary_key=True, autoincrement=True),
+        sa.Column(
+            "question_id",
+            ID,
+            _fk("question_messages", "question_id", "questions"),
+            nullable=False,
+        ),
+        sa.Column("platform", sa.String(length=16), nullable=False),
+        sa.Column("chat_id", sa.String(length=64), nullable=False),
+        sa.Column("message_id", sa.String(length=64), nullable=True),
+        sa.Column("outbox_id", ID, nullable=True),
+        sa.PrimaryKeyConstraint("id", name="pk_question_messages"),
+    )
+    op.create_index("ix_question_messages_question_id", "question_messages", ["question_id"])
+    op.create_index(
+        "ix_question_messages_message",
+        "question_messages",
+        ["platform", "chat_id", "message_id"],
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("question_messages")
     op.drop_table("answers")
     op.drop_table("questions")
     with op.batch_alter_table("calendar_entries", schema=None) as batch_op:
