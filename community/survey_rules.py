@@ -16,6 +16,11 @@ class SurveyRules(Strict):
     max_surveys: int = Field(default=50, ge=1, le=1000)
     max_questions: int = Field(default=30, ge=1, le=100)  # in one survey
     text_max_length: int = Field(default=1000, ge=1, le=3500)  # a free-text answer
+    # Typed words in a private chat answer the question last shown for this long.
+    answer_hours: int = Field(default=24, ge=1, le=720)
+    results_texts: int = Field(
+        default=5, ge=0, le=50
+    )  # latest free-text answers /survey results shows
 
 
 class SurveyQuestionConfig(Strict):

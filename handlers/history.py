@@ -8,6 +8,7 @@ from typing import Any
 
 from community import exports
 from community.messages import Document
+from handlers import survey_admin
 from handlers.routes import Context, Param, ParamKind, Router
 from handlers.types import Reply, Visibility
 from loyalty import history, ledger
@@ -58,17 +59,22 @@ def _factor_name(factor: history.Factor, levels: Sequence[Tier], locale: str) ->
     return factor.ref
 
 
+SURVEY = "survey"  # /export survey N [--ids]: a survey's answers (handlers/survey_admin.py)
 EXPORT_PARAMS = (
-    Param("kind", ParamKind.CHOICE, choices=exports.KINDS),
-    # "[from] [to]", YYYY-MM-DD: one parameter, as only the last may take the rest of a line.
+    Param("kind", ParamKind.CHOICE, choices=(*exports.KINDS, SURVEY)),
+    # "[from] [to]", YYYY-MM-DD (a survey: its number, and --ids): one parameter, as only the
+    # last may take the rest of a line.
     Param("period", ParamKind.TEXT, required=False),
 )
 
 
 @router.command("export", admin=True, private=True, params=EXPORT_PARAMS)
 def export(ctx: Context) -> Reply:
-    """/export ledger|redemptions [from] [to]: a CSV of that period's rows, audited."""
+    """/export ledger|redemptions [from] [to]: a CSV of that period's rows, audited; /export
+    survey N [--ids]: a survey's answers."""
     args = ctx.event.args
+    if args and args[0].casefold() == SURVEY:
+        return survey_admin.export(ctx, args[1:])
     if not args or args[0].casefold() not in exports.KINDS or len(args) > 3:
         return Reply("history/export_usage", exports.usage(ctx.community))
     period = exports.period(ctx.community, ctx.now, args[1:])

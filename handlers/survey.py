@@ -1,13 +1,243 @@
-"""/survey: admins start one and see its results, members answer privately."""
+"""/survey: members take a survey privately, one question at a time (buttons, or words typed
+in their private chat with the bot), stop and resume; admins add, start, stop surveys and read
+their results (handlers/survey_admin.py)."""
 
 from __future__ import annotations
 
-from handlers.routes import Context, Router
-from handlers.types import Reply
+from collections.abc import Callable, Sequence
+
+from community import survey_runs
+from community.survey_input import Given, read_typed
+from community.survey_runs import Turn
+from community.surveys import MULTIPLE, SCALE, SINGLE, Survey, find_survey, listing, survey_by_id
+from handlers import survey_admin
+from handlers.parsing import parse_number
+from handlers.routes import Context, Param, ParamKind, Router
+from handlers.survey_views import said, shown, turn_reply
+from handlers.types import Choice, Reply
+from loyalty.errors import UserError
 
 router = Router()
 
+# What members type (the rest are the buttons' own words) and what admins do.
+MEMBER_ACTIONS = ("list", "take", "pause")
+SURVEY_PARAMS = (
+    Param(
+        "action",
+        ParamKind.CHOICE,
+        required=False,
+        choices=(*MEMBER_ACTIONS, *survey_admin.ACTIONS),
+    ),
+    Param("survey", ParamKind.INTEGER, required=False, minimum=1),
+)
+
+
+@router.command("survey", shows_admin=True, personal=False, params=SURVEY_PARAMS)
+def survey(ctx: Context) -> Reply:
+    """/survey [action] [N]: members resume or take a survey, admins keep them."""
+    args = ctx.event.args
+    action = args[0].casefold() if args else ""
+    if action in survey_admin.ACTIONS:
+        if not ctx.is_admin:
+            return said(ctx, Reply("common/admins_only", {"command": f"survey {action}"}))
+        return survey_admin.run(ctx, action, args[1:])
+    if ctx.acting_member is None:
+        # Answers belong to people: an anonymous admin or a channel has none to give.
+        return said(ctx, Reply("common/post_as_yourself", {"command": "survey"}))
+    step = _MEMBER.get(action)
+    if step is None:
+        number = _number(action)
+        if number is None or len(args) > 1:
+            return said(ctx, Reply("survey/usage", {"is_admin": ctx.is_admin}))
+        step, args = _take, ("take", *args)
+    try:
+        return step(ctx, args[1:])
+    except UserError as refusal:
+        return said(ctx, Reply(refusal.key, refusal.context))
+
+
+def _number(word: str) -> int | None:
+    return parse_number(word.lstrip("#＃"))
+
+
+def _numbers(args: Sequence[str], count: int) -> list[int] | None:
+    if len(args) != count:
+        return None
+    found = [_number(word) for word in args]
+    return None if any(n is None for n in found) else [n for n in found if n is not None]
+
+
+def _survey(ctx: Context, number: int) -> Survey:
+    return survey_by_id(ctx.conn, ctx.community, number)
+
+
+def _resume(ctx: Context, args: Sequence[str]) -> Reply:
+    """/survey: back to the survey the member was answering, else the open ones to take."""
+    if args:
+        return said(ctx, Reply("survey/usage", {"is_admin": ctx.is_admin}))
+    going = survey_runs.resumable(ctx.conn, ctx.community, ctx.member.id)
+    if going is not None:
+        turn = survey_runs.take(ctx.conn, going, ctx.member.id, ctx.now)
+        return shown(ctx, turn_reply(ctx, turn), inline=False)
+    return _list(ctx, ())
+
+
+def _list(ctx: Context, args: Sequence[str]) -> Reply:
+    """The open surveys (every survey, for admins), each with a button to take it."""
+    everything = ctx.is_admin
+    found = listing(ctx.conn, ctx.community, everything=everything)
+    finished = (
+        set()
+        if ctx.acting_member is None
+        else {
+            item.survey.id
+            for item in found
+            if (run := survey_runs.run_of(ctx.conn, item.survey.id, ctx.member.id)) is not None
+            and run.state == survey_runs.DONE
+        }
+    )
+    surveys = [
+        {
+            "number": item.survey.id,
+            "title": item.survey.title,
+            "state": item.survey.state,
+            "questions": len(item.survey.questions),
+            "completed": item.completed,
+            "in_progress": item.in_progress,
+            "file": item.survey.file_key is not None,
+            "done": item.survey.id in finished,
+        }
+        for item in found
+    ]
+    choices = tuple(
+        Choice(
+            "survey/take_button",
+            f"/survey take {s['number']}",
+            {"number": s["number"], "title": s["title"]},
+        )
+        for s in surveys
+        if s["state"] == "open" and not s["done"]
+    )
+    context = {"surveys": surveys, "admin": everything}
+    return said(ctx, Reply("survey/list", context, choices=choices))
+
+
+def _take(ctx: Context, args: Sequence[str]) -> Reply:
+    """/survey take N (the invitation's button): start survey N, or go back to where the
+    member was in it."""
+    numbers = _numbers(args, 1)
+    if numbers is None:
+        return said(ctx, Reply("survey/usage", {"is_admin": ctx.is_admin}))
+    turn = survey_runs.take(ctx.conn, _survey(ctx, numbers[0]), ctx.member.id, ctx.now)
+    if turn.done_before:
+        return said(ctx, turn_reply(ctx, turn))  # nothing to send privately
+    return shown(ctx, turn_reply(ctx, turn), inline=False)
+
+
+def _pause(ctx: Context, args: Sequence[str]) -> Reply:
+    """/survey pause [N] (the "later" button): stop answering for now."""
+    number = _numbers(args, 1) if args else None
+    if args and number is None:
+        return said(ctx, Reply("survey/usage", {"is_admin": ctx.is_admin}))
+    paused = survey_runs.pause(
+        ctx.conn, ctx.community, ctx.member.id, number[0] if number else None
+    )
+    return said(ctx, Reply("survey/paused", {"number": paused.id, "title": paused.title}))
+
+
+def _answer(ctx: Context, args: Sequence[str]) -> Reply:
+    """A button's answer: /survey answer SURVEY QUESTION VALUE (an option, or a 0-10 score)."""
+    numbers = _numbers(args, 3)
+    if numbers is None:
+        return said(ctx, Reply("common/stale_button"))
+    survey, question, value = _survey(ctx, numbers[0]), numbers[1], numbers[2]
+    if not 0 <= question < len(survey.questions):
+        return said(ctx, Reply("common/stale_button"))
+    kind = survey.questions[question].kind
+    if kind == SCALE:
+        given = Given(score=value)
+    elif kind == SINGLE:
+        given = Given(options=(value,))
+    else:
+        given = Given()  # no button gives a typed answer: an old message's, as "stale"
+    return _answered(ctx, survey, question, given)
+
+
+def _pick(ctx: Context, args: Sequence[str]) -> Reply:
+    """A multiple-choice option's button: /survey pick SURVEY QUESTION OPTION ticks it."""
+    numbers = _numbers(args, 3)
+    if numbers is None:
+        return said(ctx, Reply("common/stale_button"))
+    survey = _survey(ctx, numbers[0])
+    turn = survey_runs.toggle(
+        ctx.conn,
+        survey,
+        member_id=ctx.member.id,
+        question=numbers[1],
+        option=numbers[2],
+        at=ctx.now,
+    )
+    return shown(ctx, turn_reply(ctx, turn), inline=True)
+
+
+def _done(ctx: Context, args: Sequence[str]) -> Reply:
+    """A multiple-choice question's "done": /survey done SURVEY QUESTION saves the ticks."""
+    numbers = _numbers(args, 2)
+    if numbers is None:
+        return said(ctx, Reply("common/stale_button"))
+    survey = _survey(ctx, numbers[0])
+    picked = survey_runs.picked_of(ctx.conn, survey, ctx.member.id)
+    question = numbers[1]
+    if not 0 <= question < len(survey.questions) or survey.questions[question].kind != MULTIPLE:
+        return said(ctx, Reply("common/stale_button"))
+    return _answered(ctx, survey, question, Given(options=picked))
+
+
+def _answered(ctx: Context, survey: Survey, question: int, given: Given) -> Reply:
+    turn = survey_runs.answer(
+        ctx.conn,
+        ctx.community,
+        survey,
+        member_id=ctx.member.id,
+        question=question,
+        given=given,
+        at=ctx.now,
+        tier=ctx.member.tier,
+    )
+    return shown(ctx, turn_reply(ctx, turn), inline=True)
+
+
+_MEMBER: dict[str, Callable[[Context, Sequence[str]], Reply]] = {
+    "": _resume,
+    "list": _list,
+    "take": _take,
+    "pause": _pause,
+    "answer": _answer,
+    "pick": _pick,
+    "done": _done,
+}
+
 
 def on_message(ctx: Context) -> Reply | None:
-    """A plain message this feature answers (see handlers/chat_messages.py); None: not ours."""
-    return None
+    """Words a member types where only they read the answer (their private chat with the bot)
+    while answering a survey: the answer to the question they are at. None otherwise, at no
+    cost in a group (no statement is run there)."""
+    if not ctx.event.private_reply or ctx.acting_member is None:
+        return None
+    run = survey_runs.active_run(ctx.conn, ctx.acting_member.id)
+    if run is None or ctx.now - run.asked_at > survey_runs.answer_window(ctx.community):
+        return None
+    found = find_survey(ctx.conn, ctx.community.id, run.survey_id)
+    if found is None or not 0 <= run.position < len(found.questions):
+        return None
+    if not found.is_open:
+        # Closed while they were on it: said once, then their words are their own again.
+        survey_runs.pause(ctx.conn, ctx.community, ctx.acting_member.id, found.id)
+        context = {"number": found.id, "title": found.title, "state": found.state}
+        return said(ctx, Reply("survey/not_open", context))
+    typed = read_typed(found.questions[run.position], ctx.event.text)
+    if isinstance(typed, tuple):
+        reason, details = typed
+        turn = Turn(found, run.position, run.picked, reason, details)
+        return shown(ctx, turn_reply(ctx, turn), inline=True)
+    return _answered(ctx, found, run.position, typed)

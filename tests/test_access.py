@@ -158,6 +158,8 @@ leaderboard = 6
 max_surveys = 8
 max_questions = 12
 text_max_length = 400
+answer_hours = 12
+results_texts = 3
 
 [[calendar]]
 when = "mon,wed 20:00"

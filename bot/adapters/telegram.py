@@ -230,8 +230,14 @@ class TelegramAdapter:
         is then delivered; any other answer is left to the sender, which posts it in the chat."""
         reply = outcome.reply
         alert = None
-        # A file or an invitation is more than an alert can show: the sender posts those.
-        shows = reply is not None and reply.document is None and reply.invite is None
+        # A file, an invitation or buttons are more than an alert can show: the sender posts
+        # those (a private one to the presser's private chat).
+        shows = (
+            reply is not None
+            and reply.document is None
+            and reply.invite is None
+            and not reply.choices
+        )
         if reply is not None and shows and reply.visibility is Visibility.PRIVATE:
             alert = shorten(self._plain.render(reply), ALERT_LIMIT)
         answered = await self._optional(
