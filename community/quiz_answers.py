@@ -5,7 +5,7 @@ quiz_first on top. Each credit's key names its round and member: nothing is paid
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, select, update
 
@@ -43,16 +43,27 @@ def answer(
     option: int,
     at: datetime,
     tier: int | None = None,
+    native: bool = False,
 ) -> Answered:
     """Record a member's answer and pay it if right. UserError: the question closed (or its
-    time is up), the option is none of its options, or the member answered it already."""
+    time is up), the option is none of its options, or the member answered it already.
+
+    `native`: an answer in the platform's own quiz poll (Telegram's), which keeps the question's
+    time itself (its countdown, stopped at the question's end): one it took was given in time,
+    though it may reach the bot after the question closed here (a slow network, the bot down a
+    while, its backlog read after the catch-up sweep). It counts if it comes within the
+    scheduler's grace of the question's end; the leaderboard said by then does not show it."""
     # Lock the question's poll row (PostgreSQL; SQLite's one writer needs none): an answer and
     # the end of the question (or /quiz stop) are serialised, so an answer counted is in the
     # question's results, and one after the close is refused.
     closed_at = conn.execute(
         select(polls.c.closed_at).where(polls.c.id == poll.id).with_for_update()
     ).scalar_one()
-    if closed_at is not None or (poll.closes_at is not None and at >= poll.closes_at):
+    if native and poll.closes_at is not None:
+        late = at >= poll.closes_at + timedelta(minutes=community.rules.schedule.grace_minutes)
+    else:
+        late = closed_at is not None or (poll.closes_at is not None and at >= poll.closes_at)
+    if late:
         raise UserError("quiz/too_late", number=asked.position, question=asked.question)
     if not 0 <= option < len(asked.options):
         raise UserError("quiz/unknown_option")

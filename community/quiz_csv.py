@@ -17,7 +17,10 @@ from community.polls import MAX_OPTIONS, OPTION_LIMIT, QUESTION_LIMIT
 from loyalty.errors import UserError
 
 EXPLANATION_LIMIT = 200  # Telegram's limit for a quiz poll's explanation
+EXPLANATION_LINES = 3  # Telegram's too: "at most 2 line feeds"
 CATEGORY_LIMIT = 32  # the column's width
+# What may separate a file's columns, the most usual first.
+_DELIMITERS = (",", "\t", ";")
 # "|" and the full-width "｜" Chinese keyboards type both separate options.
 _SEPARATOR = re.compile("[|｜]")
 # What a header row's first cell says: such a row names the columns and is no question.
@@ -64,14 +67,14 @@ def check(
 ) -> Draft:
     """A question's parts made a Draft; UserError("quiz/bad_question", reason=...) says which
     part is wrong (the reason keys: see templates/*/quiz/_problem.j2)."""
-    question, explanation = question.strip(), explanation.strip()
+    question, explanation = question.strip(), _fold_lines(explanation.strip())
     category = category.strip().lstrip("#＃").casefold()
     kept = [option.strip() for option in options]
     while kept and not kept[-1]:
         kept.pop()  # "A | B |": a separator too many at the end
     if not question:
         raise _bad("no_question")
-    if len(question) > QUESTION_LIMIT:
+    if _telegram_length(question) > QUESTION_LIMIT:
         raise _bad("question_too_long", limit=QUESTION_LIMIT)
     if len(kept) < 2:
         raise _bad("few_options")
@@ -80,18 +83,41 @@ def check(
     if "" in kept:
         # Dropping it would move the options after it, and the right one with them.
         raise _bad("empty_option")
-    if any(len(option) > OPTION_LIMIT for option in kept):
+    if any(_telegram_length(option) > OPTION_LIMIT for option in kept):
         raise _bad("option_too_long", limit=OPTION_LIMIT)
     if len({option.casefold() for option in kept}) != len(kept):
         raise _bad("duplicate_options")
     right = correct if isinstance(correct, int) else _right_option(correct)
     if right is None or not 0 <= right < len(kept):
         raise _bad("bad_correct", options=len(kept))
-    if len(explanation) > EXPLANATION_LIMIT:
+    if _telegram_length(explanation) > EXPLANATION_LIMIT:
         raise _bad("explanation_too_long", limit=EXPLANATION_LIMIT)
     if len(category) > CATEGORY_LIMIT or (category and not _CATEGORY.fullmatch(f"#{category}")):
         raise _bad("bad_category", limit=CATEGORY_LIMIT)
     return Draft(question, tuple(kept), right, explanation, category)
+
+
+def _telegram_length(text: str) -> int:
+    """A text's length as Telegram counts it for a poll's limits: in UTF-16 units (an emoji
+    is two), so a question that fits is never turned down when it is asked."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _fold_lines(explanation: str) -> str:
+    """An explanation with the line breaks Telegram takes in a quiz poll's (two at most): the
+    lines after the third run on, separated by a space."""
+    lines = explanation.splitlines()
+    if len(lines) <= EXPLANATION_LINES:
+        return explanation
+    kept = lines[: EXPLANATION_LINES - 1]
+    return "\n".join([*kept, " ".join(line.strip() for line in lines[len(kept) :] if line.strip())])
+
+
+def category_name(text: str) -> str | None:
+    """A category as an admin names it ("Brand", "#brand"), as stored; None if no category
+    could be called that."""
+    name = text.strip().lstrip("#＃").casefold()
+    return name if _CATEGORY.fullmatch(f"#{name}") else None
 
 
 def _bad(reason: str, **details: Any) -> UserError:
@@ -113,7 +139,7 @@ def read_csv(text: str) -> tuple[list[Draft], list[Problem]]:
     header row are skipped; a tab-separated file (pasted from a spreadsheet) reads too."""
     text = text.lstrip("\ufeff").replace("\x00", "")
     first = next((line for line in text.splitlines() if line.strip()), "")
-    delimiter = "\t" if "\t" in first and "," not in first else ","
+    delimiter = _delimiter(first)
     drafts: list[Draft] = []
     problems: list[Problem] = []
     seen: dict[str, int] = {}
@@ -147,6 +173,20 @@ def read_csv(text: str) -> tuple[list[Draft], list[Problem]]:
         # An unclosed quote swallows the rest of the file: say where it broke.
         problems.append(Problem(reader.line_num, "quotes", {}))
     return drafts, problems
+
+
+def _delimiter(first: str) -> str:
+    """What separates a file's columns, told by its first line: a comma, else the first of a
+    tab (pasted from a spreadsheet) and a semicolon (Excel's CSV where a comma is the decimal
+    mark) that makes the question, options and right option columns; a comma if none does."""
+    for candidate in _DELIMITERS:
+        try:
+            cells = next(csv.reader([first], delimiter=candidate), [])
+        except csv.Error:
+            continue
+        if len(cells) >= 3:
+            return candidate
+    return ","
 
 
 def read_line(text: str) -> Draft:

@@ -26,6 +26,11 @@ from storage.quiz_tables import quiz_rounds, quiz_runs
 from storage.schema import polls as polls_table
 from storage.sql import fit_text, insert_id_if_absent
 
+# How often /quiz stop looks again when the question it would stop ended as it looked.
+_STOP_ATTEMPTS = 3
+# Who ends a quiz the bot was down through, in the audit log.
+SCHEDULER = audit.Actor(None, "scheduler")
+
 
 @dataclass(frozen=True, slots=True)
 class Run:
@@ -169,19 +174,10 @@ def stop(
 ) -> Reply:
     """End the chat's quiz now (audited): the question being asked closes, what was answered
     stays paid, and the leaderboard and answers are said. UserError if none runs."""
-    running = live_run(conn, platform, chat_id)
-    # The UPDATE is the claim: of a stop and a question's end at one moment, one moves the quiz.
-    row = None
-    if running is not None:
-        row = conn.execute(
-            update(quiz_runs)
-            .where(quiz_runs.c.id == running.id, quiz_runs.c.finished_at.is_(None))
-            .values(finished_at=at, live_chat=None, stopped=True)
-            .returning(quiz_runs.c.position, quiz_runs.c.rounds)
-        ).first()
-    if running is None or row is None:
+    claimed = _claim_stop(conn, platform, chat_id, at)
+    if claimed is None:
         raise UserError("quiz/none_running")
-    current = round_at(conn, running.id, row.position)
+    running, current = claimed
     native = None
     if current.poll_id is not None:
         conn.execute(
@@ -197,17 +193,47 @@ def stop(
         action="quiz_stop",
         at=at,
         quiz_id=running.id,
-        asked=row.position,
+        asked=current.position,
     )
     return finished_reply(
         conn,
         running.id,
-        rounds=row.rounds,
+        rounds=running.rounds,
         limit=community.rules.quiz.leaderboard,
         stopped=True,
         last=current if current.poll_id is not None else None,
         ends_poll=native,
     )
+
+
+def _claim_stop(
+    conn: Connection, platform: str, chat_id: str, at: datetime
+) -> tuple[Run, Round] | None:
+    """End the chat's quiz as stopped at the question it is asking; that quiz and question, or
+    None if none runs. The UPDATE is the claim: of a stop and a question's end at one moment,
+    one moves the quiz. Rows are locked in the order a question's end locks them (its poll,
+    then the quiz): in the other order, two processes could each wait for the other."""
+    for _attempt in range(_STOP_ATTEMPTS):
+        running = live_run(conn, platform, chat_id)
+        if running is None:
+            return None
+        current = round_at(conn, running.id, running.position)
+        if current.poll_id is not None:
+            lock = select(polls_table.c.id).where(polls_table.c.id == current.poll_id)
+            conn.execute(lock.with_for_update())
+        stopped = conn.execute(
+            update(quiz_runs)
+            .where(
+                quiz_runs.c.id == running.id,
+                quiz_runs.c.finished_at.is_(None),
+                quiz_runs.c.position == running.position,
+            )
+            .values(finished_at=at, live_chat=None, stopped=True)
+        ).rowcount
+        if stopped:
+            return running, current
+        # Its question ended meanwhile, and the quiz moved on (or ended): look again.
+    return None
 
 
 def round_ended(
@@ -226,7 +252,13 @@ def round_ended(
     if ended is None:
         return
     run = _run_by_id(conn, ended.run_id)
-    last = ended.position >= run.rounds
+    # Ended longer ago than the scheduler's grace (the bot was down): the quiz ends with what
+    # it asked, rather than asking on hours later in a chat that has moved on.
+    late = now - (poll.closes_at or now)
+    cut_short = ended.position < run.rounds and late > timedelta(
+        minutes=community.rules.schedule.grace_minutes
+    )
+    last = ended.position >= run.rounds or cut_short
     moved = conn.execute(
         update(quiz_runs)
         .where(
@@ -235,7 +267,7 @@ def round_ended(
             quiz_runs.c.position == ended.position,
         )
         .values(
-            {"finished_at": now, "live_chat": None}
+            {"finished_at": now, "live_chat": None, "stopped": cut_short}
             if last
             else {"position": quiz_runs.c.position + 1}
         )
@@ -244,12 +276,23 @@ def round_ended(
         return  # stopped meanwhile (its end was said then)
     ended = round_at(conn, run.id, ended.position)  # with its first right answer, if any
     if last:
+        if cut_short:
+            audit.record(
+                conn,
+                community_id=community.id,
+                actor=SCHEDULER,
+                action="quiz_stop",
+                at=now,
+                quiz_id=run.id,
+                asked=ended.position,
+                late_minutes=int(late.total_seconds() // 60),
+            )
         reply = finished_reply(
             conn,
             run.id,
             rounds=run.rounds,
             limit=community.rules.quiz.leaderboard,
-            stopped=False,
+            stopped=cut_short,
             last=ended,
             ends_poll=native_message_id,
         )

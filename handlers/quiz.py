@@ -3,11 +3,12 @@ answer each question with a button or in Telegram's own quiz poll (handlers/quiz
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from community import quiz_runs, quizzes
 from community.jobs import SCHEDULE_CHANGED
-from community.quiz_csv import read_csv, read_line
+from community.quiz_csv import category_name, read_csv, read_line
 from community.quiz_results import letter
 from handlers.parsing import parse_number
 from handlers.routes import Context, Param, ParamKind, Router
@@ -33,6 +34,9 @@ _ALIASES = {
     "移除": "remove",
     "delete": "remove",
 }
+# A word /quiz start reads as a number of questions, though none it can take ("-1", "2.5",
+# "+3"): answered with the limits, not searched for as a category.
+_NUMBER_LIKE = re.compile(r"[-+−－＋]?[0-9０-９]+(?:[.,．][0-9０-９]*)?")
 BANK_PAGE = 15  # questions per page of /quiz bank (each shows its options: a long message)
 PROBLEMS_SHOWN = 10  # bad lines of a file named one by one; the rest are counted
 
@@ -65,7 +69,9 @@ def _start(ctx: Context, details: str) -> Reply:
         number = parse_number(word)
         if number is not None and count is None:
             count = number
-        elif number is None and not category:
+        elif number is None and _NUMBER_LIKE.fullmatch(word) and count is None:
+            count = 0  # refused with the limits
+        elif number is None and not category and category_name(word) is not None:
             category = word
         else:
             return Reply("quiz/usage")

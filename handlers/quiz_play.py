@@ -7,7 +7,7 @@ from __future__ import annotations
 from community import polls, quiz_answers
 from community.quiz_results import Round, letter
 from handlers.routes import Context
-from handlers.types import Reply, Visibility
+from handlers.types import EventKind, Reply, Visibility
 from loyalty.errors import UserError
 from storage.sql import savepoint
 
@@ -28,6 +28,7 @@ def answered(ctx: Context, poll: polls.Poll, asked: Round, options: tuple[int, .
                 option=options[0],
                 at=ctx.now,
                 tier=ctx.member.tier,
+                native=ctx.event.kind is EventKind.VOTE,
             )
     except UserError as refusal:
         return Reply(refusal.key, refusal.context, visibility=Visibility.PRIVATE)
