@@ -22,7 +22,7 @@ from pathlib import PurePath
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, case, select, update
 
 from community.communities import Community
 from community.config import ConfigError
@@ -44,6 +44,8 @@ from community.surveys import (
 from loyalty.errors import UserError
 from storage.survey_tables import survey_runs, surveys
 
+# Characters that show nothing: words made only of these (and spaces) are empty.
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
 # "|" and the full-width "｜" Chinese keyboards type both separate options.
 _SEPARATOR = re.compile("[|｜]")
 # What a header row's first cell says: such a row names the columns and is no question.
@@ -91,7 +93,7 @@ def read_file(name: str, text: str, title: str) -> list[Draft]:
     CSV's survey. UserError("survey/bad_file", ...) says what is wrong, and where."""
     text = text.lstrip("\ufeff").replace("\x00", "")
     if name.casefold().endswith((".csv", ".tsv", ".txt")):
-        return [_read_csv(text, title.strip() or PurePath(name).stem)]
+        return [_read_csv(text, _title(title if title.strip() else PurePath(name).stem, "title"))]
     return _read_toml(text)
 
 
@@ -125,7 +127,8 @@ def _read_toml(text: str) -> list[Draft]:
             config = SurveyConfig.model_validate(entry)
         except ValidationError as error:
             raise _bad(_problem(error, prefix)) from None
-        drafts.append((config.title, _checked(config.questions, prefix)))
+        title = _title(config.title, f"{prefix}title")
+        drafts.append((title, _checked(config.questions, prefix)))
     return drafts
 
 
@@ -147,9 +150,12 @@ def _checked(
     """The questions as stored, once what the model cannot say is checked: each option
     something, fitting on a button, and different from the others."""
     for number, question in enumerate(questions, start=1):
+        if _blank(question.text):
+            where = "" if line else f"{prefix}questions[{number}].text"
+            raise _bad(FileProblem(where, line, "empty", {}))
         where = "" if line else f"{prefix}questions[{number}].options"
         options = [option.strip() for option in question.options]
-        if "" in options:
+        if any(_blank(option) for option in options):
             raise _bad(FileProblem(where, line, "empty_option", {}))
         if any(len(option) > OPTION_LIMIT for option in options):
             raise _bad(FileProblem(where, line, "option_too_long", {"limit": OPTION_LIMIT}))
@@ -160,9 +166,23 @@ def _checked(
     )
 
 
+def _blank(words: str) -> bool:
+    """Whether `words` show nothing (spaces, or characters with no glyph)."""
+    return not words.translate(_INVISIBLE).strip()
+
+
+def _title(title: str, where: str) -> str:
+    """A survey's title as stored; UserError when it shows nothing."""
+    if _blank(title):
+        raise _bad(FileProblem(where, 0, "empty", {}))
+    return title.strip()
+
+
 def _read_csv(text: str, title: str) -> Draft:
     first = next((line for line in text.splitlines() if line.strip()), "")
-    delimiter = "\t" if "\t" in first and "," not in first else ","
+    # A paste from a spreadsheet is tab-separated, its questions often with a comma in them;
+    # a comma-separated file rarely has a tab in a cell.
+    delimiter = "\t" if "\t" in first else ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     questions: list[Question] = []
     try:
@@ -223,27 +243,32 @@ def sync(
     drafts: list[Draft] = []
     seen: dict[str, int] = {}
     for number, entry in enumerate(entries, start=1):
-        if entry.title in seen:
-            raise ConfigError(f"surveys[{number}]: the same title as surveys[{seen[entry.title]}]")
-        seen[entry.title] = number
         if len(entry.questions) > rules.max_questions:
             raise ConfigError(
                 f"surveys[{number}]: {len(entry.questions)} questions, more than"
                 f" survey.max_questions ({rules.max_questions})"
             )
         try:
-            drafts.append((entry.title, _checked(entry.questions, f"surveys[{number}].")))
+            title = _title(entry.title, f"surveys[{number}].title")
+            drafts.append((title, _checked(entry.questions, f"surveys[{number}].")))
         except UserError as error:
             context = error.context
             raise ConfigError(
                 f"{context['where']}: {context['reason']} {context['details']}"
             ) from None
+        # Told apart by title (what _match follows): "Feedback" and "Feedback " are one.
+        if title in seen:
+            raise ConfigError(f"surveys[{number}]: the same title as surveys[{seen[title]}]")
+        seen[title] = number
+    # Held to the end: an answer being saved meanwhile (another process) is counted below, and
+    # one saved after waits and then finds the questions as they are now.
     stored = [
         survey
         for number in conn.execute(
             select(surveys.c.id)
             .where(surveys.c.community_id == community.id, surveys.c.file_key.like("file:%"))
             .order_by(surveys.c.id)
+            .with_for_update()
         ).scalars()
         if (survey := find_survey(conn, community.id, number)) is not None
     ]
@@ -263,9 +288,18 @@ def sync(
             values["title"] = title
         if found.questions != questions:
             values["questions"] = [q.to_json() for q in questions]
-            # Options ticked in the old questions mean nothing in the new ones.
+            # Options ticked in the old questions mean nothing in the new ones, and words typed
+            # now would answer a question the member has not seen: each run waits, paused,
+            # until /survey shows the new one (old buttons answer nothing: their mark).
             conn.execute(
-                update(survey_runs).where(survey_runs.c.survey_id == found.id).values(picked=None)
+                update(survey_runs)
+                .where(survey_runs.c.survey_id == found.id)
+                .values(
+                    picked=None,
+                    state=case(
+                        (survey_runs.c.state == "active", "paused"), else_=survey_runs.c.state
+                    ),
+                )
             )
         if found.file_key != key:
             values["file_key"] = key

@@ -38,15 +38,17 @@ def _number(word: str) -> int | None:
 
 
 def _option(question: Question, word: str) -> int | None:
-    """The option a typed word names: its number (from 1), or its very words."""
+    """The option a typed word names: its number (from 1), or its very words (an option may
+    be a number itself, "0" of "0", "1-2", "3+": a number beyond the options is read as
+    words first)."""
     number = _number(word)
-    if number is not None:
+    if number is not None and 1 <= number <= len(question.options):
         return number - 1
     folded = word.strip().casefold()
     for index, option in enumerate(question.options):
         if option.casefold() == folded:
             return index
-    return None
+    return None if number is None else number - 1
 
 
 def bounds(question: Question) -> dict[str, int]:

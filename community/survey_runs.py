@@ -67,6 +67,7 @@ class Turn:
 _RUN = select(survey_runs).where(
     survey_runs.c.survey_id == bindparam("survey"), survey_runs.c.member_id == bindparam("member")
 )
+_RUN_LOCKED = _RUN.with_for_update()
 _ACTIVE = (
     select(survey_runs)
     .where(survey_runs.c.member_id == bindparam("member"), survey_runs.c.state == ACTIVE)
@@ -153,20 +154,34 @@ def take(conn: Connection, survey: Survey, member_id: int, at: datetime) -> Turn
     return Turn(survey, run.position, run.picked, notice=notice)
 
 
-def _current(conn: Connection, survey: Survey, member_id: int, question: int) -> Run | Turn:
-    """The member's run, when `question` is the one they are at; else the Turn saying why a
-    press or a message for it changes nothing."""
+def _current(
+    conn: Connection, survey: Survey, member_id: int, question: int, mark: int | None
+) -> tuple[Survey, Run | Turn]:
+    """The survey as it is now and the member's run, when `question` is the one they are at;
+    else the Turn saying why a press or a message for it changes nothing. Both rows are held
+    to the end of the transaction (on PostgreSQL another process's press of the same member
+    waits, and so does a change of the survey's questions: no tick is lost, no answer lands
+    on a question swapped meanwhile)."""
+    locked = find_survey(conn, survey.community_id, survey.id, lock=True)
+    if locked is None:
+        raise UserError("survey/unknown", number=survey.id)
+    survey = locked
     _must_be_open(survey)
-    run = run_of(conn, survey.id, member_id)
+    row = conn.execute(_RUN_LOCKED, {"survey": survey.id, "member": member_id}).first()
+    run = None if row is None else _run(row)
     if run is None:
         raise UserError("survey/not_taken", number=survey.id, title=survey.title)
     if run.state == DONE:
-        return Turn(survey, run.position, done_before=True)
+        return survey, Turn(survey, run.position, done_before=True)
     if question != run.position:
         # A button of a question answered already (or a message from before): nothing changes.
         notice = "already_answered" if question < run.position else "stale"
-        return Turn(survey, run.position, run.picked, notice, {"answered": question + 1})
-    return run
+        return survey, Turn(survey, run.position, run.picked, notice, {"answered": question + 1})
+    asked = survey.questions[question] if question < len(survey.questions) else None
+    if mark is not None and (asked is None or asked.mark != mark):
+        # Its question changed in community.toml since the button was sent: show the new one.
+        return survey, Turn(survey, run.position, run.picked, "changed")
+    return survey, run
 
 
 def answer(
@@ -176,17 +191,21 @@ def answer(
     *,
     member_id: int,
     question: int,
-    given: Given,
+    given: Given | None,
     at: datetime,
     tier: int | None = None,
+    mark: int | None = None,
 ) -> Turn:
     """Record the member's answer to question `question` (from 0) and move on; the last one
     finishes the survey and pays `survey` points, once. An answer that does not fit the
     question, or to a question not the member's current one, changes nothing (the Turn's
-    notice says why)."""
-    current = _current(conn, survey, member_id, question)
+    notice says why). `given` None: the options ticked so far (a multiple choice's "done").
+    `mark`: the question's mark on the button pressed (None: typed)."""
+    survey, current = _current(conn, survey, member_id, question, mark)
     if isinstance(current, Turn):
         return current
+    if given is None:
+        given = Given(options=current.picked)
     asked = survey.questions[question]
     problem = check_given(asked, given, community.rules.survey.text_max_length)
     if problem is not None:
@@ -230,10 +249,17 @@ def answer(
 
 
 def toggle(
-    conn: Connection, survey: Survey, *, member_id: int, question: int, option: int, at: datetime
+    conn: Connection,
+    survey: Survey,
+    *,
+    member_id: int,
+    question: int,
+    option: int,
+    at: datetime,
+    mark: int | None = None,
 ) -> Turn:
     """Tick (or untick) an option of the multiple-choice question the member is at."""
-    current = _current(conn, survey, member_id, question)
+    survey, current = _current(conn, survey, member_id, question, mark)
     if isinstance(current, Turn):
         return current
     asked = survey.questions[question]
@@ -243,12 +269,6 @@ def toggle(
     ordered = tuple(sorted(picked))
     _activate(conn, current, at, picked=list(ordered))
     return Turn(survey, question, ordered)
-
-
-def picked_of(conn: Connection, survey: Survey, member_id: int) -> tuple[int, ...]:
-    """The options the member ticked so far in the question they are at."""
-    run = run_of(conn, survey.id, member_id)
-    return () if run is None else run.picked
 
 
 def pause(conn: Connection, community: Community, member_id: int, number: int | None) -> Survey:

@@ -6,6 +6,8 @@ survey_runs.py; the results: survey_results.py; the file formats and community.t
 
 from __future__ import annotations
 
+import json
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -31,6 +33,9 @@ SINGLE, MULTIPLE, SCALE, TEXT = "single", "multiple", "scale", "text"
 CHOICE_KINDS = (SINGLE, MULTIPLE)
 # The NPS question's 0-10 scale: the definition of the Net Promoter Score, not a rule to set.
 SCALE_LOW, SCALE_HIGH = 0, 10
+# A question's mark (see Question.mark) is a number below this: short enough for a button's
+# data (Telegram's 64 bytes), long enough that a changed question rarely keeps its mark.
+MARKS = 100_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +48,14 @@ class Question:
 
     def to_json(self) -> dict[str, Any]:
         return {"text": self.text, "kind": self.kind, "options": list(self.options)}
+
+    @property
+    def mark(self) -> int:
+        """A number that changes when the question's words, kind or options do: its buttons
+        carry it, so a button of a question since changed in community.toml (reordered,
+        reworded, another kind) answers nothing rather than the question now in its place."""
+        words = json.dumps(self.to_json(), ensure_ascii=False, sort_keys=True)
+        return zlib.crc32(words.encode()) % MARKS
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,11 +108,14 @@ def _survey(row: Row[Any]) -> Survey:
     )
 
 
-def find_survey(conn: Connection, community_id: int, number: int) -> Survey | None:
-    """Survey `number` of the community; None when there is no such survey there."""
-    row = conn.execute(
-        select(surveys).where(surveys.c.id == number, surveys.c.community_id == community_id)
-    ).first()
+def find_survey(
+    conn: Connection, community_id: int, number: int, *, lock: bool = False
+) -> Survey | None:
+    """Survey `number` of the community; None when there is no such survey there. `lock`: as
+    it stays until this transaction ends (on PostgreSQL, a change of its questions by another
+    process waits for it, and this waits for one under way)."""
+    query = select(surveys).where(surveys.c.id == number, surveys.c.community_id == community_id)
+    row = conn.execute(query.with_for_update(read=True) if lock else query).first()
     return None if row is None else _survey(row)
 
 

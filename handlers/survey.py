@@ -145,12 +145,23 @@ def _pause(ctx: Context, args: Sequence[str]) -> Reply:
     return said(ctx, Reply("survey/paused", {"number": paused.id, "title": paused.title}))
 
 
-def _answer(ctx: Context, args: Sequence[str]) -> Reply:
-    """A button's answer: /survey answer SURVEY QUESTION VALUE (an option, or a 0-10 score)."""
-    numbers = _numbers(args, 3)
+def _marked(args: Sequence[str], count: int) -> tuple[list[int], int | None] | None:
+    """A button's numbers, and the mark of the question it was sent for (buttons carry it
+    last; a command typed by hand may leave it out, meaning the question there now)."""
+    numbers = _numbers(args, count) or _numbers(args, count + 1)
     if numbers is None:
+        return None
+    return numbers[:count], numbers[count] if len(numbers) > count else None
+
+
+def _answer(ctx: Context, args: Sequence[str]) -> Reply:
+    """A button's answer: /survey answer SURVEY QUESTION VALUE [MARK] (an option, or a 0-10
+    score)."""
+    marked = _marked(args, 3)
+    if marked is None:
         return said(ctx, Reply("common/stale_button"))
-    survey, question, value = _survey(ctx, numbers[0]), numbers[1], numbers[2]
+    (number, question, value), mark = marked
+    survey = _survey(ctx, number)
     if not 0 <= question < len(survey.questions):
         return said(ctx, Reply("common/stale_button"))
     kind = survey.questions[question].kind
@@ -160,40 +171,44 @@ def _answer(ctx: Context, args: Sequence[str]) -> Reply:
         given = Given(options=(value,))
     else:
         given = Given()  # no button gives a typed answer: an old message's, as "stale"
-    return _answered(ctx, survey, question, given)
+    return _answered(ctx, survey, question, given, mark)
 
 
 def _pick(ctx: Context, args: Sequence[str]) -> Reply:
-    """A multiple-choice option's button: /survey pick SURVEY QUESTION OPTION ticks it."""
-    numbers = _numbers(args, 3)
-    if numbers is None:
+    """A multiple-choice option's button: /survey pick SURVEY QUESTION OPTION [MARK] ticks
+    it."""
+    marked = _marked(args, 3)
+    if marked is None:
         return said(ctx, Reply("common/stale_button"))
-    survey = _survey(ctx, numbers[0])
+    (number, question, option), mark = marked
     turn = survey_runs.toggle(
         ctx.conn,
-        survey,
+        _survey(ctx, number),
         member_id=ctx.member.id,
-        question=numbers[1],
-        option=numbers[2],
+        question=question,
+        option=option,
         at=ctx.now,
+        mark=mark,
     )
     return shown(ctx, turn_reply(ctx, turn), inline=True)
 
 
 def _done(ctx: Context, args: Sequence[str]) -> Reply:
-    """A multiple-choice question's "done": /survey done SURVEY QUESTION saves the ticks."""
-    numbers = _numbers(args, 2)
-    if numbers is None:
+    """A multiple-choice question's "done": /survey done SURVEY QUESTION [MARK] saves the
+    ticks."""
+    marked = _marked(args, 2)
+    if marked is None:
         return said(ctx, Reply("common/stale_button"))
-    survey = _survey(ctx, numbers[0])
-    picked = survey_runs.picked_of(ctx.conn, survey, ctx.member.id)
-    question = numbers[1]
+    (number, question), mark = marked
+    survey = _survey(ctx, number)
     if not 0 <= question < len(survey.questions) or survey.questions[question].kind != MULTIPLE:
         return said(ctx, Reply("common/stale_button"))
-    return _answered(ctx, survey, question, Given(options=picked))
+    return _answered(ctx, survey, question, None, mark)
 
 
-def _answered(ctx: Context, survey: Survey, question: int, given: Given) -> Reply:
+def _answered(
+    ctx: Context, survey: Survey, question: int, given: Given | None, mark: int | None = None
+) -> Reply:
     turn = survey_runs.answer(
         ctx.conn,
         ctx.community,
@@ -203,6 +218,7 @@ def _answered(ctx: Context, survey: Survey, question: int, given: Given) -> Repl
         given=given,
         at=ctx.now,
         tier=ctx.member.tier,
+        mark=mark,
     )
     return shown(ctx, turn_reply(ctx, turn), inline=True)
 
@@ -235,9 +251,11 @@ def on_message(ctx: Context) -> Reply | None:
         survey_runs.pause(ctx.conn, ctx.community, ctx.acting_member.id, found.id)
         context = {"number": found.id, "title": found.title, "state": found.state}
         return said(ctx, Reply("survey/not_open", context))
-    typed = read_typed(found.questions[run.position], ctx.event.text)
+    asked = found.questions[run.position]
+    typed = read_typed(asked, ctx.event.text)
     if isinstance(typed, tuple):
         reason, details = typed
         turn = Turn(found, run.position, run.picked, reason, details)
         return shown(ctx, turn_reply(ctx, turn), inline=True)
-    return _answered(ctx, found, run.position, typed)
+    # Read as this question asks: it must still be the one there when the answer is saved.
+    return _answered(ctx, found, run.position, typed, asked.mark)

@@ -55,12 +55,14 @@ def _buttons(survey: Survey, turn: Turn) -> tuple[Choice, ...]:
     question = turn.question
     assert question is not None
     at = f"{survey.id} {turn.position}"
+    # Each button names the question it answers by place and by mark (handlers/survey.py).
+    mark = question.mark
     found: list[Choice] = []
     if question.kind == SINGLE:
         found = [
             Choice(
                 "survey/option_button",
-                f"/survey answer {at} {i}",
+                f"/survey answer {at} {i} {mark}",
                 {"number": i + 1, "text": option, "picked": False},
             )
             for i, option in enumerate(question.options)
@@ -69,17 +71,17 @@ def _buttons(survey: Survey, turn: Turn) -> tuple[Choice, ...]:
         found = [
             Choice(
                 "survey/option_button",
-                f"/survey pick {at} {i}",
+                f"/survey pick {at} {i} {mark}",
                 {"number": i + 1, "text": option, "picked": i in turn.picked},
             )
             for i, option in enumerate(question.options)
         ]
         found.append(
-            Choice("survey/done_button", f"/survey done {at}", {"count": len(turn.picked)})
+            Choice("survey/done_button", f"/survey done {at} {mark}", {"count": len(turn.picked)})
         )
     elif question.kind == SCALE:
         found = [
-            Choice("survey/scale_button", f"/survey answer {at} {value}", {"value": value})
+            Choice("survey/scale_button", f"/survey answer {at} {value} {mark}", {"value": value})
             for value in range(SCALE_LOW, SCALE_HIGH + 1)
         ]
     found.append(Choice("survey/pause_button", f"/survey pause {survey.id}"))

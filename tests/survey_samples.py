@@ -11,6 +11,7 @@ _NOTICES = [
     ("resumed", {}),
     ("already_answered", {"answered": 1}),
     ("stale", {"answered": 2}),
+    ("changed", {}),
     ("not_a_number", {"low": 0, "high": 10}),
     ("out_of_range", {"low": 1, "high": 4, "given": 9}),
     ("just_one", {"low": 1, "high": 4}),

@@ -48,6 +48,19 @@ kind = "text"
 """
 
 
+# SURVEY's questions as stored: their buttons carry each one's mark.
+NPS = surveys.Question("How likely are you to recommend us to a friend?", "scale")
+LIKES = surveys.Question(
+    "What do you like most?", "multiple", ("Products", "Community", "Rewards", "Events")
+)
+SHOP = surveys.Question("Which shop do you use?", "single", ("Online", "In town"))
+
+
+def marked(command: str, question: surveys.Question) -> str:
+    """A survey button's command: `command` and the mark of the question it answers."""
+    return f"{command} {question.mark}"
+
+
 def load_surveys(store: Store, extra: str = SURVEY) -> None:
     """The test community with [[surveys]], synced as a start with a changed file does."""
     config, _ = parse_config(TEST_COMMUNITY + extra)
@@ -121,7 +134,7 @@ async def test_a_member_answers_privately_one_question_at_a_time_and_earns_once(
         "0 = not at all likely, 10 = extremely likely. Press a button, or type a number "
         "from 0 to 10."
     )
-    assert buttons[:2] == ["/survey answer 1 0 0", "/survey answer 1 0 1"]
+    assert buttons[:2] == [marked("/survey answer 1 0 0", NPS), marked("/survey answer 1 0 1", NPS)]
     assert buttons[-1] == "/survey pause 1" and len(buttons) == 12
 
     private = dm(chat)
@@ -133,7 +146,8 @@ async def test_a_member_answers_privately_one_question_at_a_time_and_earns_once(
         "⬜ 1. Products\n⬜ 2. Community\n⬜ 3. Rewards\n⬜ 4. Events\n"
         "Tick every option that fits, then press Done; or type their numbers (e.g. 1 3)."
     )
-    assert scored.button(0) == "/survey pick 1 1 0" and scored.button(4) == "/survey done 1 1"
+    assert scored.button(0) == marked("/survey pick 1 1 0", LIKES)
+    assert scored.button(4) == marked("/survey done 1 1", LIKES)
     await private.press("alice", "/survey pick 1 1 0")
     await private.press("alice", "/survey pick 1 1 3")
     ticked = await private.press("alice", "/survey pick 1 1 0")  # unticked again

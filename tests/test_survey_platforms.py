@@ -26,7 +26,7 @@ from tests.conftest import DISCORD_OWNER, TELEGRAM_OWNER, TEST_COMMUNITY
 from tests.fakes.discord_api import FakeDiscord
 from tests.fakes.telegram_api import FakeTelegram
 from tests.harness import Clock, ledger_state, moving_on, serving_with_sender
-from tests.test_survey_handlers import load_surveys
+from tests.test_survey_handlers import NPS, SHOP, load_surveys, marked
 
 SENDING = SenderSettings(poll_seconds=0.02)
 GROUP, ALICE = -1001, 11
@@ -101,7 +101,7 @@ async def test_a_telegram_member_takes_the_survey_from_the_group_and_answers_in_
     assert alert["text"].startswith("✉️ Alice, I sent you “How are we doing?” in our private chat")
     first = tg.calls_to("sendMessage")[-1]
     assert first.params["chat_id"] == ALICE
-    assert buttons(first)[9] == "/survey answer 1 0 9" and len(buttons(first)) == 12
+    assert buttons(first)[9] == marked("/survey answer 1 0 9", NPS) and len(buttons(first)) == 12
 
     await pressed(private, "/survey answer 1 0 9")
     assert tg.texts(ALICE)[-1].startswith("✅ Saved.\n📋 How are we doing? — question 2 of 4")
@@ -110,8 +110,8 @@ async def test_a_telegram_member_takes_the_survey_from_the_group_and_answers_in_
     assert "☑️ 2. Community\n" in tg.texts(ALICE)[-1]
     await pressed(private, "/survey done 1 1")
     assert buttons(tg.calls_to("sendMessage")[-1])[:2] == [
-        "/survey answer 1 2 0",
-        "/survey answer 1 2 1",
+        marked("/survey answer 1 2 0", SHOP),
+        marked("/survey answer 1 2 1", SHOP),
     ]
     await pressed(private, "/survey answer 1 2 1")
     assert "question 4 of 4" in tg.texts(ALICE)[-1]
