@@ -154,7 +154,10 @@ def _pay_bounty(
 ) -> int:
     """The held points to the accepted answer's author: points passed from member to member,
     so they expire as earned points do but count to no tier (two friends passing a bounty back
-    and forth must not climb)."""
+    and forth must not climb). 0 when the hold was settled meanwhile: the hourly return, in
+    another process, may have given it back after this acceptance read the question."""
+    if not _settled(conn, question.id, at):
+        return 0
     program = community.program
     posted = ledger.post(
         conn,
@@ -167,7 +170,6 @@ def _pay_bounty(
         note=f"#{question.id}",
         lot=ledger.Lot(lots.expiry_of(at, program.timezone, program.expiry.months), False),
     )
-    _settled(conn, question.id, at)
     return question.bounty if posted.applied else 0
 
 
@@ -179,6 +181,7 @@ def return_bounty(conn: Connection, community: Community, question: Question, at
     hold = conn.execute(
         select(ledger_table.c.id).where(ledger_table.c.idempotency_key == bounty_key(question.id))
     ).scalar()
+    program = community.program
     posted = ledger.post(
         conn,
         community_id=community.id,
@@ -189,6 +192,9 @@ def return_bounty(conn: Connection, community: Community, question: Question, at
         at=at,
         note=f"#{question.id}",
         restores=None if hold is None else int(hold),
+        # What a lot that expired during the hold cannot take back expires as if earned now,
+        # not never.
+        lot=ledger.Lot(lots.expiry_of(at, program.timezone, program.expiry.months), False),
     )
     return question.bounty if posted.applied else 0
 

@@ -131,10 +131,16 @@ def return_expired_bounties(ctx: FiringContext) -> int:
 
 def raise_unanswered(ctx: FiringContext) -> int:
     """Open questions nobody answered for raise_after_hours are raised once: each admin gets
-    one private message naming them. Returns how many questions were raised."""
+    one private message naming them. Returns how many questions were raised. While no admin
+    is known (none adopted a group or acted as one yet), nothing is raised: the questions wait
+    for the first admin rather than being marked told with nobody told."""
     conn, community = ctx.conn, ctx.community
     hours = community.rules.questions.raise_after_hours
     if hours == 0:
+        return 0
+    admins = admin_members(conn, community.id)
+    targets = recipients(conn, community.id, sorted(admins)) if admins else {}
+    if not targets:
         return 0
     unanswered = ~exists().where(answers.c.question_id == questions.c.id)
     raised = (
@@ -162,8 +168,6 @@ def raise_unanswered(ctx: FiringContext) -> int:
         {"questions": listed, "more": len(raised) - len(listed), "hours": hours},
         visibility=Visibility.PRIVATE,
     )
-    admins = admin_members(conn, community.id)
-    targets = recipients(conn, community.id, sorted(admins))
     names = dict(
         conn.execute(
             select(members.c.id, members.c.display_name).where(members.c.id.in_(admins))
@@ -183,7 +187,7 @@ def raise_unanswered(ctx: FiringContext) -> int:
 def _listed(question: Question) -> dict[str, object]:
     return {
         "number": question.id,
-        "text": question.text,
+        "text": " ".join(question.text.split()),  # one line each, whatever the asker typed
         "asker": question.asker,
         "bounty": question.bounty_held,
         "asked_at": question.created_at,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Connection, bindparam, delete, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, insert, or_, select, update
 
 from community.communities import Community
 from community.messages import Reply
@@ -85,22 +85,45 @@ _KNOWN = (
     )
     .limit(1)
 )
+# The same read, which also says whether this chat has posts whose ids are unread: the message
+# replied to when there is one, else such a post (its message_id None), else nothing.
+_KNOWN_OR_UNREAD = (
+    select(question_messages.c.question_id, question_messages.c.message_id)
+    .join(questions, questions.c.id == question_messages.c.question_id)
+    .where(
+        question_messages.c.platform == bindparam("platform"),
+        question_messages.c.chat_id == bindparam("chat"),
+        or_(
+            question_messages.c.message_id == bindparam("message"),
+            question_messages.c.message_id.is_(None),
+        ),
+        questions.c.community_id == bindparam("community"),
+    )
+    .order_by(question_messages.c.message_id.is_(None))
+    .limit(1)
+)
 
 
 def question_replied_to(
     conn: Connection, community_id: int, platform: str, chat_id: str, replied_id: str
 ) -> int | None:
-    """The question whose message `replied_id` (in that chat) is, if any: one indexed read,
-    and a second for the posts of this chat whose platform ids are not known yet."""
+    """The question whose message `replied_id` (in that chat) is, if any. One indexed read
+    (every reply in a group costs it); two more only while this chat has posts whose platform
+    ids are not read yet."""
     wanted = {
         "platform": platform,
         "chat": fit_text(chat_id, 64),
         "message": fit_text(replied_id, 64),
         "community": community_id,
     }
+    row = conn.execute(_KNOWN_OR_UNREAD, wanted).first()
+    if row is None:
+        return None
+    if row.message_id is not None:
+        return int(row.question_id)
+    if not resolve_posts(conn, platform=platform, chat_id=chat_id):
+        return None
     found = conn.execute(_KNOWN, wanted).scalar()
-    if found is None and resolve_posts(conn, platform=platform, chat_id=chat_id):
-        found = conn.execute(_KNOWN, wanted).scalar()
     return None if found is None else int(found)
 
 

@@ -282,8 +282,8 @@ def answer(
     at: datetime,
 ) -> Answered:
     """Record an answer to an open question and tell the asker privately (not when they
-    answer themselves). Raises UserError for a question no longer open, an empty or too long
-    answer, or the same answer given twice."""
+    answer themselves; once per answerer). Raises UserError for a question no longer open,
+    an empty or too long answer, or the same answer given twice."""
     rules = community.rules.questions
     if not question.is_open:
         raise UserError(
@@ -332,7 +332,10 @@ def answer(
             },
             visibility=Visibility.PRIVATE,
         )
-        platforms = tell(conn, community, question.member_id, notice, f"answered:{number}", at)
+        # Once per answerer and question: one member replying fifty times must not send the
+        # asker fifty private messages (/questions N shows every answer).
+        once = f"answered:{question.id}:{member_id}"
+        platforms = tell(conn, community, question.member_id, notice, once, at)
     return Answered(given_answer, frozenset(platforms))
 
 

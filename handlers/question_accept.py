@@ -5,6 +5,8 @@ handlers/questions.py's router, the feature's one."""
 
 from __future__ import annotations
 
+import re
+
 from community import question_accepting
 from handlers.arguments import BadArgument, read_arguments
 from handlers.routes import Context, Param, ParamKind
@@ -18,6 +20,15 @@ ACCEPT_PARAMS = (
     # accepts nothing of another question.
     Param("question", ParamKind.INTEGER, minimum=1, required=False),
 )
+# The bot writes numbers as "#3", and members copy them: "/accept #3" is "/accept 3".
+_HASH = re.compile(r"(?:(?<=\s)|^)[#＃](?=\w)")
+_FIRST_HASH = re.compile(r"^(\s*)[#＃](?=\w)")
+
+
+def unhashed(words: str, first_only: bool = False) -> str:
+    """`words` without the "#" before their numbers (before the first word only, if asked:
+    what follows /answer N is the answer, as typed)."""
+    return _FIRST_HASH.sub(r"\1", words) if first_only else _HASH.sub("", words)
 
 
 def accept(ctx: Context) -> Reply:
@@ -26,7 +37,7 @@ def accept(ctx: Context) -> Reply:
     # A refused press concerns the presser alone; the group need not read it.
     where = Visibility.PRIVATE if pressed else Visibility.CHAT
     try:
-        given = read_arguments(ACCEPT_PARAMS, ctx.event.arg_text, ctx.community.rules)
+        given = read_arguments(ACCEPT_PARAMS, unhashed(ctx.event.arg_text), ctx.community.rules)
     except BadArgument:
         return Reply("questions/accept_usage", visibility=where)
     try:

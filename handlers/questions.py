@@ -9,7 +9,7 @@ from community.jobs import SCHEDULE_CHANGED
 from community.questions import Place, Question
 from handlers.arguments import BadArgument, read_arguments
 from handlers.parsing import parse_number
-from handlers.question_accept import ACCEPT_PARAMS
+from handlers.question_accept import ACCEPT_PARAMS, unhashed
 from handlers.question_accept import accept as accept_answer
 from handlers.routes import Context, Param, ParamKind, Router
 from handlers.types import Choice, Reply, Visibility
@@ -44,7 +44,8 @@ def read_bounty(typed: str) -> tuple[int, str]:
     elif not rest[:1].isspace():
         raise BadBounty(text)
     words = rest.strip().split(None, 1)
-    amount = parse_number(words[0]) if words else None
+    # Read long enough that a bounty of a trillion is "too big", not "not a number".
+    amount = parse_number(words[0], max_digits=18) if words else None
     if amount is None or amount <= 0:
         raise BadBounty(text)
     return amount, words[1].strip() if len(words) > 1 else ""
@@ -63,6 +64,9 @@ def _ask(ctx: Context, typed: str) -> Reply | None:
     try:
         bounty, text = read_bounty(typed)
     except BadBounty:
+        # Where bounties are off, how to type one is beside the point.
+        if rules.max_bounty == 0:
+            return Reply("questions/no_bounties")
         return Reply("questions/bad_bounty", {"limit": rules.max_bounty})
     if not text:
         return Reply(
@@ -126,7 +130,8 @@ router.command("accept", params=ACCEPT_PARAMS, personal=False, shows_admin=True)
 def answer(ctx: Context) -> Reply:
     """/answer N <text> — answer question N (from any platform of the community)."""
     try:
-        given = read_arguments(ANSWER_PARAMS, ctx.event.arg_text, ctx.community.rules)
+        typed = unhashed(ctx.event.arg_text, first_only=True)
+        given = read_arguments(ANSWER_PARAMS, typed, ctx.community.rules)
     except BadArgument:
         return Reply("questions/answer_usage")
     number = given.numbers["question"]
@@ -227,7 +232,9 @@ def _open_list(ctx: Context) -> Reply:
             "questions": [
                 {
                     "number": q.id,
-                    "text": q.text,
+                    # One line each: a question's own line breaks must not make lines that
+                    # pass for other questions.
+                    "text": " ".join(q.text.split()),
                     "asker": q.asker,
                     "answers": q.answers,
                     "bounty": q.bounty_held,
