@@ -22,6 +22,10 @@ class Actor:
     account: str  # "telegram:12345"
 
 
+# Who acts when the clock does (a poll closing at its end, a calendar's quiz): no member.
+SCHEDULER = Actor(None, "scheduler")
+
+
 def record(
     conn: Connection,
     *,

@@ -29,9 +29,6 @@ def closing_due(conn: Connection, now: datetime) -> list[int]:
     return [row.id for row in rows]
 
 
-SCHEDULER = audit.Actor(None, "scheduler")  # who closes a poll at its end, for the audit log
-
-
 def close_on_time(conn: Connection, poll_id: int, now: datetime, platforms: set[str]) -> bool:
     """Close a poll at its end and post its results in its chat (a quiz question's poll: its
     answer, and the quiz's next question or its end); False if it was closed.
@@ -65,7 +62,7 @@ def close_on_time(conn: Connection, poll_id: int, now: datetime, platforms: set[
     audit.record(
         conn,
         community_id=poll.community_id,
-        actor=SCHEDULER,
+        actor=audit.SCHEDULER,
         action="poll_close",
         at=now,
         poll_id=poll.id,

@@ -18,9 +18,6 @@ from storage.sql import savepoint
 
 log = logging.getLogger(__name__)
 
-# Who starts a calendar's quizzes in the audit log: no member, the scheduler itself.
-SCHEDULER = audit.Actor(None, "scheduler")
-
 
 def start_in_groups(
     conn: Connection,
@@ -65,7 +62,7 @@ def start_in_groups(
                     channel_id=row.posting_channel if row.needs_channel else None,
                     count=questions,
                     category=category,
-                    actor=SCHEDULER,
+                    actor=audit.SCHEDULER,
                     at=at,
                     key=f"{key}:{row.platform}:{row.chat_id}"[:200],
                 )

@@ -66,7 +66,7 @@ def check(
     category: str = "",
 ) -> Draft:
     """A question's parts made a Draft; UserError("quiz/bad_question", reason=...) says which
-    part is wrong (the reason keys: see templates/*/quiz/_problem.j2)."""
+    part is wrong (the reason keys: see the `problem` macro of templates/*/quiz/_quiz.j2)."""
     question, explanation = question.strip(), _fold_lines(explanation.strip())
     category = category.strip().lstrip("#＃").casefold()
     kept = [option.strip() for option in options]

@@ -28,8 +28,6 @@ from storage.sql import fit_text, insert_id_if_absent
 
 # How often /quiz stop looks again when the question it would stop ended as it looked.
 _STOP_ATTEMPTS = 3
-# Who ends a quiz the bot was down through, in the audit log.
-SCHEDULER = audit.Actor(None, "scheduler")
 
 
 @dataclass(frozen=True, slots=True)
@@ -280,7 +278,7 @@ def round_ended(
             audit.record(
                 conn,
                 community_id=community.id,
-                actor=SCHEDULER,
+                actor=audit.SCHEDULER,  # it ends a quiz the bot was down through
                 action="quiz_stop",
                 at=now,
                 quiz_id=run.id,

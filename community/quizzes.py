@@ -20,6 +20,7 @@ from community.quiz_csv import Draft, check
 from community.quiz_rules import QuizQuestionConfig
 from loyalty.errors import UserError
 from storage.quiz_tables import quiz_answers, quiz_questions, quiz_rounds, quiz_runs
+from storage.sql import lock_until_commit
 
 # The columns of this activity's tables that point at a member: merge_members moves them when
 # /link folds one member into another (tests/test_linking.py checks every such column is).
@@ -88,6 +89,12 @@ def categories(conn: Connection, community_id: int) -> dict[str, int]:
     return {row[0]: int(row[1]) for row in rows}
 
 
+def _lock(conn: Connection, community: Community) -> None:
+    """Changes to one community's bank take turns, across processes too (as the FAQ's do):
+    two imports at once would both pass the duplicate check and the bank's limit."""
+    lock_until_commit(conn, f"quiz_questions:{community.id}")
+
+
 def add_questions(
     conn: Connection,
     community: Community,
@@ -99,6 +106,7 @@ def add_questions(
 ) -> Imported:
     """Add questions to the bank (audited); one already there (the same question) is left
     out. All or none: over the bank's limit, UserError and nothing is added."""
+    _lock(conn, community)
     live = {q.question.casefold() for q in bank(conn, community.id)}
     fresh: list[Draft] = []
     for draft in drafts:
@@ -203,6 +211,7 @@ def sync_file_bank(
             )
         except UserError as error:
             raise ConfigError(f"quiz_bank[{number}]: {error.context.get('reason')}") from None
+    _lock(conn, community)
     stored = {
         row.file_key: row
         for row in conn.execute(

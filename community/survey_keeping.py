@@ -25,6 +25,7 @@ from community.surveys import (
     survey_by_id,
 )
 from loyalty.errors import UserError
+from storage.sql import lock_until_commit
 from storage.survey_tables import surveys
 
 
@@ -67,6 +68,8 @@ def add_surveys(
     long or they would be more than survey.max_surveys."""
     for _, questions in drafts:
         check_limits(community, questions)
+    # Two files added at once (two processes) would both pass the limit: they take turns.
+    lock_until_commit(conn, f"surveys:{community.id}")
     limit = community.rules.survey.max_surveys
     if kept_count(conn, community.id) + len(drafts) > limit:
         raise UserError("survey/too_many_surveys", limit=limit)

@@ -25,9 +25,6 @@ from storage.schema import calendar_entries
 
 log = logging.getLogger(__name__)
 
-# Who opens a topic's polls in the audit log: no member, the scheduler itself.
-SCHEDULER = audit.Actor(None, "scheduler")
-
 
 def jobs(conn: Connection, community: Community) -> list[Job]:
     """One job per unpaused entry: "topic:<id>", firing from its `since` on."""
@@ -107,7 +104,7 @@ def _open_poll(
         platform=platform,
         chat_id=chat_id,
         text=" | ".join((question, *options)),
-        actor=SCHEDULER,
+        actor=audit.SCHEDULER,
         at=at,
     )
     return polls.posted(opened, community.timezone)
@@ -126,7 +123,7 @@ def _report_broken(ctx: FiringContext, entry: Entry, problem: str) -> None:
     audit.record(
         ctx.conn,
         community_id=ctx.community.id,
-        actor=SCHEDULER,
+        actor=audit.SCHEDULER,
         action="topic_broken",
         at=ctx.now,
         entry=entry.id,

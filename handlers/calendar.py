@@ -8,26 +8,17 @@ from typing import Any
 from community import calendar
 from community.communities import Community, tags_of
 from community.jobs import SCHEDULE_CHANGED
-from handlers.parsing import parse_number
+from handlers.actions import ACTION_WORDS, read_action
+from handlers.paging import page_of
+from handlers.parsing import parse_numbered
 from handlers.routes import Context, Param, ParamKind, Router
 from handlers.types import Reply
 
 router = Router()
 
 ACTIONS = ("add", "list", "remove", "pause", "resume")
-# What Chinese-speaking admins type for each action.
-_ALIASES = {
-    "添加": "add",
-    "新增": "add",
-    "列表": "list",
-    "查看": "list",
-    "删除": "remove",
-    "移除": "remove",
-    "delete": "remove",
-    "暂停": "pause",
-    "恢复": "resume",
-    "继续": "resume",
-}
+# The calendar's own words for its actions, besides those every command takes.
+_WORDS = {**ACTION_WORDS, "查看": "list"}
 NEXT_SHOWN = 3  # firing times echoed for a new entry
 PREVIEW = 60  # characters of a topic shown in lists (its first line)
 CALENDAR_LINES = 40  # /calendar lists at most this many; more would be a wall of text
@@ -42,15 +33,12 @@ TOPIC_PARAMS = (
 @router.command("topic", admin=True, params=TOPIC_PARAMS)
 def topic(ctx: Context) -> Reply:
     """/topic add <when> [#tag] <text> [| option | option], list, remove N, pause N, resume N."""
-    words = ctx.event.arg_text.strip().split(None, 1)
-    if not words:
+    action, details = read_action(ctx.event.arg_text, _WORDS)
+    if not action:
         return Reply("calendar/usage")
-    first = words[0].casefold()
-    action = _ALIASES.get(first, first)
-    details = words[1].strip() if len(words) > 1 else ""
     if action == "add":
         return _add(ctx, details)
-    number = parse_number(details.removeprefix("#").removeprefix("＃"))
+    number = parse_numbered(details)
     if action == "list" and (not details or number):
         return _list(ctx, number or 1)
     change = _CHANGES.get(action)
@@ -81,16 +69,19 @@ def _add(ctx: Context, line: str) -> Reply:
 def _list(ctx: Context, page: int) -> Reply:
     """One page of the calendar: a long one would be a dozen messages in the group."""
     community = ctx.community
-    found = calendar.list_entries(ctx.conn, community)
-    pages = max(1, -(-len(found) // LIST_PAGE))
-    page = min(page, pages)
+    shown = page_of(calendar.list_entries(ctx.conn, community), page, LIST_PAGE)
     entries = []
-    for entry in found[(page - 1) * LIST_PAGE : page * LIST_PAGE]:
+    for entry in shown.items:
         upcoming = community.local_times(calendar.next_times(entry, community, ctx.now, 1))
         entries.append({**_described(entry, community), "next": upcoming[0] if upcoming else None})
     return Reply(
         "calendar/list",
-        {"entries": entries, "timezone": community.timezone.key, "page": page, "pages": pages},
+        {
+            "entries": entries,
+            "timezone": community.timezone.key,
+            "page": shown.number,
+            "pages": shown.pages,
+        },
     )
 
 

@@ -8,30 +8,18 @@ from typing import Any
 
 from community import faq, faq_answers
 from community.faq import Entry
+from handlers.actions import ACTION_WORDS, read_action
 from handlers.arguments import BadArgument, read_arguments
-from handlers.parsing import parse_number
-from handlers.routes import Context, Param, ParamKind, Router
+from handlers.paging import page_of
+from handlers.parsing import parse_number, parse_numbered
+from handlers.routes import Context, Param, ParamKind, Router, admins_only
 from handlers.types import Choice, Reply, Visibility
 
 router = Router()
 
 ADMIN_ACTIONS = ("add", "edit", "remove", "list", "promote", "stats")
-# What Chinese-speaking admins type for each action.
-_ALIASES = {
-    "添加": "add",
-    "新增": "add",
-    "编辑": "edit",
-    "修改": "edit",
-    "删除": "remove",
-    "移除": "remove",
-    "delete": "remove",
-    "列表": "list",
-    "管理": "list",
-    "转为": "promote",
-    "收录": "promote",
-    "统计": "stats",
-    "数据": "stats",
-}
+# The FAQ's own words for its actions, besides those every command takes.
+_WORDS = {**ACTION_WORDS, "管理": "list", "转为": "promote", "收录": "promote", "数据": "stats"}
 LIST_PAGE = 20  # entries per page of /faq list and of the members' list
 PREVIEW = 80  # characters of a question or answer shown in lists
 
@@ -46,22 +34,18 @@ VOTE_PARAMS = (
 def faq_command(ctx: Context) -> Reply:
     """/faq [words | N]: the questions, an entry, or a search; admins: add, edit, remove N,
     list, promote N, stats."""
-    words = ctx.event.arg_text.strip().split(None, 1)
-    if not words:
+    if not ctx.event.arg_text.strip():
         return _questions(ctx)
-    first = words[0].casefold()
-    action = _ALIASES.get(first, first)
-    details = words[1].strip() if len(words) > 1 else ""
+    action, details = read_action(ctx.event.arg_text, _WORDS)
     if action in ADMIN_ACTIONS:
         if ctx.is_admin:
             return _ADMIN[action](ctx, details)
         if action == "list" and (not details or parse_number(details) is not None):
             return _questions(ctx, details)  # a member's "/faq list" is the list they may see
         if _looks_like(action, details):
-            check = "common/admin_check_failed" if ctx.admin_unknown else "common/admins_only"
-            return Reply(check, {"command": f"faq {words[0]}"})
+            return admins_only(ctx, f"faq {ctx.event.arg_text.split()[0]}")
         # "/faq delete my account", "/faq add to cart": a member searching, not an admin.
-    number = parse_number(ctx.event.arg_text.strip().lstrip("#＃"))
+    number = parse_numbered(ctx.event.arg_text)
     if number is not None:
         entry = faq.entry_by_id(ctx.conn, ctx.community.id, number)
         return Reply("faq/entry", _shown(entry))
@@ -73,22 +57,19 @@ def _looks_like(action: str, details: str) -> bool:
     told it is the admins'), rather than a search that starts with the same word."""
     if action in ("add", "edit"):
         return not details or "|" in details or "｜" in details
-    return not details or parse_number(details.lstrip("#＃")) is not None
+    return not details or parse_numbered(details) is not None
 
 
 def _questions(ctx: Context, details: str = "") -> Reply:
     """The questions the FAQ answers, a page at a time (/faq list N shows page N)."""
-    entries = faq.live_entries(ctx.conn, ctx.community.id)
-    pages = max(1, -(-len(entries) // LIST_PAGE))
-    page = min(max(parse_number(details.lstrip("#＃")) or 1, 1), pages)
-    shown = entries[(page - 1) * LIST_PAGE : page * LIST_PAGE]
+    page = page_of(faq.live_entries(ctx.conn, ctx.community.id), parse_numbered(details), LIST_PAGE)
     return Reply(
         "faq/questions",
         {
-            "entries": [_shown(entry) for entry in shown],
-            "more": max(0, len(entries) - page * LIST_PAGE),
-            "page": page,
-            "pages": pages,
+            "entries": [_shown(entry) for entry in page.items],
+            "more": page.more,
+            "page": page.number,
+            "pages": page.pages,
         },
     )
 
@@ -112,7 +93,7 @@ def _add(ctx: Context, details: str) -> Reply:
 
 def _edit(ctx: Context, details: str) -> Reply:
     number_text, _, line = details.partition(" ")
-    number = parse_number(number_text.lstrip("#＃"))
+    number = parse_numbered(number_text)
     if number is None or not line.strip():
         return Reply("faq/usage")
     entry = faq.edit_entry(ctx.conn, ctx.community, number, line, actor=ctx.actor, at=ctx.now)
@@ -120,7 +101,7 @@ def _edit(ctx: Context, details: str) -> Reply:
 
 
 def _remove(ctx: Context, details: str) -> Reply:
-    number = parse_number(details.lstrip("#＃"))
+    number = parse_numbered(details)
     if number is None:
         return Reply("faq/usage")
     entry = faq.remove_entry(ctx.conn, ctx.community, number, actor=ctx.actor, at=ctx.now)
@@ -128,7 +109,7 @@ def _remove(ctx: Context, details: str) -> Reply:
 
 
 def _promote(ctx: Context, details: str) -> Reply:
-    number = parse_number(details.lstrip("#＃"))
+    number = parse_numbered(details)
     if number is None:
         return Reply("faq/usage")
     entry = faq.promote(ctx.conn, ctx.community, number, actor=ctx.actor, at=ctx.now)
@@ -137,14 +118,12 @@ def _promote(ctx: Context, details: str) -> Reply:
 
 def _list(ctx: Context, details: str) -> Reply:
     """One page of the entries, each with its answers given and 👍/👎, the poorly rated marked."""
-    page = (parse_number(details.lstrip("#＃")) or 1) if details else 1
     rules = ctx.community.rules.faq
     entries = faq.live_entries(ctx.conn, ctx.community.id)
-    pages = max(1, -(-len(entries) // LIST_PAGE))
-    page = min(max(page, 1), pages)
+    page = page_of(entries, parse_numbered(details), LIST_PAGE)
     counts = faq_answers.feedback(ctx.conn, ctx.community.id)
     shown = []
-    for entry in entries[(page - 1) * LIST_PAGE : page * LIST_PAGE]:
+    for entry in page.items:
         counted = counts.get(entry.id, faq_answers.Feedback())
         shown.append(
             {
@@ -166,8 +145,8 @@ def _list(ctx: Context, details: str) -> Reply:
         "faq/list",
         {
             "entries": shown,
-            "page": page,
-            "pages": pages,
+            "page": page.number,
+            "pages": page.pages,
             "total": len(entries),
             "flagged": flagged,
             "auto_answer": rules.auto_answer,

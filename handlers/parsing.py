@@ -120,6 +120,12 @@ def parse_number(text: str, *, max_digits: int = _DIGITS) -> int | None:
     return int(digits)
 
 
+def parse_numbered(text: str) -> int | None:
+    """A number as the bot writes it ("#12", "＃12") or as typed bare ("12"); else None. Members
+    copy the "#" from the bot's lists, so every command that takes a number of one takes both."""
+    return parse_number(text.strip().lstrip("#＃"))
+
+
 def parse_amount(text: str) -> int | None:
     """A positive whole number of points as people type it ("50", "+50", "５０"); else None."""
     amount = parse_number(text.removeprefix("+").removeprefix("＋"))

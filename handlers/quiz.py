@@ -10,30 +10,17 @@ from community import quiz_runs, quizzes
 from community.jobs import SCHEDULE_CHANGED
 from community.quiz_csv import category_name, read_csv, read_line
 from community.quiz_results import letter
-from handlers.parsing import parse_number
+from handlers.actions import ACTION_WORDS, read_action
+from handlers.paging import page_of
+from handlers.parsing import parse_number, parse_numbered
 from handlers.routes import Context, Param, ParamKind, Router
 from handlers.types import Reply, Visibility
 
 router = Router()
 
 ACTIONS = ("start", "stop", "bank", "add", "import", "remove")
-# What Chinese-speaking admins type for each action.
-_ALIASES = {
-    "开始": "start",
-    "开启": "start",
-    "停止": "stop",
-    "结束": "stop",
-    "end": "stop",
-    "题库": "bank",
-    "list": "bank",
-    "列表": "bank",
-    "添加": "add",
-    "新增": "add",
-    "导入": "import",
-    "删除": "remove",
-    "移除": "remove",
-    "delete": "remove",
-}
+# The quiz's own words for its actions, besides those every command takes: its list is the bank.
+_WORDS = {**ACTION_WORDS, "题库": "bank", "list": "bank", "列表": "bank"}
 # A word /quiz start reads as a number of questions, though none it can take ("-1", "2.5",
 # "+3"): answered with the limits, not searched for as a category.
 _NUMBER_LIKE = re.compile(r"[-+−－＋]?[0-9０-９]+(?:[.,．][0-9０-９]*)?")
@@ -49,12 +36,7 @@ QUIZ_PARAMS = (
 @router.command("quiz", admin=True, params=QUIZ_PARAMS)
 def quiz(ctx: Context) -> Reply:
     """/quiz start [N] [category], stop, bank [category] [page], add ..., import, remove N."""
-    words = ctx.event.arg_text.strip().split(None, 1)
-    if not words:
-        return Reply("quiz/usage")
-    first = words[0].casefold()
-    action = _ALIASES.get(first, first)
-    details = words[1].strip() if len(words) > 1 else ""
+    action, details = read_action(ctx.event.arg_text, _WORDS)
     handler = _ACTIONS.get(action)
     return Reply("quiz/usage") if handler is None else handler(ctx, details)
 
@@ -121,9 +103,7 @@ def _bank(ctx: Context, details: str) -> Reply:
         return Reply("quiz/usage")
     category = words[0].lstrip("#＃").casefold() if words else ""
     found = quizzes.bank(ctx.conn, ctx.community.id, category)
-    pages = max(1, -(-len(found) // BANK_PAGE))
-    page = min(max(page or 1, 1), pages)
-    shown = found[(page - 1) * BANK_PAGE : page * BANK_PAGE]
+    shown = page_of(found, page, BANK_PAGE)
     counts = quizzes.categories(ctx.conn, ctx.community.id)
     return Reply(
         "quiz/bank",
@@ -139,13 +119,13 @@ def _bank(ctx: Context, details: str) -> Reply:
                     "category": q.category,
                     "from_file": q.from_file,
                 }
-                for q in shown
+                for q in shown.items
             ],
             "categories": [{"name": name, "count": n} for name, n in counts.items()],
             "category": category,
             "total": len(found),
-            "page": page,
-            "pages": pages,
+            "page": shown.number,
+            "pages": shown.pages,
         },
         visibility=Visibility.PRIVATE,
     )
@@ -206,7 +186,7 @@ def _import(ctx: Context, details: str) -> Reply:
 
 
 def _remove(ctx: Context, details: str) -> Reply:
-    number = parse_number(details.removeprefix("#").removeprefix("＃"))
+    number = parse_numbered(details)
     if number is None:
         return Reply("quiz/usage")
     removed = quizzes.remove_question(ctx.conn, ctx.community, number, actor=ctx.actor, at=ctx.now)

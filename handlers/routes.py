@@ -68,6 +68,14 @@ class Context:
 Handler = Callable[[Context], Reply | None]
 
 
+def admins_only(ctx: Context, command: str) -> Reply:
+    """The answer to a member who asked for an admin's action of a command anyone may use
+    (/faq add, /survey start): the pipeline's own refusal, "try again" when the platform could
+    not say whether they are an admin."""
+    refusal = "common/admin_check_failed" if ctx.admin_unknown else "common/admins_only"
+    return Reply(refusal, {"command": command})
+
+
 class ParamKind(StrEnum):
     """What a command's parameter holds, so each platform can offer the right input for it: a
     member picker, a number field with its limits, a list to choose from, free text."""

@@ -11,8 +11,9 @@ from community.survey_input import Given, read_typed
 from community.survey_runs import Turn
 from community.surveys import MULTIPLE, SCALE, SINGLE, Survey, find_survey, listing, survey_by_id
 from handlers import survey_admin
-from handlers.parsing import parse_number
-from handlers.routes import Context, Param, ParamKind, Router
+from handlers.actions import ACTION_WORDS
+from handlers.parsing import parse_numbered
+from handlers.routes import Context, Param, ParamKind, Router, admins_only
 from handlers.survey_views import said, shown, turn_reply
 from handlers.types import Choice, Reply
 from loyalty.errors import UserError
@@ -21,6 +22,17 @@ router = Router()
 
 # What members type (the rest are the buttons' own words) and what admins do.
 MEMBER_ACTIONS = ("list", "take", "pause")
+# The survey's own words for its actions, besides those every command takes ("继续": go on
+# with the survey one was answering, what /survey alone does; a survey is added from a file).
+_WORDS = {
+    **ACTION_WORDS,
+    "查看": "show",
+    "结果": "results",
+    "参与": "take",
+    "作答": "take",
+    "继续": "",
+    "导入": "add",
+}
 SURVEY_PARAMS = (
     Param(
         "action",
@@ -36,17 +48,17 @@ SURVEY_PARAMS = (
 def survey(ctx: Context) -> Reply:
     """/survey [action] [N]: members resume or take a survey, admins keep them."""
     args = ctx.event.args
-    action = args[0].casefold() if args else ""
+    action = _WORDS.get(args[0].casefold(), args[0].casefold()) if args else ""
     if action in survey_admin.ACTIONS:
         if not ctx.is_admin:
-            return said(ctx, Reply("common/admins_only", {"command": f"survey {action}"}))
+            return said(ctx, admins_only(ctx, f"survey {action}"))
         return survey_admin.run(ctx, action, args[1:])
     if ctx.acting_member is None:
         # Answers belong to people: an anonymous admin or a channel has none to give.
         return said(ctx, Reply("common/post_as_yourself", {"command": "survey"}))
     step = _MEMBER.get(action)
     if step is None:
-        number = _number(action)
+        number = parse_numbered(action)
         if number is None or len(args) > 1:
             return said(ctx, Reply("survey/usage", {"is_admin": ctx.is_admin}))
         step, args = _take, ("take", *args)
@@ -56,14 +68,10 @@ def survey(ctx: Context) -> Reply:
         return said(ctx, Reply(refusal.key, refusal.context))
 
 
-def _number(word: str) -> int | None:
-    return parse_number(word.lstrip("#＃"))
-
-
 def _numbers(args: Sequence[str], count: int) -> list[int] | None:
     if len(args) != count:
         return None
-    found = [_number(word) for word in args]
+    found = [parse_numbered(word) for word in args]
     return None if any(n is None for n in found) else [n for n in found if n is not None]
 
 

@@ -10,7 +10,7 @@ from community import survey_export, survey_keeping, survey_results, surveys
 from community.messages import Document
 from community.survey_files import read_file
 from community.surveys import Survey
-from handlers.parsing import parse_number
+from handlers.parsing import parse_numbered
 from handlers.routes import Context
 from handlers.types import Reply
 from loyalty.errors import UserError
@@ -34,7 +34,7 @@ def run(ctx: Context, action: str, args: Sequence[str]) -> Reply:
 def _one_number(args: Sequence[str], most: int = 1) -> int | None:
     if not 1 <= len(args) <= most:
         return None
-    return parse_number(args[0].lstrip("#＃"))
+    return parse_numbered(args[0])
 
 
 def described(survey: Survey) -> dict[str, Any]:
