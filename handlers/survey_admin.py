@@ -12,7 +12,7 @@ from community.survey_files import read_file
 from community.surveys import Survey
 from handlers.parsing import parse_numbered
 from handlers.routes import Context
-from handlers.types import Reply
+from handlers.types import Reply, Visibility
 from loyalty.errors import UserError
 
 ACTIONS = ("add", "show", "start", "stop", "results", "remove")
@@ -155,6 +155,9 @@ def _results(ctx: Context, number: int, rest: Sequence[str]) -> Reply:
             "in_progress": found.in_progress,
             "questions": questions,
         },
+        # Members answered privately, free text above all: the results are for the admin
+        # alone (asked in a group, the answer says to ask in private).
+        visibility=Visibility.PRIVATE,
     )
 
 

@@ -337,7 +337,10 @@ async def test_admins_add_show_start_and_read_results_with_the_nps(
             await private.say(who, "1 3" if who != "dan" else "4")
             await private.say(who, "1")
             await private.say(who, f"Words of {who}")
-    results = await chat.say("boss", "/survey results 1")
+    in_public = await chat.say("boss", "/survey results 1")
+    assert in_public.outcome.reply is not None
+    assert in_public.outcome.reply.template == "common/private_only"  # members' words stay private
+    results = await dm(chat).say("boss", "/survey results 1")
     assert text(results) == (
         "📊 Results of #1 “How are we doing?”: 4 members finished, 1 on their way.\n\n"
         "1. How likely are you to recommend us to a friend? — 5 answers\n"
@@ -488,7 +491,7 @@ async def test_chinese_members_answer_in_chinese(chat: Chat, store: Store) -> No
     assert text(done) == "🎉 感谢你完成“How are we doing?”！+20 积分（余额 20）。"
     again = await private.press("小明", "/survey take 1")
     assert text(again) == "✅ 你已经完成了“How are we doing?”，谢谢！每份问卷只需作答一次。"
-    results = await chat.say("boss", "/survey results 1")
+    results = await dm(chat).say("boss", "/survey results 1")
     assert "NPS（净推荐值）+100 · 平均 9.0 分 · 推荐者 1 人（9–10）" in text(results)
     assert "   “多办线下活动”" in text(results)
 

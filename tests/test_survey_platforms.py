@@ -126,7 +126,10 @@ async def test_a_telegram_member_takes_the_survey_from_the_group_and_answers_in_
         )
     )
     assert ledger_state(store, "telegram", str(ALICE)) == (20, 20)
-    results = await said(group, owner, "/survey results 1")
+    refused = await said(group, owner, "/survey results 1")
+    assert "only you should see" in refused  # members' words are not posted in the group
+    await said(tg.private_chat(owner), owner, "/start")
+    results = await said(tg.private_chat(owner), owner, "/survey results 1")
     assert "1 member finished" in results and "NPS +100" in results
     assert "Community — 1 (100%)" in results and "“Open a shop in Shanghai!”" in results
 
