@@ -349,7 +349,9 @@ def build_app(settings: Settings, *, now: datetime | None = None) -> App:
     )
     ports = Ports(Inbox(store), Chats(store), Polls(store), Deliveries(store), Invitations(store))
     log.info("core ready", extra={"community": community.slug, "database": where})
-    firings = Firings(store, queued=wake, check=renders_in_every_language)
+    firings = Firings(
+        store, queued=wake, check=renders_in_every_language, admins=config.access.admins
+    )
     app = App(store, dispatcher, community, ports, senders, firings)
     return app
 

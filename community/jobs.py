@@ -44,6 +44,9 @@ class FiringContext:
     # Raises Unrenderable for a post its template cannot render in some language: a broken
     # entry is skipped and reported once, not sent in pieces to every group.
     check: Callable[[Reply], None] = renders_anywhere
+    # The accounts community.toml lists as admins ("telegram:12345"): the deployment's own,
+    # not kept in the database, handed to work that tells the admins something.
+    admins: tuple[str, ...] = ()
 
 
 Work = Callable[[FiringContext], Any]

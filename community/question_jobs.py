@@ -8,11 +8,11 @@ holds six times a day at most, so the hour is four jobs of six times each, an ho
 they are listed only while something is pending (see `jobs`). A firing missed while the bot
 was down is caught up by the next one: each sweep does whatever is due by its time.
 
-Who the admins are: the scheduler has no event, so no platform to ask, and community.toml's
-list is not in the database. The rule here: the members behind the accounts that adopted the
-community's groups (listed admins, each vouching for a group), and the members who acted as an
-admin in this community (an audited action on something other than themselves: a /link is a
-member's own and audited too).
+Who the admins are: the scheduler has no event, so no platform to ask. The rule here: the
+members behind community.toml's admins accounts (handed over as FiringContext.admins) and
+behind the accounts that adopted the community's groups, and the members who acted as an admin
+in this community (a group's own admin: an audited action on something other than themselves;
+a /link is a member's own and audited too).
 """
 
 from __future__ import annotations
@@ -29,12 +29,12 @@ from community.question_accepting import return_bounty
 from community.question_messages import resolve_posts
 from community.questions import OPEN, Question, question_by_id, tell
 from community.reminders import recipients
-from community.schedules import When
+from community.schedules import MAX_TIMES, When
 from storage.qa_tables import answers, question_messages, questions
 from storage.schema import accounts, audit_log, groups, members
 
-SWEEPS = 4  # jobs, an hour apart
-EVERY = 24 // 6  # hours between one job's firings (six a day, a schedule's most)
+EVERY = 24 // MAX_TIMES  # hours between one job's firings (a schedule's most times a day)
+SWEEPS = EVERY  # jobs, an hour apart: together, one sweep every hour
 
 
 def jobs(conn: Connection, community: Community) -> list[Job]:
@@ -138,7 +138,7 @@ def raise_unanswered(ctx: FiringContext) -> int:
     hours = community.rules.questions.raise_after_hours
     if hours == 0:
         return 0
-    admins = admin_members(conn, community.id)
+    admins = admin_members(conn, community.id, listed=ctx.admins)
     targets = recipients(conn, community.id, sorted(admins)) if admins else {}
     if not targets:
         return 0
@@ -208,10 +208,11 @@ _ADMIN_ACTORS = (
 )
 
 
-def admin_members(conn: Connection, community_id: int) -> set[int]:
-    """The community's members taken for its admins (see the module's rule): the adopters of
-    its groups and the members who acted as admins here."""
-    adopters = [
+def admin_members(conn: Connection, community_id: int, *, listed: tuple[str, ...] = ()) -> set[int]:
+    """The community's members taken for its admins (see the module's rule): the `listed`
+    accounts' ("telegram:12345"), the adopters of its groups' and the members who acted as
+    admins here."""
+    adopters = [tuple(key.split(":", 1)) for key in listed if ":" in key] + [
         tuple(key.split(":", 1))
         for key in conn.execute(
             select(groups.c.adopted_by).where(

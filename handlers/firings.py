@@ -79,11 +79,14 @@ class Firings:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         check: Callable[[Reply], None] = renders_anywhere,
         replay: bool = False,
+        admins: tuple[str, ...] = (),
     ) -> None:
         self._store = store
         self._queued = queued
         self._clock = clock
         self._check = check
+        # community.toml's admins, for work that tells them something (FiringContext.admins).
+        self._admins = admins
         # A clock moved by hand (the console's :time, tests): what fell due since the last
         # sweep all runs, in order. Otherwise a firing older than the grace is missed,
         # whether the bot was down or its process frozen.
@@ -165,7 +168,7 @@ class Firings:
         platforms: set[str] = set()
         try:
             ran = await self._store.write(
-                self._unit_of_work, firing, self._clock(), platforms, self._check
+                self._unit_of_work, firing, self._clock(), platforms, self._check, self._admins
             )
         except Exception as error:
             # A firing whose work fails is claimed as failed, so it is not retried every
@@ -184,13 +187,14 @@ class Firings:
         now: datetime,
         platforms: set[str],
         check: Callable[[Reply], None],
+        admins: tuple[str, ...],
     ) -> bool:
         if not claim(conn, firing, now=now):
             return False  # another process (or an earlier run) has done it
         community = community_by_id(conn, firing.job.community_id)
         if community is None:
             return False
-        context = FiringContext(conn, community, firing.at, now, platforms, check)
+        context = FiringContext(conn, community, firing.at, now, platforms, check, admins)
         with savepoint(conn):
             firing.job.work(context)
         return True

@@ -251,6 +251,24 @@ def test_questions_nobody_answered_wait_until_an_admin_is_known_to_be_raised(
     assert listed["text"] == "Where is my parcel? #2 Free points — boss"
 
 
+def test_the_admins_community_toml_lists_hear_of_unanswered_questions_without_ever_acting(
+    conn: Connection, community: Community, join: Join
+) -> None:
+    alice, _listed = join("alice"), join("owner")
+    conn.execute(update(groups).values(adopted_by=None))  # no adoption, no admin action yet
+    _ask(conn, community, alice.id, "Where is my parcel?")
+    at = local(2, 11)
+    listed = ("telegram:owner", "discord:999")  # the second never came by: nobody to tell
+    context = FiringContext(conn, community, at, at, set(), admins=listed)
+    assert question_jobs.sweep(context) == (0, 1)
+    raised = conn.execute(
+        select(outbox.c.chat_id).where(
+            outbox.c.payload["template"].as_string() == "questions/raised"
+        )
+    ).scalars()
+    assert list(raised) == ["owner"]
+
+
 async def reply(chat: Chat, who: str, words: str, to: str) -> Said:
     """`who` replies with `words` to the platform's message `to`."""
     return await chat.deliver(replace(chat.event(who, words), replied_id=to))
