@@ -19,9 +19,8 @@ from bot.delivery.sender import Sender, SenderSettings
 from bot.rendering import Renderer, plain_text
 from bot.scheduler import Scheduler
 from bot.settings import Settings
-from community import calendar as topic_calendar
+from community import calendar_file, quizzes, shop, surveys
 from community import faq as faq_entries
-from community import quizzes, shop, surveys
 from community.communities import Community, apply_config, file_is_new
 from community.config import LOCALES, Access, CommunityConfig, ConfigError, parse_config
 from community.jobs import SCHEDULE_CHANGED
@@ -390,7 +389,7 @@ def _apply_file(
         at=at,
     )
     if new:
-        topic_calendar.sync_file_entries(conn, community, config.calendar, at)
+        calendar_file.sync_file_entries(conn, community, config.calendar, at)
         shop.sync_file_rewards(conn, community, config.rewards, at)
         faq_entries.sync_file_entries(conn, community, config.faq_entries, at)
         quizzes.sync_file_bank(conn, community, config.quiz_bank, at)

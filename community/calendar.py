@@ -8,7 +8,7 @@ with the entry's tag) through the outbox, keyed by the firing, so a rerun queues
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Sequence
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
@@ -17,7 +17,6 @@ from sqlalchemy import Connection, delete, func, insert, select, update
 
 from community import audit, polls
 from community.communities import Community
-from community.config import CalendarEntryConfig, ConfigError
 from community.member_days import schedule_of
 from community.schedules import When, check_once, firings, next_firings, parse_when
 from loyalty.errors import UserError
@@ -157,7 +156,7 @@ def add_entry(
     entry_id = conn.execute(
         insert(calendar_entries).returning(calendar_entries.c.id),
         {
-            **_values(draft),
+            **entry_values(draft),
             "community_id": community.id,
             "paused": False,
             "created_by": actor.member_id,
@@ -179,7 +178,7 @@ def add_entry(
     return entry_by_id(conn, community, entry_id)
 
 
-def _values(draft: Draft) -> dict[str, Any]:
+def entry_values(draft: Draft) -> dict[str, Any]:
     question, options = draft.poll or ("", ())
     poll = None if draft.poll is None else {"question": question, "options": list(options)}
     return {
@@ -272,68 +271,6 @@ def _set_paused(
         entry_id=entry.id,
     )
     return entry_by_id(conn, community, entry.id)
-
-
-def sync_file_entries(
-    conn: Connection, community: Community, entries: Sequence[CalendarEntryConfig], at: datetime
-) -> None:
-    """Make the file's entries ("file:1", "file:2", ... in the file's order) what the file says:
-    new ones added, changed ones updated, those gone from the file deleted. A changed schedule
-    or a resumed entry fires from `at` on, like a resume in chat."""
-    limit = community.rules.schedule.max_topic_length
-    if len(entries) > community.rules.schedule.max_entries:
-        raise ConfigError(
-            f"calendar: {len(entries)} entries, more than schedule.max_entries"
-            f" ({community.rules.schedule.max_entries})"
-        )
-    seen: dict[tuple[str, str, str], int] = {}
-    for number, config in enumerate(entries, start=1):
-        same = (config.when, config.text, config.tag)
-        if same in seen:
-            raise ConfigError(f"calendar[{number}]: the same topic as calendar[{seen[same]}]")
-        seen[same] = number
-    stored = {
-        row.file_key: row
-        for row in conn.execute(
-            select(calendar_entries).where(
-                calendar_entries.c.community_id == community.id,
-                calendar_entries.c.file_key.is_not(None),
-            )
-        )
-    }
-    wanted: set[str] = set()
-    for number, config in enumerate(entries, start=1):
-        key = f"file:{number}"
-        wanted.add(key)
-        if len(config.text) > limit:
-            raise ConfigError(f"calendar[{number}].text: longer than schedule.max_topic_length")
-        try:
-            poll = polls.parse_poll(config.poll) if config.poll else None
-        except UserError as error:
-            raise ConfigError(f"calendar[{number}].poll: {error.key} {error.context}") from None
-        when = parse_when(config.when)[0]
-        if config.quiz > community.rules.quiz.max_questions:
-            raise ConfigError(f"calendar[{number}].quiz: more than quiz.max_questions")
-        quiz = Quiz(config.quiz, config.quiz_category.casefold()) if config.quiz else None
-        tag = config.tag.casefold() or None
-        draft = Draft(when, config.when, config.text, poll, tag, quiz)
-        values = {**_values(draft), "paused": config.paused}
-        row = stored.get(key)
-        if row is None:
-            conn.execute(
-                insert(calendar_entries),
-                {**values, "community_id": community.id, "file_key": key}
-                | {"created_by": None, "created_at": at, "since": at},
-            )
-            continue
-        if all(getattr(row, name) == value for name, value in values.items()):
-            continue
-        if row.schedule != values["schedule"] or (row.paused and not config.paused):
-            values["since"] = at
-        conn.execute(update(calendar_entries).where(calendar_entries.c.id == row.id).values(values))
-    gone = [row.id for key, row in stored.items() if key not in wanted]
-    if gone:
-        conn.execute(delete(calendar_entries).where(calendar_entries.c.id.in_(gone)))
 
 
 def _entry(row: Any) -> Entry:

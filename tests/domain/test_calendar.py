@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import Connection, select
 
-from community import calendar, topic_posts
+from community import calendar, calendar_file, topic_posts
 from community.audit import Actor
 from community.communities import Community, community_for_chat, set_tags
 from community.config import CalendarEntryConfig, ConfigError, Rules
@@ -291,7 +291,7 @@ def test_the_files_entries_follow_the_file(
         file_entry(when="wed 20:00", text="晒单", poll="Which one? | A | B", tag="VIP"),
         file_entry(when="fri 20:00", text="Talk", paused=True),
     ]
-    calendar.sync_file_entries(conn, community, first, NOW)
+    calendar_file.sync_file_entries(conn, community, first, NOW)
     entries = {entry.file_key: entry for entry in calendar.list_entries(conn, community)}
     assert set(entries) == {None, "file:1", "file:2", "file:3"}
     assert entries["file:1"].when.canonical() == "mon 10:00"
@@ -303,7 +303,7 @@ def test_the_files_entries_follow_the_file(
         first[0],  # unchanged: left as it was
         file_entry(when="thu 20:00", text="晒单"),  # moved: fires from now on
     ]
-    calendar.sync_file_entries(conn, community, second, later)
+    calendar_file.sync_file_entries(conn, community, second, later)
     after = {entry.file_key: entry for entry in calendar.list_entries(conn, community)}
     assert set(after) == {None, "file:1", "file:2"}
     assert after[None] == mine
@@ -358,10 +358,10 @@ def test_the_file_may_not_hold_more_entries_than_the_limit_or_one_twice(
     limit = community.rules.schedule.max_entries
     many = [CalendarEntryConfig(when="daily 20:00", text=f"t{n}") for n in range(limit + 1)]
     with pytest.raises(ConfigError, match=r"more than schedule\.max_entries"):
-        calendar.sync_file_entries(conn, community, many, NOW)
+        calendar_file.sync_file_entries(conn, community, many, NOW)
     twice = [CalendarEntryConfig(when="daily 20:00", text="Tea")] * 2
     with pytest.raises(ConfigError, match=r"calendar\[2\]: the same topic as calendar\[1\]"):
-        calendar.sync_file_entries(conn, community, twice, NOW)
+        calendar_file.sync_file_entries(conn, community, twice, NOW)
     assert stored(conn) == []
 
 
