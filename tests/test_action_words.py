@@ -46,7 +46,7 @@ async def test_survey_takes_the_chinese_action_words_the_other_commands_take(
     assert template(paused) == "survey/paused"
     resumed = await dm(chat).say("alice", "/survey 继续")
     assert template(resumed) == "survey/question"
-    results = await chat.say("boss", "/survey 结果 1")
+    results = await dm(chat).say("boss", "/survey 结果 1")
     assert template(results) == "survey/results"
     stopped = await chat.say("boss", "/survey 结束 1")
     assert template(stopped) == "survey/stopped"
