@@ -19,6 +19,8 @@ class QuestionRules(Strict):
     min_length: int = Field(default=4, ge=1, le=100)  # characters of a question
     max_length: int = Field(default=1000, ge=10, le=3500)  # of a question
     answer_max_length: int = Field(default=2000, ge=10, le=3500)
+    # Answers one member may give to one question: a flood would bury the others.
+    answers_per_question: int = Field(default=3, ge=1, le=50)
     asks_per_day: int = Field(default=10, ge=1, le=1000)  # questions per member per local day
     max_bounty: int = Field(default=1000, ge=0, le=1_000_000)  # 0: no bounties
     bounty_days: int = Field(default=7, ge=1, le=365)  # unaccepted this long: it returns

@@ -255,10 +255,10 @@ def _hold(
 
 # Answering -----------------------------------------------------------------------------------
 
-_SAME_ANSWER = select(answers.c.id).where(
+# A member's answers to a question: the same words twice, or more than answers_per_question.
+_MY_ANSWERS = select(answers.c.id, answers.c.text).where(
     answers.c.question_id == bindparam("question"),
     answers.c.member_id == bindparam("member"),
-    answers.c.text == bindparam("text"),
 )
 
 
@@ -283,7 +283,8 @@ def answer(
 ) -> Answered:
     """Record an answer to an open question and tell the asker privately (not when they
     answer themselves; once per answerer). Raises UserError for a question no longer open,
-    an empty or too long answer, or the same answer given twice."""
+    an empty or too long answer, the same answer given twice, or more answers from one member
+    than answers_per_question."""
     rules = community.rules.questions
     if not question.is_open:
         raise UserError(
@@ -299,10 +300,14 @@ def answer(
         raise UserError(
             "questions/answer_too_long", length=len(text), limit=rules.answer_max_length
         )
-    given = {"question": question.id, "member": member_id, "text": text}
-    repeated = conn.execute(_SAME_ANSWER, given).scalar()
+    mine = conn.execute(_MY_ANSWERS, {"question": question.id, "member": member_id}).all()
+    repeated = next((row.id for row in mine if row.text == text), None)
     if repeated is not None:
         raise UserError("questions/answer_repeated", number=repeated, question=question.id)
+    if len(mine) >= rules.answers_per_question:
+        raise UserError(
+            "questions/too_many_answers", limit=rules.answers_per_question, question=question.id
+        )
     number = conn.execute(
         insert(answers).returning(answers.c.id),
         {

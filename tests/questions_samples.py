@@ -60,6 +60,7 @@ def samples(hostile: str) -> dict[str, list[dict[str, Any]]]:
         ],
         "questions/answer_too_long": [{"length": 2001, "limit": 2000}],
         "questions/answer_repeated": [{"number": 7, "question": 12}],
+        "questions/too_many_answers": [{"limit": 1, "question": 12}, {"limit": 3, "question": 5}],
         "questions/answered": [
             {"question": 12, "answer": 7, "questioner": hostile, "own": False},
             {"question": 12, "answer": 8, "questioner": "alice", "own": True},

@@ -131,6 +131,7 @@ prefixes = ["问题:"]
 min_length = 2
 max_length = 500
 answer_max_length = 700
+answers_per_question = 2
 asks_per_day = 3
 max_bounty = 200
 bounty_days = 3

@@ -111,6 +111,20 @@ def test_limits_of_length_and_per_day_refuse_and_open_nothing(
     assert ask(conn, community, alice.id, "a new day, a new question", day=2).id == 11
 
 
+def test_one_member_gives_one_question_at_most_answers_per_question_answers(
+    conn: Connection, community: Community, join: Join
+) -> None:
+    alice, bob, cat = join("alice"), join("bob"), join("cat")
+    question = ask(conn, community, alice.id, "Which colour fades least?")
+    for n in range(3):
+        answer(conn, community, question, bob.id, f"the navy one, really ({n})")
+    with pytest.raises(UserError) as flood:
+        answer(conn, community, question, bob.id, "the navy one, I insist")
+    assert flood.value.key == "questions/too_many_answers"
+    assert flood.value.context == {"limit": 3, "question": question.id}
+    assert answer(conn, community, question, cat.id, "black").id == 4  # others still answer
+
+
 def test_a_bounty_is_held_in_the_ledger_and_refused_beyond_the_balance(
     conn: Connection, community: Community, join: Join
 ) -> None:
