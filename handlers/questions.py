@@ -7,11 +7,12 @@ from __future__ import annotations
 from community import question_accepting, question_messages, questions
 from community.jobs import SCHEDULE_CHANGED
 from community.questions import Place, Question
+from handlers.actions import ACTION_WORDS, read_action
 from handlers.arguments import BadArgument, read_arguments
-from handlers.parsing import parse_number
+from handlers.parsing import parse_number, parse_numbered
 from handlers.question_accept import ACCEPT_PARAMS, unhashed
 from handlers.question_accept import accept as accept_answer
-from handlers.routes import Context, Param, ParamKind, Router
+from handlers.routes import Context, Param, ParamKind, Router, admins_only
 from handlers.types import Choice, Reply, Visibility
 from loyalty.ledger import balance
 
@@ -25,7 +26,8 @@ ANSWER_PARAMS = (
 QUESTIONS_PARAMS = (Param("what", ParamKind.TEXT, required=False),)
 # How a bounty is typed before the question: "--bounty 50", "--bounty=50", "--悬赏 50".
 BOUNTY_FLAGS = ("--bounty", "--悬赏", "—bounty")
-CLOSE_WORDS = ("close", "关闭")
+# /questions's one action, in the shared table of action words with its Chinese word.
+_WORDS = {**ACTION_WORDS, "关闭": "close"}
 
 
 class BadBounty(ValueError):
@@ -207,15 +209,16 @@ def _after_prefix(text: str, prefixes: tuple[str, ...]) -> str | None:
 def list_questions(ctx: Context) -> Reply:
     """/questions — the open questions; /questions N — one with its answers; admins:
     /questions close N."""
-    words = ctx.event.arg_text.split()
-    if not words:
+    if not ctx.event.arg_text.strip():
         return _open_list(ctx)
-    number = parse_number(words[-1].lstrip("#＃"))
-    if len(words) == 1 and number is not None:
-        return _shown(ctx, number)
-    if len(words) == 2 and words[0].casefold() in CLOSE_WORDS and number is not None:
+    shown = parse_numbered(ctx.event.arg_text)
+    if shown is not None:
+        return _shown(ctx, shown)
+    action, rest = read_action(ctx.event.arg_text, _WORDS)
+    number = parse_numbered(rest) if rest and len(rest.split()) == 1 else None
+    if action == "close" and number is not None:
         if not ctx.is_admin:
-            return Reply("common/admins_only", {"command": "questions close"})
+            return admins_only(ctx, "questions close")
         question, returned = question_accepting.close(
             ctx.conn, ctx.community, number=number, actor=ctx.actor, at=ctx.now
         )
