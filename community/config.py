@@ -20,9 +20,13 @@ from pydantic import (
     model_validator,
 )
 
+from community.ambassador_rules import AmbassadorRules
+from community.contest_rules import ContestRules
+from community.draw_rules import DrawRules
 from community.faq_rules import FaqEntryConfig, FaqRules
 from community.question_rules import QuestionRules
 from community.quiz_rules import QuizQuestionConfig, QuizRules
+from community.submission_rules import SubmissionRules
 from community.survey_rules import SurveyConfig, SurveyRules
 from loyalty.reward_rules import RewardConfig
 from loyalty.rules import (
@@ -239,6 +243,10 @@ class Rules(_Strict):
     faq: FaqRules = Field(default_factory=FaqRules)
     quiz: QuizRules = Field(default_factory=QuizRules)
     survey: SurveyRules = Field(default_factory=SurveyRules)
+    submissions: SubmissionRules = Field(default_factory=SubmissionRules)
+    ambassadors: AmbassadorRules = Field(default_factory=AmbassadorRules)
+    contests: ContestRules = Field(default_factory=ContestRules)
+    draws: DrawRules = Field(default_factory=DrawRules)
 
 
 class CalendarEntryConfig(_Strict):

@@ -11,7 +11,19 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, bindparam, delete, func, select, update
 
-from community import audit, faq, invitations, questions, quizzes, surveys, tier_notices
+from community import (
+    ambassadors,
+    audit,
+    contests,
+    draws,
+    faq,
+    invitations,
+    questions,
+    quizzes,
+    submissions,
+    surveys,
+    tier_notices,
+)
 from community.communities import Community
 from loyalty import ledger, merging, tiers
 from loyalty.errors import UserError
@@ -34,7 +46,7 @@ CODE_LIFETIME = timedelta(minutes=10)
 # link codes need more than that and are merged by hand; a new table that refers to members
 # belongs in one of the two places.
 # Each activity folds its own rows (one answer per member and question stays one).
-ACTIVITIES = (questions, faq, quizzes, surveys)
+ACTIVITIES = (questions, faq, quizzes, surveys, submissions, ambassadors, contests, draws)
 _PLAIN_REFERENCES = (
     accounts.c.member_id,
     ledger_table.c.member_id,

@@ -62,6 +62,21 @@ class Document:
 
 
 @dataclass(frozen=True, slots=True)
+class Media:
+    """A photo, video or file kept by the bot (storage media table) and shown with a reply: a
+    featured submission reposted, a submission shown to a reviewer. The outbox keeps only its
+    id; the bytes are read back when the message is sent (`content`), and a platform that has
+    its own reference for the file (`ref`: Telegram's file_id) is sent that instead."""
+
+    media_id: int
+    kind: str  # "photo", "video", "file"
+    name: str
+    mime: str
+    content: bytes = b""
+    ref: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class InviteSpec:
     """A personal invitation to make on the platform as the reply is sent: a named Telegram
     invite link, a Discord invite, a console code. The messenger reports the platform's link
@@ -91,6 +106,8 @@ class Reply:
     document: Document | None = None
     # A personal invitation the messenger makes on the platform as it sends the reply.
     invite: InviteSpec | None = None
+    # Photos, videos, files shown with it (a featured submission), in order.
+    media: tuple[Media, ...] = ()
 
 
 class Unrenderable(Exception):

@@ -17,13 +17,17 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Connection
 
 from community import (
+    ambassador_jobs,
     audit,
     birthday_jobs,
+    contest_jobs,
+    draw_jobs,
     expiry_jobs,
     member_day_posts,
     poll_closing,
     question_jobs,
     reminders,
+    submission_jobs,
     tier_jobs,
     topic_posts,
 )
@@ -50,6 +54,10 @@ JOB_SOURCES: tuple[Callable[[Connection, Community], list[Job]], ...] = (
     expiry_jobs.jobs,
     birthday_jobs.jobs,
     question_jobs.jobs,
+    submission_jobs.jobs,
+    ambassador_jobs.jobs,
+    contest_jobs.jobs,
+    draw_jobs.jobs,
 )
 
 

@@ -8,7 +8,7 @@ from enum import StrEnum
 
 # What the core says is a community value (a broadcast has no event): re-exported here, where
 # handlers have always found it.
-from community.messages import Choice, PollSpec, Reply, Visibility
+from community.messages import Choice, Media, PollSpec, Reply, Visibility
 
 __all__ = [
     "AccountRef",
@@ -16,6 +16,8 @@ __all__ = [
     "Choice",
     "Event",
     "EventKind",
+    "IncomingFile",
+    "Media",
     "Mention",
     "PollSpec",
     "Reply",
@@ -89,6 +91,23 @@ class EventKind(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class IncomingFile:
+    """A photo, video or file a member sent with a command (a /submit), as the adapter fetched
+    it. Bigger than the adapter's limit (ATTACHED_FILE_MAX_BYTES): no bytes, `refused` says so."""
+
+    kind: str  # "photo", "video", "file"
+    name: str
+    mime: str
+    size: int
+    data: bytes = b""
+    # The platform's own reference for it, where one can send it again (Telegram's file_id).
+    ref: str = ""
+    refused: str = ""  # "too_big"
+    # It came from the message the command replies to (the actor's own), not the command's.
+    from_reply: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class Event:
     """One thing a member did, with a stable id so it is handled once however often it arrives."""
 
@@ -137,6 +156,12 @@ class Event:
     # The message this one replies to (its platform id), when it is a reply: a reply to a
     # question answers it.
     replied_id: str = ""
+    # A command that replies to a message: that message's text (a /submit of something the
+    # member posted before; `target` is its author).
+    replied_text: str = ""
+    # A command's photos, videos and files, fetched by the adapter; a command with none that
+    # replies to the actor's own message: that message's (each marked from_reply).
+    media: tuple[IncomingFile, ...] = ()
     # The adapter answers this one itself the moment it is handled (a Discord interaction, a
     # Telegram button's alert, the console): the outbox keeps the answer back for a while,
     # and sends it the ordinary way only if the adapter never said it was delivered.

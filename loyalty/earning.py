@@ -24,7 +24,7 @@ from storage.schema import balances, campaigns
 class Multiplier:
     """One factor a credit was multiplied by: a member day, a campaign, a tier."""
 
-    kind: str  # "member_day", "campaign", "tier"
+    kind: str  # "member_day", "campaign", "tier", "ambassador" (the level's key in ref)
     factor: Decimal
     ref: str = ""  # the campaign's number, the tier's index
 
@@ -79,6 +79,7 @@ def earn(
     at: datetime,
     base: int | None = None,
     timed: Sequence[Multiplier] = (),
+    standing: Sequence[Multiplier] = (),
     note: str = "",
     actor_member_id: int | None = None,
     tier: int | None = None,
@@ -87,7 +88,8 @@ def earn(
     """Pay `action` to the member for the cause `key` (paid once, however often called).
 
     `base` replaces the action's base points (a purchase's amount, an award, a birthday
-    bonus); `timed` are the time-boxed multipliers the caller knows of (the member day).
+    bonus); `timed` are the time-boxed multipliers the caller knows of (the member day);
+    `standing` ones apply on top of every other (an ambassador's level on approved content).
     `tier` is the member's tier where the caller read it already (None: read here);
     `campaigns_on` False says the community has no campaign planned at `at` (none is read)."""
     rule = program.earning.rule(action)
@@ -109,7 +111,7 @@ def earn(
         if tier is None:
             tier = int(conn.execute(_TIER, {"member": member_id}).scalar_one_or_none() or 0)
         campaign = _campaign(conn, program, action, at) if campaigns_on else None
-        multipliers = _multipliers(program, tier, timed, campaign)
+        multipliers = _multipliers(program, tier, timed, campaign, standing)
     paid = _times(allowed.points, multipliers)
     if paid <= 0:
         return Earned(
@@ -176,7 +178,11 @@ def _campaign(conn: Connection, program: Program, action: str, at: datetime) -> 
 
 
 def _multipliers(
-    program: Program, tier: int, timed: Sequence[Multiplier], campaign: Multiplier | None
+    program: Program,
+    tier: int,
+    timed: Sequence[Multiplier],
+    campaign: Multiplier | None,
+    standing: Sequence[Multiplier] = (),
 ) -> tuple[Multiplier, ...]:
     offers = [m for m in timed if m.factor > 1]
     if campaign is not None:
@@ -187,6 +193,7 @@ def _multipliers(
     factor = Decimal(str(program.tiers.level(tier).multiplier))
     if factor > 1:
         chosen.append(Multiplier("tier", factor, str(tier)))
+    chosen.extend(m for m in standing if m.factor > 1)
     return tuple(chosen)
 
 

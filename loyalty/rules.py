@@ -28,10 +28,15 @@ ACTIONS = (
     "birthday",
     "purchase",
     "award",
+    "ambassador_reward",
+    "contest_prize",
+    "draw_prize",
 )
 # Paid exactly as given: an admin's hand, a birthday bonus (its size is the tier's). No base
 # points, caps or multipliers apply to them.
-GIVEN_ACTIONS = frozenset({"award", "birthday"})
+# An ambassador's monthly reward (its size is the level's), a contest's or a draw's prize (the
+# contest's, the draw's) are given the same way.
+GIVEN_ACTIONS = frozenset({"award", "birthday", "ambassador_reward", "contest_prize", "draw_prize"})
 
 
 def plain_number(value: Any) -> Any:
@@ -42,15 +47,13 @@ def plain_number(value: Any) -> Any:
     return value
 
 
-class _Strict(BaseModel):
+class Strict(BaseModel):
+    """One strictness for every rule (the activities' community/*_rules.py use it too)."""
+
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
-# For the activities' rules modules (community/*_rules.py): one strictness for every rule.
-Strict = _Strict
-
-
-class ActionRule(_Strict):
+class ActionRule(Strict):
     """What one action earns, and how much of it a member may earn per period."""
 
     points: int = Field(default=0, ge=0, le=1_000_000)
@@ -67,7 +70,7 @@ class ActionRule(_Strict):
         return tuple((period, cap) for period, cap in periods if cap > 0)
 
 
-class EarningRules(_Strict):
+class EarningRules(Strict):
     """The earning table (/rules shows it): base points per action, caps and cooldowns."""
 
     checkin: ActionRule = ActionRule(points=10)
@@ -94,7 +97,7 @@ class EarningRules(_Strict):
         return found if isinstance(found, ActionRule) else ActionRule()
 
 
-class LocalNames(_Strict):
+class LocalNames(Strict):
     """A name in each language the bot speaks."""
 
     en: str = Field(min_length=1, max_length=40)
@@ -104,7 +107,7 @@ class LocalNames(_Strict):
         return self.zh_CN if locale == "zh_CN" else self.en
 
 
-class Tier(_Strict):
+class Tier(Strict):
     """One membership tier (会员等级) and its benefits."""
 
     names: LocalNames
@@ -145,7 +148,7 @@ def _default_tiers() -> tuple[Tier, ...]:
     )
 
 
-class TierRules(_Strict):
+class TierRules(Strict):
     """Tiers by growth value (成长值): points earned in a rolling window, never spent."""
 
     window_days: int = Field(default=365, ge=1, le=3660)
@@ -183,7 +186,7 @@ class TierRules(_Strict):
         return self
 
 
-class ExpiryRules(_Strict):
+class ExpiryRules(Strict):
     """When points expire (积分过期)."""
 
     # Points expire at the end of the Nth month after the month they were earned in; 0: never.
@@ -194,7 +197,7 @@ class ExpiryRules(_Strict):
     run_at: str = Field(default="00:10", pattern=r"^([01]?[0-9]|2[0-3]):[0-5][0-9]$")
 
 
-class ShopRules(_Strict):
+class ShopRules(Strict):
     """The rewards shop (积分商城)."""
 
     # How long a /redeem confirmation button stays valid.
@@ -204,7 +207,7 @@ class ShopRules(_Strict):
     list_entries: int = Field(default=20, ge=1, le=100)  # /redemptions and /gifts show this many
 
 
-class CampaignRules(_Strict):
+class CampaignRules(Strict):
     """Limits on /campaign: time-boxed multipliers admins plan."""
 
     max_days: int = Field(default=90, ge=1, le=366)  # the longest a campaign may run

@@ -8,9 +8,17 @@ engine's); import them from here.
 
 from __future__ import annotations
 
-# The activities' tables (issue 11) join the MetaData when imported; import them from their
-# own modules.
-from storage import faq_tables, quiz_tables, survey_tables  # noqa: F401
+# The activities' tables (issues 11 and 12) join the MetaData when imported; import them from
+# their own modules.
+from storage import (  # noqa: F401
+    ambassador_tables,
+    contest_tables,
+    draw_tables,
+    faq_tables,
+    quiz_tables,
+    survey_tables,
+    ugc_tables,
+)
 from storage.loyalty_tables import (
     campaigns,
     coupon_codes,

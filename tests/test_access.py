@@ -162,6 +162,56 @@ text_max_length = 400
 answer_hours = 12
 results_texts = 3
 
+[submissions]
+per_day = 2
+max_text = 500
+max_links = 2
+max_link_length = 200
+max_files = 2
+max_file_bytes = 1000000
+file_types = ["image/png"]
+digest_minutes = 60
+reject_reasons = ["off_topic", "rules"]
+max_reason_length = 100
+list_entries = 5
+
+[[submissions.categories]]
+key = "story"
+names = { en = "Story", zh_CN = "故事" }
+aliases = ["tale"]
+points = 15
+needs = "photo"
+
+[ambassadors]
+demote_after_months = 3
+promote_after_months = 2
+exceed_percent = 200
+max_ambassadors = 50
+leaderboard = 5
+
+[[ambassadors.levels]]
+key = "koc"
+names = { en = "KOC", zh_CN = "达人" }
+tasks = { submissions = 3, featured = 2, answers = 1 }
+reward = 80
+multiplier = 1.3
+
+[contests]
+vote_hours = 24
+prizes = [50, 20]
+max_days = 10
+max_open = 2
+max_title = 50
+max_entries_shown = 10
+
+[draws]
+max_winners = 10
+max_days = 7
+max_open = 2
+max_cost = 100
+max_prize_points = 500
+max_prize_length = 50
+
 [[calendar]]
 when = "mon,wed 20:00"
 text = "New arrivals"

@@ -23,7 +23,16 @@ from bot.rendering import TEMPLATES, Renderer, plain_text, telegram_html
 from community.outbox import decode_reply, encode_reply
 from handlers.types import Reply
 from storage.engine import dump_json
-from tests import faq_samples, questions_samples, quiz_samples, survey_samples
+from tests import (
+    ambassador_samples,
+    contest_samples,
+    draw_samples,
+    faq_samples,
+    questions_samples,
+    quiz_samples,
+    survey_samples,
+    ugc_samples,
+)
 from tests.discord_markdown import ActiveMarkdown, visible
 from tests.fakes.telegram_api import TEXT_LIMIT, html_to_plain, utf16_len
 from tests.loyalty_samples import loyalty_samples
@@ -680,6 +689,10 @@ SAMPLES: Mapping[str, list[dict[str, Any]]] = {
     **faq_samples.samples(HOSTILE),
     **quiz_samples.samples(HOSTILE),
     **survey_samples.samples(HOSTILE),
+    **ugc_samples.samples(HOSTILE),
+    **ambassador_samples.samples(HOSTILE),
+    **contest_samples.samples(HOSTILE),
+    **draw_samples.samples(HOSTILE),
 }
 
 PLAIN, TELEGRAM, DISCORD = Renderer(plain_text), Renderer(telegram_html), Renderer(discord_markdown)

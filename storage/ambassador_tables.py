@@ -1,0 +1,8 @@
+"""The brand ambassador programme (issue 12): the roster and each month's evaluation. Part of
+storage/schema.py's one MetaData (it imports this module), kept apart by feature."""
+
+from __future__ import annotations
+
+from storage.schema_core import metadata
+
+__all__ = ["metadata"]
