@@ -19,7 +19,7 @@ from community.outbox import decode_reply
 from handlers.parsing import event_from_button, event_from_text
 from handlers.ports import Deliveries
 from handlers.router import Dispatcher, Outcome
-from handlers.types import AccountRef, ChatRef, Event, EventKind, Mention
+from handlers.types import AccountRef, ChatRef, Event, EventKind, IncomingFile, Mention
 from loyalty.ledger import balance, ledger_sum
 from storage.schema import accounts, communities, outbox
 from storage.store import Store
@@ -50,6 +50,10 @@ class Sending(TypedDict, total=False):
     event_id: str | None
     replying_to: str | AccountRef | None
     mentioning: Mapping[str, str | AccountRef]
+    # Files sent with the message (a photo with a /submit caption), and the words of the
+    # message it replies to.
+    media: Sequence[IncomingFile]
+    replied_text: str
 
 
 @dataclass
@@ -131,7 +135,14 @@ class Chat:
         target = None if replying_to is None else self._account(replying_to)
         mentioning = how.get("mentioning", {})
         mentions = tuple(Mention(shown, self._account(whom)) for shown, whom in mentioning.items())
-        return replace(event, private_reply=self.private, target=target, mentions=mentions)
+        return replace(
+            event,
+            private_reply=self.private,
+            target=target,
+            mentions=mentions,
+            media=tuple(how.get("media", ())),
+            replied_text=how.get("replied_text", ""),
+        )
 
     def _account(self, whom: str | AccountRef) -> AccountRef:
         # As a platform names someone else: whether they are an admin is never asked.
