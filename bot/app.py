@@ -14,6 +14,7 @@ from sqlalchemy import Connection
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from bot.delivery.media_files import MediaFiles
 from bot.delivery.messenger import Limits, Messenger, Rate
 from bot.delivery.sender import Sender, SenderSettings
 from bot.rendering import Renderer, plain_text
@@ -121,6 +122,7 @@ class Ports:
     polls: Polls
     deliveries: Deliveries
     invitations: Invitations
+    media_files: MediaFiles
 
 
 @dataclass(slots=True)
@@ -193,6 +195,7 @@ def build_adapters(settings: Settings, app: App) -> list[Adapter]:
                 limits=limits["telegram"],
                 invitations=ports.invitations,
                 file_limit=settings.attached_file_max_bytes,
+                media_files=ports.media_files,
             )
         )
     if settings.discord_token is not None:
@@ -215,6 +218,7 @@ def build_adapters(settings: Settings, app: App) -> list[Adapter]:
                 members_intent=settings.discord_members_intent,
                 invitations=ports.invitations,
                 file_limit=settings.attached_file_max_bytes,
+                media_files=ports.media_files,
             )
         )
     return adapters
@@ -356,7 +360,14 @@ def build_app(settings: Settings, *, now: datetime | None = None) -> App:
         default_locale=community.locale,
         queued=wake,
     )
-    ports = Ports(Inbox(store), Chats(store), Polls(store), Deliveries(store), Invitations(store))
+    ports = Ports(
+        Inbox(store),
+        Chats(store),
+        Polls(store),
+        Deliveries(store),
+        Invitations(store),
+        MediaFiles(store),
+    )
     log.info("core ready", extra={"community": community.slug, "database": where})
     firings = Firings(
         store, queued=wake, check=renders_in_every_language, admins=config.access.admins

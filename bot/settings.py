@@ -62,8 +62,11 @@ class Settings(BaseSettings):
     # Ask Discord for its privileged "server members" intent (switch it on in the Developer
     # Portal first): joins are then told, so newcomers are welcomed and invitations paid.
     discord_members_intent: bool = False
-    # The largest file a command may carry (a CSV of coupon codes for /reward codes N).
-    attached_file_max_bytes: int = Field(default=1_000_000, ge=1, le=20_000_000)
+    # The largest file a command may carry (a CSV of coupon codes for /reward codes N, a
+    # /submit's photo or video): 10 MB, Discord's upload limit for bots and Telegram's for a
+    # photo, so whatever is taken can be posted again on both. Telegram lets bots download
+    # 20 MB at most.
+    attached_file_max_bytes: int = Field(default=10_000_000, ge=1, le=20_000_000)
 
     @field_validator("*", mode="before")
     @classmethod

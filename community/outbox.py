@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import Connection, Insert, bindparam, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from community.messages import Choice, Document, InviteSpec, PollSpec, Reply, Visibility
+from community.messages import Choice, Document, InviteSpec, Media, PollSpec, Reply, Visibility
 from storage.schema import groups, outbox
 from storage.sql import fit_text, insert_if_absent
 
@@ -121,6 +121,12 @@ def encode_reply(reply: Reply) -> dict[str, Any]:
         payload["document"] = encode_document(reply.document)
     if reply.invite is not None:
         payload["invite"] = {"code": reply.invite.code, "chat_id": reply.invite.chat_id}
+    if reply.media:
+        # What names each kept file, never its bytes (read back when sent: outbox_drain.due);
+        # a broadcast of one photo to 500 groups keeps it once, not 500 times.
+        payload["media"] = [
+            {"id": m.media_id, "kind": m.kind, "name": m.name, "mime": m.mime} for m in reply.media
+        ]
     return payload
 
 
@@ -146,6 +152,12 @@ def _document(value: Mapping[str, Any] | None) -> Document | None:
 
 def _invite(value: Mapping[str, Any] | None) -> InviteSpec | None:
     return None if value is None else InviteSpec(str(value["code"]), str(value["chat_id"]))
+
+
+def _media(values: Sequence[Mapping[str, Any]]) -> tuple[Media, ...]:
+    return tuple(
+        Media(int(v["id"]), str(v["kind"]), str(v["name"]), str(v["mime"])) for v in values
+    )
 
 
 def decode_reply(payload: Mapping[str, Any], locale: str) -> Reply:
@@ -174,6 +186,7 @@ def decode_reply(payload: Mapping[str, Any], locale: str) -> Reply:
         line=payload.get("line"),
         document=_document(payload.get("document")),
         invite=_invite(payload.get("invite")),
+        media=_media(payload.get("media") or ()),
     )
 
 

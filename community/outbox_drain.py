@@ -6,15 +6,23 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, and_, bindparam, delete, func, or_, select, update
 
+from community.media import with_content
+from community.messages import Media
 from community.outbox import Kind, Outgoing, State, decode_reply
 from storage.schema import communities, delivery_leases, groups, outbox
 from storage.sql import fit_text, insert_if_absent
 
 log = logging.getLogger(__name__)
+
+# Bytes of kept files (photos, videos) one read of the outbox loads at most: the messages after
+# the one that passes it wait for the next read, so a batch of 200 posts with a different 10 MB
+# video each never sits in memory at once. One file shared by many posts is loaded once.
+MEDIA_BYTES_PER_READ = 50_000_000
 
 
 _DUE = (
@@ -55,7 +63,30 @@ def due(conn: Connection, platform: str, now: datetime, limit: int) -> list[Outg
             )
         except (KeyError, TypeError, ValueError):
             log.warning("outbox row unreadable; left unsent", extra={"message_id": row.id})
-    return messages
+    return _with_files(conn, platform, messages)
+
+
+def _with_files(conn: Connection, platform: str, messages: list[Outgoing]) -> list[Outgoing]:
+    """The messages with what `platform` needs to send their files (its own reference, else
+    the bytes: community.media.with_content), oldest first, as many as MEDIA_BYTES_PER_READ
+    allows (always the first). A file no longer kept is left out of its message."""
+    loaded: dict[int, Media] = {}
+    spent = 0
+    ready: list[Outgoing] = []
+    for message in messages:
+        shown = message.reply.media
+        if not shown:
+            ready.append(message)
+            continue
+        missing = [m for m in shown if m.media_id not in loaded]
+        if missing and ready and spent > MEDIA_BYTES_PER_READ:
+            break  # the rest wait for the next read, in order
+        for found in with_content(conn, missing, platform):
+            loaded[found.media_id] = found
+            spent += len(found.content)
+        media = tuple(loaded[m.media_id] for m in shown if m.media_id in loaded)
+        ready.append(replace(message, reply=replace(message.reply, media=media)))
+    return ready
 
 
 def recent_sends(conn: Connection, platform: str, since: datetime) -> list[tuple[str, bool, int]]:

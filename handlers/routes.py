@@ -86,14 +86,17 @@ class ParamKind(StrEnum):
     CHOICE = "choice"
     # An open poll of this chat, by number (platforms with autocomplete list the live ones).
     POLL = "poll"
+    # A photo, video or file sent with the command (Event.media), never typed: Discord offers
+    # an attachment field for it; elsewhere the file simply comes with the message.
+    FILE = "file"
 
 
 @dataclass(frozen=True, slots=True)
 class Param:
     """One parameter of a command, declared once next to its handler. Typed text reads the
-    parameters in order, separated by spaces; the last TEXT takes the rest of the line. Names
-    are ASCII (Discord's option names); what they are called and mean in each language comes
-    from templates/<locale>/help/_params.j2."""
+    parameters in order, separated by spaces; the last TEXT takes the rest of the line (a FILE
+    is never typed, and may follow it). Names are ASCII (Discord's option names); what they are
+    called and mean in each language comes from templates/<locale>/help/_params.j2."""
 
     name: str
     kind: ParamKind

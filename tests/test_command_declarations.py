@@ -53,11 +53,13 @@ def test_parameters_are_declared_in_an_order_every_platform_can_offer(route: Rou
         if param.kind is ParamKind.INTEGER and param.maximum is not None:
             most = param.most(Rules())
             assert most is not None and (param.minimum or 0) <= most
-    texts = [p for p in route.params if p.kind is ParamKind.TEXT]
-    # Only the last parameter may take the rest of a typed line.
-    assert all(p is route.params[-1] for p in texts[1:]) and (
-        not texts or texts[-1] is route.params[-1]
-    )
+    # Only the last typed parameter may take the rest of a typed line (a file is never typed:
+    # it comes with the message, or in Discord's attachment field).
+    typed = [p for p in route.params if p.kind is not ParamKind.FILE]
+    texts = [p for p in typed if p.kind is ParamKind.TEXT]
+    assert all(p is typed[-1] for p in texts[1:]) and (not texts or texts[-1] is typed[-1])
+    files = [p for p in route.params if p.kind is ParamKind.FILE]
+    assert all(not p.required for p in files), "a file is always optional (it may come by reply)"
 
 
 def test_award_takes_a_member_an_amount_within_max_award_and_a_reason() -> None:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import io
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
+import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -24,6 +26,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 async def run_console(dispatcher: Dispatcher, script: str) -> str:
     out = io.StringIO()
+    # Copies of the files replies show go to a folder of the test's, not the checkout's data/.
+    media = Path(tempfile.mkdtemp(prefix="console-media-"))
     console = ConsoleAdapter(
         dispatcher,
         Renderer(plain_text),
@@ -34,8 +38,12 @@ async def run_console(dispatcher: Dispatcher, script: str) -> str:
         interactive=False,
         deliveries=Deliveries(dispatcher.store, dispatcher.clock),
         clock=lambda: datetime(2026, 11, 23, 1, 0, tzinfo=UTC),
+        media=media,
     )
-    await console.run()
+    try:
+        await console.run()
+    finally:
+        shutil.rmtree(media, ignore_errors=True)
     return out.getvalue()
 
 

@@ -44,6 +44,7 @@ OPTION_TYPES = {
     ParamKind.TEXT: 3,
     ParamKind.CHOICE: 3,
     ParamKind.POLL: 4,
+    ParamKind.FILE: 11,  # an attachment field
 }
 LABELS = Renderer(plain_text)
 RULES = parse_config(TEST_COMMUNITY)[0].rules

@@ -35,12 +35,15 @@ from tests.test_telegram_translation import GROUP as RECORDED_GROUP
 BOB = AccountRef("telegram", "333333333", "Bob Li", username="bob_li")
 FORUM = ChatRef("telegram", "-1001234567891", title="Acme Forum")
 AWARD = ("/award 50 thanks", "award", "50 thanks")
+# What the replied messages say: a command that replies carries it (a /submit of one's post).
+RETURNS = "You can return it within 30 days, the receipt is in the box."
+RECEIVED = "🎁 Alice Wang (@alice) received 5 points."
 
 
 def test_a_command_replying_to_a_members_message_points_at_its_author() -> None:
     event, incoming = only_event("reply_award_to_member")
     expected = command(815000030, RECORDED_GROUP, RECORDED_BOSS, *AWARD, target=BOB)
-    assert event == replace(expected, replied_id="4430")
+    assert event == replace(expected, replied_id="4430", replied_text=RETURNS)
     assert incoming.wants_admin_check
 
 
@@ -64,26 +67,30 @@ def test_a_command_in_a_forum_topic_replies_to_nobody_by_being_there() -> None:
 def test_a_real_reply_inside_a_forum_topic_points_at_its_author() -> None:
     event, _ = only_event("forum_topic_reply_to_member")
     expected = command(815000033, FORUM, RECORDED_BOSS, *AWARD, target=BOB)
-    assert event == replace(expected, replied_id="96")
+    assert event == replace(expected, replied_id="96", replied_text="my unboxing")
 
 
 def test_a_reply_to_a_channel_post_points_at_the_channel_not_telegrams_stand_in() -> None:
     event, _ = only_event("reply_award_to_channel_post")
     expected = command(815000034, RECORDED_GROUP, RECORDED_BOSS, *AWARD, target=CHANNEL)
-    assert event == replace(expected, replied_id="4416")
+    assert event == replace(
+        expected, replied_id="4416", replied_text="签到 starts at 9:00 tomorrow!"
+    )
 
 
 def test_a_reply_to_another_bot_points_at_a_bot() -> None:
     event, _ = only_event("reply_award_to_another_bot")
     helper = AccountRef("telegram", "555555555", "Group Help", "group_help_bot", is_bot=True)
     expected = command(815000035, RECORDED_GROUP, RECORDED_BOSS, *AWARD, target=helper)
-    assert event == replace(expected, replied_id="4435")
+    assert event == replace(
+        expected, replied_id="4435", replied_text="Welcome to Acme Fans! Read the rules."
+    )
 
 
 def test_a_reply_to_this_bot_addresses_it_and_points_at_nobody() -> None:
     event, _ = only_event("reply_award_to_this_bot")
     expected = command(815000036, RECORDED_GROUP, RECORDED_BOSS, *AWARD, addressed=True)
-    assert event == replace(expected, replied_id="4437")
+    assert event == replace(expected, replied_id="4437", replied_text=RECEIVED)
 
 
 # Against the fake Bot API -----------------------------------------------------------------------

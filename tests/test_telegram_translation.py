@@ -117,14 +117,17 @@ def test_a_bare_command_in_a_group_is_not_addressed() -> None:
 def test_a_command_replying_to_the_bot_is_addressed() -> None:
     event, _ = only_event("reply_to_bot")
     expected = command(815000006, GROUP, ALICE, "/ban spammer", "ban", "spammer", addressed=True)
-    assert event == replace(expected, replied_id="4405")  # a reply to a question answers it
+    # A reply to a question answers it; what the replied message says goes along.
+    assert event == replace(
+        expected, replied_id="4405", replied_text="Alice checked in: +10 points"
+    )
 
 
 def test_a_command_replying_to_a_member_is_not_addressed() -> None:
     event, _ = only_event("reply_to_member")
     # It points at the member replied to (tests/test_telegram_targeting.py): the core decides.
     expected = command(815000007, GROUP, BOSS, "/ban", "ban", "", target=ALICE)
-    assert event == replace(expected, replied_id="4407")
+    assert event == replace(expected, replied_id="4407", replied_text="buy cheap followers here")
 
 
 def test_a_forum_topic_the_bot_opened_does_not_address_every_message_in_it() -> None:

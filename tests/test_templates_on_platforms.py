@@ -28,6 +28,7 @@ from tests import (
     contest_samples,
     draw_samples,
     faq_samples,
+    media_samples,
     questions_samples,
     quiz_samples,
     survey_samples,
@@ -693,6 +694,7 @@ SAMPLES: Mapping[str, list[dict[str, Any]]] = {
     **ambassador_samples.samples(HOSTILE),
     **contest_samples.samples(HOSTILE),
     **draw_samples.samples(HOSTILE),
+    **media_samples.samples(HOSTILE),
 }
 
 PLAIN, TELEGRAM, DISCORD = Renderer(plain_text), Renderer(telegram_html), Renderer(discord_markdown)

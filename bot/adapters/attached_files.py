@@ -8,8 +8,9 @@ from dataclasses import replace
 from handlers.types import Event, EventKind
 
 # The largest attached file a command takes, in bytes. Bigger ones are not fetched at all.
-# The default of the ATTACHED_FILE_MAX_BYTES setting (bot/settings.py).
-ATTACHED_FILE_MAX_BYTES = 1_000_000
+# The default of the ATTACHED_FILE_MAX_BYTES setting (bot/settings.py): Discord's upload
+# limit for bots, Telegram's for a photo.
+ATTACHED_FILE_MAX_BYTES = 10_000_000
 TOO_BIG, NOT_TEXT = "too_big", "not_text"
 
 

@@ -19,13 +19,14 @@ from typing import TextIO
 from zoneinfo import ZoneInfo
 
 from bot.adapters.attached_files import ATTACHED_FILE_MAX_BYTES, wants_file, with_file
-from bot.delivery.documents import EXPORTS_FOLDER, save_document
+from bot.adapters.command_media import fetched, kind_of, mime_of
+from bot.delivery.documents import EXPORTS_FOLDER, MEDIA_FOLDER, save_document
 from bot.delivery.invites import InviteLinks
 from bot.delivery.messenger import Limits, Rate
 from bot.delivery.sender import Sender
 from bot.rendering import Renderer
 from community.config import console_account_id
-from community.messages import InviteSpec
+from community.messages import Document, InviteSpec
 from community.outbox import Kind, Outgoing
 from handlers.firings import Firings
 from handlers.invite import Invitations
@@ -57,10 +58,12 @@ class ConsoleMessenger:
         *,
         exports: Path = EXPORTS_FOLDER,
         invitations: Invitations | None = None,
+        media: Path = MEDIA_FOLDER,
     ) -> None:
         self._renderer = renderer
         self._stdout = stdout
         self._exports = exports
+        self._media = media
         self.invites = InviteLinks(_invitation_code, invitations)
 
     async def send(self, message: Outgoing) -> tuple[str, ...]:
@@ -78,10 +81,18 @@ class ConsoleMessenger:
         return (str(message.id),)
 
     def save(self, reply: Reply) -> None:
-        """Write the reply's file (an export) under the exports folder and show where."""
+        """Write the reply's file (an export) under the exports folder, and its photos, videos
+        and files under the media folder; show where, one line each."""
         if reply.document is not None:
             path = save_document(reply.document, self._exports)
             self._stdout.write(f"📎 {path}\n")
+        for item in reply.media:
+            where = ""
+            if item.content:
+                where = str(save_document(Document(item.name, item.content), self._media))
+            context = {"kind": item.kind, "name": item.name, "path": where}
+            self._stdout.write(self._renderer.render(Reply("console/media", context, reply.locale)))
+            self._stdout.write("\n")
 
 
 async def _invitation_code(spec: InviteSpec) -> str:
@@ -108,6 +119,7 @@ class ConsoleAdapter:
         exports: Path = EXPORTS_FOLDER,
         invitations: Invitations | None = None,
         file_limit: int = ATTACHED_FILE_MAX_BYTES,
+        media: Path = MEDIA_FOLDER,
     ) -> None:
         self._dispatcher = dispatcher
         # Answers are written at the console's moved time and scheduled posts at the real
@@ -119,12 +131,12 @@ class ConsoleAdapter:
         # No background sender: the console drains its outbox after each line, so what the bot
         # posts elsewhere prints right after the answer, before the next prompt.
         self._messenger = ConsoleMessenger(
-            renderer, stdout, exports=exports, invitations=invitations
+            renderer, stdout, exports=exports, invitations=invitations, media=media
         )
         self._sender = Sender(self._messenger, self._deliveries)
         self._file_limit = file_limit
-        # A file `:attach` read, sent with the next line: (name, bytes).
-        self._attached: tuple[str, bytes] | None = None
+        # A file `:attach` read, sent with the next line: (name, bytes, its size on disk).
+        self._attached: tuple[str, bytes, int] | None = None
         self._renderer = renderer
         self._locale = locale
         self._timezone = timezone
@@ -184,7 +196,12 @@ class ConsoleAdapter:
         event = self._event(text)
         attached, self._attached = self._attached, None
         if attached is not None and wants_file(event):
-            event = with_file(event, *attached, self._file_limit)
+            name, data, size = attached
+            event = with_file(event, name, data, self._file_limit)
+            # The same file as a photo, video or file the command brings (a /submit's).
+            mime = mime_of(name)
+            media = fetched(kind_of(mime), name, mime, data, limit=self._file_limit)
+            event = replace(event, media=(replace(media, size=size),))
         await self._handle(event)
 
     async def _join(self, code: str) -> None:
@@ -213,16 +230,26 @@ class ConsoleAdapter:
 
     async def _handle(self, event: Event) -> None:
         outcome = await self._dispatcher.handle(event)
+        if outcome.reply is not None and outcome.reply.media:
+            # Its files' bytes are read with the outbox: the sender prints it, numbered, and
+            # the choices follow.
+            await self._deliveries.unhold(outcome.queued)
+            await self._catch_up()
+            self._choices(outcome.reply)
+            return
         if outcome.reply is not None:
             reply = await self._messenger.invites.fill(outcome.reply)
             self._write(self._renderer.render(reply))
             self._messenger.save(reply)
-            # Buttons become lines you can type: the console has nothing to press.
-            for choice in outcome.reply.choices:
-                label = self._renderer.render(Reply(choice.label, choice.context, self._locale))
-                self._say("console/choice", {"label": label, "command": choice.command})
+            self._choices(outcome.reply)
         await self._deliveries.answered(outcome.queued)
         await self._catch_up()
+
+    def _choices(self, reply: Reply) -> None:
+        """Buttons become lines you can type: the console has nothing to press."""
+        for choice in reply.choices:
+            label = self._renderer.render(Reply(choice.label, choice.context, self._locale))
+            self._say("console/choice", {"label": label, "command": choice.command})
 
     async def _catch_up(self) -> None:
         """Run what the schedule says is due by the console's clock, then print what the bot
@@ -282,7 +309,7 @@ class ConsoleAdapter:
         except OSError as error:
             self._say("console/attach_failed", {"path": argument, "error": error.strerror or ""})
             return
-        self._attached = (path.name, data)
+        self._attached = (path.name, data, size)
         self._say("console/attached", {"name": path.name, "size": size})
 
     def _user_id(self) -> str:

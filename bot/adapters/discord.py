@@ -48,7 +48,7 @@ from bot.adapters.discord_events import (
     message_event,
     vote_event,
 )
-from bot.adapters.discord_files import with_attachment
+from bot.adapters.discord_files import with_attachment, with_slash_files
 from bot.adapters.discord_inputs import Inputs
 from bot.adapters.discord_interactions import (
     button_event,
@@ -74,6 +74,7 @@ from bot.adapters.discord_messenger import (
 )
 from bot.adapters.discord_people import People
 from bot.adapters.failure import Failure, TokenRefused
+from bot.delivery.media_files import MediaFiles
 from bot.delivery.messenger import Limits
 from bot.rendering import Renderer, plain_text
 from community.config import Rules
@@ -130,6 +131,7 @@ class DiscordAdapter:
         defer_after: float = DEFER_AFTER,
         invitations: Invitations | None = None,
         file_limit: int = ATTACHED_FILE_MAX_BYTES,
+        media_files: MediaFiles | None = None,
     ) -> None:
         self._dispatcher = dispatcher
         self._file_limit = file_limit
@@ -153,7 +155,7 @@ class DiscordAdapter:
             max_ratelimit_timeout=WAIT_CEILING,
         )
         self._messenger = DiscordMessenger(
-            self.client, polls, limits=limits, invitations=invitations
+            self.client, polls, limits=limits, invitations=invitations, media_files=media_files
         )
         self.tree = _SyncOnlyTree(self.client)
         # The default community's limits (e.g. /award's max_award) bound the number fields.
@@ -328,7 +330,8 @@ class DiscordAdapter:
             bot_id=user.id if user is not None else None,
         )
         if event is not None:
-            event = await with_attachment(event, message, self._file_limit)
+            bot_id = user.id if user is not None else None
+            event = await with_attachment(event, message, self._file_limit, bot_id=bot_id)
             await self._dispatcher.handle(event)  # the sender posts its answer
 
     async def _edited(self, raw: discord.RawMessageUpdateEvent) -> None:
@@ -379,12 +382,14 @@ class DiscordAdapter:
                 await self._inputs.open_award_form(interaction)
                 return
             name = slash_name(interaction)
-            line = slash_line(interaction, *self._params.get(name, ((), {})))
+            declared, names = self._params.get(name, ((), {}))
+            line = slash_line(interaction, declared, names)
             # Mentions typed into a text option arrive as <@id>: written as @username.
             text = await self._people.with_handles(interaction, line.text, line.strangers)
             event = slash_event(
                 interaction, name=name, text=text, chat=chat, mentions=line.mentions
             )
+            event = await with_slash_files(event, interaction, names, self._file_limit)
         elif interaction.type is discord.InteractionType.component:
             event = button_event(interaction, chat=chat)
         elif interaction.type is discord.InteractionType.autocomplete:

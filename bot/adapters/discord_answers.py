@@ -91,6 +91,18 @@ class Answers:
                     extra={"event_id": event.event_id, "error": repr(error)},
                 )
                 return False
+        if reply.media:
+            try:
+                reply = await self._messenger.with_media(reply)
+            except Exception as error:
+                # Not read now (the store failing): the sender sends it whole, later.
+                log.warning(
+                    "discord files not read for an inline answer",
+                    extra={"event_id": event.event_id, "error": repr(error)},
+                )
+                return False
+            if not all(item.content for item in reply.media):
+                return False  # no door to the files here: the sender reads and posts them
         private = reply.visibility is Visibility.PRIVATE
         poll = None if private else reply.poll
         if poll is not None and await self._polls.answer(interaction, poll, deferred=deferred):

@@ -91,8 +91,8 @@ def slash_line(
     mentions: list[Mention] = []
     strangers: set[int] = set()
     for param in declared:
-        if param.name not in given:
-            continue
+        if param.name not in given or param.kind is ParamKind.FILE:
+            continue  # a file is no word of the line: the adapter fetches it (Event.media)
         value = str(given[param.name]).strip()
         account = resolved_account(resolved, value) if param.kind is ParamKind.MEMBER else None
         if (

@@ -221,11 +221,13 @@ def _callback(params: tuple[Param, ...], rules: Rules) -> SlashCallback:
 
 
 def _annotation(param: Param, rules: Rules) -> Any:
-    """The type discord.py makes an option of: a user, a number in its range, text."""
+    """The type discord.py makes an option of: a user, a number in its range, a file, text."""
     if param.kind is ParamKind.MEMBER:
         return discord.User
     if param.kind is ParamKind.POLL:
         return app_commands.Range[int, 1, None]
+    if param.kind is ParamKind.FILE:
+        return discord.Attachment  # an attachment field (option type 11)
     if param.kind is ParamKind.INTEGER:
         least, most = param.minimum, param.most(rules)
         if least is None and most is None:

@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import io
 import logging
 from collections import OrderedDict
 from collections.abc import Iterator
@@ -45,11 +44,12 @@ import aiohttp
 import discord
 
 from bot.adapters.discord_events import PLATFORM, discord_markdown
+from bot.adapters.discord_files import reply_files
 from bot.adapters.discord_invites import make_invite
 from bot.adapters.discord_polls import NativePolls, poll_message_ref
 from bot.adapters.splitting import shorten, split_discord_markdown
-from bot.delivery.documents import safe_name
 from bot.delivery.invites import InviteLinks
+from bot.delivery.media_files import MediaFiles
 from bot.delivery.messenger import Limits, Rate, Refused, RetryLater
 from bot.rendering import Renderer, plain_text
 from community.messages import InviteSpec
@@ -117,8 +117,10 @@ class DiscordMessenger:
         limits: Limits = DISCORD_LIMITS,
         patience: float = PATIENCE,
         invitations: Invitations | None = None,
+        media_files: MediaFiles | None = None,
     ) -> None:
         self.limits = limits
+        self._media_files = media_files
         self.throttled = 0  # 429s Discord answered this client (discord.py sat them out)
         self.polls = NativePolls(client, polls)
         self._client = client
@@ -180,17 +182,24 @@ class DiscordMessenger:
     async def _make_invite(self, spec: InviteSpec) -> str:
         return await make_invite(self._client, spec)
 
+    async def with_media(self, reply: Reply) -> Reply:
+        """The reply with its files' bytes, where no outbox read brought them (an interaction
+        answered inline). Without the store's door, files without bytes are left out."""
+        if not reply.media or self._media_files is None:
+            return reply
+        return await self._media_files.filled(reply, PLATFORM)
+
     @contextlib.contextmanager
-    def parts(self, reply: Reply) -> Iterator[Parts]:
+    def parts(self, reply: Reply, *, media: bool = True) -> Iterator[Parts]:
         """The reply in messages that fit, each with the send options it needs (the buttons and
-        the file go with the last one). The view is stopped afterwards: buttons are answered
-        from raw interactions, not from discord.py's view store."""
+        the files go with the last one; `media=False`: only the document). The view is stopped
+        afterwards: buttons are answered from raw interactions, not from discord.py's view
+        store."""
         chunks = split_discord_markdown(self._markdown.render(reply)) or ["…"]
         view = reply_view(reply, self._plain)
         last_extra: dict[str, Any] = {} if view is None else {"view": view}
-        if reply.document is not None:
-            content = io.BytesIO(reply.document.content)
-            last_extra["file"] = discord.File(content, filename=safe_name(reply.document.name))
+        if files := reply_files(reply, media=media):
+            last_extra["files"] = files
         last = len(chunks) - 1
         try:
             yield [
@@ -206,6 +215,8 @@ class DiscordMessenger:
             return ()
         if message.reply.invite is not None:
             message = replace(message, reply=await self.with_invite(message.reply))
+        if message.kind is not Kind.EDIT:
+            message = replace(message, reply=await self.with_media(message.reply))
         channel = await self._channel(message)
         ids = None
         if message.kind is Kind.EDIT:
@@ -290,7 +301,7 @@ class DiscordMessenger:
             channel, discord.PartialMessageable | discord.DMChannel
         ):
             return None
-        with self.parts(message.reply) as parts:
+        with self.parts(message.reply, media=False) as parts:  # an edit keeps its files
             (chunk, extra), rest = parts[0], parts[1:]
             try:
                 edited = await channel.get_partial_message(int(target)).edit(

@@ -29,31 +29,21 @@ from telegram.ext import (
     TypeHandler,
 )
 
-from bot.adapters.attached_files import (
-    ATTACHED_FILE_MAX_BYTES,
-    TOO_BIG,
-    refused_file,
-    wants_file,
-    with_file,
-)
+from bot.adapters.attached_files import ATTACHED_FILE_MAX_BYTES
 from bot.adapters.failure import Failure
 from bot.adapters.splitting import shorten
+from bot.adapters.telegram_files import TelegramFiles
 from bot.adapters.telegram_limits import TELEGRAM_LIMITS, PerChatOrder
 from bot.adapters.telegram_messenger import TelegramMessenger
 from bot.adapters.telegram_receiving import Receiver, TelegramOptions, file_url, refused
-from bot.adapters.telegram_updates import (
-    PLATFORM,
-    AttachedFile,
-    inbox_id,
-    read_update,
-    with_admin,
-)
+from bot.adapters.telegram_updates import PLATFORM, inbox_id, read_update, with_admin
+from bot.delivery.media_files import MediaFiles
 from bot.delivery.messenger import Limits
 from bot.rendering import Renderer, plain_text
 from handlers.invite import Invitations
 from handlers.ports import Chats, Deliveries, Inbox, Polls
 from handlers.router import Dispatcher, Outcome
-from handlers.types import Event, Visibility
+from handlers.types import Visibility
 
 __all__ = ["TelegramAdapter", "TelegramMessenger", "TelegramOptions"]
 
@@ -83,6 +73,7 @@ class TelegramAdapter:
         limits: Limits = TELEGRAM_LIMITS,
         invitations: Invitations | None = None,
         file_limit: int = ATTACHED_FILE_MAX_BYTES,
+        media_files: MediaFiles | None = None,
     ) -> None:
         self._dispatcher = dispatcher
         self._options = options
@@ -91,7 +82,6 @@ class TelegramAdapter:
         self._deliveries = deliveries
         self._default_locale = default_locale
         self._clock = clock
-        self._file_limit = file_limit
         self._plain = Renderer(plain_text)
         # No PTB rate limiter: every message goes through the outbox, whose sender keeps
         # Telegram's limits and waits out 429s itself; a stop never waits on a limiter.
@@ -115,8 +105,14 @@ class TelegramAdapter:
         self._failure = Failure()
         # Telegram's flood limits, as the sender keeps them (the operator may lower them).
         self._messenger = TelegramMessenger(
-            self.bot, chats=chats, polls=polls, limits=limits, invitations=invitations
+            self.bot,
+            chats=chats,
+            polls=polls,
+            limits=limits,
+            invitations=invitations,
+            media_files=media_files,
         )
+        self._files = TelegramFiles(self.bot, file_limit)
         self._receiver = Receiver(
             self.bot, inbox, self.application.update_queue, options, self._failure
         )
@@ -186,25 +182,12 @@ class TelegramAdapter:
             is_admin = await self._is_admin(int(first.chat.chat_id), int(first.actor.user_id))
             incoming = with_admin(incoming, is_admin)
         for event in incoming.events:
-            if incoming.file is not None and wants_file(event):
-                event = await self._with_file(event, incoming.file)
+            event = await self._files.brought(event, incoming.file, incoming.media)
             outcome = await self._dispatcher.handle(event)
             if incoming.callback_query_id is not None:
                 await self._answer_button(incoming.callback_query_id, outcome)
         if not incoming.events or not all(event.from_inbox for event in incoming.events):
             await self._inbox.drop(inbox_id(update.update_id))
-
-    async def _with_file(self, event: Event, attached: AttachedFile) -> Event:
-        """The command with its document's text: getFile, then the download (a file Telegram
-        says is too big is not downloaded at all). A failed download is raised: the update
-        stays in the inbox and is tried again."""
-        if attached.size is not None and attached.size > self._file_limit:
-            return refused_file(event, attached.name, TOO_BIG)
-        found = await self.bot.get_file(attached.file_id)
-        if found.file_size is not None and found.file_size > self._file_limit:
-            return refused_file(event, attached.name, TOO_BIG)
-        data = await found.download_as_bytearray()
-        return with_file(event, attached.name, bytes(data), self._file_limit)
 
     async def _is_admin(self, chat_id: int, user_id: int) -> bool | None:
         """Whether Telegram says the user is an admin of the chat; None when it could not say."""
@@ -230,11 +213,12 @@ class TelegramAdapter:
         is then delivered; any other answer is left to the sender, which posts it in the chat."""
         reply = outcome.reply
         alert = None
-        # A file, an invitation or buttons are more than an alert can show: the sender posts
-        # those (a private one to the presser's private chat).
+        # A file, a photo, an invitation or buttons are more than an alert can show: the
+        # sender posts those (a private one to the presser's private chat).
         shows = (
             reply is not None
             and reply.document is None
+            and not reply.media
             and reply.invite is None
             and not reply.choices
         )

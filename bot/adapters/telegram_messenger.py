@@ -36,12 +36,14 @@ from telegram.error import (
 
 from bot.adapters.splitting import shorten, split_telegram_html
 from bot.adapters.telegram_limits import TELEGRAM_LIMITS
+from bot.adapters.telegram_media import TelegramMedia
 from bot.adapters.telegram_updates import PLATFORM
 from bot.delivery.documents import safe_name
 from bot.delivery.invites import InviteLinks
+from bot.delivery.media_files import MediaFiles
 from bot.delivery.messenger import Limits, Refused, RetryLater
 from bot.rendering import Renderer, plain_text, telegram_html
-from community.messages import InviteSpec
+from community.messages import InviteSpec, Media
 from community.outbox import Kind, Outgoing
 from handlers.invite import Invitations
 from handlers.ports import Chats, Polls
@@ -59,6 +61,7 @@ OPEN_PERIOD = (5, 600)
 # the new words are posted as a new message instead.
 _GONE = ("message to edit not found", "message can't be edited", "message_id_invalid")
 _NOT_MODIFIED = "message is not modified"  # the edit says what the message says already
+_NO_TEXT = "there is no text in the message to edit"  # a photo's: its caption is edited
 
 
 def meaning(error: TelegramError) -> RetryLater | Refused:
@@ -88,6 +91,7 @@ class TelegramMessenger:
         polls: Polls,
         limits: Limits = TELEGRAM_LIMITS,
         invitations: Invitations | None = None,
+        media_files: MediaFiles | None = None,
     ) -> None:
         self.limits = limits
         self._bot = bot
@@ -103,6 +107,7 @@ class TelegramMessenger:
         # 429 does not repeat them (within this process).
         self._leads: LRUCache[str, tuple[str, ...]] = LRUCache(maxsize=1024)
         self._degraded: set[str] = set()
+        self._media = TelegramMedia(bot, media_files)
 
     async def send(self, message: Outgoing) -> tuple[str, ...]:
         """Send one message; the ids of the messages posted (or edited). Raises RetryLater or
@@ -132,7 +137,10 @@ class TelegramMessenger:
             posted = await self._send_quiz(chat_id, message, reply.poll)
         elif reply.poll is not None:
             posted = await self._send_poll(chat_id, reply.poll)
-        if reply.document is not None and message.kind is not Kind.EDIT:
+        files = () if message.kind is Kind.EDIT else self._media.usable(reply.media)
+        if files:
+            posted = await self._send_media(chat_id, message, files)
+        elif reply.document is not None and message.kind is not Kind.EDIT:
             posted = await self._send_document(chat_id, message)
         if not posted:
             posted = await self._post(chat_id, message)
@@ -159,6 +167,36 @@ class TelegramMessenger:
             posted.append(str(sent.message_id))
         self._posted.pop(message.key, None)
         return tuple(posted)
+
+    async def _send_media(
+        self, chat_id: int, message: Outgoing, files: tuple[Media, ...]
+    ) -> tuple[str, ...]:
+        """The reply's photos, videos and files: a lone one with the words as its caption and
+        the buttons under it, when they fit; else the files (several as albums), then the
+        words as a message of their own (with the buttons, or with the reply's document)."""
+        reply = message.reply
+        html = self._html.render(reply)
+        words = bool(html.strip())
+        quote = None
+        if message.reply_to:
+            quote = ReplyParameters(int(message.reply_to), allow_sending_without_reply=True)
+        fits = not words or len(self._plain.render(reply)) <= CAPTION_LIMIT
+        if len(files) == 1 and reply.document is None and fits:
+            caption = html if words else None
+            markup = self._keyboard(reply)
+            return (
+                await self._media.one(
+                    chat_id, files[0], caption=caption, markup=markup, quote=quote
+                ),
+            )
+        posted = await self._media.several(chat_id, message.key, files, quote=quote)
+        rest = replace(message, reply=replace(reply, media=()), reply_to=None)
+        if reply.document is not None:
+            posted += await self._send_document(chat_id, rest)
+        elif words:
+            posted += await self._post(chat_id, rest)
+        self._media.done(message.key)
+        return posted
 
     async def _send_document(self, chat_id: int, message: Outgoing) -> tuple[str, ...]:
         """The reply's file with its words as the caption (sendDocument); words too long for a
@@ -206,6 +244,29 @@ class TelegramMessenger:
                 chunks[0],
                 chat_id=chat_id,
                 message_id=int(message_id),
+                parse_mode=ParseMode.HTML,
+                reply_markup=self._keyboard(reply),
+            )
+        except BadRequest as error:
+            said = error.message.lower()
+            if _NO_TEXT in said:
+                # A photo's words are its caption (a featured post edited): edited there.
+                return await self._edit_caption(chat_id, message_id, reply)
+            if any(gone in said for gone in _GONE):
+                return ()
+            if _NOT_MODIFIED not in said:
+                raise
+        return (message_id,)
+
+    async def _edit_caption(self, chat_id: int, message_id: str, reply: Reply) -> tuple[str, ...]:
+        """New words for a file's caption; () when they no longer fit in one (posted anew)."""
+        if len(self._plain.render(reply)) > CAPTION_LIMIT:
+            return ()
+        try:
+            await self._bot.edit_message_caption(
+                chat_id=chat_id,
+                message_id=int(message_id),
+                caption=self._html.render(reply),
                 parse_mode=ParseMode.HTML,
                 reply_markup=self._keyboard(reply),
             )

@@ -18,20 +18,12 @@ from telegram import (
     User,
 )
 
+from bot.adapters.telegram_files import AttachedFile, AttachedMedia, message_media
 from handlers.parsing import event_from_button, event_from_text
 from handlers.types import AccountRef, ChatRef, Event, EventKind, Mention
 
 PLATFORM = "telegram"
 _OUTSIDE = (ChatMember.LEFT, ChatMember.BANNED)
-
-
-@dataclass(frozen=True, slots=True)
-class AttachedFile:
-    """A document sent with a command: what getFile needs, and what Telegram says of it."""
-
-    file_id: str
-    name: str
-    size: int | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +40,8 @@ class Incoming:
     migrated: tuple[str, str] | None = None
     # A command's attached document, for the adapter to fetch.
     file: AttachedFile | None = None
+    # A command's photo, video or document (Event.media), for the adapter to fetch.
+    media: tuple[AttachedMedia, ...] = ()
 
 
 def inbox_id(update_id: int) -> str:
@@ -197,15 +191,23 @@ def _message(
     if event.kind is EventKind.COMMAND:
         # Whom the command points at without a typed handle (an admin's "/award 50" replying
         # to Bob's message, "/award Bob 50" with Bob linked): the core decides what it means.
-        event = replace(event, target=_replied_author(message, bot_id), mentions=_mentions(message))
+        event = replace(
+            event,
+            target=_replied_author(message, bot_id),
+            mentions=_mentions(message),
+            replied_text=_replied_words(message),
+        )
     # Only a person can be looked up: a chat speaking is an admin exactly when it is the group.
     asks = event.kind is EventKind.COMMAND and not chat.private and not actor.anonymous
     document = message.document
     attached = None
-    if document is not None and event.kind is EventKind.COMMAND:
-        name = document.file_name or f"{document.file_unique_id}.txt"
-        attached = AttachedFile(document.file_id, name, document.file_size)
-    return Incoming(update_id, (event,), wants_admin_check=asks, file=attached)
+    media: tuple[AttachedMedia, ...] = ()
+    if event.kind is EventKind.COMMAND:
+        if document is not None:
+            name = document.file_name or f"{document.file_unique_id}.txt"
+            attached = AttachedFile(document.file_id, name, document.file_size)
+        media = message_media(message) or _replied_media(message, actor)
+    return Incoming(update_id, (event,), wants_admin_check=asks, file=attached, media=media)
 
 
 def _member_joined(update_id: int, event_id: str, change: ChatMemberUpdated) -> Incoming | None:
@@ -378,6 +380,24 @@ def _mentions(message: Message) -> tuple[Mention, ...]:
         for entity, shown in found.items()
         if entity.type == linked and entity.user is not None and entity.offset == at
     )
+
+
+def _replied_words(message: Message) -> str:
+    """What the message a command replies to says (its text, or its caption)."""
+    replied = _replied(message)
+    return "" if replied is None else replied.text or replied.caption or ""
+
+
+def _replied_media(message: Message, actor: AccountRef) -> tuple[AttachedMedia, ...]:
+    """The files of the message a command replies to, when that message is the actor's own
+    (a member submitting the photo they posted before); nobody else's."""
+    replied = _replied(message)
+    if replied is None or actor.anonymous or replied.sender_chat is not None:
+        return ()
+    author = replied.from_user
+    if author is None or str(author.id) != actor.user_id:
+        return ()
+    return message_media(replied, from_reply=True)
 
 
 def _attachments(message: Message) -> tuple[str, ...]:

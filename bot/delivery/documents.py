@@ -9,6 +9,7 @@ from pathlib import Path
 from community.messages import Document
 
 EXPORTS_FOLDER = Path("data/exports")  # where the console writes the files it is sent
+MEDIA_FOLDER = Path("data/media")  # where it writes the photos, videos and files posts show
 NAME_LIMIT = 100  # characters of a file name kept
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 

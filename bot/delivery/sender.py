@@ -315,8 +315,8 @@ class Sender:
 
 
 def _mergeable(message: Outgoing) -> bool:
-    """An answer that can be one line of a merged message: plain words, no buttons, poll, file
-    or invitation."""
+    """An answer that can be one line of a merged message: plain words, no buttons, poll, file,
+    photo or invitation."""
     reply = message.reply
     return (
         message.kind in (Kind.REPLY, Kind.POST)
@@ -324,6 +324,7 @@ def _mergeable(message: Outgoing) -> bool:
         and not reply.choices
         and reply.poll is None
         and reply.document is None
+        and not reply.media
         and reply.invite is None
         and not reply.ends_poll
         and reply.visibility is Visibility.CHAT

@@ -28,11 +28,13 @@ channel answer 403 (50001 Missing Access, or another code) from now on; ``fail``
 calls answer a 5xx, optionally after posting the message (the answer lost on the way).
 ``too_late`` answers every interaction callback 10062 Unknown interaction.
 
-Files and invites: a multipart send's files are kept in ``files`` (where, name, bytes) with the
-message (a channel message, an interaction's answer or follow-up); ``send_message(...,
-attachments=[(name, bytes)])`` posts a user's message with files the bot can download from the
-fake (``GET /attachments/...``, counted in ``downloads``). ``POST /channels/{id}/invites`` makes
-an invite (kept in ``invites``; needs Create Invite), ``GET /guilds/{id}/invites`` lists them
+Files and invites: a multipart send's files are kept in ``files`` (where, name, bytes, message
+id; ``files_in(channel)``) with the message (a channel message, an interaction's answer or
+follow-up); ``send_message(..., attachments=[(name, bytes)])`` posts a user's message with files
+the bot can download from the fake (``GET /attachments/...``, counted in ``downloads``), and
+``slash_command(..., files={"option": (name, bytes)})`` fills attachment options.
+``POST /channels/{id}/invites`` makes an invite (kept in ``invites``; needs Create Invite),
+``GET /guilds/{id}/invites`` lists them
 (needs Manage Server: ``deny_invites`` takes it away), and ``member_join(..., invite=code)``
 counts a use of that invite before GUILD_MEMBER_ADD, as Discord does.
 """
@@ -43,6 +45,7 @@ import asyncio
 import contextlib
 import itertools
 import json
+import mimetypes
 import re
 import secrets
 import socket
@@ -132,11 +135,13 @@ class Call:
 
 @dataclass(frozen=True)
 class SentFile:
-    """A file the bot sent: where (a channel id, or the interaction's id), its name, its bytes."""
+    """A file the bot sent: where (a channel id, or the interaction's id), its name, its bytes,
+    and the message it came with (0 when the answer named none)."""
 
     where: int
     filename: str
     content: bytes
+    message_id: int = 0
 
 
 @dataclass
@@ -630,20 +635,14 @@ class FakeDiscord:
     ) -> int:  # fmt: skip
         """A user posts ``content`` in a guild channel or DM; returns the message id. With
         ``reply_to`` it is a reply (type 19) to that message, carrying it as Discord does; with
-        ``ping`` the reply mentions the replied message's author too (Discord's default)."""
+        ``ping`` the reply mentions the replied message's author too (Discord's default).
+        ``attachments`` (name, bytes) are served for download, their content_type told from
+        their name as Discord does ("a.jpg": image/jpeg)."""
         replied = self._stored.get(reply_to or 0)
         if reply_to is not None and replied is None:
             raise ValueError(f"no message {reply_to} to reply to")
         msg = self._make_message(channel_id, author_id, {"content": content}, 19 if replied else 0)
-        for name, data in attachments or ():
-            aid = self.snowflake()
-            path = f"{channel_id}/{aid}/{name}"
-            self._attachments[path] = data
-            url = f"{self.base_url}/attachments/{path}"
-            msg["attachments"].append({
-                "id": str(aid), "filename": name, "size": len(data), "url": url,
-                "proxy_url": url, "content_type": "text/plain; charset=utf-8",
-            })  # fmt: skip
+        msg["attachments"] = [self.attachment(channel_id, n, d) for n, d in attachments or ()]
         if replied is not None:
             where = {k: replied[k] for k in ("channel_id", "guild_id") if k in replied}
             msg["message_reference"] = {"type": 0, "message_id": replied["id"], **where}
@@ -655,6 +654,22 @@ class FakeDiscord:
                 msg["mentions"].append(replied["author"])
         await self.dispatch("MESSAGE_CREATE", msg)
         return int(msg["id"])
+
+    def attachment(self, channel_id: int, name: str, data: bytes) -> Json:
+        """A user's file as Discord describes it (its CDN url served by the fake)."""
+        aid = self.snowflake()
+        path = f"{channel_id}/{aid}/{name}"
+        self._attachments[path] = data
+        url = f"{self.base_url}/attachments/{path}"
+        kind = mimetypes.guess_type(name)[0] or "application/octet-stream"
+        if kind.startswith("text/"):
+            kind += "; charset=utf-8"
+        return {"id": str(aid), "filename": name, "size": len(data), "url": url,
+                "proxy_url": url, "content_type": kind}  # fmt: skip
+
+    def files_in(self, where: int) -> list[SentFile]:
+        """The files the bot sent into a channel (or an interaction's answers), in order."""
+        return [f for f in self.files if f.where == where]
 
     async def edit_message(self, message_id: int, content: str) -> None:
         """The author of user message ``message_id`` edits it to say ``content``: Discord sends
@@ -710,20 +725,27 @@ class FakeDiscord:
 
     async def slash_command(
         self, guild_id: int | None, channel_id: int, user_id: int, name: str, options: Opts = None,
-        users: dict[str, int] | None = None,
+        users: dict[str, int] | None = None, files: dict[str, tuple[str, bytes]] | None = None,
     ) -> FakeInteraction:  # fmt: skip
         """A user runs ``/name``; ``data.id`` is the synced command's id when there is one.
         ``users`` are user options (name -> user id): Discord sends the id as the value and the
-        user (and, in a server, their member) in ``data.resolved``."""
+        user (and, in a server, their member) in ``data.resolved``. ``files`` are attachment
+        options (name -> (file name, bytes)): the attachment's id as the value, the attachment
+        (served for download) in ``data.resolved.attachments``."""
         data = self._command_data(guild_id, name)
         types = {bool: 5, int: 4, float: 10, str: 3}
         picked = [{"name": k, "type": 6, "value": str(v)} for k, v in (users or {}).items()]
+        given = {k: self.attachment(channel_id, *f) for k, f in (files or {}).items()}
+        picked += [{"name": k, "type": 11, "value": a["id"]} for k, a in given.items()]
         opts = picked + [
             {"name": k, "type": types[type(v)], "value": v} for k, v in (options or {}).items()
         ]
         data.update({"options": opts} if opts else {})
         if users:
             data["resolved"] = self._resolved(guild_id, set(users.values()))
+        if given:
+            attached = {a["id"]: a for a in given.values()}
+            data["resolved"] = {**data.get("resolved", {}), "attachments": attached}
         return await self._interact(2, guild_id, channel_id, user_id, data)
 
     async def autocomplete(
@@ -961,8 +983,8 @@ class FakeDiscord:
             call.status, body = self._channel_trouble(call) or self._route(call)
             headers = self._bucket_headers(call)
             if call.files and call.status < 300:
-                where = _files_where(call.path)
-                self.files.extend(SentFile(where, name, data) for name, data in call.files)
+                where, mid = _files_where(call.path), _message_id(body)
+                self.files.extend(SentFile(where, name, data, mid) for name, data in call.files)
         echoes, self._echoes = self._echoes, []
         for event, data in echoes:
             await self.dispatch(event, data)
@@ -1265,7 +1287,8 @@ class FakeDiscord:
         if path not in self._attachments:
             return web.Response(status=404)
         self.downloads.append(path)
-        return web.Response(body=self._attachments[path], content_type="text/plain")
+        kind = mimetypes.guess_type(path)[0] or "application/octet-stream"
+        return web.Response(body=self._attachments[path], content_type=kind)
 
     def _guild_member(self, call: Call, m: re.Match[str]) -> Reply:
         guild, uid = self.guilds.get(int(m["g"])), int(m["uid"])
@@ -1279,6 +1302,13 @@ def _files_where(path: str) -> int:
     """Where files sent with a call went: its channel, or its interaction (by id or token)."""
     found = re.match(r"/(?:channels|interactions)/(\d+)", path)
     return int(found[1]) if found else 0
+
+
+def _message_id(body: Any) -> int:
+    """The id of the message a REST answer carries (0 for none: a 204, a bare callback)."""
+    if isinstance(body, dict) and isinstance(body.get("resource"), dict):
+        body = body["resource"].get("message")
+    return int(body["id"]) if isinstance(body, dict) and "id" in body else 0
 
 
 def _message_channel(call: Call) -> int | None:

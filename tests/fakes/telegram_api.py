@@ -5,10 +5,16 @@ with ``tg.push_message(...)`` (a user's later edit of it: ``tg.push_edited_messa
 read what the bot did from ``tg.calls``. Written from the Bot API docs: the ``{"ok": ...}``
 envelope, long-polled ``getUpdates`` confirmed by ``offset`` and filtered by ``allowed_updates``,
 HTML validation like Telegram's, 429 with ``retry_after``. Files: ``sendDocument`` keeps what
-the bot uploads (``documents``); a user's document (``document_message(content=...)``) is served
-by ``getFile`` and downloaded from ``/file/bot<token>/<file_path>``; ``createChatInviteLink``
-makes named links (the bot must be an admin: ``set_member_status(chat, BOT_ID, ...)``) and
-``chat_member_joined`` says who joined through one. With
+the bot uploads (``documents``); ``sendPhoto``/``sendVideo``/``sendDocument`` and albums
+(``sendMediaGroup``) take an upload or a file_id the fake gave out, keep every file posted with its
+bytes in ``sent_media`` (``media_in(chat)``), and answer a new file_id for each upload; a user's
+photo, video or document (``photo_message(content=...)``, ``video_message``,
+``document_message(content=...)``, each may ``reply_to`` a message) is served by ``getFile``
+and downloaded from ``/file/bot<token>/<file_path>`` (``downloads``); an edit of a file's words
+is ``editMessageCaption`` (``editMessageText`` there is refused, as on Telegram);
+``createChatInviteLink`` makes named links (the bot must be an admin:
+``set_member_status(chat, BOT_ID, ...)``) and ``chat_member_joined`` says who joined through
+one. With
 ``FakeTelegram(flood_limits=FloodLimits())`` it keeps Telegram's flood limits (429 past them);
 ``tg.accepted`` keeps every message taken, ``tg.too_many_requests`` counts the 429s answered.
 Limits: MarkdownV2 is not validated, no webhook delivery, no inline mode.
@@ -81,10 +87,13 @@ _ENTITY_RE = re.compile(r"&(?:(lt|gt|amp|quot)|#(\d{1,7})|#[xX]([0-9A-Fa-f]{1,6}
 _NAMED = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
 _NUMBER_RE = re.compile(r"-?\d+(?:\.\d+)?")
 # Methods that post a message into a chat: what Telegram's flood limits count.
-POSTING = frozenset({"sendMessage", "sendPoll", "sendDocument"})
+POSTING = frozenset(
+    {"sendMessage", "sendPoll", "sendDocument", "sendPhoto", "sendVideo", "sendMediaGroup"}
+)
 # Methods that act in a chat, and so are refused where the bot was removed or blocked.
 IN_CHAT = POSTING | {
     "editMessageText",
+    "editMessageCaption",
     "editMessageReplyMarkup",
     "stopPoll",
     "createChatInviteLink",
@@ -125,6 +134,23 @@ class SentDocument:
     filename: str
     content: bytes
     caption: str
+
+
+@dataclass(frozen=True, slots=True)
+class SentMedia:
+    """A photo, video or file the bot posted (alone or in an album): where, which kind, its
+    name and bytes (those of the file a given file_id names), its caption as shown, the file_id
+    it has now, and whether the bot named a file_id instead of uploading bytes."""
+
+    chat_id: int
+    message_id: int
+    kind: str  # photo, video, document
+    filename: str
+    content: bytes
+    caption: str
+    file_id: str
+    by_file_id: bool
+    media_group_id: str = ""
 
 
 class ApiError(Exception):
@@ -277,6 +303,7 @@ class FakeTelegram:
         self.commands: dict[tuple[str, str], list[JSON]] = {}  # (scope JSON, language) -> list
         self.webhook: JSON = {}
         self.documents: list[SentDocument] = []
+        self.sent_media: list[SentMedia] = []
         self.invite_links: dict[str, JSON] = {}  # link -> ChatInviteLink
         self.files: dict[str, tuple[str, bytes]] = {}  # file_id -> (name, bytes) users sent
         self.downloads: list[str] = []  # file ids downloaded, in order
@@ -320,7 +347,11 @@ class FakeTelegram:
             "sendPoll": self._send_poll,
             "stopPoll": self._stop_poll,
             "answerCallbackQuery": lambda p: True,
-            "sendDocument": self._send_document,
+            "sendDocument": lambda p: self._send_file(p, "document"),
+            "sendPhoto": lambda p: self._send_file(p, "photo"),
+            "sendVideo": lambda p: self._send_file(p, "video"),
+            "sendMediaGroup": self._send_media_group,
+            "editMessageCaption": self._edit_caption,
             "getFile": self._get_file,
             "createChatInviteLink": self._create_invite_link,
             "close": lambda p: True,
@@ -374,6 +405,10 @@ class FakeTelegram:
         """What users saw of accepted sendMessage calls, in order."""
         sent = [c for c in self.calls_to("sendMessage") if "_plain" in c.params]
         return [c.params["_plain"] for c in sent if chat_id in (None, c.params.get("chat_id"))]
+
+    def media_in(self, chat_id: int | None = None) -> list[SentMedia]:
+        """The photos, videos and files the bot posted (into ``chat_id``), in order."""
+        return [m for m in self.sent_media if chat_id in (None, m.chat_id)]
 
     def set_member_status(self, chat_id: int, user_id: int, status: str) -> None:
         """What getChatMember answers for this user in this chat (default "member")."""
@@ -608,7 +643,11 @@ class FakeTelegram:
                 429, f"Too Many Requests: retry after {retry_after}", {"retry_after": retry_after}
             )
 
-    def _posted(self, message: JSON) -> None:
+    def _posted(self, result: JSON | list[JSON]) -> None:
+        for message in result if isinstance(result, list) else [result]:
+            self._posted_one(message)
+
+    def _posted_one(self, message: JSON) -> None:
         chat_id, now = message["chat"]["id"], time.monotonic()
         text = (
             message.get("text")
@@ -722,6 +761,8 @@ class FakeTelegram:
 
     def _edit_text(self, p: JSON) -> JSON:
         key, message = self._editable(p)
+        if "text" not in message and any(k in message for k in ("photo", "video", "document")):
+            raise ApiError(400, "Bad Request: there is no text in the message to edit")
         plain = _visible(p.get("text"), p.get("parse_mode"))
         markup = p.get("reply_markup")
         if self._raw_text.get(key) == p.get("text") and message.get("reply_markup") == markup:
@@ -740,35 +781,121 @@ class FakeTelegram:
         message["edit_date"] = int(time.time())
         return copy.deepcopy(message)
 
-    def _send_document(self, p: JSON) -> JSON:
+    def _send_file(self, p: JSON, kind: str) -> JSON:
+        """sendPhoto, sendVideo, sendDocument: an upload or a file_id given out before."""
         chat_id = self._chat_id(p)
-        upload = p.get("document")
-        if isinstance(upload, str) and upload.startswith("attach://"):
-            upload = p.get(upload.removeprefix("attach://"))
-        if not isinstance(upload, dict) or "content" not in upload:
-            raise ApiError(400, "Bad Request: there is no document in the request")
+        name, content, known = self._upload(p, p.get(kind), kind)
+        caption = self._caption_param(p)
+        fields = self._file_fields(kind, name, content, known) | _markup(p)
+        fields |= {"caption": caption} if caption else {}
+        message = self._bot_message(chat_id, **fields)
+        self._keep_sent(message, kind, name, content, caption, known)
+        if kind == "document":
+            self.documents.append(
+                SentDocument(chat_id, message["message_id"], name, content, caption)
+            )
+        return message
+
+    def _send_media_group(self, p: JSON) -> list[JSON]:
+        """An album: 2 to 10 photos and videos, or 2 to 10 documents (never mixed with them)."""
+        chat_id = self._chat_id(p)
+        items = p.get("media")
+        if not isinstance(items, list) or not 2 <= len(items) <= 10:
+            raise ApiError(400, "Bad Request: wrong number of media in the album")
+        if not all(isinstance(item, dict) for item in items):
+            raise ApiError(400, "Bad Request: can't parse InputMedia")
+        kinds = {item.get("type") for item in items}
+        if not kinds <= {"photo", "video", "document"}:
+            raise ApiError(400, "Bad Request: unsupported media type")
+        if "document" in kinds and kinds != {"document"}:
+            raise ApiError(400, "Bad Request: document can't be mixed with other media types")
+        group = f"album{next(self._ids)}"
+        messages = []
+        for item in items:
+            kind = str(item["type"])
+            name, content, known = self._upload(p, item.get("media"), kind)
+            caption = self._caption_param(item)
+            fields = self._file_fields(kind, name, content, known) | {"media_group_id": group}
+            fields |= {"caption": caption} if caption else {}
+            message = self._bot_message(chat_id, **fields)
+            self._keep_sent(message, kind, name, content, caption, known, group)
+            messages.append(message)
+        return messages
+
+    def _upload(self, p: JSON, given: Any, what: str) -> tuple[str, bytes, str | None]:
+        """The file a send names: an upload (its name and bytes; "attach://x" names a part of
+        the body) or a file_id the fake gave out (its name, bytes and that id)."""
+        if isinstance(given, str) and given.startswith("attach://"):
+            given = p.get(given.removeprefix("attach://"))
+        if isinstance(given, dict) and "content" in given:
+            return str(given["filename"]), bytes(given["content"]), None
+        if isinstance(given, str) and given in self.files:
+            name, content = self.files[given]
+            return name, content, given
+        if isinstance(given, str) and given:
+            raise ApiError(400, "Bad Request: wrong file identifier/HTTP URL specified")
+        raise ApiError(400, f"Bad Request: there is no {what} in the request")
+
+    @staticmethod
+    def _caption_param(p: JSON) -> str:
         caption = ""
         if p.get("caption"):
             caption = html_to_plain(str(p["caption"])) if p.get("parse_mode") else p["caption"]
             caption = str(caption).strip()
             if utf16_len(caption) > CAPTION_LIMIT:
                 raise ApiError(400, "Bad Request: message caption is too long")
+        return caption
+
+    def _file_fields(self, kind: str, name: str, content: bytes, known: str | None) -> JSON:
+        """How a message shows its file: a new file_id for an upload (served by getFile from
+        now on), the same one for a file_id given."""
         n = next(self._ids)
-        document = {
-            "file_id": f"sent{n}",
-            "file_unique_id": f"us{n}",
-            "file_name": upload["filename"],
-            "file_size": upload["size"],
-        }
-        fields: JSON = {"document": document} | _markup(p)
-        fields |= {"caption": caption} if caption else {}
-        message = self._bot_message(chat_id, **fields)
-        self.documents.append(
-            SentDocument(
-                chat_id, message["message_id"], upload["filename"], upload["content"], caption
+        file_id = known or f"sent{n}"
+        self.files[file_id] = (name, content)
+        about: JSON = {"file_id": file_id, "file_unique_id": f"us{n}", "file_size": len(content)}
+        if kind == "photo":
+            return {"photo": [about | {"width": 800, "height": 600}]}
+        if kind == "video":
+            video = {"width": 640, "height": 360, "duration": 1, "file_name": name}
+            return {"video": about | video | {"mime_type": "video/mp4"}}
+        return {"document": about | {"file_name": name}}
+
+    def _keep_sent(
+        self,
+        message: JSON,
+        kind: str,
+        name: str,
+        content: bytes,
+        caption: str,
+        known: str | None,
+        group: str = "",
+    ) -> None:
+        shown = message[kind][-1] if kind == "photo" else message[kind]
+        self.sent_media.append(
+            SentMedia(
+                message["chat"]["id"],
+                message["message_id"],
+                kind,
+                name,
+                content,
+                caption,
+                shown["file_id"],
+                known is not None,
+                group,
             )
         )
-        return message
+
+    def _edit_caption(self, p: JSON) -> JSON:
+        _, message = self._editable(p)
+        if "text" in message:
+            raise ApiError(400, "Bad Request: there is no caption in the message to edit")
+        caption = self._caption_param(p)
+        markup = p.get("reply_markup")
+        if message.get("caption", "") == caption and message.get("reply_markup") == markup:
+            raise ApiError(400, NOT_MODIFIED)
+        message["caption"], message["edit_date"] = caption, int(time.time())
+        _set_markup(message, p)
+        return copy.deepcopy(message)
 
     def _get_file(self, p: JSON) -> JSON:
         file_id = str(p.get("file_id") or "")
@@ -972,15 +1099,48 @@ class FakeTelegram:
         self.chats[chat_id] = chat
         return chat
 
-    def photo_message(self, chat: JSON, user: JSON, caption: str | None = None) -> JSON:
-        """A ``message`` update carrying a photo (two sizes) and a caption."""
+    def photo_message(
+        self,
+        chat: JSON,
+        user: JSON,
+        caption: str | None = None,
+        *,
+        content: bytes | None = None,
+        reply_to: int | None = None,
+    ) -> JSON:
+        """A ``message`` update carrying a photo (two sizes) and a caption; with ``content``
+        getFile serves its largest size (the small one: a few bytes of it)."""
         n = next(self._ids)
         sizes = [(90, 68, "s"), (800, 600, "m")]
         photo = [
             {"file_id": f"photo{n}{tag}", "file_unique_id": f"u{n}{tag}", "width": w, "height": h}
             for w, h, tag in sizes
         ]
-        return {"message": self._store(chat, user, photo=photo, **_caption(caption))}
+        if content is not None:
+            self.files[f"photo{n}s"] = (f"photo{n}s.jpg", content[:64])
+            self.files[f"photo{n}m"] = (f"photo{n}m.jpg", content)
+            photo[0]["file_size"], photo[1]["file_size"] = len(content[:64]), len(content)
+        fields = {"photo": photo} | _caption(caption) | self._replying(chat, reply_to)
+        return {"message": self._store(chat, user, **fields)}
+
+    def video_message(
+        self,
+        chat: JSON,
+        user: JSON,
+        caption: str | None = None,
+        *,
+        content: bytes = b"",
+        file_name: str = "clip.mp4",
+        reply_to: int | None = None,
+    ) -> JSON:
+        """A ``message`` update carrying a video (served by getFile) and a caption."""
+        n = next(self._ids)
+        video: JSON = {"file_id": f"video{n}", "file_unique_id": f"uv{n}", "width": 640,
+                       "height": 360, "duration": 3, "file_name": file_name,
+                       "mime_type": "video/mp4", "file_size": len(content)}  # fmt: skip
+        self.files[video["file_id"]] = (file_name, content)
+        fields = {"video": video} | _caption(caption) | self._replying(chat, reply_to)
+        return {"message": self._store(chat, user, **fields)}
 
     def document_message(
         self,
@@ -989,14 +1149,25 @@ class FakeTelegram:
         caption: str | None = None,
         file_name: str = "file.txt",
         content: bytes | None = None,
+        *,
+        mime_type: str = "text/plain",
+        reply_to: int | None = None,
     ) -> JSON:
         """A ``message`` update carrying a document; with ``content`` getFile serves it."""
         n = next(self._ids)
         document: JSON = {"file_id": f"doc{n}", "file_unique_id": f"ud{n}", "file_name": file_name}
         if content is not None:
             self.files[document["file_id"]] = (file_name, content)
-            document |= {"file_size": len(content), "mime_type": "text/plain"}
-        return {"message": self._store(chat, user, document=document, **_caption(caption))}
+            document |= {"file_size": len(content), "mime_type": mime_type}
+        fields = {"document": document} | _caption(caption) | self._replying(chat, reply_to)
+        return {"message": self._store(chat, user, **fields)}
+
+    def _replying(self, chat: JSON, reply_to: int | None) -> JSON:
+        """The reply_to_message field of a message answering ``reply_to`` (one level deep)."""
+        if reply_to is None:
+            return {}
+        replied = self.messages[(chat["id"], reply_to)]
+        return {"reply_to_message": {k: v for k, v in replied.items() if k != "reply_to_message"}}
 
     def chat_member_joined(self, chat: JSON, user: JSON, invite_link: str | None) -> JSON:
         """A ``chat_member`` update: ``user`` joined ``chat`` (through ``invite_link``, one the
@@ -1048,8 +1219,15 @@ class FakeTelegram:
     def push_edited_message(self, chat: JSON, message_id: int, text: str) -> int:
         return self.push_update(self.edited_message(chat, message_id, text))
 
-    def push_photo_message(self, chat: JSON, user: JSON, caption: str | None = None) -> int:
-        return self.push_update(self.photo_message(chat, user, caption))
+    def push_photo_message(
+        self, chat: JSON, user: JSON, caption: str | None = None, **kw: Any
+    ) -> int:
+        return self.push_update(self.photo_message(chat, user, caption, **kw))
+
+    def push_video_message(
+        self, chat: JSON, user: JSON, caption: str | None = None, **kw: Any
+    ) -> int:
+        return self.push_update(self.video_message(chat, user, caption, **kw))
 
     def push_document_message(
         self,
@@ -1058,8 +1236,11 @@ class FakeTelegram:
         caption: str | None = None,
         file_name: str = "file.txt",
         content: bytes | None = None,
+        **kw: Any,
     ) -> int:
-        return self.push_update(self.document_message(chat, user, caption, file_name, content))
+        return self.push_update(
+            self.document_message(chat, user, caption, file_name, content, **kw)
+        )
 
     def push_chat_member_joined(self, chat: JSON, user: JSON, invite_link: str | None) -> int:
         return self.push_update(self.chat_member_joined(chat, user, invite_link))
