@@ -3,6 +3,7 @@ member day (which the community schedules) and of what an upgrade says to the me
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 
@@ -28,9 +29,11 @@ def credit(
     note: str = "",
     actor_member_id: int | None = None,
     tier: int | None = None,
+    standing: Sequence[Multiplier] = (),
 ) -> Earned:
     """Pay `action` to the member for the cause `key`, once (loyalty/earning.py says how).
-    `tier`: the member's tier if the caller has it (Member.tier), saving a read."""
+    `tier`: the member's tier if the caller has it (Member.tier), saving a read; `standing`:
+    what the member's standing multiplies it by (an ambassador's level on approved content)."""
     timed: tuple[Multiplier, ...] = ()
     if action in community.rules.member_day.actions:
         factor = member_days.multiplier_at(community, at)
@@ -45,6 +48,7 @@ def credit(
         at=at,
         base=base,
         timed=timed,
+        standing=standing,
         note=note,
         actor_member_id=actor_member_id,
         tier=tier,

@@ -8,19 +8,17 @@ holds six times a day at most, so the hour is four jobs of six times each, an ho
 they are listed only while something is pending (see `jobs`). A firing missed while the bot
 was down is caught up by the next one: each sweep does whatever is due by its time.
 
-Who the admins are: the scheduler has no event, so no platform to ask. The rule here: the
-members behind community.toml's admins accounts (handed over as FiringContext.admins) and
-behind the accounts that adopted the community's groups, and the members who acted as an admin
-in this community (a group's own admin: an audited action on something other than themselves;
-a /link is a member's own and audited too).
+Who the admins are: the scheduler has no event, so no platform to ask: community/admins.py's
+rule.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, exists, func, or_, select, tuple_, update
+from sqlalchemy import Connection, exists, func, select, update
 
+from community.admins import admin_members
 from community.communities import Community
 from community.jobs import FiringContext, Job
 from community.messages import Reply, Visibility
@@ -31,7 +29,7 @@ from community.questions import OPEN, Question, question_by_id, tell
 from community.reminders import recipients
 from community.schedules import MAX_TIMES, When
 from storage.qa_tables import answers, question_messages, questions
-from storage.schema import accounts, audit_log, groups, members
+from storage.schema import members
 
 EVERY = 24 // MAX_TIMES  # hours between one job's firings (a schedule's most times a day)
 SWEEPS = EVERY  # jobs, an hour apart: together, one sweep every hour
@@ -192,45 +190,3 @@ def _listed(question: Question) -> dict[str, object]:
         "bounty": question.bounty_held,
         "asked_at": question.created_at,
     }
-
-
-# Members whose audited action concerned themselves (a /link) acted as members, not admins.
-_ADMIN_ACTORS = (
-    select(audit_log.c.actor_member_id)
-    .where(
-        audit_log.c.actor_member_id.is_not(None),
-        or_(
-            audit_log.c.target_member_id.is_(None),
-            audit_log.c.target_member_id != audit_log.c.actor_member_id,
-        ),
-    )
-    .distinct()
-)
-
-
-def admin_members(conn: Connection, community_id: int, *, listed: tuple[str, ...] = ()) -> set[int]:
-    """The community's members taken for its admins (see the module's rule): the `listed`
-    accounts' ("telegram:12345"), the adopters of its groups' and the members who acted as
-    admins here."""
-    adopters = [tuple(key.split(":", 1)) for key in listed if ":" in key] + [
-        tuple(key.split(":", 1))
-        for key in conn.execute(
-            select(groups.c.adopted_by).where(
-                groups.c.community_id == community_id, groups.c.adopted_by.is_not(None)
-            )
-        ).scalars()
-        if key and ":" in key
-    ]
-    found: set[int] = set()
-    if adopters:
-        found.update(
-            conn.execute(
-                select(accounts.c.member_id).where(
-                    accounts.c.community_id == community_id,
-                    tuple_(accounts.c.platform, accounts.c.platform_user_id).in_(adopters),
-                )
-            ).scalars()
-        )
-    acted = _ADMIN_ACTORS.where(audit_log.c.community_id == community_id)
-    found.update(int(member) for member in conn.execute(acted).scalars())
-    return found

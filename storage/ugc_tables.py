@@ -70,15 +70,22 @@ submissions = Table(
     Column("platform", String(16), nullable=False),
     Column("chat_id", String(64), nullable=False),
     Column("message_id", String(64), nullable=True),
-    # pending -> approved | rejected; a reversed decision goes back to neither (reversed_at).
+    # draft (its author has yet to choose the category; not in the queue) -> pending ->
+    # approved | rejected. The state is the decision that stands: an admin's reversal (once,
+    # reversed_at) turns approved into rejected or rejected into approved. An approval counts
+    # to the month of coalesce(reversed_at, decided_at).
     Column("state", String(12), nullable=False, server_default="pending"),
+    # Approved and reposted to every group (stays true if the approval is reversed: the post
+    # stays posted).
     Column("featured", Boolean, nullable=False, server_default=false()),
     # Why it was rejected: a REJECT_REASONS key, or words a reviewer typed.
     Column("reason_key", String(24), nullable=True),
     Column("reason_text", Text, nullable=True),
     Column("reviewer_member_id", Id, ForeignKey("members.id"), nullable=True),
     Column("decided_at", UtcDateTime, nullable=True),
-    Column("points", BigInteger, nullable=False, server_default="0"),  # paid on approval
+    # Points the author holds from it: paid on approval; after an approval is reversed, what
+    # could not be taken back (spent already), else 0.
+    Column("points", BigInteger, nullable=False, server_default="0"),
     # An admin reversed the decision (once): points taken back, or an approval given late.
     Column("reversed_at", UtcDateTime, nullable=True),
     Column("reversed_by_member_id", Id, ForeignKey("members.id"), nullable=True),
