@@ -1,14 +1,51 @@
 """The ambassador programme's month-end evaluation, as the scheduler runs it (see
-community/jobs.py)."""
+community/jobs.py): on the 1st of each month at [ambassadors] evaluate_at, local time, the
+month just ended is evaluated (community/ambassador_evaluation.py).
+
+The same job fires again on the 2nd and 3rd: a firing is skipped when the bot was down for
+longer than the grace period ([schedule] grace_minutes), and the next one evaluates whoever
+the missed one would have. For those already evaluated it does nothing (the evaluated months
+are kept per ambassador), so a month is paid once however many firings see it. Listed only
+while the community has ever had an ambassador."""
 
 from __future__ import annotations
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, exists, select
 
+from community.ambassador_evaluation import Evaluated, evaluate_month
+from community.ambassador_months import Month
 from community.communities import Community
-from community.jobs import Job
+from community.jobs import FiringContext, Job
+from community.schedules import When
+from storage.ambassador_tables import ambassadors
+
+CATCH_UP_DAYS = (1, 2, 3)  # days of the month the evaluation fires on
 
 
 def jobs(conn: Connection, community: Community) -> list[Job]:
-    """This activity's jobs for the community (none while nothing is due)."""
-    return []
+    """The month-end evaluation ("ambassadors:<community>:month_end"), while there is a
+    roster."""
+    roster = conn.execute(
+        select(exists().where(ambassadors.c.community_id == community.id))
+    ).scalar()
+    if not roster:
+        return []
+    hour, minute = (int(part) for part in community.rules.ambassadors.evaluate_at.split(":"))
+    return [
+        Job(
+            f"ambassadors:{community.id}:month_end",
+            community.id,
+            When("monthly", days=CATCH_UP_DAYS, times=((hour, minute),)),
+            community.timezone,
+            run_month_end,
+            community.created_at,
+        )
+    ]
+
+
+def run_month_end(ctx: FiringContext) -> Evaluated:
+    """Evaluate the month before the firing's (local) month for whoever is not evaluated yet."""
+    month = Month.of(ctx.scheduled_at, ctx.community.timezone).previous()
+    done = evaluate_month(ctx.conn, ctx.community, month, at=ctx.now, admins=ctx.admins)
+    ctx.platforms.update(done.platforms)
+    return done

@@ -1,20 +1,82 @@
-"""The brand ambassador programme (品牌大使 / KOC): the roster and levels, monthly tasks and
-their evaluation at month end, the multiplier on approved content."""
+"""The brand ambassador programme (品牌大使 / KOC): the roster and levels, admins appointing,
+removing and moving ambassadors (audited), and the multiplier on approved content. What a
+month comes to: community/ambassador_months.py (the rules) and ambassador_evaluation.py (the
+month-end run); the counting: ambassador_counts.py."""
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Connection
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
 
+from sqlalchemy import Column, Connection, and_, bindparam, delete, select, update
+from sqlalchemy.sql.functions import count
+
+from community import audit
+from community.ambassador_rules import AmbassadorLevel, AmbassadorRules
 from community.communities import Community
 from loyalty.earning import Multiplier
+from loyalty.errors import UserError
+from storage.ambassador_tables import ambassador_months, ambassadors
+from storage.sql import insert_if_absent, lock_until_commit
 
 # The columns of this activity's tables that point at a member: merge_members moves them when
 # /link folds one member into another (tests/test_linking.py checks every such column is).
-MEMBER_COLUMNS: tuple[Column[int], ...] = ()
+MEMBER_COLUMNS: tuple[Column[int], ...] = (
+    ambassadors.c.member_id,
+    ambassadors.c.appointed_by_member_id,
+    ambassadors.c.removed_by_member_id,
+    ambassador_months.c.member_id,
+    ambassador_months.c.promoted_by_member_id,
+)
+_BY_COLUMNS = (
+    ambassadors.c.appointed_by_member_id,
+    ambassadors.c.removed_by_member_id,
+    ambassador_months.c.promoted_by_member_id,
+)
 
 
-def merge_members(conn: Connection, *, keep: int, absorb: int) -> None:
-    """Fold `absorb`'s rows into `keep`'s."""
+@dataclass(frozen=True, slots=True)
+class Ambassador:
+    """A member's place on the roster (removed ones keep theirs, with removed_at)."""
+
+    member_id: int
+    level: str
+    appointed_at: datetime
+    removed_at: datetime | None
+
+    @property
+    def active(self) -> bool:
+        return self.removed_at is None
+
+
+_ONE = select(ambassadors).where(
+    ambassadors.c.community_id == bindparam("community"),
+    ambassadors.c.member_id == bindparam("member"),
+)
+
+
+def ambassador_of(conn: Connection, community_id: int, member_id: int) -> Ambassador | None:
+    """The member's roster row (None: never appointed here)."""
+    row = conn.execute(_ONE, {"community": community_id, "member": member_id}).first()
+    if row is None:
+        return None
+    return Ambassador(int(row.member_id), str(row.level), row.appointed_at, row.removed_at)
+
+
+def active_ambassador(conn: Connection, community_id: int, member_id: int) -> Ambassador | None:
+    """The member as an ambassador on the roster now; None for anyone else."""
+    found = ambassador_of(conn, community_id, member_id)
+    return found if found is not None and found.active else None
+
+
+def find_level(rules: AmbassadorRules, word: str) -> AmbassadorLevel | None:
+    """The level `word` names: its key or a name in either language, any case."""
+    folded = word.strip().casefold()
+    for level in rules.levels:
+        if folded in (level.key, level.names.en.casefold(), level.names.zh_CN.casefold()):
+            return level
+    return None
 
 
 def standing_multiplier(
@@ -22,4 +84,252 @@ def standing_multiplier(
 ) -> tuple[Multiplier, ...]:
     """What an approved submission of the member is multiplied by for being an ambassador:
     their level's multiplier (kind "ambassador", the level's key as ref); () for others."""
-    return ()
+    found = active_ambassador(conn, community.id, member_id)
+    level = None if found is None else community.rules.ambassadors.level(found.level)
+    if level is None or level.multiplier <= 1:
+        return ()
+    return (Multiplier("ambassador", Decimal(str(level.multiplier)), level.key),)
+
+
+# Admins' changes ------------------------------------------------------------------------------
+
+
+def appoint(
+    conn: Connection,
+    community: Community,
+    *,
+    actor: audit.Actor,
+    member_id: int,
+    level: AmbassadorLevel,
+    at: datetime,
+) -> Ambassador:
+    """Put the member on the roster at `level` (again, if they were removed). Raises
+    UserError when they are on it already, or the roster holds max_ambassadors."""
+    rules = community.rules.ambassadors
+    # Counting the roster and adding to it must not interleave with another admin's add.
+    lock_until_commit(conn, f"ambassadors:{community.id}")
+    found = ambassador_of(conn, community.id, member_id)
+    if found is not None and found.active:
+        raise UserError("ambassador/already", level=_names(rules, found.level))
+    on_roster = conn.execute(
+        select(count()).where(
+            ambassadors.c.community_id == community.id, ambassadors.c.removed_at.is_(None)
+        )
+    ).scalar_one()
+    if on_roster >= rules.max_ambassadors:
+        raise UserError("ambassador/roster_full", limit=rules.max_ambassadors)
+    values = {
+        "level": level.key,
+        "appointed_at": at,
+        "appointed_by_member_id": actor.member_id,
+        "removed_at": None,
+        "removed_by_member_id": None,
+    }
+    added = insert_if_absent(
+        conn, ambassadors, {"community_id": community.id, "member_id": member_id, **values}
+    )
+    if not added:
+        reopened = conn.execute(
+            update(ambassadors)
+            .where(
+                ambassadors.c.community_id == community.id,
+                ambassadors.c.member_id == member_id,
+                ambassadors.c.removed_at.is_not(None),
+            )
+            .values(values)
+        ).rowcount
+        if reopened != 1:  # another admin appointed them a moment ago
+            raise UserError("ambassador/already", level=_names(rules, level.key))
+    audit.record(
+        conn,
+        community_id=community.id,
+        actor=actor,
+        action="ambassador_add",
+        at=at,
+        target_member_id=member_id,
+        level=level.key,
+    )
+    return Ambassador(member_id, level.key, at, None)
+
+
+def remove(
+    conn: Connection, community: Community, *, actor: audit.Actor, member_id: int, at: datetime
+) -> Ambassador:
+    """Take the member off the roster (their row and months stay); what they were. Raises
+    UserError when they are not on it."""
+    found = active_ambassador(conn, community.id, member_id)
+    done = conn.execute(
+        update(ambassadors)
+        .where(
+            ambassadors.c.community_id == community.id,
+            ambassadors.c.member_id == member_id,
+            ambassadors.c.removed_at.is_(None),
+        )
+        .values(removed_at=at, removed_by_member_id=actor.member_id)
+    ).rowcount
+    if found is None or done != 1:
+        raise UserError("ambassador/not_ambassador")
+    audit.record(
+        conn,
+        community_id=community.id,
+        actor=actor,
+        action="ambassador_remove",
+        at=at,
+        target_member_id=member_id,
+        level=found.level,
+    )
+    return found
+
+
+def set_level(
+    conn: Connection,
+    community: Community,
+    *,
+    actor: audit.Actor,
+    member_id: int,
+    level: AmbassadorLevel,
+    at: datetime,
+    action: str = "ambassador_level",
+    **details: object,
+) -> str:
+    """Move an ambassador to `level`; the level they were at. Raises UserError when they are
+    not on the roster or at that level already."""
+    rules = community.rules.ambassadors
+    found = active_ambassador(conn, community.id, member_id)
+    if found is None:
+        raise UserError("ambassador/not_ambassador")
+    if found.level == level.key:
+        raise UserError("ambassador/same_level", level=_names(rules, level.key))
+    moved = conn.execute(
+        update(ambassadors)
+        .where(
+            ambassadors.c.community_id == community.id,
+            ambassadors.c.member_id == member_id,
+            ambassadors.c.removed_at.is_(None),
+            ambassadors.c.level == found.level,
+        )
+        .values(level=level.key)
+    ).rowcount
+    if moved != 1:  # another admin moved them a moment ago
+        raise UserError("ambassador/not_ambassador")
+    audit.record(
+        conn,
+        community_id=community.id,
+        actor=actor,
+        action=action,
+        at=at,
+        target_member_id=member_id,
+        old=found.level,
+        level=level.key,
+        **details,
+    )
+    return found.level
+
+
+@dataclass(frozen=True, slots=True)
+class Promoted:
+    """A proposal confirmed: whom it moved, from and to which level."""
+
+    number: int
+    member_id: int
+    old: str
+    new: str
+
+
+def promote(
+    conn: Connection, community: Community, *, actor: audit.Actor, number: int, at: datetime
+) -> Promoted:
+    """Confirm proposal `number` (an evaluated month's id): the ambassador moves up to the
+    level proposed. Two admins confirming at once move them once. Raises UserError for no such
+    proposal, one confirmed already, or one the roster has moved past (removed, or moved by
+    hand since)."""
+    rules = community.rules.ambassadors
+    row = conn.execute(
+        select(ambassador_months).where(
+            ambassador_months.c.id == number,
+            ambassador_months.c.community_id == community.id,
+            ambassador_months.c.proposed_level.is_not(None),
+        )
+    ).first()
+    if row is None:
+        raise UserError("ambassador/no_such_proposal", number=number)
+    if row.promoted_at is not None:
+        raise UserError("ambassador/proposal_done", number=number)
+    current = active_ambassador(conn, community.id, int(row.member_id))
+    level = rules.level(str(row.proposed_level))
+    if current is None or current.level != row.level or level is None:
+        raise UserError("ambassador/proposal_outdated", number=number)
+    claimed = conn.execute(
+        update(ambassador_months)
+        .where(ambassador_months.c.id == number, ambassador_months.c.promoted_at.is_(None))
+        .values(promoted_at=at, promoted_by_member_id=actor.member_id)
+    ).rowcount
+    if claimed != 1:
+        raise UserError("ambassador/proposal_done", number=number)
+    old = set_level(
+        conn,
+        community,
+        actor=actor,
+        member_id=int(row.member_id),
+        level=level,
+        at=at,
+        action="ambassador_promote",
+        proposal=number,
+    )
+    return Promoted(number, int(row.member_id), old, level.key)
+
+
+def _names(rules: AmbassadorRules, key: str) -> dict[str, str]:
+    level = rules.level(key)
+    return level.names.model_dump() if level is not None else {"en": key, "zh_CN": key}
+
+
+# /link ----------------------------------------------------------------------------------------
+
+
+def merge_members(conn: Connection, *, keep: int, absorb: int) -> None:
+    """Fold `absorb`'s roster place and evaluated months into `keep`'s. Where both have one,
+    `keep`'s stands, unless only `absorb` is on the roster now (then theirs is taken over)."""
+    for column in _BY_COLUMNS:
+        conn.execute(update(column.table).where(column == absorb).values({column.name: keep}))
+    kept = {
+        (row.community_id, row.removed_at is None)
+        for row in conn.execute(select(ambassadors).where(ambassadors.c.member_id == keep))
+    }
+    for row in conn.execute(select(ambassadors).where(ambassadors.c.member_id == absorb)).all():
+        place = and_(
+            ambassadors.c.community_id == row.community_id, ambassadors.c.member_id == keep
+        )
+        if (row.community_id, False) in kept and row.removed_at is None:
+            conn.execute(delete(ambassadors).where(place))
+        elif (row.community_id, True) in kept or (row.community_id, False) in kept:
+            conn.execute(
+                delete(ambassadors).where(
+                    ambassadors.c.community_id == row.community_id,
+                    ambassadors.c.member_id == absorb,
+                )
+            )
+            continue
+        conn.execute(
+            update(ambassadors)
+            .where(
+                ambassadors.c.community_id == row.community_id,
+                ambassadors.c.member_id == absorb,
+            )
+            .values(member_id=keep)
+        )
+    both = (
+        select(ambassador_months.c.month)
+        .where(ambassador_months.c.member_id == keep)
+        .scalar_subquery()
+    )
+    conn.execute(
+        delete(ambassador_months).where(
+            ambassador_months.c.member_id == absorb, ambassador_months.c.month.in_(both)
+        )
+    )
+    conn.execute(
+        update(ambassador_months)
+        .where(ambassador_months.c.member_id == absorb)
+        .values(member_id=keep)
+    )

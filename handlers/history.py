@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from community import exports
+from community.communities import Community
 from community.messages import Document
 from handlers import survey_admin
 from handlers.routes import Context, Param, ParamKind, Router
@@ -46,16 +47,22 @@ def _entry(entry: history.HistoryEntry, ctx: Context, levels: Sequence[Tier]) ->
         "note": entry.note,
         "base": entry.base,
         "multipliers": [
-            {"kind": m.kind, "factor": m.factor, "name": _factor_name(m, levels, community.locale)}
+            {"kind": m.kind, "factor": m.factor, "name": _factor_name(m, levels, community)}
             for m in entry.multipliers
         ],
     }
 
 
-def _factor_name(factor: history.Factor, levels: Sequence[Tier], locale: str) -> str:
-    """A tier's name in the community's language; a campaign's number; else ""."""
+def _factor_name(factor: history.Factor, levels: Sequence[Tier], community: Community) -> str:
+    """A tier's or an ambassador level's name in the community's language; a campaign's
+    number; else ""."""
+    locale = community.locale
     if factor.kind == "tier" and factor.ref.isdigit() and int(factor.ref) < len(levels):
         return levels[int(factor.ref)].names.in_locale(locale)
+    if factor.kind == "ambassador":
+        level = community.rules.ambassadors.level(factor.ref)
+        # A level since taken out of the settings keeps its key.
+        return factor.ref if level is None else level.names.in_locale(locale)
     return factor.ref
 
 

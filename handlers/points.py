@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from community import checkins
-from handlers.routes import Context, Router
+from handlers import ambassador
+from handlers.routes import Context, Param, ParamKind, Router
 from handlers.types import Reply
 from loyalty import ledger, lots, standings
 from loyalty.tiers import names_of, tier_of
@@ -63,9 +64,15 @@ def points(ctx: Context) -> Reply:
     )
 
 
-@router.command("top")
+# /top ambassadors (/top 大使): the ambassador programme's board of the month instead.
+TOP_PARAMS = (Param("board", ParamKind.CHOICE, required=False, choices=("ambassadors",)),)
+
+
+@router.command("top", params=TOP_PARAMS)
 def top(ctx: Context) -> Reply:
     """The community's top ten and the asker's own rank."""
+    if ctx.event.arg_text.strip().casefold() in ambassador.BOARD_WORDS:
+        return ambassador.top_ambassadors(ctx)
     leaders = standings.top(ctx.conn, ctx.community.id, limit=10)
     balance = ledger.balance(ctx.conn, ctx.member.id)
     return Reply(

@@ -1,0 +1,99 @@
+"""The ambassador programme on the console, in English and Chinese: an admin appoints an
+ambassador, who reads their tasks; the console's clock moved over the month's end runs the
+evaluation, and its private messages print."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Connection
+
+from bot.adapters.console import ConsoleAdapter
+from bot.rendering import Renderer, plain_text
+from community.members import Member
+from handlers.firings import Firings
+from handlers.ports import Deliveries
+from handlers.router import Dispatcher
+from storage.store import Store
+from tests.conftest import TEST_COMMUNITY, parse_config, reconfigure
+from tests.domain.test_ambassador_evaluation import answered, submitted
+from tests.harness import member_id
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+async def run_console(dispatcher: Dispatcher, store: Store, script: str, locale: str) -> str:
+    """The console session `script`, with the scheduler running as the console's clock moves."""
+    out = io.StringIO()
+    clock = lambda: datetime(2026, 11, 23, 1, 0, tzinfo=UTC)  # noqa: E731
+    console = ConsoleAdapter(
+        dispatcher,
+        Renderer(plain_text),
+        locale=locale,
+        timezone=SHANGHAI,
+        stdin=io.StringIO(script),
+        stdout=out,
+        interactive=False,
+        deliveries=Deliveries(dispatcher.store, dispatcher.clock),
+        firings=Firings(
+            store,
+            clock=clock,
+            replay=True,
+            admins=parse_config(TEST_COMMUNITY)[0].access.admins,
+        ),
+        clock=clock,
+    )
+    await console.run()
+    return out.getvalue()
+
+
+def output_of_the_month(store: Store, who: str) -> None:
+    """`who` had two submissions approved and answered two questions of asker's in November."""
+    author_id, asker_id = member_id(store, "console", who), member_id(store, "console", "asker")
+    assert author_id is not None and asker_id is not None
+    at = datetime(2026, 11, 25, 12, tzinfo=SHANGHAI)
+
+    def write(conn: Connection) -> None:
+        author, asker = Member(author_id, 1, who), Member(asker_id, 1, "asker")
+        submitted(conn, author, at, times=2)
+        answered(conn, author, asker, at)
+        answered(conn, author, asker, at)
+
+    store.write_now(write)
+
+
+SETUP = ":as alice\n/start\n:as asker\n/start\n:as boss\n/ambassador add @alice\n"
+MONTH_END = ":as alice\n/mytasks\n:time 2026-12-01T00:30\n"
+
+
+async def test_an_ambassadors_month_on_the_console(dispatcher: Dispatcher, store: Store) -> None:
+    first = await run_console(dispatcher, store, SETUP, "en")
+    assert "🌟 alice (@alice) is now a brand ambassador: Trainee." in first
+    assert "[dm alice] 🌟 Congratulations alice, you are now a brand ambassador: Trainee!" in first
+    output_of_the_month(store, "alice")
+    second = await run_console(dispatcher, store, MONTH_END, "en")
+    assert "✅ Approved submissions 2/2" in second
+    assert "🎉 All done: your reward of 50 points comes at the month's end." in second
+    assert "[dm alice] 🎉 alice, you met your Trainee tasks for 2026-11!" in second
+    assert "Your reward of 50 points is in your balance. Thank you!" in second
+    assert "[dm boss] 🌟 Ambassadors, 2026-11: 1 of 1 met their tasks" in second
+
+
+async def test_an_ambassadors_month_on_the_console_in_chinese(
+    dispatcher: Dispatcher, store: Store
+) -> None:
+    reconfigure(store, locale="zh_CN")
+    first = await run_console(dispatcher, store, SETUP, "zh_CN")
+    assert "🌟 alice（@alice）已成为品牌大使：见习大使。" in first
+    assert "[私信 alice] 🌟 恭喜 alice，你已成为品牌大使：见习大使！" in first
+    output_of_the_month(store, "alice")
+    second = await run_console(
+        dispatcher, store, MONTH_END.replace("/mytasks", "我的任务"), "zh_CN"
+    )
+    assert "✅ 审核通过的投稿 2/2" in second
+    assert "🎉 全部完成：月末可获得 50 积分。" in second
+    assert "[私信 alice] 🎉 alice，你已完成 2026-11 的见习大使任务！" in second
+    assert "奖励 50 积分 已到账。谢谢你！" in second
+    assert "[私信 boss] 🌟 品牌大使 2026-11 月报：1 位中有 1 位完成任务" in second
