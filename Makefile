@@ -43,6 +43,8 @@ bench: $(STAMP)
 	$(BIN)/python bench/scheduler_bench.py
 	$(BIN)/python bench/loyalty_bench.py
 	$(BIN)/python bench/faq_bench.py
+	$(BIN)/python bench/ugc_bench.py
+	$(BIN)/python bench/ambassador_bench.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -17,3 +17,7 @@ class ContestRules(Strict):
     max_open: int = Field(default=5, ge=1, le=50)  # contests taking entries or votes at once
     max_title: int = Field(default=100, ge=5, le=300)  # characters of a title
     max_entries_shown: int = Field(default=25, ge=2, le=25)  # entries a vote shows as buttons
+    # The most points one place may win (--prizes 300,200,100): a typo's extra zeros refused.
+    max_prize_points: int = Field(default=10_000, ge=1, le=1_000_000)
+    # Contests /contest list shows: the open and voting ones, then the newest finished.
+    list_contests: int = Field(default=10, ge=1, le=50)

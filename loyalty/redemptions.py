@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, time
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, func, insert, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, delete, func, insert, or_, select, update
 
 from loyalty import ledger, lots
 from loyalty.errors import UserError
@@ -163,6 +163,45 @@ def redeem(
     _deliver(conn, reward, member_id, redemption_id)
     found = redemption_by_id(conn, program.community_id, redemption_id)
     return Redeemed(found, reward, posting.balance)
+
+
+def grant(
+    conn: Connection, community_id: int, *, member_id: int, reward_id: int, key: str, at: datetime
+) -> Redemption | None:
+    """Give reward `reward_id` to the member as a prize (a contest's): a redemption costing
+    nothing, its stock and codes taken as a redemption's, once per `key` (a second call gives
+    the first one back). None when the reward is out of stock or its codes ran out: nothing is
+    given then. No limit, tier or window applies: the prize was announced."""
+    done = _by_key(conn, key)
+    if done is not None:
+        return done
+    reward = reward_by_id(conn, community_id, reward_id)
+    if conn.execute(_TAKE_STOCK, {"reward": reward.id}).rowcount != 1:
+        return None
+    state = PENDING if reward.kind == "gift" else DELIVERED
+    redemption_id = conn.execute(
+        insert(redemptions).returning(redemptions.c.id),
+        {
+            "community_id": community_id,
+            "member_id": member_id,
+            "reward_id": reward.id,
+            "cost": 0,
+            "state": state,
+            "key": key,
+            "created_at": at,
+        },
+    ).scalar_one()
+    if reward.kind == "coupon":
+        claimed = conn.execute(_CLAIM_CODE, {"reward": reward.id, "redemption": redemption_id})
+        if claimed.rowcount != 1:  # stock said there was a code; there was none
+            conn.execute(delete(redemptions).where(redemptions.c.id == redemption_id))
+            conn.execute(
+                update(rewards).where(rewards.c.id == reward.id).values(stock=rewards.c.stock + 1)
+            )
+            return None
+    else:
+        _deliver(conn, reward, member_id, redemption_id)
+    return redemption_by_id(conn, community_id, redemption_id)
 
 
 def check(

@@ -3,112 +3,122 @@ each renders on every platform in every locale."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
+
+_AT = datetime(2026, 12, 24, 18, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 
 
 def samples(hostile: str) -> dict[str, list[dict[str, Any]]]:
     """Every contest template's samples; `hostile` is text with every platform's markup."""
-    entry = {
+    points = [{"place": 1, "points": 300}, {"place": 2, "points": 1}, {"place": 4, "points": 5}]
+    rewards = [{"place": 1, "reward": 5, "name": hostile}]
+    category = {"key": "purchase", "en": hostile, "zh_CN": hostile}
+    contest = {
         "number": 3,
-        "question": hostile,
-        "answer": hostile,
-        "keywords": [hostile, "尺码"],
-        "preview": hostile,
-        "answer_preview": hostile,
-        "from_file": False,
+        "title": hostile,
+        "state": "open",
+        "category": category,
+        "closes_at": _AT,
+        "vote_ends_at": None,
+        "vote_hours": 48,
+        "prizes": points,
     }
-    plain = {
-        "number": 4,
-        "question": "Does the size run large?",
-        "answer": "True to size. 尺码标准。",
-        "keywords": [],
-        "preview": "Does the size run large?",
-        "answer_preview": "True to size. 尺码标准。",
-        "from_file": True,
+    voting = {
+        **contest,
+        "state": "voting",
+        "category": None,
+        "vote_ends_at": _AT,
+        "prizes": rewards,
     }
-    counted = {"given": 12, "helpful": 1, "unhelpful": 5, "flagged": True}
-    unused = {"given": 0, "helpful": 0, "unhelpful": 0, "flagged": False}
+    ended = {**voting, "state": "ended", "vote_hours": 1}
+    cancelled = {**contest, "state": "cancelled"}
+    entry = {
+        "number": 12,
+        "author": hostile,
+        "text": hostile,
+        "votes": None,
+        "place": None,
+        "photo": False,
+    }
+    voted = {**entry, "votes": 1, "place": 1, "photo": True}
+    unplaced = {**entry, "votes": 0, "photo": False}
+    won_points = {"place": 1, "entry": 12, "author": hostile, "votes": 7, "points": 300}
+    won_reward = {
+        "place": 2,
+        "entry": 13,
+        "author": hostile,
+        "votes": 1,
+        "reward": hostile,
+        "given": True,
+        "code": hostile,
+        "pending": False,
+    }
+    gift = {**won_reward, "place": 3, "code": None, "pending": True}
+    gone = {**won_reward, "place": 4, "given": False, "code": None}
+    unpaid = {**won_points, "place": 5, "points": 0}
     return {
-        "faq/usage": [{}],
-        "faq/saved": [
-            {"change": "add", "entry": entry},
-            {"change": "edit", "entry": plain},
-            {"change": "promote", "entry": entry, "question": 7},
-            {"change": "remove", "entry": entry},
-            {"change": "remove", "entry": plain},
+        "contest/usage": [{"is_admin": True}, {"is_admin": False}],
+        "contest/start_usage": [{}],
+        "contest/title_too_long": [{"length": 101, "limit": 100}],
+        "contest/bad_until": [{"text": hostile}],
+        "contest/until_past": [{"at": _AT}],
+        "contest/until_too_far": [{"at": _AT, "days": 60}, {"at": _AT, "days": 1}],
+        "contest/unknown_category": [{"word": hostile, "categories": ["purchase", hostile]}],
+        "contest/prizes_or_reward": [{}],
+        "contest/bad_prizes": [{"places": 10, "most": 10000}],
+        "contest/bad_reward": [{"places": 10}],
+        "contest/too_many_open": [{"limit": 5}, {"limit": 1}],
+        "contest/started": [
+            {**contest, "groups": 3, "inactive": 0, "no_channel": 0},
+            {**voting, "groups": 1, "inactive": 2, "no_channel": 1},
+            {**contest, "groups": 0, "inactive": 1, "no_channel": 2},
         ],
-        "faq/questions": [
-            {"entries": [entry, plain], "more": 0, "page": 1, "pages": 1},
-            {"entries": [entry], "more": 21, "page": 1, "pages": 3},
-            {"entries": [plain], "more": 0, "page": 3, "pages": 3},
-            {"entries": [], "more": 0, "page": 1, "pages": 1},
+        "contest/announced": [contest, {**voting, "state": "open", "vote_hours": 1}],
+        "contest/list": [
+            {"contests": [contest, voting, ended, cancelled], "is_admin": True},
+            {"contests": [], "is_admin": True},
+            {"contests": [], "is_admin": False},
         ],
-        "faq/entry": [entry],
-        "faq/results": [
-            {"best": entry, "others": [plain, entry]},
-            {"best": plain, "others": []},
+        "contest/contest": [
+            {**contest, "entries": [entry], "total": 30, "voting": False, "my_vote": None},
+            {**contest, "entries": [], "total": 0, "voting": False, "my_vote": None},
+            {**voting, "entries": [voted, unplaced], "total": 2, "voting": True, "my_vote": None},
+            {**voting, "entries": [unplaced], "total": 1, "voting": True, "my_vote": 12},
+            {**ended, "entries": [voted, unplaced], "total": 2, "voting": False, "my_vote": 12},
+            {**cancelled, "entries": [], "total": 0, "voting": False, "my_vote": None},
         ],
-        "faq/no_results": [{"words": hostile}],
-        "faq/auto_answer": [entry],
-        "faq/helpful_button": [{}],
-        "faq/unhelpful_button": [{}],
-        "faq/voted": [
-            {"helpful": True, "changed": True, "number": 3},
-            {"helpful": False, "changed": True, "number": 3},
-            {"helpful": False, "changed": False, "number": 3},
+        "contest/unknown": [{"number": 9}],
+        "contest/not_live": [{"number": 3, "state": "cancelled"}, {"number": 3, "state": "ended"}],
+        "contest/cancelled": [{"number": 3, "title": hostile}],
+        "contest/cancelled_post": [{"number": 3, "title": hostile}],
+        "contest/no_entries": [{"number": 3, "title": hostile}],
+        "contest/vote_open": [
+            {**voting, "entries": 30, "posted": 25},
+            {**voting, "entries": 1, "posted": 1, "prizes": points},
         ],
-        "faq/vote_gone": [{}],
-        "faq/list": [
-            {
-                "entries": [{**entry, **counted}, {**plain, **unused}],
-                "page": 1,
-                "pages": 2,
-                "total": 21,
-                "flagged": 1,
-                "auto_answer": True,
-                "threshold": "0.5",
-            },
-            {
-                "entries": [],
-                "page": 1,
-                "pages": 1,
-                "total": 0,
-                "flagged": 0,
-                "auto_answer": False,
-                "threshold": "0.5",
-            },
+        "contest/entry": [
+            {"contest": 3, "title": hostile, "number": 12, "author": hostile, "text": hostile}
         ],
-        "faq/stats": [
-            {
-                "days": None,
-                "given": 40,
-                "rejected": 3,
-                "answered": 37,
-                "questions": 10,
-                "percent": 74,
-                "entries": 20,
-            },
-            {
-                "days": 7,
-                "given": 0,
-                "rejected": 0,
-                "answered": 0,
-                "questions": 0,
-                "percent": None,
-                "entries": 1,
-            },
+        "contest/vote_button": [{"entry": 12, "author": hostile}],
+        "contest/voted": [{"number": 3, "title": hostile, "entry": 12, "author": hostile}],
+        "contest/already_voted": [{"number": 3, "entry": 12}, {"number": 3, "entry": None}],
+        "contest/own_entry": [{"number": 3, "entry": 12}],
+        "contest/not_an_entry": [{"number": 3, "entry": 12}],
+        "contest/vote_not_yet": [{"number": 3, "closes_at": _AT}],
+        "contest/vote_closed": [{"number": 3, "title": hostile}],
+        "contest/vote_usage": [{}],
+        "contest/results": [
+            {"number": 3, "title": hostile, "winners": [won_points, won_reward, gone], "votes": 9},
+            {"number": 3, "title": hostile, "winners": [], "votes": 0},
+            {"number": 3, "title": hostile, "winners": [unpaid], "votes": 1},
         ],
-        "faq/no_such_entry": [{"number": 9}],
-        "faq/no_such_question": [{"number": 9}],
-        "faq/not_accepted": [{"number": 9}],
-        "faq/already_promoted": [{"number": 9, "entry": 4}],
-        "faq/too_long": [
-            {"part": "question", "length": 301, "limit": 300},
-            {"part": "answer", "length": 2001, "limit": 2000},
-            {"part": "keyword", "length": 51, "limit": 50},
+        "contest/won": [
+            {"number": 3, "title": hostile, **won_points},
+            {"number": 3, "title": hostile, **won_reward},
+            {"number": 3, "title": hostile, **gift},
+            {"number": 3, "title": hostile, **gone},
+            {"number": 3, "title": hostile, **unpaid},
         ],
-        "faq/too_many_keywords": [{"count": 21, "limit": 20}],
-        "faq/too_many": [{"limit": 1000}],
-        "faq/duplicate": [{"number": 4}],
-        "faq/no_words": [{"question": hostile}, {"question": "😀？"}],
     }

@@ -188,6 +188,8 @@ promote_after_months = 2
 exceed_percent = 200
 max_ambassadors = 50
 leaderboard = 5
+evaluate_at = "01:05"
+roster_page = 7
 
 [[ambassadors.levels]]
 key = "koc"
@@ -203,6 +205,8 @@ max_days = 10
 max_open = 2
 max_title = 50
 max_entries_shown = 10
+max_prize_points = 5000
+list_contests = 5
 
 [draws]
 max_winners = 10
