@@ -215,6 +215,8 @@ max_open = 2
 max_cost = 100
 max_prize_points = 500
 max_prize_length = 50
+list_entries = 4
+winners_shown = 5
 
 [[calendar]]
 when = "mon,wed 20:00"
