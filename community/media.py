@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from datetime import datetime
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, delete, select
 
 from community.messages import Media
 from storage.sql import insert_if_absent
@@ -110,3 +110,31 @@ def with_content(conn: Connection, shown: Iterable[Media], platform: str) -> tup
         elif item.media_id in contents:
             found.append(replace(item, content=bytes(contents[item.media_id]), ref=""))
     return tuple(found)
+
+
+def reloaded(conn: Connection, named: Iterable[Media], platform: str) -> tuple[Media, ...]:
+    """The files with their bytes, for a platform that no longer knows the references it gave
+    them (the community moved to another Telegram bot: file_ids are each bot's own). Those
+    references (`ref`) are forgotten, so that the next upload's is remembered instead."""
+    wanted = list(named)
+    for item in wanted:
+        if item.ref:
+            conn.execute(
+                delete(media_refs).where(
+                    media_refs.c.media_id == item.media_id,
+                    media_refs.c.platform == platform,
+                    media_refs.c.ref == item.ref,
+                )
+            )
+    ids = [item.media_id for item in wanted]
+    if not ids:
+        return ()
+    contents = {
+        row.id: row.data
+        for row in conn.execute(select(media.c.id, media.c.data).where(media.c.id.in_(ids)))
+    }
+    return tuple(
+        replace(item, ref="", content=bytes(contents[item.media_id]))
+        for item in wanted
+        if item.media_id in contents
+    )

@@ -8,7 +8,7 @@ import hashlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 
 from community.submission_rules import SubmissionCategory, SubmissionRules
 from loyalty.errors import UserError
@@ -19,6 +19,10 @@ from loyalty.errors import UserError
 _LINK = re.compile(r"(?:https?://|www\.)[!#-;=?-\[\]_a-z~]+", re.IGNORECASE)
 # Punctuation that ends a sentence rather than the link before it.
 _TRAILING = ".,;:!?'\")]}*"
+# A link whose ASCII stops where a path segment or a query value begins ("…/item/北京",
+# "…?q=手机") goes on in the words clients show undecoded: up to a space or Chinese
+# punctuation. Cut there, every Baike or Wikipedia page would be one "same link".
+_IRI_TAIL = re.compile(r"[^\s，。！？、；：“”‘’（）《》【】「」『』…]+")
 # Query parameters that say who shared a link or where it was clicked, not what it shows: the
 # same page reached from an ad and from a friend is one submission.
 _TRACKING = frozenset(
@@ -44,10 +48,15 @@ class File:
 
 
 def find_links(text: str) -> list[str]:
-    """The links in `text`, in order, each once, without the punctuation after them."""
+    """The links in `text`, in order, each once, without the punctuation after them. Words
+    glued on after an ASCII link ("看https://x.cn/a很好") are not part of it."""
     found: list[str] = []
     for match in _LINK.finditer(text):
-        link = match.group(0).rstrip(_TRAILING)
+        link = match.group(0)
+        tail = _IRI_TAIL.match(text, match.end())
+        if tail is not None and link.endswith(("/", "=")) and not text[match.end()].isascii():
+            link += tail.group(0)
+        link = link.rstrip(_TRAILING)
         named = "." in link.partition("//")[2] or link.lower().startswith("www.")
         if named and link not in found:
             found.append(link)
@@ -69,7 +78,7 @@ def normalize_link(link: str) -> str:
         port = None
     if port is not None and port != _DEFAULT_PORTS.get(parts.scheme.lower()):
         host = f"{host}:{port}"
-    path = parts.path.rstrip("/")
+    path = unquote(parts.path).rstrip("/")  # "/item/北京" as clients show "/item/%E5%8C%97..."
     query = sorted(
         (key, value)
         for key, value in parse_qsl(parts.query, keep_blank_values=True)
@@ -123,6 +132,15 @@ def read_category(
     return best[1], stripped[best[0] :].strip()
 
 
+def shown_kind(kind: str, mime: str) -> str:
+    """What a file shows, for a category's needs: a photo sent "as a file" (Telegram's way of
+    keeping its quality, or a document holding a JPEG) is still a photo, a video one a video."""
+    if kind != "file":
+        return kind
+    major = mime.strip().lower().partition("/")[0]
+    return {"image": "photo", "video": "video"}.get(major, kind)
+
+
 def fits(category: SubmissionCategory, kinds: Sequence[str]) -> bool:
     """Whether files of `kinds` meet what the category needs (a photo for a purchase photo)."""
     if category.needs == "any":
@@ -146,7 +164,8 @@ class Content:
 
     @property
     def kinds(self) -> tuple[str, ...]:
-        return tuple(file.kind for file in self.files)
+        """What the files show (shown_kind), for the categories' needs."""
+        return tuple(shown_kind(file.kind, file.mime) for file in self.files)
 
 
 def checked(text: str, files: Sequence[File], rules: SubmissionRules) -> Content:

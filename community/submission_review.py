@@ -239,7 +239,18 @@ def reverse(
             submissions.c.state == found.state,
             submissions.c.reversed_at.is_(None),
         )
-        .values(state=becomes, reversed_at=at, reversed_by_member_id=admin.member_id)
+        .values(
+            state=becomes,
+            reversed_at=at,
+            reversed_by_member_id=admin.member_id,
+            # An approval turned down: the admin's words are why it stands rejected, as
+            # /mysubmissions says (none given: none shown, rather than an old reason).
+            **(
+                {"reason_key": None, "reason_text": fit_text(reason, 1000) if reason else None}
+                if becomes == REJECTED
+                else {}
+            ),
+        )
     ).rowcount
     if not changed:
         raise UserError("ugc/already_reversed", number=number)

@@ -13,7 +13,7 @@ from sqlalchemy import Column, Connection, Row, bindparam, delete, func, insert,
 from community import contests, media
 from community.communities import Community
 from community.messages import Media
-from community.submission_content import Content, fits
+from community.submission_content import Content, fits, shown_kind
 from community.submission_rules import SubmissionCategory
 from loyalty.errors import UserError
 from storage.schema import members
@@ -146,11 +146,13 @@ def submit(
         raise UserError("ugc/needs", category=_names(category), needs=category.needs)
     # Two submissions of one member at once (two devices) must not both pass the day's count.
     lock_until_commit(conn, f"submissions:{member_id}")
+    # Content sent before is that submission (one's own draft: placed, not refused), whatever
+    # the day's count says.
+    _refuse_duplicates(conn, community.id, member_id, content.marks)
     midnight = datetime.combine(community.local_day(at), time.min, community.timezone)
     made = conn.execute(_MADE_SINCE, {"member": member_id, "since": midnight}).scalar_one()
     if made >= rules.per_day:
         raise UserError("ugc/too_many_today", limit=rules.per_day)
-    _refuse_duplicates(conn, community.id, member_id, content.marks)
     number = int(
         conn.execute(
             insert(submissions).returning(submissions.c.id),
@@ -222,7 +224,7 @@ def choose_category(
 ) -> Submission:
     """The author's draft in `category`, now pending review (entered in the contest open when
     it was made). Raises UserError when it is no draft any more or the files do not fit."""
-    kinds = [item.kind for item in files_of(conn, draft.id)]
+    kinds = [shown_kind(item.kind, item.mime) for item in files_of(conn, draft.id)]
     if not fits(category, kinds):
         raise UserError("ugc/needs", category=_names(category), needs=category.needs)
     contest = contests.contest_for(conn, community, category.key, draft.created_at)

@@ -70,8 +70,7 @@ def review(ctx: Context) -> Reply:
         return Reply("ugc/not_reviewer", visibility=Visibility.PRIVATE)
     if action in ("", "next"):
         return _next(ctx, None)
-    number_word, _, words = rest.partition(" ")
-    number = parse_numbered(number_word)
+    number, words = _numbered(rest)
     if number is None:
         return Reply("ugc/review_usage", {"admin": ctx.is_admin})
     reason_key, reason_text = read_reason(words) if action == REJECT else (None, None)
@@ -87,6 +86,13 @@ def review(ctx: Context) -> Reply:
     )
     ctx.outbox_platforms.update(decided.platforms)
     return _next(ctx, _done(decided, action))
+
+
+def _numbered(rest: str) -> tuple[int | None, str]:
+    """A submission's number and the words after it, whatever space parts them (a reason
+    typed on the next line, after a full-width space)."""
+    number_word, *words = rest.split(maxsplit=1) or [""]
+    return parse_numbered(number_word), "".join(words)
 
 
 def _done(decided: Decided, action: str) -> dict[str, Any]:
@@ -142,8 +148,7 @@ def _reverse(ctx: Context, rest: str) -> Reply:
     admin = ctx.is_admin or admins.is_admin(ctx.conn, ctx.community.id, ctx.member.id)
     if not admin:
         return admins_only(ctx, "review reverse")
-    number_word, _, reason = rest.partition(" ")
-    number = parse_numbered(number_word)
+    number, reason = _numbered(rest)
     if number is None:
         return Reply("ugc/review_usage", {"admin": True})
     done = reverse(ctx.conn, ctx.community, number, admin=ctx.actor, at=ctx.now, reason=reason)

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 from community import submissions
 from community.jobs import SCHEDULE_CHANGED
-from community.submission_content import File, checked, fitting, read_category
+from community.submission_content import File, checked, fitting, read_category, shown_kind
 from community.submission_rules import SubmissionCategory
 from community.submissions import DRAFT, Submission, Where, category_names
 from handlers.paging import page_of
 from handlers.parsing import parse_number, parse_numbered
 from handlers.routes import Context, Param, ParamKind, Router
+from handlers.text import strip_invisible
 from handlers.types import Choice, IncomingFile, Reply, Visibility
 from loyalty.errors import UserError
 
@@ -47,7 +48,9 @@ def submit(ctx: Context) -> Reply:
     files = own_files
     if event.target is not None:
         if event.target.key == event.actor.key:
-            parts.insert(0, event.replied_text)
+            # The command's own words are read without invisible characters; the replied
+            # message's must be too, or a zero-width space alone would be "content".
+            parts.insert(0, strip_invisible(event.replied_text))
             files = [*own_files, *(f for f in event.media if f.from_reply)]
         elif not typed and not own_files:
             # Someone else's message: only its author may submit it.
@@ -77,10 +80,14 @@ def submit(ctx: Context) -> Reply:
         draft = refusal.context.get("draft")
         if refusal.key != "ugc/duplicate" or not draft:
             raise
-        # Sent again before its category was chosen: ask again rather than refuse it.
+        # Sent again before its category was chosen: placed where the member now says, else
+        # asked again, rather than refused.
         found = submissions.submission_by_id(ctx.conn, ctx.community.id, refusal.context["number"])
         assert found is not None
-        return _ask_category(ctx, found)
+        if category is None:
+            return _ask_category(ctx, found)
+        made = submissions.choose_category(ctx.conn, ctx.community, found, category)
+        return _submitted(ctx, made, len(submissions.files_of(ctx.conn, made.id)))
     if made.state == DRAFT:
         return _ask_category(ctx, made)
     return _submitted(ctx, made, len(content.files))
@@ -116,7 +123,7 @@ def _category(category: SubmissionCategory) -> dict[str, object]:
 
 
 def _ask_category(ctx: Context, draft: Submission) -> Reply:
-    kinds = [item.kind for item in submissions.files_of(ctx.conn, draft.id)]
+    kinds = [shown_kind(item.kind, item.mime) for item in submissions.files_of(ctx.conn, draft.id)]
     offered = [
         category
         for category in ctx.community.rules.submissions.categories

@@ -18,13 +18,15 @@ _HTML_UNIT = re.compile(r"&(?:#\d+|#x[0-9a-fA-F]+|[a-zA-Z]+);|.", re.DOTALL)
 _MARKDOWN_UNIT = re.compile(r"\\.|.", re.DOTALL)
 
 
-def _utf16(text: str) -> int:
+def utf16_length(text: str) -> int:
+    """How long Telegram counts `text` (a message's, a caption's limit): in UTF-16 code units,
+    so an emoji beyond the BMP (🌟) counts twice."""
     return len(text.encode("utf-16-le")) // 2
 
 
 def split_telegram_html(text: str, limit: int = TELEGRAM_LIMIT) -> list[str]:
     """Split escaped HTML into messages of at most `limit` visible UTF-16 units each."""
-    return _split(_HTML_UNIT.findall(text), limit, lambda unit: _utf16(html.unescape(unit)))
+    return _split(_HTML_UNIT.findall(text), limit, lambda unit: utf16_length(html.unescape(unit)))
 
 
 def split_discord_markdown(text: str, limit: int = DISCORD_LIMIT) -> list[str]:

@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Sequence
+from dataclasses import replace
 from typing import Any
 
 from cachetools import LRUCache
@@ -34,6 +35,9 @@ from community.messages import Media
 log = logging.getLogger(__name__)
 
 ALBUM_LIMIT = 10  # files in one sendMediaGroup
+# What Telegram says of a file_id it does not know: one another bot was given (the community
+# moved to a new bot), never this one's. The kept bytes go up again instead.
+_UNKNOWN_FILE_ID = "wrong file identifier"
 
 
 def sendable(item: Media, known: str | None = None) -> bool:
@@ -96,6 +100,9 @@ class TelegramMedia:
         try:
             sent = await self._send_as(item.kind, chat_id, source, item, how)
         except BadRequest as error:
+            if not uploaded and _unknown_file_id(error):
+                (fresh,) = await self._reloaded((item,), error)
+                return await self._one(chat_id, fresh, how)
             if not uploaded or item.kind not in (PHOTO, VIDEO):
                 raise
             log.warning(
@@ -123,17 +130,52 @@ class TelegramMedia:
                 posted.append((await self.one(chat_id, group[0], quote=first),))
                 continue
             async with self._first_upload(group):
-                sources = [self._source(item) for item in group]
-                inputs = [
-                    _album_item(item, source)
-                    for item, (source, _) in zip(group, sources, strict=True)
-                ]
-                sent = await self._bot.send_media_group(chat_id, inputs, reply_parameters=first)
+                try:
+                    sources, sent = await self._album(chat_id, group, first)
+                except BadRequest as error:
+                    if not _unknown_file_id(error):
+                        raise
+                    group = list(await self._reloaded(group, error))
+                    sources, sent = await self._album(chat_id, group, first)
                 for item, (_, uploaded), message in zip(group, sources, sent, strict=False):
                     if uploaded:
                         await self._learn(item, message)
             posted.append(tuple(str(message.message_id) for message in sent))
         return tuple(ids for album in posted for ids in album)
+
+    async def _album(
+        self, chat_id: int, group: Sequence[Media], quote: ReplyParameters | None
+    ) -> tuple[list[tuple[str | bytes, bool]], tuple[Message, ...]]:
+        """One sendMediaGroup: what named each file (and whether it was an upload), and the
+        messages posted."""
+        sources = [self._source(item) for item in group]
+        inputs = [
+            _album_item(item, source) for item, (source, _) in zip(group, sources, strict=True)
+        ]
+        return sources, await self._bot.send_media_group(chat_id, inputs, reply_parameters=quote)
+
+    async def _reloaded(self, items: Sequence[Media], error: BadRequest) -> tuple[Media, ...]:
+        """The files Telegram was sent by file_id, with their kept bytes instead (the dead
+        file_ids forgotten); the others as they are. Raises `error` when the bytes cannot be
+        read here (no door to the store, the file erased)."""
+        named = [
+            replace(item, ref=source)
+            for item in items
+            for source, uploaded in (self._source(item),)
+            if not uploaded and isinstance(source, str)
+        ]
+        for item in named:
+            self._known.pop(item.media_id, None)
+        if self._files is None:
+            raise error
+        log.warning(
+            "telegram does not know a remembered file_id; uploading the file again",
+            extra={"media_ids": [item.media_id for item in named]},
+        )
+        fresh = {item.media_id: item for item in await self._files.reloaded(named, PLATFORM)}
+        if any(item.media_id not in fresh for item in named):
+            raise error
+        return tuple(fresh.get(item.media_id, item) for item in items)
 
     @contextlib.asynccontextmanager
     async def _first_upload(self, items: Sequence[Media]) -> AsyncIterator[None]:
@@ -186,6 +228,10 @@ class TelegramMedia:
             await self._files.remember(item.media_id, PLATFORM, file_id)
         except Exception:
             log.exception("telegram file_id not remembered", extra={"media_id": item.media_id})
+
+
+def _unknown_file_id(error: BadRequest) -> bool:
+    return _UNKNOWN_FILE_ID in error.message.lower()
 
 
 def _album_item(

@@ -34,7 +34,7 @@ from telegram.error import (
     TelegramError,
 )
 
-from bot.adapters.splitting import shorten, split_telegram_html
+from bot.adapters.splitting import shorten, split_telegram_html, utf16_length
 from bot.adapters.telegram_limits import TELEGRAM_LIMITS
 from bot.adapters.telegram_media import TelegramMedia
 from bot.adapters.telegram_updates import PLATFORM
@@ -53,7 +53,7 @@ log = logging.getLogger(__name__)
 
 BUTTON_DATA_LIMIT = 64  # bytes of callback_data
 BUTTON_TEXT_LIMIT = 64
-CAPTION_LIMIT = 1024  # characters of a document's caption, as the reader sees them
+CAPTION_LIMIT = 1024  # UTF-16 units of a caption, as the reader sees it (an emoji is two)
 # A quiz poll's countdown (open_period), in seconds: Telegram takes 5 to 600. A question with
 # less time left goes out without one; the quiz stops it at its end anyway.
 OPEN_PERIOD = (5, 600)
@@ -180,7 +180,7 @@ class TelegramMessenger:
         quote = None
         if message.reply_to:
             quote = ReplyParameters(int(message.reply_to), allow_sending_without_reply=True)
-        fits = not words or len(self._plain.render(reply)) <= CAPTION_LIMIT
+        fits = not words or self._caption_fits(reply)
         if len(files) == 1 and reply.document is None and fits:
             caption = html if words else None
             markup = self._keyboard(reply)
@@ -198,13 +198,17 @@ class TelegramMessenger:
         self._media.done(message.key)
         return posted
 
+    def _caption_fits(self, reply: Reply) -> bool:
+        """Whether the reply's words fit in a file's caption, counted as Telegram counts."""
+        return utf16_length(self._plain.render(reply)) <= CAPTION_LIMIT
+
     async def _send_document(self, chat_id: int, message: Outgoing) -> tuple[str, ...]:
         """The reply's file with its words as the caption (sendDocument); words too long for a
         caption go first as messages of their own, the file after them."""
         reply = message.reply
         assert reply.document is not None
         html = self._html.render(reply)
-        fits = len(self._plain.render(reply)) <= CAPTION_LIMIT and html.strip()
+        fits = self._caption_fits(reply) and html.strip()
         posted: tuple[str, ...] = ()
         if not fits and html.strip():
             posted = await self._post(chat_id, message)
@@ -260,7 +264,7 @@ class TelegramMessenger:
 
     async def _edit_caption(self, chat_id: int, message_id: str, reply: Reply) -> tuple[str, ...]:
         """New words for a file's caption; () when they no longer fit in one (posted anew)."""
-        if len(self._plain.render(reply)) > CAPTION_LIMIT:
+        if not self._caption_fits(reply):
             return ()
         try:
             await self._bot.edit_message_caption(

@@ -32,6 +32,12 @@ class MediaFiles:
             return reply
         return replace(reply, media=await self.contents(reply.media, platform))
 
+    async def reloaded(self, named: Sequence[Media], platform: str) -> tuple[Media, ...]:
+        """The files' bytes, their references (`ref`) refused by the platform: forgotten."""
+        if not named:
+            return ()
+        return await self._store.write(media.reloaded, named, platform)
+
     async def remember(self, media_id: int, platform: str, ref: str) -> None:
         """The platform gave this file its own reference: later sends there name it."""
         await self._store.write(media.remember_ref, media_id, platform, ref)
