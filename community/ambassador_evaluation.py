@@ -18,7 +18,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, Insert, select, update
+from sqlalchemy import Connection, Insert, exists, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from community import audit
@@ -87,6 +87,8 @@ def evaluate_month(
     """Evaluate `month` for every ambassador on the roster not evaluated for it yet."""
     done = Evaluated(month)
     zone = community.timezone
+    if not _anyone_left(conn, community.id, month, month.ends(zone)):
+        return done  # the daily catch-up firing, once the month is done: one cheap query
     counted = month_output(conn, community, month, appointed_before=month.ends(zone))
     evaluated = _evaluated(conn, community.id, month)
     counted = [c for c in counted if c.member_id not in evaluated]
@@ -118,10 +120,30 @@ def evaluate_month(
             done.demoted.append(member)
         if verdict.proposed is not None:
             done.proposals.append(ids[member])
-        notices.append(_notice(community, month, verdict, demoted=member in done.demoted))
+        if community.rules.ambassadors.level(verdict.counted.level) is not None:
+            notices.append(_notice(community, month, verdict, demoted=member in done.demoted))
+        # else: a level taken out of the settings asked nothing of them; telling them they
+        # missed it would be false. The admins' report asks for a level instead.
     done.platforms |= tell(conn, community, notices, at)
     done.platforms |= _report(conn, community, done, verdicts, ids, at, admins)
     return done
+
+
+def _anyone_left(conn: Connection, community_id: int, month: Month, end: datetime) -> bool:
+    """Whether anyone on the roster, appointed before the month ended, is not evaluated for
+    it yet."""
+    evaluated = exists().where(
+        ambassador_months.c.community_id == community_id,
+        ambassador_months.c.member_id == ambassadors.c.member_id,
+        ambassador_months.c.month == month.key,
+    )
+    left = exists().where(
+        ambassadors.c.community_id == community_id,
+        ambassadors.c.removed_at.is_(None),
+        ambassadors.c.appointed_at < end,
+        ~evaluated,
+    )
+    return bool(conn.execute(select(left)).scalar())
 
 
 def _evaluated(conn: Connection, community_id: int, month: Month) -> set[int]:
@@ -312,7 +334,8 @@ def _report(
     listed: tuple[str, ...],
 ) -> set[str]:
     """One private message to each admin: the month in numbers, who moved down, who stays at
-    the lowest level though they keep missing, and the proposals, each with its button."""
+    the lowest level though they keep missing, who is on a level no longer in the settings,
+    and the proposals, each with its button."""
     if not done.evaluated:
         return set()
     admins = admin_members(conn, community.id, listed=listed)
@@ -331,6 +354,7 @@ def _report(
         if v.counted.member_id in done.demoted
     ]
     lowest = [named(v) for v in verdicts if v.step is Step.STAYS_LOWEST]
+    unset = [named(v) for v in verdicts if rules.level(v.counted.level) is None]
     proposals = [
         named(v, number=ids[v.counted.member_id], new_level=level_context(rules, v.proposed))
         for v in verdicts
@@ -343,8 +367,9 @@ def _report(
         "paid": done.paid,
         "demoted": demoted[:shown],
         "lowest": lowest[:shown],
+        "unset": unset[:shown],
         "proposals": proposals[:shown],
-        "more": max(len(demoted), len(lowest), len(proposals)) > shown,
+        "more": max(len(demoted), len(lowest), len(unset), len(proposals)) > shown,
         "demote_months": rules.demote_after_months,
         "promote_months": rules.promote_after_months,
     }

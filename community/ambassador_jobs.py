@@ -2,11 +2,12 @@
 community/jobs.py): on the 1st of each month at [ambassadors] evaluate_at, local time, the
 month just ended is evaluated (community/ambassador_evaluation.py).
 
-The same job fires again on the 2nd and 3rd: a firing is skipped when the bot was down for
-longer than the grace period ([schedule] grace_minutes), and the next one evaluates whoever
-the missed one would have. For those already evaluated it does nothing (the evaluated months
-are kept per ambassador), so a month is paid once however many firings see it. Listed only
-while the community has ever had an ambassador."""
+The same job fires at that time every day of the month: a firing is skipped when the bot was
+down for longer than the grace period ([schedule] grace_minutes), and the next one that runs
+evaluates whoever the missed ones would have, however many days the bot was down. For those
+already evaluated it does nothing (the evaluated months are kept per ambassador, and one
+cheap query says whether anyone is left), so a month is paid once however many firings see
+it. Listed only while the community has ever had an ambassador."""
 
 from __future__ import annotations
 
@@ -18,8 +19,6 @@ from community.communities import Community
 from community.jobs import FiringContext, Job
 from community.schedules import When
 from storage.ambassador_tables import ambassadors
-
-CATCH_UP_DAYS = (1, 2, 3)  # days of the month the evaluation fires on
 
 
 def jobs(conn: Connection, community: Community) -> list[Job]:
@@ -35,7 +34,8 @@ def jobs(conn: Connection, community: Community) -> list[Job]:
         Job(
             f"ambassadors:{community.id}:month_end",
             community.id,
-            When("monthly", days=CATCH_UP_DAYS, times=((hour, minute),)),
+            # Daily: the 1st evaluates, the other days catch up what a firing missed.
+            When("daily", times=((hour, minute),)),
             community.timezone,
             run_month_end,
             community.created_at,

@@ -25,11 +25,14 @@ _SLICE = 500  # ids per IN (...)
 
 def level_context(rules: AmbassadorRules, key: str) -> dict[str, Any]:
     """A level as templates show it: its names in both languages (the template picks its
-    own), tasks, reward and multiplier. A level taken out of the settings shows its key."""
+    own), tasks, reward and multiplier. A level taken out of the settings shows its key, and
+    is not `known`: nothing is asked of its ambassadors or paid to them until an admin sets
+    them a level the settings have."""
     level = rules.level(key)
     if level is None:
         return {
             "key": key,
+            "known": False,
             "names": {"en": key, "zh_CN": key},
             "tasks": [],
             "reward": 0,
@@ -38,6 +41,7 @@ def level_context(rules: AmbassadorRules, key: str) -> dict[str, Any]:
         }
     return {
         "key": level.key,
+        "known": True,
         "names": level.names.model_dump(),
         "tasks": [{"task": task, "quota": getattr(level.tasks, task)} for task in TASKS],
         "reward": level.reward,

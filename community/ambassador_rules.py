@@ -71,8 +71,8 @@ class AmbassadorRules(Strict):
     exceed_percent: int = Field(default=150, ge=100, le=1000)
     max_ambassadors: int = Field(default=2000, ge=1, le=100_000)
     leaderboard: int = Field(default=10, ge=1, le=50)  # names on /top ambassadors
-    # When the month-end evaluation runs, local time, on the 1st (and again on the 2nd and
-    # 3rd for whoever a firing missed while the bot was down).
+    # When the month-end evaluation runs, local time, on the 1st (and at that time every day
+    # after, for whoever a firing missed while the bot was down).
     evaluate_at: str = Field(default="00:20", pattern=r"^([01]?[0-9]|2[0-3]):[0-5][0-9]$")
     roster_page: int = Field(default=20, ge=5, le=100)  # ambassadors a page of /ambassadors shows
 

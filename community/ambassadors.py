@@ -5,14 +5,17 @@ month-end run); the counting: ambassador_counts.py."""
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import Column, Connection, and_, bindparam, delete, select, update
+from sqlalchemy import Column, Connection, Row, and_, bindparam, delete, exists, or_, select, update
 from sqlalchemy.sql.functions import count
 
 from community import audit
+from community.ambassador_months import Outcome
 from community.ambassador_rules import AmbassadorLevel, AmbassadorRules
 from community.communities import Community
 from loyalty.earning import Multiplier
@@ -71,8 +74,9 @@ def active_ambassador(conn: Connection, community_id: int, member_id: int) -> Am
 
 
 def find_level(rules: AmbassadorRules, word: str) -> AmbassadorLevel | None:
-    """The level `word` names: its key or a name in either language, any case."""
-    folded = word.strip().casefold()
+    """The level `word` names: its key or a name in either language, any case, full-width
+    letters as typed by Chinese keyboards ("ＳＥＮＩＯＲ") as their plain ones."""
+    folded = unicodedata.normalize("NFKC", word).strip().casefold()
     for level in rules.levels:
         if folded in (level.key, level.names.en.casefold(), level.names.zh_CN.casefold()):
             return level
@@ -189,41 +193,53 @@ def set_level(
     member_id: int,
     level: AmbassadorLevel,
     at: datetime,
-    action: str = "ambassador_level",
-    **details: object,
 ) -> str:
     """Move an ambassador to `level`; the level they were at. Raises UserError when they are
-    not on the roster or at that level already."""
+    not on the roster or at that level already (also when another admin put them there a
+    moment ago: two admins moving one ambassador at once each get a true answer)."""
     rules = community.rules.ambassadors
-    found = active_ambassador(conn, community.id, member_id)
-    if found is None:
-        raise UserError("ambassador/not_ambassador")
-    if found.level == level.key:
-        raise UserError("ambassador/same_level", level=_names(rules, level.key))
-    moved = conn.execute(
-        update(ambassadors)
-        .where(
-            ambassadors.c.community_id == community.id,
-            ambassadors.c.member_id == member_id,
-            ambassadors.c.removed_at.is_(None),
-            ambassadors.c.level == found.level,
-        )
-        .values(level=level.key)
-    ).rowcount
-    if moved != 1:  # another admin moved them a moment ago
+    for _ in range(_LOOKS):
+        found = active_ambassador(conn, community.id, member_id)
+        if found is None:
+            raise UserError("ambassador/not_ambassador")
+        if found.level == level.key:
+            raise UserError("ambassador/same_level", level=_names(rules, level.key))
+        if _move(conn, community.id, member_id, found.level, level.key):
+            break
+        # Another admin moved or removed them since we looked: look again (on PostgreSQL
+        # the next statement sees what they committed).
+    else:
         raise UserError("ambassador/not_ambassador")
     audit.record(
         conn,
         community_id=community.id,
         actor=actor,
-        action=action,
+        action="ambassador_level",
         at=at,
         target_member_id=member_id,
         old=found.level,
         level=level.key,
-        **details,
     )
     return found.level
+
+
+_LOOKS = 3  # times set_level reads the roster again after another admin's move
+
+
+def _move(conn: Connection, community_id: int, member_id: int, old: str, new: str) -> bool:
+    """Move an ambassador on the roster from level `old` to `new`; False when they are not
+    on it at `old` (any more)."""
+    moved = conn.execute(
+        update(ambassadors)
+        .where(
+            ambassadors.c.community_id == community_id,
+            ambassadors.c.member_id == member_id,
+            ambassadors.c.removed_at.is_(None),
+            ambassadors.c.level == old,
+        )
+        .values(level=new)
+    ).rowcount
+    return bool(moved == 1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -241,9 +257,7 @@ def promote(
 ) -> Promoted:
     """Confirm proposal `number` (an evaluated month's id): the ambassador moves up to the
     level proposed. Two admins confirming at once move them once. Raises UserError for no such
-    proposal, one confirmed already, or one the roster has moved past (removed, or moved by
-    hand since)."""
-    rules = community.rules.ambassadors
+    proposal, one confirmed already, or one that no longer applies (see _applies)."""
     row = conn.execute(
         select(ambassador_months).where(
             ambassador_months.c.id == number,
@@ -255,9 +269,7 @@ def promote(
         raise UserError("ambassador/no_such_proposal", number=number)
     if row.promoted_at is not None:
         raise UserError("ambassador/proposal_done", number=number)
-    current = active_ambassador(conn, community.id, int(row.member_id))
-    level = rules.level(str(row.proposed_level))
-    if current is None or current.level != row.level or level is None:
+    if not _applies(conn, community, row):
         raise UserError("ambassador/proposal_outdated", number=number)
     claimed = conn.execute(
         update(ambassador_months)
@@ -266,17 +278,45 @@ def promote(
     ).rowcount
     if claimed != 1:
         raise UserError("ambassador/proposal_done", number=number)
-    old = set_level(
+    member, old, new = int(row.member_id), str(row.level), str(row.proposed_level)
+    # Only from the level the proposal was made at: another admin's move a moment ago makes
+    # it outdated (the caller's savepoint takes the claim back), never a move from elsewhere.
+    if not _move(conn, community.id, member, old, new):
+        raise UserError("ambassador/proposal_outdated", number=number)
+    audit.record(
         conn,
-        community,
+        community_id=community.id,
         actor=actor,
-        member_id=int(row.member_id),
-        level=level,
-        at=at,
         action="ambassador_promote",
+        at=at,
+        target_member_id=member,
+        old=old,
+        level=new,
         proposal=number,
     )
-    return Promoted(number, int(row.member_id), old, level.key)
+    return Promoted(number, member, old, new)
+
+
+def _applies(conn: Connection, community: Community, row: Row[Any]) -> bool:
+    """Whether an evaluated month's proposal to move up still stands: the ambassador is on the
+    roster at the level it was made at, appointed before it was made (not a new start since),
+    the level proposed is still in the settings, and every month evaluated after it went
+    beyond the tasks at that level too (a month short since ends the run it rewarded)."""
+    current = active_ambassador(conn, community.id, int(row.member_id))
+    if current is None or current.level != row.level or current.appointed_at > row.evaluated_at:
+        return False
+    if community.rules.ambassadors.level(str(row.proposed_level)) is None:
+        return False
+    broken = select(ambassador_months.c.id).where(
+        ambassador_months.c.community_id == community.id,
+        ambassador_months.c.member_id == row.member_id,
+        ambassador_months.c.month > row.month,
+        or_(
+            ambassador_months.c.outcome != Outcome.EXCEEDED.value,
+            ambassador_months.c.level != row.level,
+        ),
+    )
+    return not conn.execute(select(exists(broken))).scalar()
 
 
 def _names(rules: AmbassadorRules, key: str) -> dict[str, str]:

@@ -68,14 +68,22 @@ def my_tasks(ctx: Context) -> Reply:
     if found is None:
         levels = [level_context(rules, level.key) for level in rules.levels]
         return Reply("ambassador/not_in_programme", {"levels": levels}, visibility=where)
+    level = rules.level(found.level)
+    if level is None:
+        # A level taken out of the settings asks nothing and pays nothing: say so, rather
+        # than show tasks of 0 and a reward of 0.
+        return Reply(
+            "ambassador/level_gone",
+            {
+                "name": ctx.member.display_name,
+                "level": level_context(rules, found.level),
+                "levels": [level_context(rules, each.key) for each in rules.levels],
+            },
+            visibility=where,
+        )
     month = Month.of(ctx.now, community.timezone)
     [mine] = month_output(ctx.conn, community, month, member_id=ctx.member.id)
-    level = rules.level(found.level)
-    outcome = (
-        judge(mine.output, level.tasks, rules.exceed_percent)
-        if level is not None
-        else Outcome.MISSED
-    )
+    outcome = judge(mine.output, level.tasks, rules.exceed_percent)
     return Reply(
         "ambassador/mytasks",
         {

@@ -182,7 +182,9 @@ def _aim(ctx: Context, text: str) -> tuple[Member, str, str] | Reply | None:
         after = text[len(shown) :]
         if shown and text.startswith(shown) and (not after or after[0].isspace()):
             return _account_member(ctx, mention.account, after.strip())
-    first, _, rest = text.partition(" ")
+    # Any whitespace ends the handle: Chinese keyboards type U+3000 between words.
+    words = text.split(None, 1)
+    first, rest = (words[0], words[1] if len(words) > 1 else "") if words else ("", "")
     first = "@" + first[1:] if first.startswith("＠") else first
     if first.startswith("@") and len(first) > 1:
         found = members.find_by_handle(

@@ -87,7 +87,7 @@ def samples(hostile: str) -> dict[str, list[dict[str, Any]]]:
             {
                 "month": "2026-11",
                 "days_left": 8,
-                "entries": [entry, met],
+                "entries": [entry, met, {**entry, "level": gone, "progress": []}],
                 "total": 41,
                 "page": 1,
                 "pages": 3,
@@ -132,6 +132,10 @@ def samples(hostile: str) -> dict[str, list[dict[str, Any]]]:
                 "level": trainee,
             },
         ],
+        "ambassador/level_gone": [
+            {"name": hostile, "level": gone, "levels": [trainee, ambassador, senior]},
+            {"name": "Ann", "level": level_context(RULES, hostile[:24]), "levels": [idle]},
+        ],
         "ambassador/not_in_programme": [
             {"levels": [trainee, ambassador, senior]},
             {"levels": [idle]},
@@ -159,6 +163,7 @@ def samples(hostile: str) -> dict[str, list[dict[str, Any]]]:
                 "paid": 4650,
                 "demoted": [{**named, "new_level": trainee}],
                 "lowest": [{"name": hostile, "level": trainee}],
+                "unset": [{"name": hostile, "level": gone}],
                 "proposals": [{**named, "number": 17, "new_level": senior}],
                 "more": True,
                 "demote_months": 2,
@@ -171,6 +176,7 @@ def samples(hostile: str) -> dict[str, list[dict[str, Any]]]:
                 "paid": 1,
                 "demoted": [],
                 "lowest": [],
+                "unset": [],
                 "proposals": [],
                 "more": False,
                 "demote_months": 1,
