@@ -16,7 +16,8 @@ from community.schedules import next_firings, parse_when
 from community.submission_rules import SubmissionCategory
 from loyalty.errors import UserError
 
-# Each flag's words; "—" and "——" are what "--" becomes on many keyboards.
+# Each flag's words; "—" and "——" are what "--" becomes on many keyboards. The word follows
+# its dashes straight away: a title's own "Winter - prize edition" is no --prize flag.
 FLAGS = {
     "until": ("until", "截止", "截至", "结束"),
     "category": ("category", "分类", "类别"),
@@ -25,7 +26,7 @@ FLAGS = {
 }
 _WORD_FLAG = {word: flag for flag, words in FLAGS.items() for word in words}
 _FLAG = re.compile(
-    r"(?:^|(?<=\s))(?:-{1,2}|[—–]{1,2})\s*(?P<word>"
+    r"(?:^|(?<=\s))(?:-{1,2}|[—–]{1,2})(?P<word>"
     + "|".join(sorted(map(re.escape, _WORD_FLAG), key=len, reverse=True))
     + r")(?=[\s=]|$)=?",
     re.IGNORECASE,

@@ -25,6 +25,8 @@ from community.communities import Community
 from community.contest_ranking import winners
 from community.contest_runs import shown
 from community.contests import (
+    APPROVED,
+    CANCELLED,
     ENDED,
     OPEN,
     VOTING,
@@ -34,6 +36,7 @@ from community.contests import (
     contest_by_id,
     vote_of,
     voted_entries,
+    withdrawn_votes,
 )
 from community.earning import credit
 from community.media import described
@@ -136,22 +139,28 @@ def vote(
     at: datetime,
 ) -> Voted:
     """Count the member's vote for an entry of contest `number`. Raises UserError for an
-    unknown contest, one not voting (not yet, or over), an entry not in its vote, the
-    member's own entry, and a second vote (the first stands): nothing changes then."""
-    contest = contest_by_id(conn, community.id, number)
+    unknown contest, one not voting (not yet, or over), an entry not in its vote or
+    withdrawn from it, the member's own entry, and a second vote (the first stands): nothing
+    changes then."""
+    # Its row held: an end running now waits for this vote and counts it, or ran first and
+    # this vote sees the contest ended (never a vote told counted that the result missed).
+    contest = contest_by_id(conn, community.id, number, lock=True)
     if contest is None:
         raise UserError("contest/unknown", number=number)
-    if contest.state == OPEN and at < contest.closes_at:
+    if contest.state == OPEN:
+        # Its close is due or not; either way its entries have not been posted to vote on.
         raise UserError(
             "contest/vote_not_yet",
             number=contest.id,
             closes_at=contest.closes_at.astimezone(community.timezone),
         )
+    if contest.state == CANCELLED:  # an old button: no vote, no result to see
+        raise UserError("contest/not_live", number=contest.id, state=contest.state)
     ends = contest.vote_ends_at
     if contest.state != VOTING or ends is None or at >= ends:
         raise UserError("contest/vote_closed", number=contest.id, title=contest.title)
     found = conn.execute(
-        select(submissions.c.member_id, members.c.display_name)
+        select(submissions.c.member_id, submissions.c.state, members.c.display_name)
         .select_from(contest_entries)
         .join(submissions, submissions.c.id == contest_entries.c.submission_id)
         .join(members, members.c.id == submissions.c.member_id)
@@ -164,6 +173,9 @@ def vote(
         raise UserError("contest/not_an_entry", number=contest.id, entry=entry_number)
     if found.member_id == member_id:
         raise UserError("contest/own_entry", number=contest.id, entry=entry_number)
+    if found.state != APPROVED:  # an admin reversed its approval during the vote
+        raise UserError("contest/withdrawn", number=contest.id, entry=entry_number)
+    conn.execute(withdrawn_votes(contest.id, member_id))
     counted = insert_if_absent(
         conn,
         contest_votes,

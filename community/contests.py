@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, Connection, Row, and_, delete, func, or_, select, update
+from sqlalchemy import Column, Connection, Delete, Row, and_, delete, func, or_, select, update
 
 from community.communities import Community
 from community.submission_rules import SubmissionCategory
@@ -81,11 +81,14 @@ def _contest(row: Row[Any]) -> Contest:
     )
 
 
-def contest_by_id(conn: Connection, community_id: int, number: int) -> Contest | None:
-    """Contest `number` of the community (None: no such contest here)."""
-    row = conn.execute(
-        select(contests).where(contests.c.id == number, contests.c.community_id == community_id)
-    ).first()
+def contest_by_id(
+    conn: Connection, community_id: int, number: int, *, lock: bool = False
+) -> Contest | None:
+    """Contest `number` of the community (None: no such contest here). `lock`: its row held
+    until commit (PostgreSQL), so its close, end or cancel waits for what this transaction
+    does under it, and this one sees theirs once they are committed."""
+    query = select(contests).where(contests.c.id == number, contests.c.community_id == community_id)
+    row = conn.execute(query.with_for_update() if lock else query).first()
     return None if row is None else _contest(row)
 
 
@@ -212,18 +215,44 @@ def voted_entries(conn: Connection, contest_id: int, *, approved: bool = False) 
 
 
 def vote_of(conn: Connection, contest_id: int, member_id: int) -> int | None:
-    """The entry the member voted for in the contest (None: no vote yet)."""
+    """The entry the member voted for in the contest (None: no vote yet, or a vote for an
+    entry since withdrawn, whose approval an admin reversed: that vote counts for nothing)."""
     found = conn.execute(
-        select(contest_votes.c.submission_id).where(
-            contest_votes.c.contest_id == contest_id, contest_votes.c.member_id == member_id
+        select(contest_votes.c.submission_id)
+        .join(submissions, submissions.c.id == contest_votes.c.submission_id)
+        .where(
+            contest_votes.c.contest_id == contest_id,
+            contest_votes.c.member_id == member_id,
+            submissions.c.state == APPROVED,
         )
     ).scalar_one_or_none()
     return None if found is None else int(found)
 
 
+def withdrawn_votes(contest_id: int, member_id: int) -> Delete:
+    """Deletes the member's vote in the contest if it went to an entry since withdrawn (its
+    approval reversed): such a vote counts for nothing, and the member may vote again."""
+    withdrawn = select(submissions.c.id).where(
+        submissions.c.contest_id == contest_id, submissions.c.state != APPROVED
+    )
+    return delete(contest_votes).where(
+        contest_votes.c.contest_id == contest_id,
+        contest_votes.c.member_id == member_id,
+        contest_votes.c.submission_id.in_(withdrawn),
+    )
+
+
 def merge_members(conn: Connection, *, keep: int, absorb: int) -> None:
     """Fold `absorb`'s rows into `keep`'s. Where both voted in one contest, `keep`'s vote
-    stays: one person, one vote."""
+    stays: one person, one vote. A vote either gave an entry of either (possible while they
+    were two unlinked accounts) goes: nobody votes for their own entry."""
+    both = (keep, absorb)
+    theirs = select(submissions.c.id).where(submissions.c.member_id.in_(both))
+    conn.execute(
+        delete(contest_votes).where(
+            contest_votes.c.member_id.in_(both), contest_votes.c.submission_id.in_(theirs)
+        )
+    )
     kept = select(contest_votes.c.contest_id).where(contest_votes.c.member_id == keep)
     conn.execute(
         delete(contest_votes).where(

@@ -14,6 +14,8 @@ from handlers.actions import ACTION_WORDS, read_action
 from handlers.parsing import parse_numbered
 from handlers.routes import Context, Param, ParamKind, Router, admins_only
 from handlers.types import Choice, Reply, Visibility
+from loyalty.errors import UserError
+from storage.sql import savepoint
 
 router = Router()
 
@@ -89,17 +91,24 @@ def _cancel(ctx: Context, number: int) -> Reply:
 
 
 def _vote(ctx: Context, rest: str) -> Reply:
+    # A button's answer, refusals too, is the presser's alone (a second press names the entry
+    # they voted for); typed in a group, the group reads it.
+    where = Visibility.PRIVATE if ctx.event.private_reply else Visibility.CHAT
     words = rest.split()
     numbers = [parse_numbered(word) for word in words]
     if len(numbers) != 2 or None in numbers:
-        return Reply("contest/vote_usage")
+        return Reply("contest/vote_usage", visibility=where)
     if ctx.acting_member is None:
         # A vote belongs to a person: an anonymous admin or a channel has none to give.
-        return Reply("common/post_as_yourself", {"command": "contest vote"})
+        return Reply("common/post_as_yourself", {"command": "contest vote"}, visibility=where)
     number, entry = (n for n in numbers if n is not None)
-    voted = contest_voting.vote(
-        ctx.conn, ctx.community, number, entry, member_id=ctx.member.id, at=ctx.now
-    )
+    try:
+        with savepoint(ctx.conn):
+            voted = contest_voting.vote(
+                ctx.conn, ctx.community, number, entry, member_id=ctx.member.id, at=ctx.now
+            )
+    except UserError as refusal:
+        return Reply(refusal.key, refusal.context, visibility=where)
     return Reply(
         "contest/voted",
         {
@@ -108,7 +117,7 @@ def _vote(ctx: Context, rest: str) -> Reply:
             "entry": voted.entry,
             "author": voted.author,
         },
-        visibility=Visibility.PRIVATE if ctx.event.private_reply else Visibility.CHAT,
+        visibility=where,
     )
 
 
@@ -135,20 +144,25 @@ def _one(ctx: Context, number: int) -> Reply:
     if found.state == contests.OPEN:
         entries = contests.approved_entries(ctx.conn, found.id)
     else:
-        entries = standing(contests.voted_entries(ctx.conn, found.id))
+        # Without those an admin withdrew (reversed their approval) during the vote.
+        entries = standing(contests.voted_entries(ctx.conn, found.id, approved=True))
     shown_entries = entries[:limit]
     voting = (
         found.state == VOTING and found.vote_ends_at is not None and ctx.now < found.vote_ends_at
     )
+    # Asked privately, the answer is the asker's: the entry they voted for, no buttons for
+    # their own entries. Asked in a group, everyone reads it (and presses its buttons, each
+    # vote their own): whom the asker voted for is no part of it.
+    me = ctx.acting_member if ctx.event.private_reply else None
     mine = None
-    if voting and ctx.acting_member is not None:
-        mine = contests.vote_of(ctx.conn, found.id, ctx.acting_member.id)
+    if voting and me is not None:
+        mine = contests.vote_of(ctx.conn, found.id, me.id)
     choices: tuple[Choice, ...] = ()
     if voting and mine is None:
         choices = tuple(
             contest_voting.vote_button(found, e)
             for e in shown_entries
-            if ctx.acting_member is None or e.member_id != ctx.acting_member.id
+            if me is None or e.member_id != me.id
         )
     return Reply(
         "contest/contest",
@@ -160,6 +174,7 @@ def _one(ctx: Context, number: int) -> Reply:
             "my_vote": mine,
         },
         choices=choices,
+        visibility=Visibility.PRIVATE if me is not None else Visibility.CHAT,
     )
 
 

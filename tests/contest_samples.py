@@ -106,6 +106,7 @@ def samples(hostile: str) -> dict[str, list[dict[str, Any]]]:
         "contest/already_voted": [{"number": 3, "entry": 12}, {"number": 3, "entry": None}],
         "contest/own_entry": [{"number": 3, "entry": 12}],
         "contest/not_an_entry": [{"number": 3, "entry": 12}],
+        "contest/withdrawn": [{"number": 3, "entry": 12}],
         "contest/vote_not_yet": [{"number": 3, "closes_at": _AT}],
         "contest/vote_closed": [{"number": 3, "title": hostile}],
         "contest/vote_usage": [{}],

@@ -448,7 +448,8 @@ async def test_a_long_vote_posts_the_first_entries_and_lists_the_most_voted_firs
     assert "3 entries, the first 2 below (all of them with /contest 1)." in header
     assert len(posts_of(store, "contest/entry")) == 2
     await chat.say("dave", f"/contest vote 1 {carol}")
-    shown = await chat.say("alice", "/contest 1")
+    private = Chat(chat.dispatcher, chat.clock, chat_id="dm-console", private=True)
+    shown = await private.say("alice", "/contest 1")
     assert shown.text is not None
     assert shown.text.splitlines()[2:5] == [
         f"#{carol} carol: Coat — 1 vote",
@@ -458,7 +459,7 @@ async def test_a_long_vote_posts_the_first_entries_and_lists_the_most_voted_firs
     assert shown.outcome.reply is not None
     # Her own entry has no button; the third entry, not shown, is voted for by command.
     assert [c.command for c in shown.outcome.reply.choices] == [f"/contest vote 1 {carol}"]
-    done = await chat.say("dave", "/contest 1")
+    done = await private.say("dave", "/contest 1")
     assert done.text is not None and done.text.endswith(f"You voted for #{carol}.")
     assert done.outcome.reply is not None and done.outcome.reply.choices == ()
     third = await chat.say("alice", f"/contest vote 1 {bob}")
