@@ -94,12 +94,15 @@ def _meets_conditions(
 ) -> None:
     if draw.min_tier is not None:
         rules = community.rules.tiers
+        # Tiers removed from community.toml since the draw opened: it asks for the highest
+        # left, as its post now names it (tiers.names_of reads the index the same way).
+        needed = min(draw.min_tier, len(rules.levels) - 1)
         tier = tiers.tier_of(conn, member.id, member.tier)
-        if tier < draw.min_tier:
+        if tier < needed:
             raise UserError(
                 "draw/tier_too_low",
                 number=draw.id,
-                tier=tiers.names_of(rules, draw.min_tier),
+                tier=tiers.names_of(rules, needed),
                 yours=tiers.names_of(rules, tier),
             )
     if draw.checkin:

@@ -250,18 +250,36 @@ def entrants_csv(conn: Connection, draw: Draw, community: Community) -> tuple[Do
     return Document(f"draw-{draw.id}-entrants.csv", content), held
 
 
+def entries_made(conn: Connection, draw_id: int) -> int:
+    """How many entries the draw holds, withdrawn ones too: the lines of its whole list."""
+    found = select(func.count()).select_from(draw_entries).where(draw_entries.c.draw_id == draw_id)
+    return int(conn.execute(found).scalar_one())
+
+
 def merge_members(conn: Connection, *, keep: int, absorb: int) -> None:
     """Fold `absorb`'s entries into `keep`'s. Where both entered a draw still open, the later
     entry is withdrawn (one entry per member; its fee goes back at the close or cancel); a
     drawn or cancelled draw's entries stay as they were."""
+    theirs = (draw_entries.c.member_id.in_((keep, absorb)), draw_entries.c.withdrawn.is_(False))
+    entered = conn.execute(
+        select(draw_entries.c.draw_id)
+        .distinct()
+        .join(draws, draws.c.id == draw_entries.c.draw_id)
+        .where(draws.c.state == OPEN, *theirs)
+    ).scalars()
+    # Lock those draws, as an entry and the close do, before looking for two entries in one:
+    # an entry being made, a close being drawn, a cancel, are waited for and then seen. Without
+    # it (PostgreSQL) a close drew among an entry this was withdrawing (a winner withdrawn and
+    # refunded), or an entry made meanwhile gave one person two.
+    still_open = conn.execute(
+        select(draws.c.id)
+        .where(draws.c.id.in_(list(entered)), draws.c.state == OPEN)
+        .order_by(draws.c.id)
+        .with_for_update()
+    ).scalars()
     both = conn.execute(
         select(draw_entries.c.draw_id, func.max(draw_entries.c.number).label("later"))
-        .join(draws, draws.c.id == draw_entries.c.draw_id)
-        .where(
-            draws.c.state == OPEN,
-            draw_entries.c.member_id.in_((keep, absorb)),
-            draw_entries.c.withdrawn.is_(False),
-        )
+        .where(draw_entries.c.draw_id.in_(list(still_open)), *theirs)
         .group_by(draw_entries.c.draw_id)
         .having(func.count() > 1)
     ).all()

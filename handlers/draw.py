@@ -132,7 +132,13 @@ def _entrants(ctx: Context, details: str) -> Reply:
     if isinstance(found, Reply):
         return found
     document, held = draws.entrants_csv(ctx.conn, found, ctx.community)
-    context = draws.describe(found, ctx.community) | {"lines": held, "file": document.name}
+    # A file holds 8 MB: a list cut to fit says so, or a check run on it finds other winners.
+    total = draws.entries_made(ctx.conn, found.id)
+    context = draws.describe(found, ctx.community) | {
+        "lines": held,
+        "total": total,
+        "file": document.name,
+    }
     return Reply("draw/entrants", context, document=document)
 
 

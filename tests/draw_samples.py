@@ -121,8 +121,9 @@ def samples(hostile: str) -> dict[str, list[dict[str, Any]]]:
             drawn | {"fee": 1, "balance": 1},
         ],
         "draw/entrants": [
-            base | {"lines": 12, "file": "draw-3-entrants.csv"},
-            drawn | {"lines": 1, "file": "draw-3-entrants.csv"},
+            base | {"lines": 12, "total": 12, "file": "draw-3-entrants.csv"},
+            drawn | {"lines": 1, "total": 1, "file": "draw-3-entrants.csv"},
+            drawn | {"lines": 61_234, "total": 70_001, "file": "draw-3-entrants.csv"},
         ],
         "draw/usage": [{"is_admin": True, **limits}, {"is_admin": False, **limits}],
         "draw/start_usage": [limits],
