@@ -315,13 +315,13 @@ def _notice(community: Community, month: Month, verdict: Verdict, *, demoted: bo
             "new_level": level_context(rules, verdict.moved_to),
             "months": rules.demote_after_months,
         }
-        return notice("demoted", context, counted.member_id, f"{key}:demoted")
+        return notice("ambassador/demoted", context, counted.member_id, f"{key}:demoted")
     if verdict.judged.outcome is Outcome.MISSED:
         context["months_left"] = months_to_demotion(verdict.history, rules)
         context["partial"] = verdict.judged.partial
-        return notice("month_missed", context, counted.member_id, f"{key}:missed")
+        return notice("ambassador/month_missed", context, counted.member_id, f"{key}:missed")
     context["reward"] = verdict.reward
-    return notice("month_met", context, counted.member_id, f"{key}:met")
+    return notice("ambassador/month_met", context, counted.member_id, f"{key}:met")
 
 
 def _report(

@@ -82,8 +82,8 @@ class Notice:
 
 
 def notice(template: str, context: Mapping[str, Any], member_id: int, key: str) -> Notice:
-    """A private notice of the programme (templates/*/ambassador/<template>)."""
-    reply = Reply(f"ambassador/{template}", dict(context), visibility=Visibility.PRIVATE)
+    """A private notice of the programme (`template`: "ambassador/appointed")."""
+    reply = Reply(template, dict(context), visibility=Visibility.PRIVATE)
     return Notice(member_id, reply, f"ambassador:{key}")
 
 

@@ -88,7 +88,7 @@ def _add(ctx: Context, target: Member, level: AmbassadorLevel, who: Mapping[str,
     )
     rules = community.rules.ambassadors
     shown = level_context(rules, level.key)
-    told = _tell(ctx, target, "appointed", {"level": shown}, "appointed")
+    told = _tell(ctx, target, "ambassador/appointed", {"level": shown}, "appointed")
     # The month-end evaluation is listed once a community has a roster.
     ctx.outbox_platforms.add(SCHEDULE_CHANGED)
     return Reply("ambassador/added", {**who, "level": shown, "told": told})
@@ -98,7 +98,7 @@ def _remove(ctx: Context, target: Member, who: Mapping[str, str]) -> Reply:
     community = ctx.community
     was = ambassadors.remove(ctx.conn, community, actor=ctx.actor, member_id=target.id, at=ctx.now)
     shown = level_context(community.rules.ambassadors, was.level)
-    told = _tell(ctx, target, "removed_notice", {"level": shown}, "removed")
+    told = _tell(ctx, target, "ambassador/removed_notice", {"level": shown}, "removed")
     return Reply("ambassador/removed", {**who, "level": shown, "told": told})
 
 
@@ -115,7 +115,7 @@ def _set_level(
         "level": level_context(rules, level.key),
         "up": _position(rules, level.key) > _position(rules, old),
     }
-    told = _tell(ctx, target, "level_notice", context, "level")
+    told = _tell(ctx, target, "ambassador/level_notice", context, "level")
     return Reply("ambassador/level_set", {**who, **context, "told": told})
 
 
@@ -140,7 +140,7 @@ def _promote(ctx: Context, number: int) -> Reply:
         ambassador_notices.tell(
             ctx.conn,
             community,
-            [notice("level_notice", {"name": name, **context}, done.member_id, key)],
+            [notice("ambassador/level_notice", {"name": name, **context}, done.member_id, key)],
             ctx.now,
         )
     )

@@ -33,7 +33,7 @@ QUIZ_PARAMS = (
 )
 
 
-@router.command("quiz", admin=True, params=QUIZ_PARAMS)
+@router.command("quiz", admin=True, params=QUIZ_PARAMS, takes_files=True)
 def quiz(ctx: Context) -> Reply:
     """/quiz start [N] [category], stop, bank [category] [page], add ..., import, remove N."""
     action, details = read_action(ctx.event.arg_text, _WORDS)

@@ -66,6 +66,7 @@ _ACTIONS = ("list", "add", "edit", "stock", "hide", "unhide", "codes")
 @router.command(
     "reward",
     admin=True,
+    takes_files=True,
     params=(
         Param("action", ParamKind.CHOICE, choices=_ACTIONS),
         Param("details", ParamKind.TEXT, required=False),

@@ -186,6 +186,12 @@ class Dispatcher:
         route = self._route(event)
         return route is not None and (route.admin or route.shows_admin)
 
+    def takes_files(self, event: Event) -> bool:
+        """Whether `event`'s command reads the files sent with it: the adapters fetch them
+        only then."""
+        route = self._route(event)
+        return route is not None and route.takes_files
+
     def command_menu(self) -> tuple[tuple[str, bool], ...]:
         """Every listed command and whether it is for admins: what platforms show in menus."""
         return tuple((r.command, r.admin) for r in self._commands.values() if not r.hidden)

@@ -130,6 +130,9 @@ class Route:
     # What follows the command, in order: the one declaration that platforms' inputs, their
     # command menus and /help are made from.
     params: tuple[Param, ...] = ()
+    # Reads a file sent with it (a CSV, a photo): adapters download a command's files only
+    # then, so "/points" with ten 10 MB attachments costs the bot nothing.
+    takes_files: bool = False
 
 
 class Router:
@@ -150,9 +153,11 @@ class Router:
         shows_admin: bool = False,
         personal: bool | None = None,
         params: Sequence[Param] = (),
+        takes_files: bool = False,
     ) -> Callable[[Handler], Handler]:
         """Register the decorated function as the handler of /name (and of `words`). Admin
-        commands are not `personal` unless they say so; member commands are."""
+        commands are not `personal` unless they say so; member commands are. A command with a
+        FILE parameter takes files; one that reads a typed-for file (a CSV) says so."""
 
         def register(handler: Handler) -> Handler:
             normalized = tuple(normalize_word(word) for word in words)
@@ -166,6 +171,7 @@ class Router:
                 shows_admin,
                 personal=not admin if personal is None else personal,
                 params=tuple(params),
+                takes_files=takes_files or any(p.kind is ParamKind.FILE for p in params),
             )
             self.routes.append(route)
             return handler

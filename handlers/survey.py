@@ -44,7 +44,7 @@ SURVEY_PARAMS = (
 )
 
 
-@router.command("survey", shows_admin=True, personal=False, params=SURVEY_PARAMS)
+@router.command("survey", shows_admin=True, personal=False, params=SURVEY_PARAMS, takes_files=True)
 def survey(ctx: Context) -> Reply:
     """/survey [action] [N]: members resume or take a survey, admins keep them."""
     args = ctx.event.args

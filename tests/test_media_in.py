@@ -346,3 +346,27 @@ async def test_the_console_attaches_a_photo_to_the_next_command(
     assert copy.read_bytes() == JPEG
     assert f"[console] photo shoes.jpg saved as {copy}" in out.getvalue()
     assert "new shoes" in out.getvalue()
+
+
+async def test_telegram_a_command_that_reads_no_file_downloads_none(
+    tg: FakeTelegram, store: Store, clock: Clock
+) -> None:
+    seen: list[Event] = []
+    group, alice = tg.group(GROUP, "Acme Fans"), tg.user(ALICE, "Alice", username="alice")
+    async with telegram(tg, store, clock, seen):
+        tg.push_photo_message(group, alice, "/points", content=JPEG)
+        await tg.wait_for(lambda t: len(t.texts(GROUP)) >= 1)
+    assert tg.downloads == [] and tg.calls_to("getFile") == []
+
+
+async def test_discord_a_command_that_reads_no_file_downloads_none(
+    fake: FakeDiscord, store: Store, clock: Clock
+) -> None:
+    # Ten large attachments under /points would otherwise be ten downloads of the limit.
+    seen: list[Event] = []
+    async with discord_serving(fake, store, clock, seen):
+        files = [(f"big{n}.jpg", JPEG) for n in range(10)]
+        await fake.send_message(CHANNEL, DAN, "/points", attachments=files)
+        await fake.send_message(CHANNEL, DAN, "/mediaprobe after", attachments=files[:1])
+        await fake.wait_for(lambda: len(fake.files_in(CHANNEL)) >= 1)
+    assert len(fake.downloads) == 1  # the probe's one file; /points fetched nothing

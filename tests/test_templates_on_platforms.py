@@ -54,7 +54,7 @@ INVISIBLE = set(
 LOCALES = sorted(p.name for p in TEMPLATES.iterdir() if p.is_dir())
 
 
-def _commands(admin: bool) -> list[dict[str, Any]]:
+def _commands(admin: bool, only_admin: bool = False) -> list[dict[str, Any]]:
     return [
         {
             "name": route.command,
@@ -64,12 +64,18 @@ def _commands(admin: bool) -> list[dict[str, Any]]:
         }
         for router in ROUTERS
         for route in router.routes
-        if not route.hidden and (admin or not route.admin)
+        if not route.hidden and (route.admin if only_admin else not route.admin)
     ]
 
 
-def _help(admin: bool) -> dict[str, Any]:
-    return {"name": HOSTILE, "community": HOSTILE, "commands": _commands(admin), "is_admin": admin}
+def _help(admin: bool, only_admin: bool = False) -> dict[str, Any]:
+    return {
+        "name": HOSTILE,
+        "community": HOSTILE,
+        "commands": _commands(admin, only_admin),
+        "admin_commands": len(_commands(True, True)) if admin else 0,
+        "is_admin": admin,
+    }
 
 
 _WHO = {"member": HOSTILE, "chat": HOSTILE, "time": "2026-11-23 09:00", "timezone": "Asia/Shanghai"}
@@ -228,6 +234,7 @@ CORE_SAMPLES: Mapping[str, list[dict[str, Any]]] = {
     "console/whoami": [_WHO | {"admin": True}],
     "help/command_argument": [{}],
     "help/help": [_help(admin=True), _help(admin=False)],
+    "help/admin": [_help(admin=True, only_admin=True)],
     "help/start": [_help(admin=True), _help(admin=False)],
     "help/welcome": [{"name": HOSTILE, "community": HOSTILE}],
     "link/already_linked": [{"platform": "discord"}],

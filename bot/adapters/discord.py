@@ -331,7 +331,13 @@ class DiscordAdapter:
         )
         if event is not None:
             bot_id = user.id if user is not None else None
-            event = await with_attachment(event, message, self._file_limit, bot_id=bot_id)
+            event = await with_attachment(
+                event,
+                message,
+                self._file_limit,
+                bot_id=bot_id,
+                takes_files=self._dispatcher.takes_files(event),
+            )
             await self._dispatcher.handle(event)  # the sender posts its answer
 
     async def _edited(self, raw: discord.RawMessageUpdateEvent) -> None:

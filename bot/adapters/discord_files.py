@@ -41,10 +41,12 @@ async def with_attachment(
     limit: int = ATTACHED_FILE_MAX_BYTES,
     *,
     bot_id: int | None = None,
+    takes_files: bool = True,
 ) -> Event:
     """The command with what it brings: its first attachment's text (or why not), its files
     (else those of the actor's own message it replies to), the replied message's words and
-    author; other events as they are. A failed download is raised: the message is never
+    author; other events as they are. Files only for a command that `takes_files` (the
+    dispatcher knows). A failed download is raised: the message is never
     handled without its file."""
     if not wants_file(event):
         return event
@@ -58,8 +60,8 @@ async def with_attachment(
     from_reply = not attachments and replied is not None
     if from_reply and replied is not None and str(replied.author.id) == event.actor.user_id:
         attachments = replied.attachments
-    if not attachments:
-        return event
+    if not attachments or not takes_files:
+        return event  # a command that reads no file downloads none
     downloaded: dict[int, bytes | None] = {}
     if not from_reply:
         first = attachments[0]

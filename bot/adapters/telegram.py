@@ -182,7 +182,8 @@ class TelegramAdapter:
             is_admin = await self._is_admin(int(first.chat.chat_id), int(first.actor.user_id))
             incoming = with_admin(incoming, is_admin)
         for event in incoming.events:
-            event = await self._files.brought(event, incoming.file, incoming.media)
+            if self._dispatcher.takes_files(event):  # others download nothing
+                event = await self._files.brought(event, incoming.file, incoming.media)
             outcome = await self._dispatcher.handle(event)
             if incoming.callback_query_id is not None:
                 await self._answer_button(incoming.callback_query_id, outcome)

@@ -29,7 +29,7 @@ def probing_dispatcher(
     /exportprobe (answers with "ledger-2026-12.csv")."""
     probe = Router()
 
-    @probe.command("probe", hidden=True)
+    @probe.command("probe", hidden=True, takes_files=True)
     def _probe(ctx: Context) -> Reply:
         seen.append(ctx.event)
         return Reply("common/unknown_command", {"command": ctx.event.file_name or "none"})
