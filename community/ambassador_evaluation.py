@@ -1,7 +1,8 @@
 """The month-end evaluation of the ambassador programme, its database side: count the month for
 the roster (one query), judge each ambassador (community/ambassador_months.py), record the
 months in one statement, then pay the rewards, move down who missed too long, propose moving
-up who exceeded long enough, and tell each ambassador and the admins privately.
+up who exceeded long enough, and tell each ambassador and the admins privately (what they are
+told: community/ambassador_report.py).
 
 The roster is read as it stands when the evaluation runs: whoever is on it now and was
 appointed before the month ended. A month is evaluated once per ambassador (ambassador_months
@@ -13,16 +14,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
-from typing import Any
 
 from sqlalchemy import Connection, Insert, exists, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from community import audit
-from community.admins import admin_members
 from community.ambassador_counts import Counted, month_output
 from community.ambassador_months import (
     Judged,
@@ -31,14 +29,11 @@ from community.ambassador_months import (
     Step,
     judge,
     level_step,
-    months_to_demotion,
     next_step,
 )
-from community.ambassador_notices import Notice, level_context, notice, progress, tell
+from community.ambassador_report import Evaluated, Verdict, month_notice, report_to_admins
 from community.communities import Community
-from community.messages import Choice, Reply, Visibility
-from community.outbox import Direct, enqueue_directs
-from community.reminders import recipients
+from community.private_notices import Notice, tell
 from loyalty.earning import earn
 from storage.ambassador_tables import ambassador_months, ambassadors
 
@@ -48,32 +43,6 @@ _SLICE = 500  # ids per IN (...)
 def reward_key(community_id: int, member_id: int, month: Month) -> str:
     """The ledger key of an ambassador's reward for a month: paid once, whatever runs twice."""
     return f"ambassador_reward:{community_id}:{member_id}:{month.key}"
-
-
-@dataclass(frozen=True, slots=True)
-class Verdict:
-    """What the month came to for one ambassador, before anything is written."""
-
-    counted: Counted
-    judged: Judged
-    step: Step
-    reward: int
-    moved_to: str | None  # the level a demotion moves them to
-    proposed: str | None  # the level proposed to the admins
-    history: tuple[Judged, ...]
-
-
-@dataclass
-class Evaluated:
-    """What an evaluation did."""
-
-    month: Month
-    evaluated: int = 0
-    met: int = 0  # met or exceeded
-    paid: int = 0  # points paid in rewards
-    demoted: list[int] = field(default_factory=list)
-    proposals: list[int] = field(default_factory=list)  # ambassador_months ids
-    platforms: set[str] = field(default_factory=set)
 
 
 def evaluate_month(
@@ -121,11 +90,11 @@ def evaluate_month(
         if verdict.proposed is not None:
             done.proposals.append(ids[member])
         if community.rules.ambassadors.level(verdict.counted.level) is not None:
-            notices.append(_notice(community, month, verdict, demoted=member in done.demoted))
+            notices.append(month_notice(community, month, verdict, demoted=member in done.demoted))
         # else: a level taken out of the settings asked nothing of them; telling them they
         # missed it would be false. The admins' report asks for a level instead.
     done.platforms |= tell(conn, community, notices, at)
-    done.platforms |= _report(conn, community, done, verdicts, ids, at, admins)
+    done.platforms |= report_to_admins(conn, community, done, verdicts, ids, at, admins)
     return done
 
 
@@ -297,101 +266,3 @@ def _demote(conn: Connection, community: Community, verdict: Verdict, at: dateti
         month=verdict.judged.month.key,
     )
     return True
-
-
-def _notice(community: Community, month: Month, verdict: Verdict, *, demoted: bool) -> Notice:
-    rules = community.rules.ambassadors
-    counted = verdict.counted
-    context: dict[str, Any] = {
-        "name": counted.name,
-        "month": month.key,
-        "level": level_context(rules, counted.level),
-        "progress": progress(rules.level(counted.level), counted.output, rules.exceed_percent),
-        "exceeded": verdict.judged.outcome is Outcome.EXCEEDED,
-    }
-    key = f"{community.id}:{counted.member_id}:{month.key}"
-    if demoted and verdict.moved_to is not None:
-        context |= {
-            "new_level": level_context(rules, verdict.moved_to),
-            "months": rules.demote_after_months,
-        }
-        return notice("ambassador/demoted", context, counted.member_id, f"{key}:demoted")
-    if verdict.judged.outcome is Outcome.MISSED:
-        context["months_left"] = months_to_demotion(verdict.history, rules)
-        context["partial"] = verdict.judged.partial
-        return notice("ambassador/month_missed", context, counted.member_id, f"{key}:missed")
-    context["reward"] = verdict.reward
-    return notice("ambassador/month_met", context, counted.member_id, f"{key}:met")
-
-
-def _report(
-    conn: Connection,
-    community: Community,
-    done: Evaluated,
-    verdicts: Sequence[Verdict],
-    ids: dict[int, int],
-    at: datetime,
-    listed: tuple[str, ...],
-) -> set[str]:
-    """One private message to each admin: the month in numbers, who moved down, who stays at
-    the lowest level though they keep missing, who is on a level no longer in the settings,
-    and the proposals, each with its button."""
-    if not done.evaluated:
-        return set()
-    admins = admin_members(conn, community.id, listed=listed)
-    targets = recipients(conn, community.id, sorted(admins)) if admins else {}
-    if not targets:
-        return set()
-    rules = community.rules.ambassadors
-    shown = rules.roster_page
-
-    def named(v: Verdict, **more: Any) -> dict[str, Any]:
-        return {"name": v.counted.name, "level": level_context(rules, v.counted.level), **more}
-
-    demoted = [
-        named(v, new_level=level_context(rules, v.moved_to or v.counted.level))
-        for v in verdicts
-        if v.counted.member_id in done.demoted
-    ]
-    lowest = [named(v) for v in verdicts if v.step is Step.STAYS_LOWEST]
-    unset = [named(v) for v in verdicts if rules.level(v.counted.level) is None]
-    proposals = [
-        named(v, number=ids[v.counted.member_id], new_level=level_context(rules, v.proposed))
-        for v in verdicts
-        if v.proposed is not None
-    ]
-    context = {
-        "month": done.month.key,
-        "evaluated": done.evaluated,
-        "met": done.met,
-        "paid": done.paid,
-        "demoted": demoted[:shown],
-        "lowest": lowest[:shown],
-        "unset": unset[:shown],
-        "proposals": proposals[:shown],
-        "more": max(len(demoted), len(lowest), len(unset), len(proposals)) > shown,
-        "demote_months": rules.demote_after_months,
-        "promote_months": rules.promote_after_months,
-    }
-    choices = tuple(
-        Choice(
-            "ambassador/promote_button",
-            f"/ambassador promote {p['number']}",
-            {"number": p["number"], "name": p["name"], "new_level": p["new_level"]},
-        )
-        for p in proposals[:shown]
-    )
-    reply = Reply(
-        "ambassador/month_report", context, choices=choices, visibility=Visibility.PRIVATE
-    )
-    messages = [
-        Direct(
-            target.platform,
-            target.user_id,
-            reply,
-            "",
-            f"ambassador:{community.id}:report:{done.month.key}:{admin}:{at.isoformat()}",
-        )
-        for admin, target in targets.items()
-    ]
-    return enqueue_directs(conn, community_id=community.id, at=at, messages=messages)

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, exists, select
 
-from community.ambassador_evaluation import Evaluated, evaluate_month
+from community.ambassador_evaluation import evaluate_month
 from community.ambassador_months import Month
+from community.ambassador_report import Evaluated
 from community.communities import Community
 from community.jobs import FiringContext, Job
 from community.schedules import When

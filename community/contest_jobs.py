@@ -19,11 +19,9 @@ from sqlalchemy import Connection, select
 from community.communities import Community
 from community.contest_voting import settle
 from community.contests import OPEN, VOTING
-from community.jobs import FiringContext, Job
-from community.schedules import MAX_TIMES, When
+from community.jobs import FiringContext, Job, hourly_sweep
+from community.schedules import When
 from storage.contest_tables import contests
-
-EVERY = 24 // MAX_TIMES  # hours between one sweep job's firings (a schedule's most a day)
 
 
 def jobs(conn: Connection, community: Community) -> list[Job]:
@@ -53,18 +51,7 @@ def jobs(conn: Connection, community: Community) -> list[Job]:
         for number, state, at in steps
     ]
     earliest = min(at for _, _, at in steps)
-    found += [
-        Job(
-            f"contests:{community.id}:{n}",
-            community.id,
-            When("daily", times=tuple((hour + n, 0) for hour in range(0, 24, EVERY))),
-            tz,
-            sweep,
-            max(earliest, community.created_at),
-        )
-        for n in range(EVERY)
-    ]
-    return found
+    return found + hourly_sweep("contests", community, sweep, max(earliest, community.created_at))
 
 
 def _once(at: datetime, community: Community) -> When:
@@ -73,6 +60,5 @@ def _once(at: datetime, community: Community) -> When:
 
 
 def sweep(ctx: FiringContext) -> None:
-    """A firing's work: every contest step due by now. Now is never before the firing's own
-    time: the console's clock, moved ahead by hand, runs firings whose wall clock is behind."""
-    ctx.platforms.update(settle(ctx.conn, ctx.community, max(ctx.now, ctx.scheduled_at)))
+    """A firing's work: every contest step due by its time."""
+    ctx.platforms.update(settle(ctx.conn, ctx.community, ctx.due_by))

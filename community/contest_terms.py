@@ -11,8 +11,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from community.contest_rules import ContestRules
-from community.contests import category_by_word
 from community.schedules import next_firings, parse_when
+from community.submission_content import category_named
 from community.submission_rules import SubmissionCategory
 from loyalty.errors import UserError
 
@@ -77,7 +77,7 @@ def read_terms(
     closes_at = read_until(values["until"], tz, now, max_days=rules.max_days)
     category = None
     if "category" in values:
-        named = category_by_word(categories, values["category"])
+        named = category_named(categories, values["category"])
         if named is None:
             raise UserError(
                 "contest/unknown_category",

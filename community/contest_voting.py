@@ -41,8 +41,8 @@ from community.contests import (
 from community.earning import credit
 from community.media import described
 from community.messages import Choice, Reply, Visibility
-from community.outbox import Direct, broadcast, enqueue_directs
-from community.reminders import recipients
+from community.outbox import broadcast
+from community.private_notices import Notice, tell
 from loyalty import redemptions
 from loyalty.errors import UserError
 from storage.contest_tables import contest_entries, contest_votes, contests
@@ -301,22 +301,20 @@ def _tell_winners(
     member_of: dict[int, int],
     at: datetime,
 ) -> set[str]:
-    ids = sorted({member_of[p["entry"]] for p in placed})
-    targets = recipients(conn, community.id, ids)
-    messages = []
-    for prize in placed:
-        member = member_of[prize["entry"]]
-        target = targets.get(member)
-        if target is None:
-            continue
-        notice = Reply(
-            "contest/won",
-            {"number": contest.id, "title": contest.title, **prize},
-            visibility=Visibility.PRIVATE,
+    notices = [
+        Notice(
+            member_of[prize["entry"]],
+            Reply(
+                "contest/won",
+                {"number": contest.id, "title": contest.title, **prize},
+                visibility=Visibility.PRIVATE,
+            ),
+            f"contest:{contest.id}:won:{prize['place']}",
+            prize["author"],
         )
-        key = f"contest:{contest.id}:won:{prize['place']}"
-        messages.append(Direct(target.platform, target.user_id, notice, prize["author"], key=key))
-    return enqueue_directs(conn, community_id=community.id, at=at, messages=messages)
+        for prize in placed
+    ]
+    return tell(conn, community, notices, at)
 
 
 def due(conn: Connection, community_id: int, now: datetime) -> list[tuple[int, str]]:

@@ -5,7 +5,7 @@ the vote and the end: contest_voting.py; the schedule: contest_jobs.py."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -13,7 +13,6 @@ from typing import Any
 from sqlalchemy import Column, Connection, Delete, Row, and_, delete, func, or_, select, update
 
 from community.communities import Community
-from community.submission_rules import SubmissionCategory
 from storage.contest_tables import contest_entries, contest_votes, contests
 from storage.schema import members
 from storage.ugc_tables import media, submission_files, submissions
@@ -137,19 +136,6 @@ def contest_for(conn: Connection, community: Community, category: str, at: datet
         .limit(1)
     ).scalar_one_or_none()
     return None if found is None else int(found)
-
-
-def category_by_word(
-    categories: Sequence[SubmissionCategory], word: str
-) -> SubmissionCategory | None:
-    """The category an admin named: its key, its name in either language or an alias, in any
-    case ("purchase", "晒单", "Purchase photo")."""
-    wanted = word.strip().casefold()
-    for category in categories:
-        words = (category.key, category.names.en, category.names.zh_CN, *category.aliases)
-        if wanted in (w.casefold() for w in words):
-            return category
-    return None
 
 
 # An entry's first photo: what its post in the vote shows.

@@ -18,12 +18,9 @@ from sqlalchemy import Connection, select
 from community import draw_closing
 from community.communities import Community
 from community.draws import OPEN
-from community.jobs import FiringContext, Job
-from community.schedules import MAX_TIMES, When
+from community.jobs import FiringContext, Job, hourly_sweep
+from community.schedules import When
 from storage.draw_tables import draws
-
-EVERY = 24 // MAX_TIMES  # hours between one catch-up job's firings
-SWEEPS = EVERY  # catch-up jobs, an hour apart: together, one sweep every hour
 
 
 def jobs(conn: Connection, community: Community) -> list[Job]:
@@ -49,18 +46,7 @@ def jobs(conn: Connection, community: Community) -> list[Job]:
         for number, closes_at in closes
     ]
     earliest = min(closes_at for _, closes_at in closes)
-    found += [
-        Job(
-            f"draws:{community.id}:{n}",
-            community.id,
-            When("daily", times=tuple((hour + n, 0) for hour in range(0, 24, EVERY))),
-            tz,
-            close_due,
-            earliest,
-        )
-        for n in range(SWEEPS)
-    ]
-    return found
+    return found + hourly_sweep("draws", community, close_due, earliest)
 
 
 def _once(closes_at: datetime, community: Community) -> When:
@@ -75,9 +61,7 @@ def _once(closes_at: datetime, community: Community) -> When:
 def close_due(ctx: FiringContext) -> int:
     """A firing's work: draw every draw of the community whose close has come. Returns how
     many were drawn."""
-    # The later of the two: a clock moved ahead by hand (the console's :time) fires a close
-    # before the process's own clock reaches it.
-    now = max(ctx.now, ctx.scheduled_at)
+    now = ctx.due_by
     drawn = 0
     for number in draw_closing.due(ctx.conn, ctx.community.id, now):
         done = draw_closing.close(ctx.conn, ctx.community, number, now)

@@ -13,12 +13,12 @@ from typing import Any
 
 from sqlalchemy import Column, Connection, Row, and_, func, select, update
 
+from community import private_notices
 from community.communities import Community
 from community.draw_picking import score
 from community.exports import to_csv
 from community.messages import Choice, Document, Reply, Visibility
-from community.outbox import Direct, enqueue_directs
-from community.reminders import recipients
+from community.private_notices import Notice
 from loyalty import tiers
 from storage.draw_tables import draw_entries, draws
 from storage.schema import members
@@ -211,13 +211,8 @@ def tell(
     conn: Connection, community: Community, member_id: int, reply: Reply, key: str, at: datetime
 ) -> set[str]:
     """Queue `reply` to the member's private chat once per `key`; the platforms queued for."""
-    target = recipients(conn, community.id, [member_id]).get(member_id)
-    if target is None:
-        return set()
-    name = conn.execute(select(members.c.display_name).where(members.c.id == member_id)).scalar()
     private = Reply(reply.template, reply.context, visibility=Visibility.PRIVATE)
-    message = Direct(target.platform, target.user_id, private, str(name or ""), key=f"draw:{key}")
-    return enqueue_directs(conn, community_id=community.id, at=at, messages=[message])
+    return private_notices.tell(conn, community, [Notice(member_id, private, f"draw:{key}")], at)
 
 
 # The entrants' list -----------------------------------------------------------------------------

@@ -88,7 +88,7 @@ def send_reminders(ctx: FiringContext) -> int:
     if days <= 0:
         return 0
     # From the run's moment (or later, if it runs late): what has expired is gone already.
-    start = max(ctx.scheduled_at, ctx.now)
+    start = ctx.due_by
     rows = conn.execute(
         _COMING,
         {

@@ -19,7 +19,7 @@ from sqlalchemy import Connection, and_, func, or_, select
 
 from community.communities import Community
 from community.messages import Reply, renders_anywhere
-from community.schedules import When, firings, next_firings
+from community.schedules import MAX_TIMES, When, firings, next_firings
 from storage.schema import job_runs, polls
 from storage.sql import insert_if_absent
 
@@ -47,6 +47,13 @@ class FiringContext:
     # The accounts community.toml lists as admins ("telegram:12345"): the deployment's own,
     # not kept in the database, handed to work that tells the admins something.
     admins: tuple[str, ...] = ()
+
+    @property
+    def due_by(self) -> datetime:
+        """The moment work that does "whatever is due by now" counts to: the later of now and
+        the firing's own time, since the console's clock, moved ahead by hand (:time), runs
+        firings whose moment the process's own clock has not reached."""
+        return max(self.now, self.scheduled_at)
 
 
 Work = Callable[[FiringContext], Any]
@@ -86,6 +93,29 @@ class Job:
         start = max(after, self.since - timedelta(microseconds=1)) - self.offset
         found = next_firings(self.when, self.timezone, start, 1)
         return found[0] + self.offset if found else None
+
+
+# A schedule holds MAX_TIMES times a day at most, so an hourly sweep is this many daily jobs
+# of MAX_TIMES times each, an hour apart.
+HOURLY_JOBS = 24 // MAX_TIMES
+
+
+def hourly_sweep(name: str, community: Community, work: Work, since: datetime) -> list[Job]:
+    """An hourly sweep of the community: HOURLY_JOBS jobs "<name>:<community>:<n>", an hour
+    apart, whose firings before `since` never run. A firing missed while the bot was down is
+    caught up by the next one, an hour later at most, so the work does whatever is due by its
+    time (FiringContext.due_by)."""
+    return [
+        Job(
+            f"{name}:{community.id}:{n}",
+            community.id,
+            When("daily", times=tuple((hour + n, 0) for hour in range(0, 24, HOURLY_JOBS))),
+            community.timezone,
+            work,
+            since,
+        )
+        for n in range(HOURLY_JOBS)
+    ]
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,19 +20,15 @@ from sqlalchemy import Connection, exists, func, select, update
 
 from community.admins import admin_members
 from community.communities import Community
-from community.jobs import FiringContext, Job
+from community.jobs import FiringContext, Job, hourly_sweep
 from community.messages import Reply, Visibility
 from community.outbox import Direct, enqueue_directs
 from community.question_accepting import return_bounty
 from community.question_messages import resolve_posts
 from community.questions import OPEN, Question, question_by_id, tell
 from community.reminders import recipients
-from community.schedules import MAX_TIMES, When
 from storage.qa_tables import answers, question_messages, questions
 from storage.schema import members
-
-EVERY = 24 // MAX_TIMES  # hours between one job's firings (a schedule's most times a day)
-SWEEPS = EVERY  # jobs, an hour apart: together, one sweep every hour
 
 
 def jobs(conn: Connection, community: Community) -> list[Job]:
@@ -43,17 +39,7 @@ def jobs(conn: Connection, community: Community) -> list[Job]:
     since = first_due(conn, community)
     if since is None:
         return []
-    return [
-        Job(
-            f"questions:{community.id}:{n}",
-            community.id,
-            When("daily", times=tuple((hour + n, 0) for hour in range(0, 24, EVERY))),
-            community.timezone,
-            sweep,
-            max(since, community.created_at),
-        )
-        for n in range(SWEEPS)
-    ]
+    return hourly_sweep("questions", community, sweep, max(since, community.created_at))
 
 
 def first_due(conn: Connection, community: Community) -> datetime | None:

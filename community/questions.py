@@ -10,10 +10,10 @@ from datetime import datetime, time
 from sqlalchemy import Column, Connection, Row, bindparam, func, insert, select, update
 from sqlalchemy.sql.functions import count
 
+from community import private_notices
 from community.communities import Community
 from community.messages import Reply, Visibility
-from community.outbox import Direct, enqueue_directs
-from community.reminders import recipients
+from community.private_notices import Notice
 from loyalty import ledger
 from loyalty.errors import UserError
 from storage.qa_tables import answers, questions
@@ -348,12 +348,7 @@ def tell(
     conn: Connection, community: Community, member_id: int, reply: Reply, key: str, at: datetime
 ) -> set[str]:
     """Queue `reply` to the member's private chat once per `key`; the platforms queued for."""
-    target = recipients(conn, community.id, [member_id]).get(member_id)
-    if target is None:
-        return set()
-    name = conn.execute(select(members.c.display_name).where(members.c.id == member_id)).scalar()
-    message = Direct(target.platform, target.user_id, reply, str(name or ""), key=f"qa:{key}")
-    return enqueue_directs(conn, community_id=community.id, at=at, messages=[message])
+    return private_notices.tell(conn, community, [Notice(member_id, reply, f"qa:{key}")], at)
 
 
 def merge_members(conn: Connection, *, keep: int, absorb: int) -> None:

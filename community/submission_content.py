@@ -113,6 +113,15 @@ def category_words(category: SubmissionCategory) -> set[str]:
     return {name.strip().casefold() for name in names if name.strip()}
 
 
+def category_named(
+    categories: Sequence[SubmissionCategory], word: str
+) -> SubmissionCategory | None:
+    """The category a whole word names (an admin's --category): its key, its name in either
+    language or an alias, in any case ("purchase", "晒单", "Purchase photo")."""
+    wanted = word.strip().casefold()
+    return next((c for c in categories if wanted in category_words(c)), None)
+
+
 def read_category(
     text: str, categories: Sequence[SubmissionCategory]
 ) -> tuple[SubmissionCategory | None, str]:

@@ -15,8 +15,8 @@ from community import ambassadors, audit, earning
 from community.audit import Actor
 from community.communities import Community
 from community.messages import Reply, Visibility
-from community.outbox import Direct, broadcast, enqueue_directs
-from community.reminders import recipients
+from community.outbox import broadcast
+from community.private_notices import Notice, tell
 from community.submission_rules import REJECT_REASONS
 from community.submissions import (
     APPROVED,
@@ -188,11 +188,7 @@ def _pay(conn: Connection, community: Community, found: Submission, by: Actor, a
 def _tell(
     conn: Connection, community: Community, found: Submission, reply: Reply, key: str, at: datetime
 ) -> set[str]:
-    target = recipients(conn, community.id, [found.member_id]).get(found.member_id)
-    if target is None:
-        return set()
-    message = Direct(target.platform, target.user_id, reply, found.author, key=key)
-    return enqueue_directs(conn, community_id=community.id, at=at, messages=[message])
+    return tell(conn, community, [Notice(found.member_id, reply, key, found.author)], at)
 
 
 # Reversing -----------------------------------------------------------------------------------

@@ -6,10 +6,16 @@ from dataclasses import dataclass
 
 from community import adjustments, members
 from community.members import Member
+from handlers.aiming import (
+    handle_of,
+    leading_mention,
+    member_by_handle,
+    not_a_person,
+    vouched_member,
+)
 from handlers.arguments import BadArgument, read_arguments
 from handlers.parsing import parse_amount
 from handlers.routes import Context, Param, ParamKind, Router
-from handlers.text import strip_invisible
 from handlers.types import AccountRef, Event, Reply
 
 router = Router()
@@ -49,11 +55,9 @@ def _aim(event: Event) -> _Aim | None:
     """Who the command is about. Whatever is typed first wins: a mention's words or a handle;
     a reply's author only when the command starts with an amount ("/award 50 thanks")."""
     text = event.arg_text
-    for mention in event.mentions:
-        shown = strip_invisible(mention.shown).strip()
-        after = text[len(shown) :]
-        if shown and text.startswith(shown) and (not after or after[0].isspace()):
-            return _Aim(None, mention.account, after.strip())
+    mentioned = leading_mention(event, text)
+    if mentioned is not None:
+        return _Aim(None, *mentioned)
     parts = text.split(None, 1)
     if not parts:
         return None
@@ -66,36 +70,22 @@ def _member(ctx: Context, aim: _Aim) -> tuple[Member, str] | Reply:
     """The member aimed at and how the answer names them beyond doubt; else the refusal."""
     account = aim.account
     if account is None:
-        handle = aim.handle or ""
-        found = members.find_by_handle(
-            ctx.conn, community_id=ctx.community.id, handle=handle, platform=ctx.event.chat.platform
-        )
-        if found is None:
-            return Reply("points/unknown_member", {"handle": handle})
-        return found, f"@{members.username_key(handle)}"
-    if account.anonymous or account.is_bot:
-        # A channel, a group speaking through an anonymous admin, a bot: nobody to pay.
-        return Reply("points/not_a_person", {"name": account.display_name, "bot": account.is_bot})
+        return member_by_handle(ctx, aim.handle or "")
+    refused = not_a_person(account)  # nobody to pay
+    if refused is not None:
+        return refused
     found = members.find_by_account(
         ctx.conn, community_id=ctx.community.id, platform=account.platform, user_id=account.user_id
     )
     if found is None:
-        # The platform vouches for this account (unlike a typed handle, which names whoever
-        # holds it), and a group's quiet members are exactly who a reply reaches (Telegram
-        # shows the bot only commands): they become members now rather than being refused.
-        found = members.identify(
-            ctx.conn,
-            community_id=ctx.community.id,
-            platform=account.platform,
-            user_id=account.user_id,
-            display_name=account.display_name,
-            username=account.username,
-            at=ctx.now,
-        )
-    if account.username:
-        return found, f"@{members.username_key(account.username)}"
-    # No handle to name them by: their account id, as /me shows it.
-    return found, account.key
+        # The platform vouches for this account, and a group's quiet members are exactly who a
+        # reply reaches (Telegram shows the bot only commands): they become members now rather
+        # than being refused.
+        vouched = vouched_member(ctx, account)
+        if isinstance(vouched, Reply):
+            return vouched
+        found = vouched
+    return found, handle_of(account)
 
 
 def _adjust(ctx: Context, sign: int) -> Reply:

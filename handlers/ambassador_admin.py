@@ -7,15 +7,21 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from community import ambassador_notices, ambassadors, members
+from community import ambassadors, private_notices
 from community.ambassador_notices import level_context, notice
 from community.ambassador_rules import AmbassadorLevel, AmbassadorRules
 from community.jobs import SCHEDULE_CHANGED
 from community.members import Member
 from handlers.actions import ACTION_WORDS, read_action
+from handlers.aiming import (
+    handle_of,
+    leading_mention,
+    member_by_handle,
+    typed_handle,
+    vouched_member,
+)
 from handlers.parsing import parse_numbered
 from handlers.routes import Context, Param, ParamKind, Router
-from handlers.text import strip_invisible
 from handlers.types import AccountRef, Reply
 from loyalty.errors import UserError
 from storage.sql import savepoint
@@ -129,7 +135,7 @@ def _promote(ctx: Context, number: int) -> Reply:
             )
     except UserError as refusal:
         return Reply(refusal.key, refusal.context)
-    name = ambassador_notices.names_of(ctx.conn, [done.member_id]).get(done.member_id, "")
+    name = private_notices.names_of(ctx.conn, [done.member_id]).get(done.member_id, "")
     context = {
         "old": level_context(rules, done.old),
         "level": level_context(rules, done.new),
@@ -137,7 +143,7 @@ def _promote(ctx: Context, number: int) -> Reply:
     }
     key = f"{community.id}:{done.member_id}:promoted:{number}"
     ctx.outbox_platforms.update(
-        ambassador_notices.tell(
+        private_notices.tell(
             ctx.conn,
             community,
             [notice("ambassador/level_notice", {"name": name, **context}, done.member_id, key)],
@@ -153,7 +159,7 @@ def _tell(
     """Tell the member privately; whether there was an account to write to."""
     key = f"{ctx.community.id}:{target.id}:{cause}:{ctx.event.event_id}"
     told = notice(template, {"name": target.display_name, **context}, target.id, key)
-    platforms = ambassador_notices.tell(ctx.conn, ctx.community, [told], ctx.now)
+    platforms = private_notices.tell(ctx.conn, ctx.community, [told], ctx.now)
     ctx.outbox_platforms.update(platforms)
     return bool(platforms)
 
@@ -176,43 +182,20 @@ def _aim(ctx: Context, text: str) -> tuple[Member, str, str] | Reply | None:
     """The member the action names (a platform's mention, an @handle, or the author of the
     message the command replies to), how to call them beyond doubt, and the words after;
     None when it names nobody."""
-    event = ctx.event
-    for mention in event.mentions:
-        shown = strip_invisible(mention.shown).strip()
-        after = text[len(shown) :]
-        if shown and text.startswith(shown) and (not after or after[0].isspace()):
-            return _account_member(ctx, mention.account, after.strip())
-    # Any whitespace ends the handle: Chinese keyboards type U+3000 between words.
-    words = text.split(None, 1)
-    first, rest = (words[0], words[1] if len(words) > 1 else "") if words else ("", "")
-    first = "@" + first[1:] if first.startswith("＠") else first
-    if first.startswith("@") and len(first) > 1:
-        found = members.find_by_handle(
-            ctx.conn, community_id=ctx.community.id, handle=first, platform=event.chat.platform
-        )
-        if found is None:
-            return Reply("points/unknown_member", {"handle": first})
-        return found, f"@{members.username_key(first)}", rest.strip()
-    if event.target is not None:
-        return _account_member(ctx, event.target, text.strip())
+    mentioned = leading_mention(ctx.event, text)
+    if mentioned is not None:
+        return _account_member(ctx, *mentioned)
+    typed = typed_handle(text)
+    if typed is not None and len(typed[0]) > 1:
+        found = member_by_handle(ctx, typed[0])
+        return found if isinstance(found, Reply) else (*found, typed[1])
+    if ctx.event.target is not None:
+        return _account_member(ctx, ctx.event.target, text.strip())
     return None
 
 
 def _account_member(
     ctx: Context, account: AccountRef, rest: str
 ) -> tuple[Member, str, str] | Reply:
-    if account.anonymous or account.is_bot:
-        # A channel, a group speaking through an anonymous admin, a bot: nobody to appoint.
-        return Reply("points/not_a_person", {"name": account.display_name, "bot": account.is_bot})
-    # The platform vouches for this account: a quiet member becomes a member now.
-    found = members.identify(
-        ctx.conn,
-        community_id=ctx.community.id,
-        platform=account.platform,
-        user_id=account.user_id,
-        display_name=account.display_name,
-        username=account.username,
-        at=ctx.now,
-    )
-    handle = f"@{members.username_key(account.username)}" if account.username else account.key
-    return found, handle, rest
+    found = vouched_member(ctx, account)
+    return found if isinstance(found, Reply) else (found, handle_of(account), rest)

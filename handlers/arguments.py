@@ -50,7 +50,9 @@ def read_arguments(params: Sequence[Param], typed: str, rules: Rules | None) -> 
     """Read `typed` by `params`: each takes one word, in order, but a last TEXT parameter takes
     the rest of the line as typed. Raises BadArgument for the first parameter that does not fit
     (missing when required, not a number, outside its limits, not one of its choices). With no
-    `rules`, limits that come from the rules are left to the domain's own check."""
+    `rules`, limits that come from the rules are left to the domain's own check. A FILE
+    parameter is never typed (the file comes with the message): it reads no words."""
+    params = [param for param in params if param.kind is not ParamKind.FILE]
     text: dict[str, str] = {}
     numbers: dict[str, int] = {}
     rest = typed.strip()

@@ -3,10 +3,10 @@ with /birthday @member MM-DD."""
 
 from __future__ import annotations
 
-from community import birthdays, members
+from community import birthdays
 from community.members import Member
+from handlers.aiming import leading_mention, member_by_handle, typed_handle, vouched_member
 from handlers.routes import Context, Param, ParamKind, Router
-from handlers.text import strip_invisible
 from handlers.types import Reply
 from loyalty import tiers
 
@@ -39,40 +39,20 @@ def birthday(ctx: Context) -> Reply:
 def _aim(ctx: Context, text: str) -> tuple[Member, str, str] | Reply | None:
     """The member an admin names first (a platform's mention, or an @handle), with how to
     call them and the words after; None when the command names nobody."""
-    event = ctx.event
-    for mention in event.mentions:
-        words = strip_invisible(mention.shown).strip()
-        after = text[len(words) :]
-        if words and text.startswith(words) and (not after or after[0].isspace()):
-            if not ctx.is_admin:
-                return Reply("birthday/admins_only")
-            account = mention.account
-            if account.anonymous or account.is_bot:
-                return Reply(
-                    "points/not_a_person", {"name": account.display_name, "bot": account.is_bot}
-                )
-            found = members.identify(
-                ctx.conn,
-                community_id=ctx.community.id,
-                platform=account.platform,
-                user_id=account.user_id,
-                display_name=account.display_name,
-                username=account.username,
-                at=ctx.now,
-            )
-            return found, account.display_name, after.strip()
-    first, _, rest = text.partition(" ")
-    first = "@" + first[1:] if first.startswith("＠") else first
-    if not first.startswith("@"):
+    mentioned = leading_mention(ctx.event, text)
+    if mentioned is not None:
+        if not ctx.is_admin:
+            return Reply("birthday/admins_only")
+        account, rest = mentioned
+        found = vouched_member(ctx, account)
+        return found if isinstance(found, Reply) else (found, account.display_name, rest)
+    typed = typed_handle(text)
+    if typed is None:
         return None
     if not ctx.is_admin:
         return Reply("birthday/admins_only")
-    target = members.find_by_handle(
-        ctx.conn, community_id=ctx.community.id, handle=first, platform=ctx.event.chat.platform
-    )
-    if target is None:
-        return Reply("points/unknown_member", {"handle": first})
-    return target, f"@{members.username_key(first)}", rest.strip()
+    target = member_by_handle(ctx, typed[0])
+    return target if isinstance(target, Reply) else (*target, typed[1])
 
 
 def _correct(ctx: Context, target: Member, handle: str, text: str) -> Reply:

@@ -30,7 +30,7 @@ from tests.conftest import T0, TEST_COMMUNITY, reconfigure
 from tests.domain.conftest import SHANGHAI
 from tests.domain.test_ambassador_evaluation import answered, submitted
 from tests.harness import Chat, Clock, ledger_state, posted, rows
-from tests.test_ambassador_console import SETUP, output_of_the_month, run_console
+from tests.test_ambassador_console import SETUP, month_console, output_of_the_month
 from tests.test_ambassador_handlers import local, member, reply_of, sweep
 
 NOVEMBER = Month(2026, 11)
@@ -338,13 +338,13 @@ def test_admins_confirming_and_moving_at_once_never_get_a_refusal_meant_for_anot
 async def test_the_console_clock_moved_months_ahead_evaluates_each_month_once_in_order(
     dispatcher: Dispatcher, store: Store
 ) -> None:
-    await run_console(dispatcher, store, SETUP, "en")
+    await month_console(dispatcher, SETUP)
     output_of_the_month(store, "alice")  # November: her trainee tasks met
-    shown = await run_console(dispatcher, store, ":time 2027-03-01T00:30\n", "en")
+    shown = await month_console(dispatcher, ":time 2027-03-01T00:30\n")
     assert shown.count("[dm alice] 🎉 alice, you met your Trainee tasks for 2026-11!") == 1
     for month in ("2026-12", "2027-01", "2027-02"):
         assert shown.count(f"[dm boss] 🌟 Ambassadors, {month}: 0 of 1 met their tasks") == 1
     assert ledger_state(store, "console", "alice") == (50, 50)
-    again = await run_console(dispatcher, store, ":time 2027-03-09T00:30\n", "en")
+    again = await month_console(dispatcher, ":time 2027-03-09T00:30\n")
     assert "Ambassadors, 20" not in again
     assert ledger_state(store, "console", "alice") == (50, 50)

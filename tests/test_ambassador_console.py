@@ -4,49 +4,27 @@ evaluation, and its private messages print."""
 
 from __future__ import annotations
 
-import io
-from datetime import UTC, datetime
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection
 
-from bot.adapters.console import ConsoleAdapter
-from bot.rendering import Renderer, plain_text
 from community.members import Member
-from handlers.firings import Firings
-from handlers.ports import Deliveries
 from handlers.router import Dispatcher
 from storage.store import Store
 from tests.conftest import TEST_COMMUNITY, parse_config, reconfigure
 from tests.domain.test_ambassador_evaluation import answered, submitted
 from tests.harness import member_id
+from tests.test_console import run_console
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
-async def run_console(dispatcher: Dispatcher, store: Store, script: str, locale: str) -> str:
-    """The console session `script`, with the scheduler running as the console's clock moves."""
-    out = io.StringIO()
-    clock = lambda: datetime(2026, 11, 23, 1, 0, tzinfo=UTC)  # noqa: E731
-    console = ConsoleAdapter(
-        dispatcher,
-        Renderer(plain_text),
-        locale=locale,
-        timezone=SHANGHAI,
-        stdin=io.StringIO(script),
-        stdout=out,
-        interactive=False,
-        deliveries=Deliveries(dispatcher.store, dispatcher.clock),
-        firings=Firings(
-            store,
-            clock=clock,
-            replay=True,
-            admins=parse_config(TEST_COMMUNITY)[0].access.admins,
-        ),
-        clock=clock,
-    )
-    await console.run()
-    return out.getvalue()
+async def month_console(dispatcher: Dispatcher, script: str, locale: str = "en") -> str:
+    """The console session `script`, with the scheduler running as the console's clock moves
+    (community.toml's admins get the month-end report)."""
+    admins = parse_config(TEST_COMMUNITY)[0].access.admins
+    return await run_console(dispatcher, script, locale=locale, scheduled=True, admins=admins)
 
 
 def output_of_the_month(store: Store, who: str) -> None:
@@ -69,11 +47,11 @@ MONTH_END = ":as alice\n/mytasks\n:time 2026-12-01T00:30\n"
 
 
 async def test_an_ambassadors_month_on_the_console(dispatcher: Dispatcher, store: Store) -> None:
-    first = await run_console(dispatcher, store, SETUP, "en")
+    first = await month_console(dispatcher, SETUP)
     assert "🌟 alice (@alice) is now a brand ambassador: Trainee." in first
     assert "[dm alice] 🌟 Congratulations alice, you are now a brand ambassador: Trainee!" in first
     output_of_the_month(store, "alice")
-    second = await run_console(dispatcher, store, MONTH_END, "en")
+    second = await month_console(dispatcher, MONTH_END)
     assert "✅ Approved submissions 2/2" in second
     assert "🎉 All done: your reward of 50 points comes at the month's end." in second
     assert "[dm alice] 🎉 alice, you met your Trainee tasks for 2026-11!" in second
@@ -85,13 +63,11 @@ async def test_an_ambassadors_month_on_the_console_in_chinese(
     dispatcher: Dispatcher, store: Store
 ) -> None:
     reconfigure(store, locale="zh_CN")
-    first = await run_console(dispatcher, store, SETUP, "zh_CN")
+    first = await month_console(dispatcher, SETUP, "zh_CN")
     assert "🌟 alice（@alice）已成为品牌大使：见习大使。" in first
     assert "[私信 alice] 🌟 恭喜 alice，你已成为品牌大使：见习大使！" in first
     output_of_the_month(store, "alice")
-    second = await run_console(
-        dispatcher, store, MONTH_END.replace("/mytasks", "我的任务"), "zh_CN"
-    )
+    second = await month_console(dispatcher, MONTH_END.replace("/mytasks", "我的任务"), "zh_CN")
     assert "✅ 审核通过的投稿 2/2" in second
     assert "🎉 全部完成：月末可获得 50 积分。" in second
     assert "[私信 alice] 🎉 alice，你已完成 2026-11 的见习大使任务！" in second

@@ -16,7 +16,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.adapters.console import ConsoleAdapter
+from bot.delivery.documents import EXPORTS_FOLDER
 from bot.rendering import Renderer, plain_text
+from handlers.firings import Firings
 from handlers.ports import Deliveries
 from handlers.router import Dispatcher
 from tests.conftest import TEST_COMMUNITY
@@ -24,20 +26,39 @@ from tests.conftest import TEST_COMMUNITY
 ROOT = Path(__file__).resolve().parent.parent
 
 
-async def run_console(dispatcher: Dispatcher, script: str) -> str:
+# The console's own clock in these sessions: 09:00 in Shanghai (":time" moves it).
+CONSOLE_CLOCK = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
+
+
+async def run_console(
+    dispatcher: Dispatcher,
+    script: str,
+    *,
+    locale: str = "en",
+    scheduled: bool = False,
+    admins: tuple[str, ...] = (),
+    exports: Path = EXPORTS_FOLDER,
+) -> str:
+    """What the console prints for `script`. `scheduled`: the console's clock, moved by
+    :time, runs the schedule as `make run` does (`admins`, community.toml's, for the work that
+    tells them something); `exports`: where the files it is sent are written."""
     out = io.StringIO()
     # Copies of the files replies show go to a folder of the test's, not the checkout's data/.
     media = Path(tempfile.mkdtemp(prefix="console-media-"))
+    clock = lambda: CONSOLE_CLOCK  # noqa: E731
+    firings = Firings(dispatcher.store, clock=clock, replay=True, admins=admins)
     console = ConsoleAdapter(
         dispatcher,
         Renderer(plain_text),
-        locale="en",
+        locale=locale,
         timezone=ZoneInfo("Asia/Shanghai"),
         stdin=io.StringIO(script),
         stdout=out,
         interactive=False,
         deliveries=Deliveries(dispatcher.store, dispatcher.clock),
-        clock=lambda: datetime(2026, 11, 23, 1, 0, tzinfo=UTC),
+        firings=firings if scheduled else None,
+        clock=clock,
+        exports=exports,
         media=media,
     )
     try:

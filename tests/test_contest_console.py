@@ -4,63 +4,28 @@ is moved past the vote's end (the results are posted, the winner told privately)
 
 from __future__ import annotations
 
-import io
-from datetime import UTC, datetime
-from pathlib import Path
-from zoneinfo import ZoneInfo
-
-from bot.adapters.console import ConsoleAdapter
-from bot.rendering import Renderer, plain_text
-from handlers.firings import Firings
-from handlers.ports import Deliveries
 from handlers.router import Dispatcher
 from storage.store import Store
 from tests.conftest import reconfigure
+from tests.test_console import CONSOLE_CLOCK, run_console
 from tests.test_contest import submit
 
-STARTED = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)  # 09:00 in Shanghai
 
-
-async def console(dispatcher: Dispatcher, store: Store, script: str, media: Path) -> str:
-    """What the console prints for `script`, its clock moved by :time running the schedule as
-    `make run` does."""
-    out = io.StringIO()
-    adapter = ConsoleAdapter(
+async def test_a_contest_on_the_console_in_english(dispatcher: Dispatcher, store: Store) -> None:
+    opened = await run_console(
         dispatcher,
-        Renderer(plain_text),
-        locale="en",
-        timezone=ZoneInfo("Asia/Shanghai"),
-        stdin=io.StringIO(script),
-        stdout=out,
-        interactive=False,
-        deliveries=Deliveries(store, dispatcher.clock),
-        firings=Firings(store, clock=lambda: STARTED, replay=True),
-        clock=lambda: STARTED,
-        media=media,
-    )
-    await adapter.run()
-    return out.getvalue()
-
-
-async def test_a_contest_on_the_console_in_english(
-    dispatcher: Dispatcher, store: Store, tmp_path: Path
-) -> None:
-    opened = await console(
-        dispatcher,
-        store,
         ":as alice\n/checkin\n:as bob\n/checkin\n:as boss\n"
         "/contest start Winter photos --until 11-25 --category purchase --prizes 300,200\n",
-        tmp_path,
+        scheduled=True,
     )
     assert "🏆 Contest #1 “Winter photos” is open for entries until 2026-11-26 00:00" in opened
     assert "🏆 New contest #1: Winter photos" in opened
-    entry = submit(store, "alice", "Snow on my new boots", STARTED, photo=b"\xff\xd8jpeg")
-    voted = await console(
+    entry = submit(store, "alice", "Snow on my new boots", CONSOLE_CLOCK, photo=b"\xff\xd8jpeg")
+    voted = await run_console(
         dispatcher,
-        store,
         f":time 2026-11-26T00:00\n:as bob\n/contest vote 1 {entry}\n/contest vote 1 {entry}\n"
         ":as alice\n/contest 1\n:time 2026-11-28T00:01\n/points\n",
-        tmp_path,
+        scheduled=True,
     )
     assert "🗳 Contest #1 “Winter photos” is closed: time to vote! 1 entry below." in voted
     assert f"entry #{entry} by alice\nSnow on my new boots" in voted
@@ -73,28 +38,24 @@ async def test_a_contest_on_the_console_in_english(
     assert "you have 310 points" in voted
 
 
-async def test_a_contest_on_the_console_in_chinese(
-    dispatcher: Dispatcher, store: Store, tmp_path: Path
-) -> None:
+async def test_a_contest_on_the_console_in_chinese(dispatcher: Dispatcher, store: Store) -> None:
     reconfigure(store, locale="zh_CN")
-    opened = await console(
+    opened = await run_console(
         dispatcher,
-        store,
         ":as alice\n/checkin\n:as bob\n/checkin\n:as boss\n"
         "/contest 发起 冬季摄影大赛 --截止 11月25日 --分类 晒单\n"
         "/contest 发起 太早了 --截止 2026-11-01\n",
-        tmp_path,
+        scheduled=True,
     )
     assert "🏆 征集 #1“冬季摄影大赛”已开始，投稿截止 2026-11-26 00:00（晒单）" in opened
     assert "📥 2026-11-26 00:00 前发送 /submit 晒单 你的内容" in opened
     assert "2026-11-02 00:00 已经过去了，截止时间需要在将来。" in opened
-    entry = submit(store, "alice", "雪地靴", STARTED)
-    voted = await console(
+    entry = submit(store, "alice", "雪地靴", CONSOLE_CLOCK)
+    voted = await run_console(
         dispatcher,
-        store,
         f":time 2026-11-26T00:00\n:as alice\n/contest 投票 1 {entry}\n:as bob\n"
         f"/contest 投票 1 {entry}\n:time 2026-11-28T00:01\n",
-        tmp_path,
+        scheduled=True,
     )
     assert "🗳 征集 #1“冬季摄影大赛”已截止，开始投票！共 1 个作品。" in voted
     assert f"作品 #{entry} 是你自己的，请在征集 #1 中投给别人的作品。" in voted

@@ -5,42 +5,13 @@ the seed is posted, the winner told privately), and the entrants' CSV is written
 from __future__ import annotations
 
 import hashlib
-import io
 import re
-from datetime import UTC, datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
-from bot.adapters.console import ConsoleAdapter
-from bot.rendering import Renderer, plain_text
-from handlers.firings import Firings
-from handlers.ports import Deliveries
 from handlers.router import Dispatcher
 from storage.store import Store
 from tests.conftest import reconfigure
-
-STARTED = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)  # 09:00 in Shanghai
-
-
-async def console(dispatcher: Dispatcher, store: Store, script: str, folder: Path) -> str:
-    """What the console prints for `script`, its clock moved by :time running the schedule as
-    `make run` does."""
-    out = io.StringIO()
-    adapter = ConsoleAdapter(
-        dispatcher,
-        Renderer(plain_text),
-        locale="en",
-        timezone=ZoneInfo("Asia/Shanghai"),
-        stdin=io.StringIO(script),
-        stdout=out,
-        interactive=False,
-        deliveries=Deliveries(store, dispatcher.clock),
-        firings=Firings(store, clock=lambda: STARTED, replay=True),
-        clock=lambda: STARTED,
-        exports=folder,
-    )
-    await adapter.run()
-    return out.getvalue()
+from tests.test_console import run_console
 
 
 def read_lines(path: str) -> list[str]:
@@ -51,13 +22,13 @@ def read_lines(path: str) -> list[str]:
 async def test_a_draw_on_the_console_in_english(
     dispatcher: Dispatcher, store: Store, tmp_path: Path
 ) -> None:
-    output = await console(
+    output = await run_console(
         dispatcher,
-        store,
         ":as boss\n/draw start A tote bag --winners 1 --until 20:00 --points 30\n"
         ":as alice\n/draw enter 1\n/draw enter 1\n:as bob\n/draw enter 1\n"
         ":time 2026-11-23T20:00\n:as bob\n/draw enter 1\n/draw entrants 1\n",
-        tmp_path,
+        scheduled=True,
+        exports=tmp_path,
     )
     assert "🎁 Lucky draw #1: A tote bag (+30 points to each winner)" in output
     assert "Press the button below to enter (or send /draw enter 1)." in output
@@ -82,12 +53,12 @@ async def test_a_draw_on_the_console_in_chinese(
     dispatcher: Dispatcher, store: Store, tmp_path: Path
 ) -> None:
     reconfigure(store, locale="zh_CN")
-    output = await console(
+    output = await run_console(
         dispatcher,
-        store,
         ":as boss\n/draw 开始 帆布袋 --名额 2 --截止 晚上8点 --条件 cost=5\n"
         ":as alice\n/draw 参加 1\n签到\n/draw 参加 1\n:time 2026-11-23T20:00\n/draw 1\n",
-        tmp_path,
+        scheduled=True,
+        exports=tmp_path,
     )
     assert "🎁 抽奖 #1：帆布袋\n🏆 共 2 名中奖者" in output
     assert "✅ 参与条件：报名费 5 积分" in output

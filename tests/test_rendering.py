@@ -46,7 +46,8 @@ def _renderer(tmp_path: Path, escape: Callable[[str], str], **templates: str) ->
 async def test_help_descriptions_are_escaped_once_for_admins_and_members(
     chat: Chat, who: str, platform: str, locale: str
 ) -> None:
-    said = await chat.say(who, "/help")
+    # An admin's own commands are on /help admin (both lists in one no longer fit Telegram).
+    said = await chat.say(who, "/help admin" if who == "boss" else "/help")
     assert said.outcome.reply is not None
     escape, shown_by = PLATFORMS[platform]
     text = shown_by(Renderer(escape).render(replace(said.outcome.reply, locale=locale)))
@@ -57,7 +58,7 @@ async def test_help_descriptions_are_escaped_once_for_admins_and_members(
         "| 选项 | 选项（管理员）",
     }[locale]
     checkin = {"en": "/checkin — daily check-in (or just say 签到 / 打卡)", "zh_CN": "/checkin ——"}
-    assert checkin[locale] in text
+    assert (checkin[locale] in text) == (who != "boss")
     assert (poll in text) == (who == "boss")
     assert "\\" not in text and "&amp;" not in text and "&lt;" not in text
     # Parameters as declared, named in the chat's language.
