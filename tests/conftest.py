@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 from sqlalchemy import Connection, create_engine, make_url, text
 
 from community.communities import Community, apply_config
@@ -19,6 +20,12 @@ from storage import migrate
 from storage.engine import make_engine, normalize_url
 from storage.store import Store
 from tests.harness import Chat, Clock
+
+# Property tests check behaviour, never speed: on a loaded CI machine (two cores, PostgreSQL and
+# two workers busy) generating inputs is slow, and Hypothesis's timing health check and deadline
+# then failed a correct test. Tests that set their own settings start from these.
+settings.register_profile("suite", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("suite")
 
 T0 = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
 
