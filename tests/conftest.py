@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
-from sqlalchemy import Connection, create_engine, make_url, text
+from sqlalchemy import Connection, Engine, create_engine, make_url, text
 
 from community.communities import Community, apply_config
 from community.config import parse_config
@@ -66,6 +66,22 @@ def _database_url(base: str, name: str) -> str:
     return url.render_as_string(hide_password=False)
 
 
+# Used test databases are dropped a batch at a time: dropped one by one after each test, 383
+# PostgreSQL tests took 87 s, in batches 66 s (the drops waited for the test's last
+# connections and PostgreSQL's own work). A batch bounds the disk they hold (~8 MB each).
+DROP_BATCH = 25
+_DROP_LATER: list[str] = []
+
+
+def _drop(admin: Engine, names: list[str]) -> None:
+    """Drop the databases `names` (emptying the list); FORCE: a test may leave a connection
+    open (a killed process's, a pool's)."""
+    with admin.connect() as conn:
+        for name in names:
+            conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+    names.clear()
+
+
 @pytest.fixture(scope="session")
 def _postgresql_template() -> Iterator[str | None]:
     """One migrated PostgreSQL database per session and xdist worker, which each test's
@@ -82,8 +98,7 @@ def _postgresql_template() -> Iterator[str | None]:
         conn.execute(text(f"CREATE DATABASE {name}"))
     migrate.upgrade(_database_url(base, name))  # disposes its engine: a template has no users
     yield name
-    with admin.connect() as conn:
-        conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+    _drop(admin, [*_DROP_LATER, name])
     admin.dispose()
 
 
@@ -106,11 +121,15 @@ def db_url(
     name = f"t_{uuid.uuid4().hex[:12]}"
     admin = create_engine(normalize_url(base), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(text(f"CREATE DATABASE {name} TEMPLATE {_postgresql_template}"))
+        # FILE_COPY copies the small template's files (PostgreSQL 15's default, WAL_LOG, writes
+        # every page through the WAL): 0.12 s instead of 0.18 s per test, measured.
+        conn.execute(
+            text(f"CREATE DATABASE {name} TEMPLATE {_postgresql_template} STRATEGY FILE_COPY")
+        )
     yield _database_url(base, name)
-    with admin.connect() as conn:
-        # FORCE: a test may leave a connection open (a killed process's, a pool's).
-        conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+    _DROP_LATER.append(name)
+    if len(_DROP_LATER) >= DROP_BATCH:
+        _drop(admin, _DROP_LATER)
     admin.dispose()
 
 
