@@ -17,19 +17,17 @@ from sqlalchemy import Connection, Engine
 from community import ambassadors
 from community.ambassador_months import Month
 from community.audit import Actor
-from community.communities import Community, apply_config
-from community.config import parse_config
-from community.members import identify
+from community.communities import Community
 from handlers.router import Dispatcher
 from loyalty.errors import UserError
 from storage.ambassador_tables import ambassador_months
-from storage.engine import make_engine
 from storage.schema import outbox
 from storage.store import Store
-from tests.conftest import T0, TEST_COMMUNITY, reconfigure
+from tests.conftest import T0, reconfigure
 from tests.domain.conftest import SHANGHAI
 from tests.domain.test_ambassador_evaluation import answered, submitted
 from tests.harness import Chat, Clock, ledger_state, posted, rows
+from tests.races import two_processes
 from tests.test_ambassador_console import SETUP, month_console, output_of_the_month
 from tests.test_ambassador_handlers import local, member, reply_of, sweep
 
@@ -239,30 +237,8 @@ WORKERS = 8
 def racing(db_url: str) -> Iterator[tuple[tuple[Engine, Engine], Community, list[int]]]:
     """The test community on two engines (two bot processes), with members m0.. of whom m0 is
     a trainee with a proposal to move up (its number is the month's id)."""
-    engines = (
-        make_engine(db_url, writer=True, pool_size=WORKERS),
-        make_engine(db_url, writer=True, pool_size=WORKERS),
-    )
-    config, digest = parse_config(TEST_COMMUNITY)
-    with engines[0].begin() as conn:
-        community = apply_config(
-            conn, config, digest, default_timezone="UTC", default_locale="en", at=T0
-        )
-        people = [
-            identify(
-                conn,
-                community_id=community.id,
-                platform="console",
-                user_id=f"m{n}",
-                display_name=f"M{n}",
-                username=None,
-                at=T0,
-            ).id
-            for n in range(WORKERS + 1)
-        ]
-    yield engines, community, people
-    for engine in engines:
-        engine.dispose()
+    with two_processes(db_url, workers=WORKERS, members=WORKERS + 1) as (engines, community, found):
+        yield engines, community, [member.id for member in found]
 
 
 def test_admins_confirming_and_moving_at_once_never_get_a_refusal_meant_for_another_command(

@@ -15,16 +15,14 @@ from sqlalchemy import Engine, func, insert, select
 
 from community import contest_runs, contest_voting
 from community.audit import Actor
-from community.communities import Community, apply_config
-from community.config import parse_config
+from community.communities import Community
 from community.contest_terms import read_terms
-from community.members import identify
 from loyalty.errors import UserError
 from storage.contest_tables import contest_votes
-from storage.engine import make_engine
 from storage.schema import ledger
 from storage.ugc_tables import submissions
-from tests.conftest import T0, TEST_COMMUNITY
+from tests.conftest import T0
+from tests.races import two_processes
 
 WORKERS = 8
 VOTERS = 6
@@ -42,60 +40,40 @@ class Vote:
 
 @pytest.fixture
 def voting(db_url: str) -> Iterator[Vote]:
-    engines = (
-        make_engine(db_url, writer=True, pool_size=WORKERS),
-        make_engine(db_url, writer=True, pool_size=WORKERS),
-    )
-    config, digest = parse_config(TEST_COMMUNITY)
-    with engines[0].begin() as conn:
-        community = apply_config(
-            conn, config, digest, default_timezone="UTC", default_locale="en", at=T0
-        )
-        people = [
-            identify(
-                conn,
-                community_id=community.id,
-                platform="console",
-                user_id=f"m{n}",
-                display_name=f"M{n}",
-                username=None,
-                at=T0,
-            ).id
-            for n in range(VOTERS + 2)
-        ]
-        terms = read_terms(
-            "Photos --until 11-25",
-            community.rules.contests,
-            community.rules.submissions.categories,
-            community.timezone,
-            T0,
-        )
-        contest = contest_runs.start(
-            conn, community, terms, actor=Actor(None, "console:boss"), at=T0
-        ).contest
-        entries = [
-            conn.execute(
-                insert(submissions).returning(submissions.c.id),
-                {
-                    "community_id": community.id,
-                    "member_id": author,
-                    "category": "purchase",
-                    "contest_id": contest.id,
-                    "text": "photo",
-                    "links": [],
-                    "platform": "console",
-                    "chat_id": "group-1",
-                    "state": "approved",
-                    "decided_at": T0,
-                    "created_at": T0,
-                },
-            ).scalar_one()
-            for author in people[:2]
-        ]
-        contest_voting.close(conn, community, contest.id, terms.closes_at)
-    yield Vote(engines, community, people[2:], entries)
-    for engine in engines:
-        engine.dispose()
+    with two_processes(db_url, workers=WORKERS, members=VOTERS + 2) as (engines, community, found):
+        people = [member.id for member in found]
+        with engines[0].begin() as conn:
+            terms = read_terms(
+                "Photos --until 11-25",
+                community.rules.contests,
+                community.rules.submissions.categories,
+                community.timezone,
+                T0,
+            )
+            contest = contest_runs.start(
+                conn, community, terms, actor=Actor(None, "console:boss"), at=T0
+            ).contest
+            entries = [
+                conn.execute(
+                    insert(submissions).returning(submissions.c.id),
+                    {
+                        "community_id": community.id,
+                        "member_id": author,
+                        "category": "purchase",
+                        "contest_id": contest.id,
+                        "text": "photo",
+                        "links": [],
+                        "platform": "console",
+                        "chat_id": "group-1",
+                        "state": "approved",
+                        "decided_at": T0,
+                        "created_at": T0,
+                    },
+                ).scalar_one()
+                for author in people[:2]
+            ]
+            contest_voting.close(conn, community, contest.id, terms.closes_at)
+        yield Vote(engines, community, people[2:], entries)
 
 
 def test_one_member_pressing_many_times_at_once_votes_once(voting: Vote) -> None:

@@ -18,18 +18,17 @@ from sqlalchemy import Connection, Engine, select
 
 from community import draw_admin, draw_closing, draw_entering
 from community.audit import Actor
-from community.communities import Community, apply_config
-from community.config import parse_config
+from community.communities import Community
 from community.draw_options import Conditions, DrawSpec
 from community.draws import Draw, draw_by_id
-from community.members import Member, identify
+from community.members import Member
 from loyalty import ledger
 from loyalty.errors import UserError
 from storage.draw_tables import draw_entries
-from storage.engine import make_engine
 from storage.schema import ledger as ledger_table
-from tests.conftest import T0, TEST_COMMUNITY
+from tests.conftest import T0
 from tests.domain.conftest import local
+from tests.races import two_processes
 
 MEMBERS = 60
 WORKERS = 16
@@ -49,44 +48,24 @@ class Room:
 
 @pytest.fixture
 def racing(db_url: str) -> Iterator[Room]:
-    engines = (
-        make_engine(db_url, writer=True, pool_size=WORKERS),
-        make_engine(db_url, writer=True, pool_size=WORKERS),
-    )
-    config, digest = parse_config(TEST_COMMUNITY)
-    with engines[0].begin() as conn:
-        community = apply_config(
-            conn, config, digest, default_timezone="UTC", default_locale="en", at=T0
-        )
-        members = []
-        for number in range(MEMBERS):
-            member = identify(
-                conn,
-                community_id=community.id,
-                platform="console",
-                user_id=f"m{number}",
-                display_name=f"M{number}",
-                username=None,
-                at=T0,
-            )
-            ledger.post(
-                conn,
-                community_id=community.id,
-                member_id=member.id,
-                delta=100,
-                reason="award",
-                key=f"seed:{member.id}",
-                at=T0,
-            )
-            members.append(member)
-        spec = DrawSpec("Mug", 3, local(1, 20), Conditions(cost=10), 50)
-        boss = Actor(None, "console:boss")
-        draw = draw_admin.start(conn, community, spec, actor=boss, at=local(1, 9)).draw
-        free = DrawSpec("Pin", 1, local(1, 20), Conditions(), 0)
-        other = draw_admin.start(conn, community, free, actor=boss, at=local(1, 9)).draw
-    yield Room(engines, community, members, draw, other)
-    for engine in engines:
-        engine.dispose()
+    with two_processes(db_url, workers=WORKERS, members=MEMBERS) as (engines, community, members):
+        with engines[0].begin() as conn:
+            for member in members:
+                ledger.post(
+                    conn,
+                    community_id=community.id,
+                    member_id=member.id,
+                    delta=100,
+                    reason="award",
+                    key=f"seed:{member.id}",
+                    at=T0,
+                )
+            spec = DrawSpec("Mug", 3, local(1, 20), Conditions(cost=10), 50)
+            boss = Actor(None, "console:boss")
+            draw = draw_admin.start(conn, community, spec, actor=boss, at=local(1, 9)).draw
+            free = DrawSpec("Pin", 1, local(1, 20), Conditions(), 0)
+            other = draw_admin.start(conn, community, free, actor=boss, at=local(1, 9)).draw
+        yield Room(engines, community, members, draw, other)
 
 
 def _at_once(racing: Room, tries: list[Callable[[Connection], str]]) -> Counter[str]:

@@ -16,20 +16,17 @@ from sqlalchemy import Connection, Engine, func, select
 
 from community import submissions
 from community.audit import Actor
-from community.communities import Community, apply_config
-from community.config import parse_config
-from community.members import identify
+from community.communities import Community
 from community.submission_content import checked
 from community.submission_review import decide
 from community.submissions import Where
 from loyalty import ledger
 from loyalty.errors import UserError
-from storage.engine import make_engine
 from storage.schema import audit_log
 from storage.schema import ledger as ledger_table
 from storage.ugc_tables import submissions as submissions_table
-from tests.conftest import T0, TEST_COMMUNITY
 from tests.domain.conftest import local
+from tests.races import two_processes
 
 WORKERS = 12
 
@@ -46,30 +43,9 @@ class Queue:
 
 @pytest.fixture
 def racing(db_url: str) -> Iterator[Queue]:
-    engines = (
-        make_engine(db_url, writer=True, pool_size=WORKERS),
-        make_engine(db_url, writer=True, pool_size=WORKERS),
-    )
-    config, digest = parse_config(TEST_COMMUNITY)
-    with engines[0].begin() as conn:
-        community = apply_config(
-            conn, config, digest, default_timezone="UTC", default_locale="en", at=T0
-        )
-        people = [
-            identify(
-                conn,
-                community_id=community.id,
-                platform="console",
-                user_id=f"m{n}",
-                display_name=f"M{n}",
-                username=None,
-                at=T0,
-            ).id
-            for n in range(2 * WORKERS)
-        ]
-    yield Queue(engines, community, people[:WORKERS], people[WORKERS:])
-    for engine in engines:
-        engine.dispose()
+    with two_processes(db_url, workers=WORKERS, members=2 * WORKERS) as (engines, community, found):
+        people = [member.id for member in found]
+        yield Queue(engines, community, people[:WORKERS], people[WORKERS:])
 
 
 def _at_once(racing: Queue, work: Callable[[Connection, int], str], count: int) -> Counter[str]:
